@@ -1,0 +1,77 @@
+package domain
+
+import "time"
+
+// Action is what ekjon says about one event.
+type Action string
+
+// The four actions. HOLD admits to nothing until a reviewer decides.
+const (
+	ActionAdmit    Action = "ADMIT"
+	ActionBlock    Action = "BLOCK"
+	ActionHold     Action = "HOLD"
+	ActionRejected Action = "REJECTED"
+)
+
+// Rule codes: the reasons a human can check.
+const (
+	RuleDupNID           = "DUP_NID"
+	RuleMultiProgramme   = "MULTI_PROGRAMME"
+	RuleFuzzyPerson      = "FUZZY_PERSON"
+	RulePossiblePerson   = "POSSIBLE_PERSON"
+	RuleSharedContact    = "SHARED_CONTACT"
+	RuleInvalidID        = "INVALID_ID"
+	RuleInvalidEvent     = "INVALID_EVENT"
+	RuleUnknownPayee     = "UNKNOWN_PAYEE"
+	RuleDoublePayment    = "DOUBLE_PAYMENT"
+	RuleDeceasedOrExited = "DECEASED_OR_EXITED"
+	RuleWalletMismatch   = "WALLET_MISMATCH"
+	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
+	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
+)
+
+// Contribution is one field's share of a match score, kept so a reviewer can
+// see why two records were thought to be one person.
+type Contribution struct {
+	Field  string  `json:"field"`
+	Level  string  `json:"level"`
+	Weight float64 `json:"weight"`
+}
+
+// Decision is the one verdict on one event. It never carries an NID, phone or
+// wallet in clear: persons are named by their pseudonymous PersonID.
+type Decision struct {
+	EventID       string         `json:"event_id"`
+	EventType     EventType      `json:"event_type,omitempty"`
+	Source        string         `json:"source,omitempty"`
+	Programme     string         `json:"programme,omitempty"`
+	Action        Action         `json:"action"`
+	Rules         []string       `json:"rules"`
+	Reason        string         `json:"reason,omitempty"`
+	Score         float64        `json:"score,omitempty"`
+	Explanation   []Contribution `json:"explanation,omitempty"`
+	PersonID      string         `json:"person_id,omitempty"`
+	MatchedPerson string         `json:"matched_person_id,omitempty"`
+	DecidedAt     time.Time      `json:"decided_at"`
+	ConfigVersion string         `json:"config_version"`
+}
+
+// Alert asks a reviewer to look at a decision. It carries ids and reason
+// codes only.
+type Alert struct {
+	AlertID       string         `json:"alert_id"`
+	EventID       string         `json:"event_id"`
+	Rule          string         `json:"rule"`
+	Action        Action         `json:"action"`
+	Programme     string         `json:"programme,omitempty"`
+	PersonID      string         `json:"person_id,omitempty"`
+	MatchedPerson string         `json:"matched_person_id,omitempty"`
+	Score         float64        `json:"score,omitempty"`
+	Explanation   []Contribution `json:"explanation,omitempty"`
+	District      string         `json:"district,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
+}
+
+// AlertID names the alert a rule raised on an event; it is stable so that a
+// redelivered event raises the same alert, not a second one.
+func AlertID(eventID, rule string) string { return eventID + "/" + rule }

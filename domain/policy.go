@@ -1,0 +1,102 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Policy is the screening configuration: which programmes exist, which of
+// them exclude each other, and the thresholds of the rules. Its Version is
+// stamped on every decision so that a decision can be traced to the rules
+// that made it.
+type Policy struct {
+	Version string
+	// Programmes lists the programme codes ekjon accepts; an event naming
+	// another is rejected. Empty means any code is accepted.
+	Programmes []string
+	// Exclusive lists groups of programmes of which one person may hold at
+	// most one (DSS: old age, widow and disability allowances).
+	Exclusive [][]string
+	// RecentWalletChangeDays is N in RECENT_WALLET_CHANGE.
+	RecentWalletChangeDays int
+}
+
+// DefaultPolicy returns the rules of DESIGN §4 for Bangladesh's DSS and
+// relief programmes.
+func DefaultPolicy() Policy {
+	return Policy{
+		Version: "2026-11.1",
+		Programmes: []string{
+			"old_age", "widow", "disability", "disability_stipend",
+			"hijra", "bede", "backward_community", "tea_garden",
+			"freedom_fighter", "vgd", "vgf", "gr", "oms", "emergency_cash",
+		},
+		Exclusive:              [][]string{{"old_age", "widow", "disability"}},
+		RecentWalletChangeDays: 30,
+	}
+}
+
+// Validate reports a policy that cannot be applied.
+func (p Policy) Validate() error {
+	if p.Version == "" {
+		return Errorf(KindInvalid, "policy", "version is empty")
+	}
+	for _, g := range p.Exclusive {
+		if len(g) < 2 {
+			return Errorf(KindInvalid, "policy", "exclusive group %v has fewer than two programmes", g)
+		}
+		for _, prog := range g {
+			if len(p.Programmes) > 0 && !slices.Contains(p.Programmes, prog) {
+				return Errorf(KindInvalid, "policy", "exclusive group names unknown programme %q", prog)
+			}
+		}
+	}
+	if p.RecentWalletChangeDays < 0 {
+		return Errorf(KindInvalid, "policy", "recent wallet change days is negative")
+	}
+	return nil
+}
+
+// Known reports whether the policy accepts programme code prog.
+func (p Policy) Known(prog string) bool {
+	return len(p.Programmes) == 0 || slices.Contains(p.Programmes, prog)
+}
+
+// ExcludedBy returns, sorted, the programmes that prog excludes.
+func (p Policy) ExcludedBy(prog string) []string {
+	var out []string
+	for _, g := range p.Exclusive {
+		if !slices.Contains(g, prog) {
+			continue
+		}
+		for _, other := range g {
+			if other != prog && !slices.Contains(out, other) {
+				out = append(out, other)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParseExclusive reads groups written as "old_age+widow+disability,vgd+vgf".
+func ParseExclusive(s string) ([][]string, error) {
+	var out [][]string
+	for _, g := range strings.Split(s, ",") {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		parts := strings.Split(g, "+")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+			if parts[i] == "" {
+				return nil, fmt.Errorf("exclusive group %q has an empty programme", g)
+			}
+		}
+		out = append(out, parts)
+	}
+	return out, nil
+}

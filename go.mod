@@ -1,0 +1,3 @@
+module github.com/ekjon/ekjon
+
+go 1.26.8
