@@ -58,18 +58,18 @@ type Event struct {
 
 // Person is the identity carried by an enrolment.
 type Person struct {
-	NID         string   `json:"nid"`
-	BirthRegNo  string   `json:"birth_reg_no,omitempty"`
-	NameBN      string   `json:"name_bn"`
-	NameEN      string   `json:"name_en"`
-	FatherName  string   `json:"father_name"`
-	MotherName  string   `json:"mother_name"`
-	SpouseName  string   `json:"spouse_name"`
-	DOB         string   `json:"dob"`
-	Gender      string   `json:"gender"`
-	Phone       string   `json:"phone"`
-	Wallet      string   `json:"wallet"`
-	Address     *Address `json:"address,omitempty"`
+	NID        string   `json:"nid"`
+	BirthRegNo string   `json:"birth_reg_no,omitempty"`
+	NameBN     string   `json:"name_bn"`
+	NameEN     string   `json:"name_en"`
+	FatherName string   `json:"father_name"`
+	MotherName string   `json:"mother_name"`
+	SpouseName string   `json:"spouse_name"`
+	DOB        string   `json:"dob"`
+	Gender     string   `json:"gender"`
+	Phone      string   `json:"phone"`
+	Wallet     string   `json:"wallet"`
+	Address    *Address `json:"address,omitempty"`
 }
 
 // Address is where an enrolled person lives: names or BBS codes.
