@@ -1,0 +1,245 @@
+package score
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// MU is one comparison level's pair of probabilities: M, that two records of
+// the same person agree at this level, and U, that two records of different
+// people do. Its weight log2(M/U) is the evidence the level adds in bits.
+type MU struct {
+	M, U float64
+}
+
+// Weight returns log2(M/U): positive for evidence of one person, negative
+// for evidence of two.
+func (p MU) Weight() float64 { return math.Log2(p.M / p.U) }
+
+// NameLevels holds the levels of a name comparison (a person's own name, a
+// father's or a spouse's). A missing name weighs zero.
+type NameLevels struct {
+	Exact   MU // the same strong tokens in any order, joins and splits allowed
+	Close   MU // every token pairs with a spelling variant or a typo
+	Partial MU // one name's tokens all appear in the other, which has more
+	Mixed   MU // some tokens agree, and each side has one the other lacks
+	Far     MU // no token agrees
+}
+
+// DOBLevels holds the levels of a date-of-birth comparison. A missing year
+// on either side weighs zero.
+type DOBLevels struct {
+	Exact      MU // year, month and day all known and equal
+	Transposed MU // same year, day and month swapped
+	SameYear   MU // same year, month or day differ or are unknown
+	YearOff1   MU // years one apart
+	Different  MU // anything else
+}
+
+// AgreeLevels holds a field compared for equality only. Missing weighs zero.
+type AgreeLevels struct {
+	Same      MU
+	Different MU
+}
+
+// LocationLevels holds the residence comparison. A missing district on
+// either side weighs zero.
+type LocationLevels struct {
+	SameUpazila  MU
+	SameDistrict MU // same district, another or unknown upazila
+	Different    MU
+}
+
+// Model is the scorer's configuration: m and u per comparison level, the
+// name-token tuning, the household cap and the decision thresholds. It is a
+// plain value, read-only once built; Score is safe for concurrent use on one
+// Model. Build it with DefaultModel, adjust from configuration or from
+// estimates on labelled data, and call Validate before use.
+//
+// The U values are not random-pair rates for the whole nation: the pairs
+// scored have already been put together by blocking (same name key and birth
+// year, same upazila, same father, same phone), so agreements that cluster
+// locally (a shared family phone, dates of birth heaped on 1 January,
+// brothers' shared father) are given a higher U than a national count would
+// give. That favours precision, which matters most: a wrong hold delays an
+// allowance.
+type Model struct {
+	Name     NameLevels
+	NameWeak AgreeLevels // weak tokens: agree when both have some and one is shared
+	Father   NameLevels
+	Spouse   NameLevels
+	DOB      DOBLevels
+	Gender   AgreeLevels
+	Phone    AgreeLevels
+	NID      AgreeLevels
+	Location LocationLevels
+
+	// TokenClose is the least Jaro-Winkler similarity at which two name
+	// tokens count as one name misspelt; the pair must also be within one
+	// edit (two for tokens over five letters).
+	TokenClose float64
+	// TFReference is the relative frequency of a typical name token: the
+	// frequency at which the name levels' weights were set. An agreeing
+	// token more common than this weakens the name's evidence, a rarer one
+	// strengthens it, by log2(TFReference/freq) bits.
+	TFReference float64
+	// TFMaxDown and TFMaxUp bound that adjustment per token, in bits, so
+	// that one very common or never-seen token cannot dominate the score.
+	TFMaxDown, TFMaxUp float64
+	// HouseholdCap bounds, in bits, the positive evidence from fields that
+	// relatives share: father, spouse, phone and location. Summed as if
+	// independent they would make brothers and twins look like one person.
+	HouseholdCap float64
+
+	// Review is the total at or above which a pair is a POSSIBLE_PERSON:
+	// admitted, with an alert. Hold is the total at or above which it is a
+	// FUZZY_PERSON: held for a reviewer. Hold > Review.
+	Review, Hold float64
+}
+
+// DefaultModel returns the defaults, chosen from first principles for a
+// registry of millions of Bangladeshi people before any labelled data is
+// available. The reasoning per field:
+//
+//   - Name: after folding, about 60 % of one person's record pairs carry the
+//     same strong tokens and 25 % a spelling variant; two different people
+//     share a whole name about once in 2,000 candidate pairs (names repeat
+//     heavily: Abdul Karim, Rahima Begum), which term frequencies refine.
+//     A shared token next to a conflicting one (Rafiqul Islam, Shafiqul
+//     Islam) is typical of brothers and is weak negative evidence.
+//   - Father and spouse: recorded less consistently (father/husband share one
+//     NID field, widows' spouse names are dropped), so lower M.
+//   - DOB: 55 % exact for one person; heaping on 1 January and guessed ages
+//     of the elderly raise U for an exact date to 3 in 10,000 and M for the
+//     same year only.
+//   - Phone: a third of re-enrolments give the same phone; phones are shared
+//     by neighbours and families (5–16 % of phones), so U is 1 in 500.
+//   - NID: a different NID is evidence against, not proof: fraudsters enrol
+//     twice with two NIDs, so M(different) is 0.1 among the pairs scored.
+//   - Location: 494 upazilas, but people move and registrations follow the
+//     union office, so M(same upazila) is 0.8 and U 1 in 200.
+//   - Gender: entry errors are rare (2 %).
+//
+// The thresholds follow from the household cap of 12 bits: a pair that
+// agrees on everything a family shares, and has exact dates of birth
+// (twins), must still fall short of Hold unless the person's own name agrees.
+func DefaultModel() Model {
+	return Model{
+		Name: NameLevels{
+			Exact:   MU{0.60, 5e-4},
+			Close:   MU{0.25, 2e-3},
+			Partial: MU{0.08, 0.02},
+			Mixed:   MU{0.03, 0.08},
+			Far:     MU{0.04, 0.8975},
+		},
+		NameWeak: AgreeLevels{Same: MU{0.6, 0.3}, Different: MU{0.2, 0.4}},
+		Father: NameLevels{
+			Exact:   MU{0.50, 1e-3},
+			Close:   MU{0.20, 3e-3},
+			Partial: MU{0.10, 0.03},
+			Mixed:   MU{0.05, 0.08},
+			Far:     MU{0.10, 0.886},
+		},
+		Spouse: NameLevels{
+			Exact:   MU{0.45, 1e-3},
+			Close:   MU{0.20, 3e-3},
+			Partial: MU{0.10, 0.03},
+			Mixed:   MU{0.05, 0.08},
+			Far:     MU{0.15, 0.886},
+		},
+		DOB: DOBLevels{
+			Exact:      MU{0.55, 3e-4},
+			Transposed: MU{0.03, 1e-4},
+			SameYear:   MU{0.20, 0.02},
+			YearOff1:   MU{0.10, 0.04},
+			Different:  MU{0.12, 0.9396},
+		},
+		Gender:   AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
+		Phone:    AgreeLevels{Same: MU{0.30, 2e-3}, Different: MU{0.70, 0.998}},
+		NID:      AgreeLevels{Same: MU{0.90, 1e-7}, Different: MU{0.10, 1}},
+		Location: LocationLevels{
+			SameUpazila:  MU{0.80, 5e-3},
+			SameDistrict: MU{0.10, 0.03},
+			Different:    MU{0.10, 0.965},
+		},
+		TokenClose:   0.92,
+		TFReference:  1e-3,
+		TFMaxDown:    4,
+		TFMaxUp:      2,
+		HouseholdCap: 12,
+		Review:       16,
+		Hold:         24,
+	}
+}
+
+// Validate reports a model that cannot be used: a probability outside
+// (0, 1], levels of one field whose M or U sum above 1, tuning out of range
+// or Hold not above Review. The error is of kind domain.KindInvalid.
+func (m *Model) Validate() error {
+	type field struct {
+		name   string
+		levels []MU
+	}
+	nameLv := func(n NameLevels) []MU { return []MU{n.Exact, n.Close, n.Partial, n.Mixed, n.Far} }
+	agree := func(a AgreeLevels) []MU { return []MU{a.Same, a.Different} }
+	fields := []field{
+		{FieldName, nameLv(m.Name)},
+		{FieldNameWeak, agree(m.NameWeak)},
+		{FieldFather, nameLv(m.Father)},
+		{FieldSpouse, nameLv(m.Spouse)},
+		{FieldDOB, []MU{m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOff1, m.DOB.Different}},
+		{FieldGender, agree(m.Gender)},
+		{FieldPhone, agree(m.Phone)},
+		{FieldNID, agree(m.NID)},
+		{FieldLocation, []MU{m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different}},
+	}
+	// Sums may exceed 1 by rounding in hand-written defaults, not more.
+	const slack = 1e-6
+	for _, f := range fields {
+		var sm, su float64
+		for i, p := range f.levels {
+			if !(p.M > 0 && p.M <= 1) || !(p.U > 0 && p.U <= 1) {
+				return invalid("%s level %d: m %g and u %g must be in (0, 1]", f.name, i, p.M, p.U)
+			}
+			sm += p.M
+			su += p.U
+		}
+		if sm > 1+slack || su > 1+slack {
+			return invalid("%s: levels sum to m %g, u %g; each must be at most 1", f.name, sm, su)
+		}
+	}
+	switch {
+	case !(m.TokenClose > 0 && m.TokenClose < 1):
+		return invalid("token close %g must be in (0, 1)", m.TokenClose)
+	case !(m.TFReference > 0 && m.TFReference < 1):
+		return invalid("tf reference %g must be in (0, 1)", m.TFReference)
+	case !(m.TFMaxDown >= 0) || !(m.TFMaxUp >= 0) || math.IsInf(m.TFMaxDown, 0) || math.IsInf(m.TFMaxUp, 0):
+		return invalid("tf bounds %g, %g must be finite and not negative", m.TFMaxDown, m.TFMaxUp)
+	case !(m.HouseholdCap >= 0) || math.IsInf(m.HouseholdCap, 0):
+		return invalid("household cap %g must be finite and not negative", m.HouseholdCap)
+	case math.IsNaN(m.Review) || math.IsInf(m.Review, 0) || math.IsInf(m.Hold, 0) || !(m.Hold > m.Review):
+		return invalid("hold %g must be finite and above review %g", m.Hold, m.Review)
+	}
+	return nil
+}
+
+func invalid(format string, args ...any) error {
+	return domain.Errorf(domain.KindInvalid, "score model", format, args...)
+}
+
+// Verdict returns the rule a total calls for: domain.RuleFuzzyPerson at or
+// above Hold, domain.RulePossiblePerson at or above Review, else "".
+func (m *Model) Verdict(total float64) string {
+	switch {
+	case total >= m.Hold:
+		return domain.RuleFuzzyPerson
+	case total >= m.Review:
+		return domain.RulePossiblePerson
+	}
+	return ""
+}
+
+// String keeps the weights readable in test failures and config dumps.
+func (p MU) String() string { return fmt.Sprintf("m=%g u=%g (%+.2f bits)", p.M, p.U, p.Weight()) }

@@ -1,0 +1,157 @@
+package score
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Result is a scored pair: the match weight in bits and each field's share
+// of it, in a fixed field order. The weights of Contributions sum to Total.
+type Result struct {
+	Total         float64
+	Contributions []domain.Contribution
+}
+
+// Explain renders the result on one line for logs: field, level and weight
+// only, never a token, hash or id, so it may be logged as it is.
+func (r Result) Explain() string {
+	b := make([]byte, 0, 32*len(r.Contributions)+24)
+	for _, c := range r.Contributions {
+		b = append(b, c.Field...)
+		b = append(b, '=')
+		b = append(b, c.Level...)
+		b = append(b, ':')
+		b = appendWeight(b, c.Weight)
+		b = append(b, ' ')
+	}
+	b = append(b, "total="...)
+	b = appendWeight(b, r.Total)
+	return string(b)
+}
+
+func appendWeight(b []byte, w float64) []byte {
+	if w >= 0 {
+		b = append(b, '+')
+	}
+	return strconv.AppendFloat(b, w, 'f', 2, 64)
+}
+
+// String is Explain, so a Result prints safely with %v.
+func (r Result) String() string { return r.Explain() }
+
+// household reports whether a field is evidence that relatives share.
+func household(field string) bool {
+	switch field {
+	case FieldFather, FieldFatherTF, FieldSpouse, FieldSpouseTF, FieldPhone, FieldLocation:
+		return true
+	}
+	return false
+}
+
+// Score compares a (usually the incoming enrolment) with b (a candidate from
+// the index) and returns the match weight with its explanation. tf may be
+// nil, which turns the term-frequency adjustment off. m must have passed
+// Validate. Score does no I/O, is safe for concurrent use and costs one
+// allocation (the contributions) in the common case.
+//
+// Every field is reported, missing ones with weight 0, so reviewers see the
+// same layout for every pair; term-frequency lines appear only when tokens
+// agreed, and a household line only when the cap cut the family evidence.
+func (m *Model) Score(a, b *Record, tf TermFreq) Result {
+	cs := make([]domain.Contribution, 0, 16)
+	add := func(field, level string, w float64) {
+		cs = append(cs, domain.Contribution{Field: field, Level: level, Weight: w})
+	}
+	names := func(field, tfField string, l *NameLevels, x, y []string) {
+		nm := compareNames(x, y, m.TokenClose)
+		add(field, nm.level, l.weight(nm.level))
+		if tf != nil && nm.n > 0 {
+			if level, w, ok := m.tfAdjust(&nm, tf); ok {
+				add(tfField, level, w)
+			}
+		}
+	}
+	names(FieldName, FieldNameTF, &m.Name, a.Name.Strong, b.Name.Strong)
+	lv := compareWeak(a.Name.Weak, b.Name.Weak)
+	add(FieldNameWeak, lv, m.NameWeak.weight(lv))
+	lv = compareDOB(a.DOB, b.DOB)
+	add(FieldDOB, lv, m.DOB.weight(lv))
+	lv = compareGender(a.Gender, b.Gender)
+	add(FieldGender, lv, m.Gender.weight(lv))
+	lv = compareEqual(a.NIDHash, b.NIDHash)
+	add(FieldNID, lv, m.NID.weight(lv))
+	names(FieldFather, FieldFatherTF, &m.Father, a.Father.Strong, b.Father.Strong)
+	names(FieldSpouse, FieldSpouseTF, &m.Spouse, a.Spouse.Strong, b.Spouse.Strong)
+	lv = compareEqual(a.PhoneHash, b.PhoneHash)
+	add(FieldPhone, lv, m.Phone.weight(lv))
+	lv = compareLocation(a, b)
+	add(FieldLocation, lv, m.Location.weight(lv))
+
+	var hh float64
+	for _, c := range cs {
+		if household(c.Field) {
+			hh += c.Weight
+		}
+	}
+	if hh > m.HouseholdCap {
+		add(FieldHousehold, LevelCapped, m.HouseholdCap-hh)
+	}
+	var total float64
+	for _, c := range cs {
+		total += c.Weight
+	}
+	return Result{Total: total, Contributions: cs}
+}
+
+// tfAdjust returns the term-frequency adjustment for the agreeing token
+// pairs of a name: per pair log2(TFReference/freq), bounded by TFMaxDown and
+// TFMaxUp. A close pair takes the higher frequency of its two spellings, so
+// a typo never makes a common name look rare; an unknown token (frequency
+// 0) adds nothing. ok is false when no token had a known frequency.
+func (m *Model) tfAdjust(nm *nameMatch, tf TermFreq) (level string, w float64, ok bool) {
+	for _, p := range nm.pairs[:nm.n] {
+		f := tf.Freq(p[0])
+		if p[1] != p[0] {
+			f = max(f, tf.Freq(p[1]))
+		}
+		if !(f > 0) {
+			continue
+		}
+		ok = true
+		w += min(m.TFMaxUp, max(-m.TFMaxDown, math.Log2(m.TFReference/f)))
+	}
+	switch {
+	case !ok:
+		return "", 0, false
+	case w < 0:
+		return LevelCommon, w, true
+	case w > 0:
+		return LevelRare, w, true
+	}
+	return LevelTypical, 0, true
+}
+
+// Weight returns the weight of field in r, or 0 when r has none; a helper
+// for reviewers' views and tests.
+func (r Result) Weight(field string) float64 {
+	var w float64
+	for _, c := range r.Contributions {
+		if c.Field == field {
+			w += c.Weight
+		}
+	}
+	return w
+}
+
+// Level returns the level of field in r, or "" when r has none.
+func (r Result) Level(field string) string {
+	for _, c := range r.Contributions {
+		if c.Field == field {
+			return c.Level
+		}
+	}
+	return ""
+}
+
