@@ -156,9 +156,9 @@ func DefaultModel() Model {
 			YearOff1:   MU{0.10, 0.04},
 			Different:  MU{0.12, 0.9396},
 		},
-		Gender:   AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
-		Phone:    AgreeLevels{Same: MU{0.30, 2e-3}, Different: MU{0.70, 0.998}},
-		NID:      AgreeLevels{Same: MU{0.90, 1e-7}, Different: MU{0.10, 1}},
+		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
+		Phone:  AgreeLevels{Same: MU{0.30, 2e-3}, Different: MU{0.70, 0.998}},
+		NID:    AgreeLevels{Same: MU{0.90, 1e-7}, Different: MU{0.10, 1}},
 		Location: LocationLevels{
 			SameUpazila:  MU{0.80, 5e-3},
 			SameDistrict: MU{0.10, 0.03},

@@ -154,4 +154,3 @@ func (r Result) Level(field string) string {
 	}
 	return ""
 }
-
