@@ -224,6 +224,22 @@ func (l *NameLevels) weight(level string) float64 {
 	return 0
 }
 
+// u returns the U of a level that has agreeing tokens, for the term-
+// frequency adjustment; 1 (no adjustment base) for any other.
+func (l *NameLevels) u(level string) float64 {
+	switch level {
+	case LevelExact:
+		return l.Exact.U
+	case LevelClose:
+		return l.Close.U
+	case LevelPartial:
+		return l.Partial.U
+	case LevelMixed:
+		return l.Mixed.U
+	}
+	return 1
+}
+
 // compareWeak compares weak tokens: the same when one is shared, different
 // when both sides have some and none is shared, else missing.
 func compareWeak(a, b []string) string {

@@ -80,13 +80,15 @@ type Model struct {
 	// tokens count as one name misspelt; the pair must also be within one
 	// edit (two for tokens over five letters).
 	TokenClose float64
-	// TFReference is the relative frequency of a typical name token: the
-	// frequency at which the name levels' weights were set. An agreeing
-	// token more common than this weakens the name's evidence, a rarer one
-	// strengthens it, by log2(TFReference/freq) bits.
-	TFReference float64
-	// TFMaxDown and TFMaxUp bound that adjustment per token, in bits, so
-	// that one very common or never-seen token cannot dominate the score.
+	// TFTokensPerName turns a token's relative frequency f into the chance
+	// that a person's name holds it, about TFTokensPerName×f. The term-
+	// frequency adjustment replaces a name level's U by the chance that two
+	// different people agree on the very tokens that agreed: the product of
+	// those chances. A common name (Abdul Karim, Rahima) is weaker evidence
+	// than the level's average, a rare one stronger.
+	TFTokensPerName float64
+	// TFMaxDown and TFMaxUp bound that adjustment per name, in bits, so that
+	// a frequency table skewed by a small sample cannot dominate the score.
 	TFMaxDown, TFMaxUp float64
 	// HouseholdCap bounds, in bits, the positive evidence from fields that
 	// relatives share: father, spouse, phone and location. Summed as if
@@ -115,24 +117,28 @@ type Model struct {
 //     of the elderly raise U for an exact date to 3 in 10,000 and M for the
 //     same year only.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
-//     by neighbours and families (5–16 % of phones), so U is 1 in 500.
+//     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: a different NID is evidence against, not proof: fraudsters enrol
 //     twice with two NIDs, so M(different) is 0.1 among the pairs scored.
-//   - Location: 494 upazilas, but people move and registrations follow the
-//     union office, so M(same upazila) is 0.8 and U 1 in 200.
+//   - Location: 494 upazilas, but candidates are often blocked by upazila,
+//     so U(same upazila) is 1 in 50 and M 0.8 (people move).
 //   - Gender: entry errors are rare (2 %).
 //
-// The thresholds follow from the household cap of 12 bits: a pair that
-// agrees on everything a family shares, and has exact dates of birth
-// (twins), must still fall short of Hold unless the person's own name agrees.
+// The thresholds follow from the household cap of 10 bits: a pair that
+// agrees on everything a family shares and has the same date of birth
+// (twins) must fall short of Hold unless the person's own name agrees, and
+// two women of one common name, one birth year and one upazila who share a
+// neighbour's phone must not be held. Hold 22 bits is roughly posterior odds
+// of 1000:1 for candidates whose prior odds are 1:4000; Review 14 flags the
+// pairs a reviewer should see without delaying the enrolment.
 func DefaultModel() Model {
 	return Model{
 		Name: NameLevels{
 			Exact:   MU{0.60, 5e-4},
 			Close:   MU{0.25, 2e-3},
 			Partial: MU{0.08, 0.02},
-			Mixed:   MU{0.03, 0.08},
-			Far:     MU{0.04, 0.8975},
+			Mixed:   MU{0.02, 0.10},
+			Far:     MU{0.05, 0.8775},
 		},
 		NameWeak: AgreeLevels{Same: MU{0.6, 0.3}, Different: MU{0.2, 0.4}},
 		Father: NameLevels{
@@ -157,20 +163,20 @@ func DefaultModel() Model {
 			Different:  MU{0.12, 0.9396},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
-		Phone:  AgreeLevels{Same: MU{0.30, 2e-3}, Different: MU{0.70, 0.998}},
+		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
 		NID:    AgreeLevels{Same: MU{0.90, 1e-7}, Different: MU{0.10, 1}},
 		Location: LocationLevels{
-			SameUpazila:  MU{0.80, 5e-3},
-			SameDistrict: MU{0.10, 0.03},
-			Different:    MU{0.10, 0.965},
+			SameUpazila:  MU{0.80, 0.02},
+			SameDistrict: MU{0.10, 0.05},
+			Different:    MU{0.10, 0.93},
 		},
-		TokenClose:   0.92,
-		TFReference:  1e-3,
-		TFMaxDown:    4,
-		TFMaxUp:      2,
-		HouseholdCap: 12,
-		Review:       16,
-		Hold:         24,
+		TokenClose:      0.88,
+		TFTokensPerName: 2,
+		TFMaxDown:       6,
+		TFMaxUp:         4,
+		HouseholdCap:    10,
+		Review:          14,
+		Hold:            22,
 	}
 }
 
@@ -213,8 +219,8 @@ func (m *Model) Validate() error {
 	switch {
 	case !(m.TokenClose > 0 && m.TokenClose < 1):
 		return invalid("token close %g must be in (0, 1)", m.TokenClose)
-	case !(m.TFReference > 0 && m.TFReference < 1):
-		return invalid("tf reference %g must be in (0, 1)", m.TFReference)
+	case !(m.TFTokensPerName >= 1 && m.TFTokensPerName <= maxNameTokens):
+		return invalid("tf tokens per name %g must be in [1, %d]", m.TFTokensPerName, maxNameTokens)
 	case !(m.TFMaxDown >= 0) || !(m.TFMaxUp >= 0) || math.IsInf(m.TFMaxDown, 0) || math.IsInf(m.TFMaxUp, 0):
 		return invalid("tf bounds %g, %g must be finite and not negative", m.TFMaxDown, m.TFMaxUp)
 	case !(m.HouseholdCap >= 0) || math.IsInf(m.HouseholdCap, 0):

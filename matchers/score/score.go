@@ -68,7 +68,7 @@ func (m *Model) Score(a, b *Record, tf TermFreq) Result {
 		nm := compareNames(x, y, m.TokenClose)
 		add(field, nm.level, l.weight(nm.level))
 		if tf != nil && nm.n > 0 {
-			if level, w, ok := m.tfAdjust(&nm, tf); ok {
+			if level, w, ok := m.tfAdjust(&nm, l.u(nm.level), tf); ok {
 				add(tfField, level, w)
 			}
 		}
@@ -105,26 +105,27 @@ func (m *Model) Score(a, b *Record, tf TermFreq) Result {
 	return Result{Total: total, Contributions: cs}
 }
 
-// tfAdjust returns the term-frequency adjustment for the agreeing token
-// pairs of a name: per pair log2(TFReference/freq), bounded by TFMaxDown and
-// TFMaxUp. A close pair takes the higher frequency of its two spellings, so
-// a typo never makes a common name look rare; an unknown token (frequency
-// 0) adds nothing. ok is false when no token had a known frequency.
-func (m *Model) tfAdjust(nm *nameMatch, tf TermFreq) (level string, w float64, ok bool) {
+// tfAdjust returns the term-frequency adjustment of a name level: the
+// level's U replaced by the chance that two different people share the
+// agreeing tokens, the product over them of TFTokensPerName×freq, bounded
+// by TFMaxDown and TFMaxUp. A close pair takes the higher frequency of its
+// two spellings, so a typo never makes a common name look rare. ok is false
+// when any agreeing token has no known frequency: an incomplete table then
+// leaves the level's own weight alone rather than guess.
+func (m *Model) tfAdjust(nm *nameMatch, u float64, tf TermFreq) (level string, w float64, ok bool) {
+	w = math.Log2(u)
 	for _, p := range nm.pairs[:nm.n] {
 		f := tf.Freq(p[0])
 		if p[1] != p[0] {
 			f = max(f, tf.Freq(p[1]))
 		}
 		if !(f > 0) {
-			continue
+			return "", 0, false
 		}
-		ok = true
-		w += min(m.TFMaxUp, max(-m.TFMaxDown, math.Log2(m.TFReference/f)))
+		w -= math.Log2(min(1, m.TFTokensPerName*f))
 	}
+	w = min(m.TFMaxUp, max(-m.TFMaxDown, w))
 	switch {
-	case !ok:
-		return "", 0, false
 	case w < 0:
 		return LevelCommon, w, true
 	case w > 0:

@@ -1,0 +1,326 @@
+package score
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// population is a term-frequency table shaped like Bangladeshi names: a few
+// tokens carry a large share (islam, rahman, abdul, hossain), given names
+// are moderately common, and a long tail of tokens occurs once.
+func population(tb testing.TB) *Counter {
+	tb.Helper()
+	counts := map[string]int{
+		"islam": 420, "rahman": 380, "abdul": 350, "hossain": 300, "uddin": 260,
+		"ahmed": 220, "ali": 200, "alam": 150, "karim": 60, "rahim": 50,
+		"rahima": 45, "jalil": 25, "malek": 30, "rafikul": 20, "shafikul": 18,
+		"nasir": 15, "jamal": 20, "kamal": 22, "hasan": 40, "husain": 15,
+		"tanvir": 3, "shahriar": 2, "nusrat": 4, "ferdousi": 3, "moinul": 6,
+	}
+	var c Counter
+	n := 0
+	for tok, k := range counts {
+		for range k {
+			c.Add(tok)
+		}
+		n += k
+	}
+	// The long tail: tokens seen once each, to a total of 10,000.
+	for i := n; i < 10000; i++ {
+		c.Add(fmt.Sprintf("tail%05d", i))
+	}
+	return &c
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/scenarios.golden")
+
+// person builds a record from space-separated folded tokens.
+func person(name, weak, father, spouse string, dob DOB, g Gender, phone, nid, district, upazila string) Record {
+	return Record{
+		Name:      Name{Strong: toks(name), Weak: toks(weak)},
+		Father:    Name{Strong: toks(father)},
+		Spouse:    Name{Strong: toks(spouse)},
+		DOB:       dob,
+		Gender:    g,
+		PhoneHash: phone,
+		NIDHash:   nid,
+		District:  district,
+		Upazila:   upazila,
+	}
+}
+
+type band int
+
+const (
+	below  band = iota // admitted, no alert
+	review             // POSSIBLE_PERSON
+	hold               // FUZZY_PERSON
+)
+
+func (b band) String() string { return [...]string{"below", "review", "hold"}[b] }
+
+func bandOf(m *Model, total float64) band {
+	switch m.Verdict(total) {
+	case domain.RuleFuzzyPerson:
+		return hold
+	case domain.RulePossiblePerson:
+		return review
+	}
+	return below
+}
+
+type scenario struct {
+	name string
+	a, b Record
+	want band
+	// maxTotal, when set, bounds the total more tightly than the band: the
+	// cases that must stay well below a threshold.
+	maxTotal float64
+}
+
+func scenarios() []scenario {
+	male, female := GenderMale, GenderFemale
+	rafikul := person("rafikul islam", "", "abdul karim", "", DOB{1950, 3, 1}, male, "ph1", "nid1", "26", "72")
+	rahimaWidow := person("rahima", "begum", "abdul jalil", "", DOB{1958, 8, 15}, female, "", "nid1", "26", "72")
+	return []scenario{
+		{
+			name: "same person, spelling variant and typo, other NID and phone",
+			a:    rafikul,
+			b:    person("rofikul islam", "", "abdul korim", "", DOB{1950, 3, 1}, male, "ph2", "nid2", "26", "72"),
+			want: hold,
+		},
+		{
+			name: "same person, joined name, transposed dob, no NID",
+			a:    person("nasir uddin ahmed", "", "moinul haque", "", DOB{1962, 4, 11}, male, "ph1", "nid1", "26", "72"),
+			b:    person("nasiruddin ahmed", "", "moinul haque", "", DOB{1962, 11, 4}, male, "ph1", "", "26", "72"),
+			want: hold,
+		},
+		{
+			name: "same person, everything equal but NID",
+			a:    rafikul,
+			b:    person("rafikul islam", "", "abdul karim", "", DOB{1950, 3, 1}, male, "ph1", "nid2", "26", "72"),
+			want: hold,
+		},
+		{
+			name:     "brothers: shared father, surname, phone and village, other given name and dob",
+			a:        rafikul,
+			b:        person("shafikul islam", "", "abdul karim", "", DOB{1953, 7, 12}, male, "ph1", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 8,
+		},
+		{
+			name:     "brothers a year apart with rhyming names",
+			a:        person("jamal uddin", "", "abdul malek", "", DOB{1960, 1, 1}, male, "ph1", "nid1", "26", "72"),
+			b:        person("kamal uddin", "", "abdul malek", "", DOB{1961, 1, 1}, male, "ph1", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 11,
+		},
+		{
+			// Twins share everything a family shares and the date of birth;
+			// only their own names tell them apart. They may be flagged for
+			// a look, never held.
+			name:     "twins: same dob, father, phone and village",
+			a:        person("hasan ali", "", "abdul malek", "", DOB{1970, 5, 20}, male, "ph1", "nid1", "26", "72"),
+			b:        person("husain ali", "", "abdul malek", "", DOB{1970, 5, 20}, male, "ph1", "nid2", "26", "72"),
+			want:     review,
+			maxTotal: 20,
+		},
+		{
+			name:     "twins with a rare family name",
+			a:        person("tanvir shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, male, "ph1", "nid1", "26", "72"),
+			b:        person("tahmid shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, male, "ph1", "nid2", "26", "72"),
+			want:     review,
+			maxTotal: 21,
+		},
+		{
+			name:     "brother and sister twins with a rare family name",
+			a:        person("tanvir shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, male, "ph1", "nid1", "26", "72"),
+			b:        person("nusrat shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, female, "ph1", "nid2", "26", "72"),
+			want:     review,
+			maxTotal: 16,
+		},
+		{
+			name: "widow re-enrolled without NID and without her late husband's name",
+			a:    person("rahima", "begum", "abdul jalil", "abdul malek", DOB{1958, 8, 15}, female, "", "nid1", "26", "72"),
+			b:    person("rahima", "begum", "abdul jalil", "", DOB{1958, 8, 15}, female, "", "", "26", "72"),
+			want: hold,
+		},
+		{
+			name:     "two widows of one common name, birth year and upazila",
+			a:        rahimaWidow,
+			b:        person("rahima", "khatun", "", "", DOB{Year: 1958}, female, "", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 14,
+		},
+		{
+			name: "two widows of one common name sharing a neighbour's phone",
+			a:    person("rahima", "begum", "", "", DOB{Year: 1948}, female, "ph9", "nid1", "26", "72"),
+			b:    person("rahima", "begum", "", "", DOB{Year: 1948}, female, "ph9", "nid2", "26", "72"),
+			want: review,
+		},
+		{
+			name: "common name, a year apart, same district",
+			a:    person("abdul karim", "", "", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
+			b:    person("abdul karim", "", "", "", DOB{Year: 1951}, male, "", "nid2", "26", "10"),
+			want: below,
+		},
+		{
+			name: "rare name, a year apart, same district",
+			a:    person("tanvir shahriar", "", "", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
+			b:    person("tanvir shahriar", "", "", "", DOB{Year: 1951}, male, "", "nid2", "26", "10"),
+			want: review,
+		},
+		{
+			name: "strangers",
+			a:    rafikul,
+			b:    person("ferdousi", "akter", "nasir uddin", "kamal", DOB{1985, 6, 6}, female, "ph3", "nid3", "61", "05"),
+			want: below,
+		},
+	}
+}
+
+func TestScenarios(t *testing.T) {
+	m := DefaultModel()
+	tf := population(t)
+	var golden strings.Builder
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			r := m.Score(&sc.a, &sc.b, tf)
+			fmt.Fprintf(&golden, "%s\n\t%s\n", sc.name, r.Explain())
+			if got := bandOf(&m, r.Total); got != sc.want {
+				t.Errorf("band = %v, want %v\n%s", got, sc.want, r.Explain())
+			}
+			if sc.maxTotal != 0 && r.Total > sc.maxTotal {
+				t.Errorf("total %.2f above %.2f\n%s", r.Total, sc.maxTotal, r.Explain())
+			}
+			checkResult(t, r, &sc.a, &sc.b)
+			rev := m.Score(&sc.b, &sc.a, tf)
+			if math.Abs(rev.Total-r.Total) > 1e-9 {
+				t.Errorf("not symmetric: %.4f one way, %.4f the other", r.Total, rev.Total)
+			}
+		})
+	}
+	path := filepath.Join("testdata", "scenarios.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(golden.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if golden.String() != string(want) {
+		t.Errorf("explanations differ from %s (go test -update rewrites it):\n%s", path, golden.String())
+	}
+}
+
+// checkResult checks the invariants of every Result: contributions sum to
+// the total, a missing field weighs nothing, and the explanation carries no
+// token, hash or id of either record.
+func checkResult(tb testing.TB, r Result, recs ...*Record) {
+	tb.Helper()
+	var sum float64
+	for _, c := range r.Contributions {
+		sum += c.Weight
+		if c.Level == LevelMissing && c.Weight != 0 {
+			tb.Errorf("missing %s weighs %v", c.Field, c.Weight)
+		}
+	}
+	if math.Abs(sum-r.Total) > 1e-9 {
+		tb.Errorf("contributions sum to %v, total is %v", sum, r.Total)
+	}
+	explain := r.Explain()
+	for _, rec := range recs {
+		secrets := []string{rec.PersonID, rec.PhoneHash, rec.NIDHash}
+		for _, n := range []Name{rec.Name, rec.Father, rec.Spouse} {
+			secrets = append(secrets, n.Strong...)
+			secrets = append(secrets, n.Weak...)
+		}
+		for _, s := range secrets {
+			if s != "" && strings.Contains(explain, s) {
+				tb.Errorf("explanation leaks %q: %s", s, explain)
+			}
+		}
+	}
+}
+
+func TestScoreCommonVersusRare(t *testing.T) {
+	m := DefaultModel()
+	tf := population(t)
+	sc := scenarios()
+	var common, rare Result
+	for _, s := range sc {
+		switch s.name {
+		case "common name, a year apart, same district":
+			common = m.Score(&s.a, &s.b, tf)
+		case "rare name, a year apart, same district":
+			rare = m.Score(&s.a, &s.b, tf)
+		}
+	}
+	if d := rare.Total - common.Total; d < 4 {
+		t.Errorf("rare name scores only %.2f bits above a common one\ncommon: %s\nrare:   %s", d, common, rare)
+	}
+}
+
+func TestScoreWithoutTermFreq(t *testing.T) {
+	m := DefaultModel()
+	for _, sc := range scenarios() {
+		r := m.Score(&sc.a, &sc.b, nil)
+		checkResult(t, r, &sc.a, &sc.b)
+		for _, c := range r.Contributions {
+			if strings.HasSuffix(c.Field, "_tf") {
+				t.Errorf("%s: term-frequency line %v without a TermFreq", sc.name, c)
+			}
+		}
+	}
+}
+
+// TestScoreUnknownTokens checks that tokens missing from the frequency table
+// leave the name's weight alone rather than count as rare.
+func TestScoreUnknownTokens(t *testing.T) {
+	m := DefaultModel()
+	var empty Counter
+	empty.Add("something", "else")
+	a := person("zzyx qwerty", "", "", "", DOB{}, GenderUnknown, "", "", "", "")
+	r := m.Score(&a, &a, &empty)
+	if w := r.Weight(FieldNameTF); w != 0 {
+		t.Errorf("unknown tokens adjusted the name by %+.2f\n%s", w, r)
+	}
+	if got, want := r.Total, m.Name.Exact.Weight(); math.Abs(got-want) > 1e-9 {
+		t.Errorf("total = %v, want the exact-name weight %v", got, want)
+	}
+}
+
+func TestScoreHouseholdCap(t *testing.T) {
+	m := DefaultModel()
+	a := person("", "", "abdul malek", "rahima", DOB{}, GenderUnknown, "ph1", "", "26", "72")
+	r := m.Score(&a, &a, nil)
+	if got := r.Level(FieldHousehold); got != LevelCapped {
+		t.Fatalf("household level = %q, want capped\n%s", got, r)
+	}
+	if math.Abs(r.Total-m.HouseholdCap) > 1e-9 {
+		t.Errorf("total of household fields = %v, want the cap %v\n%s", r.Total, m.HouseholdCap, r)
+	}
+}
+
+func TestExplainFormat(t *testing.T) {
+	r := Result{Total: 1.5, Contributions: []domain.Contribution{
+		{Field: FieldName, Level: LevelExact, Weight: 10.234},
+		{Field: FieldNID, Level: LevelDifferent, Weight: -8.734},
+	}}
+	want := "name=exact:+10.23 nid=different:-8.73 total=+1.50"
+	if got := r.Explain(); got != want {
+		t.Errorf("Explain = %q, want %q", got, want)
+	}
+	if got := fmt.Sprint(r); got != want {
+		t.Errorf("Sprint = %q, want %q", got, want)
+	}
+}
