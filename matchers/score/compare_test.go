@@ -82,7 +82,7 @@ func TestCompareDOB(t *testing.T) {
 
 func TestCompareLocation(t *testing.T) {
 	tests := []struct {
-		name                   string
+		name                 string
 		da, ua, db, ub, want string
 	}{
 		{"same upazila", "26", "72", "26", "72", LevelSameUpazila},
