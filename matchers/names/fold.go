@@ -1,8 +1,10 @@
 package names
 
+import "unicode/utf8"
+
 // Fold returns the Bangla-aware phonetic fold of one Latin token (lower-case,
 // as produced by Normalize or Transliterate): a/o/w, i/ee/y, u/oo, ou/au/ow,
-// ph/f, bh/b/v, kh/k, gh/g, sh/s, chh/ch, z/j, q/k, th/t, dh/d, rh/r, -que/k
+// ph/f, bh/b/v, kh/k, gh/g, sh/s, chh/ch, z/j (jh stays), q/k, th/t, dh/d, rh/r, -que/k
 // and -ey/e are merged, doubled letters collapse and a final h is dropped.
 // Folding is idempotent. It is safe for concurrent use.
 func Fold(token string) string {
@@ -16,6 +18,14 @@ func foldAppend(dst []byte, s string) []byte {
 	start := len(dst)
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			// Letters of other scripts are copied whole, never folded or
+			// collapsed byte by byte.
+			_, n := utf8.DecodeRuneInString(s[i:])
+			dst = append(dst, s[i:i+n]...)
+			i += n
+			continue
+		}
 		var nx byte
 		if i+1 < len(s) {
 			nx = s[i+1]
@@ -25,7 +35,9 @@ func foldAppend(dst []byte, s string) []byte {
 		case 'c':
 			switch {
 			case nx == 'h':
-				out, adv = 'c', 2
+				// ch and chh stay "ch", which folds to itself.
+				dst = appendFolded(dst, start, 'c')
+				out, adv = 'h', 2
 				if i+2 < len(s) && s[i+2] == 'h' {
 					adv = 3
 				}
@@ -38,7 +50,7 @@ func foldAppend(dst []byte, s string) []byte {
 			if nx == 'h' {
 				out, adv = 'f', 2
 			}
-		case 's', 'b', 'k', 'g', 't', 'd', 'j', 'r':
+		case 's', 'b', 'k', 'g', 't', 'd', 'r':
 			if nx == 'h' {
 				adv = 2
 			}
@@ -148,7 +160,13 @@ func skeletonAppend(dst []byte, f string) []byte {
 		if isVowel(c) {
 			continue
 		}
-		dst = append(dst, c)
+		if c >= utf8.RuneSelf {
+			_, n := utf8.DecodeRuneInString(f[i:])
+			dst = append(dst, f[i:i+n]...)
+			i += n - 1
+		} else {
+			dst = append(dst, c)
+		}
 		if short && !marked {
 			marked = true
 			for j := i + 1; j < len(f); j++ {

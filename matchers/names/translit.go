@@ -341,10 +341,12 @@ func readTailRune(u *unit, r rune, rs string) string {
 }
 
 // decideInherent sets keep on bare clusters whose inherent vowel is
-// pronounced.
+// pronounced. It works from the end of the word, as schwa deletion does:
+// whether a syllable keeps its vowel depends on the one after it
+// (আলমগীর alamgir, মোশাররফ mosharraf).
 func decideInherent(units []unit, w string) {
 	last := len(units) - 1
-	for i := range units {
+	for i := last; i >= 0; i-- {
 		u := &units[i]
 		if !u.bare {
 			continue
@@ -356,8 +358,8 @@ func decideInherent(units []unit, w string) {
 			u.keep = u.nCons > 1 || u.yaPhala || pronouncedFinal(w)
 		default:
 			prev, nxt := &units[i-1], &units[i+1]
-			prevVowel := prev.vowel != "" || prev.keep
-			nextVowel := nxt.vowel != "" || (nxt.bare && i+1 < last)
+			prevVowel := prev.vowel != "" || prev.bare
+			nextVowel := nxt.vowel != "" || (nxt.bare && nxt.keep)
 			// Schwa deletion: a single consonant between two pronounced
 			// vowels loses its inherent vowel; conjuncts keep theirs, and
 			// so does a consonant before a conjunct (দেবব্রত Debabrata).
