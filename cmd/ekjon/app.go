@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/api"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/pipeline"
+	"github.com/ekjon/ekjon/pipeline/kafka"
+	"github.com/ekjon/ekjon/sinks/postgres"
+)
+
+// App is one ekjon process: workers in the consumer group, the index, the
+// record and the HTTP server, wired together. Tests run it on :0 ports.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	Registry *prometheus.Registry
+	Store    *postgres.Store
+	Redis    redis.UniversalClient
+	Index    *redisindex.Index
+	pub      *kafka.Publisher
+	sources  []*kafka.Source
+	workers  []*pipeline.Worker
+	server   *api.Server
+	// HTTPAddr is the address the HTTP server is bound to.
+	HTTPAddr string
+}
+
+// NewApp connects to PostgreSQL (migrating it), Redis (rebuilding the index
+// from the record if it is not ready) and Kafka, and binds the HTTP server.
+// observe, if not nil, sees every batch's outcomes.
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domain.Outcome)) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	policy, _ := cfg.Policy()
+	a = &App{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if a.Store, err = postgres.Open(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns)); err != nil {
+		return nil, err
+	}
+	if applied, err := a.Store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	} else if len(applied) > 0 {
+		log.Info("migrated the record", "applied", applied)
+	}
+
+	if a.Redis, err = openRedis(cfg); err != nil {
+		return nil, err
+	}
+	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
+	a.Index = redisindex.New(a.Redis, pseudo, redisindex.Config{Prefix: cfg.RedisPrefix, Policy: policy})
+	if err := a.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
+
+	pc := kafka.DefaultPublisherConfig()
+	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
+	a.pub = kafka.NewPublisher(pc)
+
+	m := pipeline.NewMetrics(a.Registry)
+	pcfg := pipeline.DefaultConfig()
+	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.MaxEventSize
+	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, a.pub, log, m)
+	proc.Observe = observe
+	for i := 0; i < cfg.Consumers; i++ {
+		sc := kafka.DefaultSourceConfig()
+		sc.Brokers, sc.GroupID, sc.Topics = cfg.Brokers, cfg.Group, cfg.Topics.Inputs()
+		sc.BatchSize, sc.BatchWait = cfg.BatchSize, cfg.BatchWait
+		src := kafka.NewSource(sc, log)
+		a.sources = append(a.sources, src)
+		w := pipeline.NewWorker(src, proc, log.With("consumer", i), m)
+		w.DrainTimeout = cfg.DrainTimeout
+		a.workers = append(a.workers, w)
+	}
+
+	a.server = api.NewServer(log, a.Registry,
+		api.Check{Name: "postgres", Fn: a.Store.Ping},
+		api.Check{Name: "redis", Fn: func(ctx context.Context) error {
+			if ok, err := a.Index.Ready(ctx); err != nil || !ok {
+				return errors.Join(err, redisindex.ErrNotReady)
+			}
+			return nil
+		}},
+	)
+	if a.HTTPAddr, err = a.server.Listen(cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	return a, nil
+}
+
+func openRedis(cfg Config) (redis.UniversalClient, error) {
+	if cfg.RedisCluster {
+		opt, err := redis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis-url: %w", err)
+		}
+		return redis.NewClusterClient(opt), nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis-url: %w", err)
+	}
+	return redis.NewClient(opt), nil
+}
+
+// ensureIndex makes sure the index is complete before anything is decided:
+// an index that lost its data (or never had any) is rebuilt from the record.
+// When another worker holds the rebuild lock, it waits for that rebuild.
+func (a *App) ensureIndex(ctx context.Context) error {
+	for {
+		ok, err := a.Index.Ready(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		start := time.Now()
+		n, rebuilt, err := a.Index.Rebuild(ctx, a.Store.IndexFacts)
+		if err != nil {
+			return fmt.Errorf("rebuild index: %w", err)
+		}
+		if rebuilt {
+			a.log.Info("rebuilt the matching index from the record", "facts", n, "took", time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// guardIndex watches the index while the workers run and rebuilds it when
+// it is lost (a Redis restart) or marked incomplete by a worker.
+func (a *App) guardIndex(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if ok, err := a.Index.Ready(ctx); err == nil && !ok {
+			a.log.Warn("matching index is not ready; rebuilding it from the record")
+			if err := a.ensureIndex(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("index rebuild failed; will retry", "err", err)
+			}
+		}
+	}
+}
+
+// Run runs the workers, the index guard and the HTTP server until ctx ends
+// or one of them fails; the first to stop stops the others.
+func (a *App) Run(ctx context.Context) error {
+	fns := []func(context.Context) error{a.server.Run, a.guardIndex}
+	for _, w := range a.workers {
+		fns = append(fns, w.Run)
+	}
+	return runGroup(ctx, fns...)
+}
+
+// runGroup runs fns together; when the first returns, the rest are asked to
+// stop, and the first error is returned.
+func runGroup(ctx context.Context, fns ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for _, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := fn(ctx)
+			once.Do(func() { first = err })
+			cancel()
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// Close releases every connection. It is safe on a partly built App.
+func (a *App) Close() {
+	for _, s := range a.sources {
+		if err := s.Close(); err != nil {
+			a.log.Warn("leaving the consumer group", "err", err)
+		}
+	}
+	if a.pub != nil {
+		_ = a.pub.Close()
+	}
+	if a.Redis != nil {
+		_ = a.Redis.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/sinks/postgres"
+)
+
+// parseConfig reads the settings of a command from flags and environment.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("ekjon "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := bindConfig(fs, &cfg, getenv); err != nil {
+		return cfg, err
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ekjon %s [flags]\n\nEvery flag can also be set by the EKJON_* variable in brackets, or in a file\nof EKJON_NAME=value lines named by EKJON_CONFIG.\n\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, errUsage
+		}
+		return cfg, errUsage
+	}
+	return cfg, nil
+}
+
+func cmdRun(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig("run", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	app, err := NewApp(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	log.Info("ekjon running", "http", app.HTTPAddr, "brokers", cfg.Brokers, "group", cfg.Group, "consumers", cfg.Consumers)
+	return app.Run(ctx)
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied: %d %v\n", len(applied), applied)
+	return nil
+}
+
+func cmdReindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("reindex", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.HMACSecret == "" {
+		return errors.New("hmac-secret: required (EKJON_HMAC_SECRET), the same one the workers use")
+	}
+	policy, err := cfg.Policy()
+	if err != nil {
+		return err
+	}
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rdb, err := openRedis(cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), redisindex.Config{Prefix: cfg.RedisPrefix, Policy: policy})
+	start := time.Now()
+	n, rebuilt, err := ix.Rebuild(ctx, store.IndexFacts)
+	if err != nil {
+		return err
+	}
+	if !rebuilt {
+		return errors.New("another process is rebuilding the index; try again when it is done")
+	}
+	fmt.Fprintf(stdout, "index rebuilt: %d facts in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}

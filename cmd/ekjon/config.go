@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/pipeline"
+	"github.com/ekjon/ekjon/pipeline/kafka"
+)
+
+// Config is every setting of `ekjon run`, with its default. It is read only
+// here, in cmd/, from flags, EKJON_* environment variables and an optional
+// file of EKJON_*=value lines, in that order of precedence.
+type Config struct {
+	Brokers      []string
+	Group        string
+	Topics       kafka.Topics
+	RedisURL     string
+	RedisCluster bool
+	RedisPrefix  string
+	DatabaseURL  string
+	DBMaxConns   int
+	HMACSecret   string
+	HTTPAddr     string
+	Consumers    int
+	BatchSize    int
+	BatchWait    time.Duration
+	MaxEventSize int
+	Exclusive    string
+	WalletDays   int
+	DrainTimeout time.Duration
+	LogLevel     string
+	PolicyVer    string
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	p := domain.DefaultPolicy()
+	return Config{
+		Brokers:      []string{"127.0.0.1:9092"},
+		Group:        "ekjon",
+		Topics:       kafka.DefaultTopics(),
+		RedisURL:     "redis://127.0.0.1:6379/0",
+		RedisPrefix:  "ekj:",
+		DatabaseURL:  "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
+		DBMaxConns:   8,
+		HTTPAddr:     ":8080",
+		Consumers:    2,
+		BatchSize:    2000,
+		BatchWait:    5 * time.Millisecond,
+		MaxEventSize: pipeline.DefaultConfig().MaxEventBytes,
+		Exclusive:    "old_age+widow+disability",
+		WalletDays:   p.RecentWalletChangeDays,
+		DrainTimeout: 10 * time.Second,
+		LogLevel:     "info",
+		PolicyVer:    p.Version,
+	}
+}
+
+// setting is one configuration knob: its flag, its environment variable
+// and its help, bound to a field of Config.
+type setting struct {
+	flag, help string
+	bind       func(fs *flag.FlagSet, name, help string)
+}
+
+func (c *Config) settings() []setting {
+	str := func(p *string) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) { fs.StringVar(p, n, *p, h) }
+	}
+	num := func(p *int) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) { fs.IntVar(p, n, *p, h) }
+	}
+	dur := func(p *time.Duration) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) { fs.DurationVar(p, n, *p, h) }
+	}
+	list := func(p *[]string) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) {
+			fs.Func(n, h+fmt.Sprintf(" (default %q)", strings.Join(*p, ",")), func(v string) error {
+				*p = splitList(v)
+				return nil
+			})
+		}
+	}
+	boolean := func(p *bool) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) { fs.BoolVar(p, n, *p, h) }
+	}
+	return []setting{
+		{"brokers", "Kafka bootstrap brokers, comma-separated", list(&c.Brokers)},
+		{"group", "Kafka consumer group the workers join", str(&c.Group)},
+		{"topic-enrolments", "input topic of enrolment events", str(&c.Topics.Enrolments)},
+		{"topic-distributions", "input topic of distribution (payment) events", str(&c.Topics.Distributions)},
+		{"topic-status", "input topic of status events", str(&c.Topics.Status)},
+		{"topic-decisions", "output topic of decisions", str(&c.Topics.Decisions)},
+		{"topic-alerts", "output topic of alerts for reviewers", str(&c.Topics.Alerts)},
+		{"topic-deadletter", "output topic of rejected events' original bytes", str(&c.Topics.DeadLetter)},
+		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.RedisURL)},
+		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.RedisCluster)},
+		{"redis-prefix", "prefix of every index key", str(&c.RedisPrefix)},
+		{"database-url", "PostgreSQL URL of the system of record", str(&c.DatabaseURL)},
+		{"db-max-conns", "PostgreSQL connections per process", num(&c.DBMaxConns)},
+		{"hmac-secret", "secret keying the hashes of NIDs, phones and wallets (required)", str(&c.HMACSecret)},
+		{"http", "address of /metrics, /healthz, /readyz and the review API", str(&c.HTTPAddr)},
+		{"consumers", "consumer-group members in this process", num(&c.Consumers)},
+		{"batch-size", "most events decided in one batch", num(&c.BatchSize)},
+		{"batch-wait", "how long to gather a batch after its first event", dur(&c.BatchWait)},
+		{"max-event-bytes", "larger events are rejected", num(&c.MaxEventSize)},
+		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Exclusive)},
+		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.WalletDays)},
+		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.DrainTimeout)},
+		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
+		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
+	}
+}
+
+func envName(flagName string) string {
+	return "EKJON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// bindConfig registers c's settings on fs. Environment variables (and the
+// optional file named by EKJON_CONFIG) become the flags' defaults, so a flag
+// given on the command line wins.
+func bindConfig(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+	file := map[string]string{}
+	if path := getenv("EKJON_CONFIG"); path != "" {
+		var err error
+		if file, err = readConfigFile(path); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.settings() {
+		s.bind(fs, s.flag, s.help+" ["+envName(s.flag)+"]")
+		v := getenv(envName(s.flag))
+		if v == "" {
+			v = file[envName(s.flag)]
+		}
+		if v != "" {
+			if err := fs.Set(s.flag, v); err != nil {
+				return fmt.Errorf("%s: %w", envName(s.flag), err)
+			}
+		}
+	}
+	return nil
+}
+
+func readConfigFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(k, "EKJON_") {
+			return nil, fmt.Errorf("config file %s:%d: want EKJON_NAME=value", path, n)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, sc.Err()
+}
+
+// Validate reports settings that cannot work.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("brokers: at least one is required"))
+	}
+	if c.HMACSecret == "" {
+		errs = append(errs, errors.New("hmac-secret: required (EKJON_HMAC_SECRET); it keys the hashes that hide NIDs in the index"))
+	} else if len(c.HMACSecret) < 16 {
+		errs = append(errs, errors.New("hmac-secret: use at least 16 characters"))
+	}
+	if c.Consumers < 1 {
+		errs = append(errs, errors.New("consumers: at least 1"))
+	}
+	if c.BatchSize < 1 {
+		errs = append(errs, errors.New("batch-size: at least 1"))
+	}
+	if c.MaxEventSize < 1024 {
+		errs = append(errs, errors.New("max-event-bytes: at least 1024"))
+	}
+	if _, err := c.Policy(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Policy builds the screening policy from the settings.
+func (c *Config) Policy() (domain.Policy, error) {
+	p := domain.DefaultPolicy()
+	ex, err := domain.ParseExclusive(c.Exclusive)
+	if err != nil {
+		return p, fmt.Errorf("exclusive: %w", err)
+	}
+	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, c.WalletDays, c.PolicyVer
+	return p, p.Validate()
+}
+
+// writeSettings prints the configuration table (flag, variable, default,
+// meaning), as in the README.
+func writeSettings(w io.Writer) {
+	def := DefaultConfig()
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	_ = bindConfig(fs, &def, func(string) string { return "" })
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "flag\tenvironment\tdefault\tmeaning")
+	for _, s := range def.settings() {
+		f := fs.Lookup(s.flag)
+		d := f.DefValue
+		if strings.Contains(f.Usage, "(default") {
+			d = strings.Join(def.Brokers, ",")
+		}
+		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", s.flag, envName(s.flag), strconv.Quote(d), s.help)
+	}
+	tw.Flush()
+}

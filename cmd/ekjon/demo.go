@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/pipeline/synth"
+)
+
+// demoSecret keys the demo's hashes. It is public: the demo's data is
+// synthetic. `ekjon run` refuses to start without a secret of your own.
+const demoSecret = "ekjon-demo-secret-not-for-production"
+
+type demoOptions struct {
+	events     int
+	serve      bool
+	rate       float64
+	seed       int64
+	persons    int
+	brokerPort int
+	partitions int
+	http       string
+	consumers  int
+	logLevel   string
+}
+
+func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var o demoOptions
+	fs := flag.NewFlagSet("ekjon demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.events, "events", -1, "synthetic events to generate as fast as the pipeline takes them, then print the summary and exit (-1: a gentle stream until Ctrl-C)")
+	fs.BoolVar(&o.serve, "serve", false, "after --events, keep the broker, API and UI up until Ctrl-C (--events 0 --serve: no synthetic traffic)")
+	fs.Float64Var(&o.rate, "rate", 0, "cap on generated events per second (default: 50 for the gentle stream, none with --events)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
+	fs.IntVar(&o.persons, "persons", 0, "synthetic population size (default: enough for --events)")
+	fs.IntVar(&o.brokerPort, "broker-port", 9092, "port of the embedded Kafka broker (a free one if taken)")
+	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded broker")
+	fs.StringVar(&o.http, "http", "127.0.0.1:8080", "address of the API, UI and /metrics (a free port if taken)")
+	fs.IntVar(&o.consumers, "consumers", 2, "consumer-group members")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if o.events < 0 && o.rate == 0 {
+		o.rate = 50
+	}
+	log := newLogger(stderr, o.logLevel)
+
+	cfg := DefaultConfig()
+	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel = demoSecret, o.consumers, o.logLevel
+	cfg.Group = "ekjon-demo"
+	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Topics)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	cfg.Brokers = []string{broker}
+
+	cfg.RedisPrefix = "ekjdemo:"
+	redisNote := getenv("REDIS_URL")
+	if redisNote != "" {
+		cfg.RedisURL = redisNote
+	} else {
+		mr, err := startRedis()
+		if err != nil {
+			return err
+		}
+		defer mr.Close()
+		cfg.RedisURL = "redis://" + mr.Addr()
+		redisNote = "embedded (miniredis) at " + mr.Addr()
+	}
+	if cfg.DatabaseURL, err = demoDatabase(ctx, getenv); err != nil {
+		return err
+	}
+	cfg.HTTPAddr = o.http
+	if !portFree(o.http) {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+
+	st := newDemoStats()
+	app, err := NewApp(ctx, cfg, log, st.observe)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	// The record is new, so an index left in an external Redis by an
+	// earlier demo must not be trusted: rebuild it from the empty record.
+	if getenv("REDIS_URL") != "" {
+		if err := app.Index.Invalidate(ctx); err != nil {
+			return err
+		}
+		if err := app.ensureIndex(ctx); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(stdout, "ekjon demo\n")
+	fmt.Fprintf(stdout, "  kafka broker:  %s   (in-process; topics %s in, %s out)\n", broker,
+		strings.Join(cfg.Topics.Inputs(), ", "), strings.Join(cfg.Topics.Outputs(), ", "))
+	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
+	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.DatabaseURL))
+	fmt.Fprintf(stdout, "  http:          http://%s   (/metrics, /healthz, /readyz)\n", app.HTTPAddr)
+	fmt.Fprintf(stdout, "  try:           kcat -b %s -C -t %s -o beginning\n\n", broker, cfg.Topics.Decisions)
+
+	runCtx, stopApp := context.WithCancel(ctx)
+	defer stopApp()
+	appDone := make(chan error, 1)
+	go func() { appDone <- app.Run(runCtx) }()
+
+	var genErr error
+	if o.events != 0 {
+		genErr = generate(runCtx, o, cfg, st, stdout)
+		if genErr == nil && o.events > 0 {
+			st.summary(stdout)
+		}
+	}
+	if genErr == nil && (o.serve || o.events < 0) {
+		if o.events >= 0 {
+			fmt.Fprintf(stdout, "serving until Ctrl-C; produce your own events to %s on %s\n", cfg.Topics.Enrolments, broker)
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-appDone:
+			return err
+		}
+		if o.events < 0 {
+			st.summary(stdout)
+		}
+	}
+	stopApp()
+	if err := <-appDone; err != nil {
+		return err
+	}
+	if genErr != nil && !errors.Is(genErr, context.Canceled) {
+		return genErr
+	}
+	return nil
+}
+
+// generate produces synthetic traffic: phase by phase (enrolments, status
+// changes, then each payment cycle), waiting for a phase to be decided
+// before the next, as payments follow enrolments in life.
+func generate(ctx context.Context, o demoOptions, cfg Config, st *demoStats, out io.Writer) error {
+	gc := synth.DefaultConfig()
+	gc.Seed, gc.RunID = o.seed, fmt.Sprintf("demo%d", time.Now().Unix())
+	n := o.events
+	if n < 0 {
+		n = 1 << 30
+	}
+	switch {
+	case o.persons > 0:
+		gc.Persons = o.persons
+	case o.events > 0:
+		gc.Persons = max(100, o.events*10/22)
+	default:
+		gc.Persons = 100_000
+	}
+	gen, err := synth.New(gc)
+	if err != nil {
+		return err
+	}
+	w := &kafkago.Writer{
+		Addr:         kafkago.TCP(cfg.Brokers...),
+		Balancer:     &kafkago.Hash{},
+		RequiredAcks: kafkago.RequireAll,
+		BatchSize:    1000,
+		BatchTimeout: time.Millisecond,
+		BatchBytes:   16 << 20,
+	}
+	defer w.Close()
+	topic := map[domain.EventType]string{
+		domain.TypeEnrolment: cfg.Topics.Enrolments, domain.TypeDistribution: cfg.Topics.Distributions,
+		domain.TypeStatus: cfg.Topics.Status,
+	}
+
+	stopProgress := st.progress(ctx, out)
+	defer stopProgress()
+	st.start()
+
+	const chunk = 500
+	var (
+		batch    []kafkago.Message
+		phase    synth.Phase
+		produced int64
+		tick     = time.Now()
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := w.WriteMessages(ctx, batch...); err != nil {
+			return fmt.Errorf("produce: %w", err)
+		}
+		produced += int64(len(batch))
+		st.produced.Store(produced)
+		batch = batch[:0]
+		return nil
+	}
+	for r := range gen.Mixed(n) {
+		if r.Phase != phase {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := st.waitDecided(ctx, produced); err != nil {
+				return err
+			}
+			phase = r.Phase
+		}
+		t := topic[r.Type]
+		if t == "" {
+			t = cfg.Topics.Enrolments // an event of unknown type goes where its source would send it
+		}
+		batch = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value})
+		if o.rate > 0 {
+			// Pace the stream: at most rate events a second.
+			due := tick.Add(time.Duration(float64(len(batch)) / o.rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			tick = time.Now()
+			continue
+		}
+		if len(batch) >= chunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return st.waitDecided(ctx, produced)
+}
+
+func portFree(addr string) bool {
+	l, err := netListen(addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.Index(u[i+3:], "@"); j >= 0 {
+			creds := u[i+3 : i+3+j]
+			if k := strings.Index(creds, ":"); k >= 0 {
+				return u[:i+3] + creds[:k] + ":***" + u[i+3+j:]
+			}
+		}
+	}
+	return u
+}
+
+// demoStats counts decisions as the pipeline publishes them.
+type demoStats struct {
+	mu       sync.Mutex
+	counts   map[string]int64 // "ACTION RULE"
+	actions  map[domain.Action]int64
+	decided  atomic.Int64
+	produced atomic.Int64
+	began    time.Time
+	last     time.Time
+	changed  chan struct{}
+}
+
+func newDemoStats() *demoStats {
+	return &demoStats{counts: map[string]int64{}, actions: map[domain.Action]int64{}, changed: make(chan struct{}, 1)}
+}
+
+func (s *demoStats) start() {
+	s.mu.Lock()
+	s.began = time.Now()
+	s.mu.Unlock()
+}
+
+func (s *demoStats) observe(outs []domain.Outcome) {
+	s.mu.Lock()
+	var n int64
+	for i := range outs {
+		o := &outs[i]
+		if o.Redelivered {
+			continue
+		}
+		n++
+		s.actions[o.Decision.Action]++
+		if len(o.Decision.Rules) == 0 {
+			s.counts[string(o.Decision.Action)+" (no rule)"]++
+		}
+		for _, r := range o.Decision.Rules {
+			s.counts[string(o.Decision.Action)+" "+r]++
+		}
+	}
+	s.last = time.Now()
+	s.mu.Unlock()
+	s.decided.Add(n)
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitDecided waits until at least n events have been decided.
+func (s *demoStats) waitDecided(ctx context.Context, n int64) error {
+	for s.decided.Load() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// progress prints a line a second until stopped.
+func (s *demoStats) progress(ctx context.Context, out io.Writer) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var prev int64
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			d := s.decided.Load()
+			s.mu.Lock()
+			el := time.Since(s.began).Seconds()
+			line := fmt.Sprintf("[%6.1fs] produced %9d  decided %9d  %8.0f ev/s   ADMIT %d  BLOCK %d  HOLD %d  REJECTED %d",
+				el, s.produced.Load(), d, float64(d-prev), s.actions[domain.ActionAdmit], s.actions[domain.ActionBlock],
+				s.actions[domain.ActionHold], s.actions[domain.ActionRejected])
+			s.mu.Unlock()
+			prev = d
+			fmt.Fprintln(out, line)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// summary prints throughput and the decisions by action and rule.
+func (s *demoStats) summary(out io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.decided.Load()
+	el := s.last.Sub(s.began)
+	if el <= 0 {
+		el = time.Since(s.began)
+	}
+	fmt.Fprintf(out, "\nsummary: %d events decided in %s: %.0f events/s\n", d, el.Round(time.Millisecond), float64(d)/el.Seconds())
+	keys := make([]string, 0, len(s.counts))
+	for k := range s.counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(out, "decisions by action and rule:\n")
+	for _, k := range keys {
+		fmt.Fprintf(out, "  %-40s %9d\n", k, s.counts[k])
+	}
+	fmt.Fprintf(out, "by action:")
+	for _, a := range []domain.Action{domain.ActionAdmit, domain.ActionBlock, domain.ActionHold, domain.ActionRejected} {
+		fmt.Fprintf(out, "  %s %d", a, s.actions[a])
+	}
+	fmt.Fprintln(out)
+}
+

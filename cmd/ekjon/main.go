@@ -1,0 +1,75 @@
+// Command ekjon screens social-protection enrolments and payments: it reads
+// events from Kafka, decides each against a Redis index, records the
+// decision in PostgreSQL and publishes it. See the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `ekjon — one person, one benefit.
+
+Usage:
+  ekjon demo      [flags]   run everything in one process on embedded defaults
+  ekjon run       [flags]   the production worker and API (see ekjon run --help)
+  ekjon migrate   [flags]   apply the record's schema migrations
+  ekjon reindex   [flags]   rebuild the Redis matching index from the record
+  ekjon settings            print every setting with its variable and default
+
+Run 'ekjon COMMAND --help' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "ekjon:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run dispatches a command line; main stays thin so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "demo":
+		return cmdDemo(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return cmdRun(ctx, rest, getenv, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "reindex":
+		return cmdReindex(ctx, rest, getenv, stdout, stderr)
+	case "settings":
+		writeSettings(stdout)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "ekjon: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,24 @@
+package domain
+
+import "time"
+
+// IndexFact is one fact the matching index holds, as read back from the
+// record to rebuild a lost index. Kind says which fields matter:
+//
+//	enrolment: Key, Programme, EventID, State (active, held, exited,
+//	           suspended), Wallet
+//	ref:       Programme, Ref, Key (a beneficiary ref and its person)
+//	payment:   Key, Programme, Cycle, EventID
+//	deceased:  Key, EventID
+//	wallet:    Key, At (the last wallet change)
+type IndexFact struct {
+	Kind      string
+	Key       string
+	Programme string
+	EventID   string
+	State     string
+	Wallet    string
+	Ref       string
+	Cycle     string
+	At        time.Time
+}

@@ -1,0 +1,37 @@
+package domain
+
+import "time"
+
+// Origin says where an event was read: its Kafka coordinates and the time
+// the broker stamped on it.
+type Origin struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Time      time.Time
+}
+
+// Outcome is everything the pipeline learned about one event: the decision,
+// the alerts it raised and, for a valid event, the event itself. The sinks
+// make it durable and the publisher announces it.
+type Outcome struct {
+	Origin   Origin
+	Raw      []byte // the original bytes, kept for the dead-letter topic
+	Event    *Event // nil when the event could not be decoded
+	Decision Decision
+	Alerts   []Alert
+	// IndexKey is the keyed hash that names the person in the index; ""
+	// when the event names nobody (rejected, or no identifier at all).
+	IndexKey string
+	// WalletKey is the keyed hash of the event's wallet, for comparing
+	// wallets without keeping the number.
+	WalletKey string
+	// IndexRefs are index entries to write once the decision is made, such
+	// as the beneficiary-ref map of an admitted enrolment.
+	IndexRefs []string
+	// Redelivered is true when the decision was found already durable: the
+	// event was seen before and is not decided again.
+	Redelivered bool
+	// Dead is true when the event goes to the dead-letter topic.
+	Dead bool
+}

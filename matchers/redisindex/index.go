@@ -1,0 +1,324 @@
+// Package redisindex is ekjon's matching index on Redis: the exact rules
+// (DUP_NID, MULTI_PROGRAMME, UNKNOWN_PAYEE, DOUBLE_PAYMENT,
+// DECEASED_OR_EXITED, WALLET_MISMATCH, RECENT_WALLET_CHANGE) decided by
+// atomic claims. Keys carry a keyed hash of the NID, never the NID, and all
+// keys of one person share a Redis Cluster hash slot.
+package redisindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Config configures an Index.
+type Config struct {
+	// Prefix starts every key, so that several deployments or tests can
+	// share one Redis.
+	Prefix string
+	Policy domain.Policy
+}
+
+// Index decides events against Redis. It holds no state of its own beyond
+// configuration, so any number of workers may share one Redis. It is safe
+// for concurrent use.
+type Index struct {
+	rdb    redis.UniversalClient
+	pseudo *domain.Pseudonymizer
+	cfg    Config
+	recent int64 // RECENT_WALLET_CHANGE window in seconds
+}
+
+// New returns an Index on rdb that names persons with pseudo.
+func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *Index {
+	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
+}
+
+// PersonKey returns the hash slot–tagged key of the person known by the
+// index key k.
+func (ix *Index) PersonKey(k string) string { return ix.cfg.Prefix + "p:{" + k + "}" }
+
+func (ix *Index) refKey(programme, ref string) string {
+	return ix.cfg.Prefix + "r:" + ix.pseudo.Hash("ref", programme+"\x00"+ref)[:16]
+}
+
+// ReadyKey marks an index that is complete: built from the record or grown
+// from empty together with it. A worker finding it missing must rebuild the
+// index before deciding.
+func (ix *Index) ReadyKey() string { return ix.cfg.Prefix + "meta:ready" }
+
+// identity returns the index key and person id of the person an event names,
+// or "" when it names none by an exact identifier.
+func (ix *Index) identity(kind, value string) (key, personID string) {
+	k := ix.pseudo.Hash(kind, value)[:16]
+	return k, "P" + k
+}
+
+// WalletKey returns the keyed hash under which a wallet is compared.
+func (ix *Index) WalletKey(wallet string) string {
+	if wallet == "" {
+		return ""
+	}
+	return ix.pseudo.Hash("wallet", wallet)[:12]
+}
+
+// eventHash is the short form of an event id kept in a claim, so that a
+// retried event recognises its own claim.
+func eventHash(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// Decide decides every outcome whose Event is set and whose decision is not
+// yet known, in order, filling Decision (action, rules, reason, person),
+// IndexKey, WalletKey and Alerts. The claims of the whole batch go to Redis
+// in one pipeline, so Redis runs them in order: two events of one person in
+// a batch see each other. Deciding an event again (after a crash before its
+// decision was durable) finds its own claim and returns the same decision.
+// Errors are of KindTransient when Redis is unreachable.
+func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
+	if err := ix.resolveRefs(ctx, outs); err != nil {
+		return err
+	}
+	cmds, err := ix.claim(ctx, outs)
+	if isNoScript(err) {
+		// Redis lost its script cache (a restart or failover): load the
+		// scripts and run the batch again; claims already made are the
+		// batch's own and are recognised.
+		if err = ix.LoadScripts(ctx); err == nil {
+			cmds, err = ix.claim(ctx, outs)
+		}
+	}
+	if err != nil {
+		return classify("redis: decide", err)
+	}
+	for i, o := range outs {
+		var res []string
+		if cmds[i] != nil {
+			v, err := cmds[i].StringSlice()
+			if err != nil {
+				return classify("redis: decide", err)
+			}
+			res = v
+		} else {
+			res = ix.unclaimed(o)
+		}
+		ix.apply(o, res)
+	}
+	return nil
+}
+
+// claim runs the batch's scripts in one pipeline, by hash.
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome) ([]*redis.Cmd, error) {
+	pipe := ix.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(outs))
+	for i, o := range outs {
+		e := o.Event
+		switch e.Type {
+		case domain.TypeEnrolment:
+			if o.IndexKey == "" {
+				continue
+			}
+			o.WalletKey = ix.WalletKey(e.Person.Wallet)
+			args := []any{eventHash(e.EventID), e.Programme, o.WalletKey}
+			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
+				args = append(args, p)
+			}
+			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)}, args...)
+		case domain.TypeDistribution:
+			o.WalletKey = ix.WalletKey(e.Wallet)
+			if o.IndexKey == "" {
+				continue
+			}
+			cmds[i] = payScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)},
+				eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
+		case domain.TypeStatus:
+			o.WalletKey = ix.WalletKey(e.Wallet)
+			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)},
+				eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	return cmds, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+// LoadScripts loads the index's scripts into Redis (every master of a
+// cluster), so that batches can run them by hash.
+func (ix *Index) LoadScripts(ctx context.Context) error {
+	for _, s := range []*redis.Script{enrolScript, payScript, statusScript} {
+		if err := s.Load(ctx, ix.rdb).Err(); err != nil {
+			return classify("redis: load scripts", err)
+		}
+	}
+	return nil
+}
+
+// resolveRefs finds the person of each event, by NID where it has one and
+// otherwise through the index's beneficiary-ref map, in one round trip.
+func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error {
+	var refCmds []*redis.StringCmd
+	var refOuts []*domain.Outcome
+	pipe := ix.rdb.Pipeline()
+	// The readiness check rides with the ref look-ups: an index lost and not
+	// yet rebuilt would admit what it should block.
+	ready := pipe.Exists(ctx, ix.ReadyKey())
+	for _, o := range outs {
+		e := o.Event
+		switch {
+		case e.IdentityNID() != "":
+			o.IndexKey, o.Decision.PersonID = ix.identity("nid", e.IdentityNID())
+		case e.Type == domain.TypeEnrolment && e.Person.BirthRegNo != "":
+			o.IndexKey, o.Decision.PersonID = ix.identity("brn", e.Person.BirthRegNo)
+		case e.Type == domain.TypeEnrolment:
+			// No exact identifier: the person is known by the source's ref
+			// and only fuzzy matching can find them again.
+			_, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
+		case e.Type == domain.TypeDistribution && e.BeneficiaryRef != "":
+			refCmds = append(refCmds, pipe.Get(ctx, ix.refKey(e.Programme, e.BeneficiaryRef)))
+			refOuts = append(refOuts, o)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return classify("redis: resolve refs", err)
+	}
+	if ready.Val() != 1 {
+		return ErrNotReady
+	}
+	for i, c := range refCmds {
+		if k, err := c.Result(); err == nil {
+			refOuts[i].IndexKey, refOuts[i].Decision.PersonID = k, "P"+k
+		}
+	}
+	return nil
+}
+
+// unclaimed decides an event that names no person in the index.
+func (ix *Index) unclaimed(o *domain.Outcome) []string {
+	if o.Event.Type == domain.TypeDistribution {
+		return []string{"BLOCK", domain.RuleUnknownPayee, "no enrolment known for this NID, beneficiary ref or card", ""}
+	}
+	return []string{"ADMIT", "", "", ""}
+}
+
+var reasons = map[string]string{
+	domain.RuleDupNID:           "NID already enrolled in %s",
+	domain.RuleMultiProgramme:   "NID already holds %s, which this programme excludes",
+	domain.RuleDoublePayment:    "already paid for this programme in cycle %s",
+	domain.RuleDeceasedOrExited: "person is %s",
+	domain.RuleUnknownPayee:     "no active enrolment in this programme (%s)",
+	domain.RuleWalletMismatch:   "%s",
+}
+
+func (ix *Index) apply(o *domain.Outcome, res []string) {
+	for len(res) < 4 {
+		res = append(res, "")
+	}
+	action, rule, detail, alert := domain.Action(res[0]), res[1], res[2], res[3]
+	d := &o.Decision
+	d.Action = action
+	if rule != "" {
+		d.Rules = append(d.Rules, rule)
+		if f, ok := reasons[rule]; ok {
+			d.Reason = fmt.Sprintf(f, detail)
+		}
+	}
+	now := d.DecidedAt
+	if action == domain.ActionHold && rule != "" {
+		o.Alerts = append(o.Alerts, ix.alert(o, rule, now))
+	}
+	if alert != "" {
+		d.Rules = append(d.Rules, alert)
+		o.Alerts = append(o.Alerts, ix.alert(o, alert, now))
+	}
+	if o.Event.Type == domain.TypeEnrolment && action != domain.ActionBlock && o.Event.BeneficiaryRef != "" && o.IndexKey != "" {
+		o.IndexRefs = append(o.IndexRefs, ix.refKey(o.Event.Programme, o.Event.BeneficiaryRef))
+	}
+}
+
+func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Alert {
+	e := o.Event
+	district := ""
+	switch {
+	case e.Person != nil && e.Person.Address != nil:
+		district = e.Person.Address.District
+	case e.Location != nil:
+		district = e.Location.District
+	}
+	return domain.Alert{
+		AlertID:   domain.AlertID(e.EventID, rule),
+		EventID:   e.EventID,
+		Rule:      rule,
+		Action:    o.Decision.Action,
+		Programme: e.Programme,
+		PersonID:  o.Decision.PersonID,
+		District:  district,
+		CreatedAt: at,
+	}
+}
+
+// Remember records what an admitted or held enrolment leaves in the index
+// beyond its claim: the beneficiary-ref map that lets a payment without NID
+// find its person. It runs after Decide, for a whole batch in one pipeline.
+func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
+	pipe := ix.rdb.Pipeline()
+	n := 0
+	for _, o := range outs {
+		for _, rk := range o.IndexRefs {
+			pipe.Set(ctx, rk, o.IndexKey, 0)
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	_, err := pipe.Exec(ctx)
+	return classify("redis: remember refs", err)
+}
+
+// Ready reports whether the index is complete (see ReadyKey).
+func (ix *Index) Ready(ctx context.Context) (bool, error) {
+	n, err := ix.rdb.Exists(ctx, ix.ReadyKey()).Result()
+	return n == 1, classify("redis: ready", err)
+}
+
+// MarkReady marks the index complete.
+func (ix *Index) MarkReady(ctx context.Context) error {
+	return classify("redis: mark ready", ix.rdb.Set(ctx, ix.ReadyKey(), time.Now().UTC().Format(time.RFC3339), 0).Err())
+}
+
+// Ping reports whether Redis answers.
+func (ix *Index) Ping(ctx context.Context) error {
+	return classify("redis: ping", ix.rdb.Ping(ctx).Err())
+}
+
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, redis.ErrClosed), strings.HasPrefix(err.Error(), "LOADING"),
+		strings.HasPrefix(err.Error(), "CLUSTERDOWN"), strings.HasPrefix(err.Error(), "TRYAGAIN"),
+		strings.HasPrefix(err.Error(), "MOVED"), strings.HasPrefix(err.Error(), "ASK"),
+		strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "EOF"):
+		return domain.Wrap(domain.KindTransient, op, err)
+	}
+	return domain.Wrap(domain.KindInternal, op, err)
+}

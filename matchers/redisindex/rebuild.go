@@ -1,0 +1,147 @@
+package redisindex
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// ErrNotReady says the index is incomplete (lost, or being rebuilt). It is
+// of KindTransient: the batch waits for the rebuild.
+var ErrNotReady = domain.Errorf(domain.KindTransient, "redis index", "index is not ready; it must be rebuilt from the record (ekjon reindex)")
+
+func (ix *Index) lockKey() string { return ix.cfg.Prefix + "meta:rebuild-lock" }
+
+// Facts streams the record's index facts (see sinks/postgres IndexFacts).
+type Facts func(ctx context.Context, fn func(domain.IndexFact) error) error
+
+// Rebuild clears the index and loads it again from the record, then marks
+// it ready. Only one worker rebuilds at a time; others find the lock taken
+// and return false. It returns the number of facts loaded.
+func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt bool, err error) {
+	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), "1", 10*time.Minute).Result()
+	if err != nil {
+		return 0, false, classify("redis: rebuild lock", err)
+	}
+	if !ok {
+		return 0, false, nil
+	}
+	defer ix.rdb.Del(context.WithoutCancel(ctx), ix.lockKey())
+	if err := ix.rdb.Del(ctx, ix.ReadyKey()).Err(); err != nil {
+		return 0, false, classify("redis: rebuild", err)
+	}
+	if err := ix.clear(ctx); err != nil {
+		return 0, false, err
+	}
+	pipe := ix.rdb.Pipeline()
+	flush := func() error {
+		if pipe.Len() == 0 {
+			return nil
+		}
+		_, err := pipe.Exec(ctx)
+		return classify("redis: rebuild", err)
+	}
+	err = facts(ctx, func(f domain.IndexFact) error {
+		ix.load(ctx, pipe, f)
+		loaded++
+		if pipe.Len() >= 2000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return loaded, false, err
+	}
+	return loaded, true, ix.MarkReady(ctx)
+}
+
+// clear deletes every key under the prefix but the lock. On a cluster it
+// scans each master.
+func (ix *Index) clear(ctx context.Context) error {
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, ix.cfg.Prefix+"*", 1000).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			if k := iter.Val(); k != ix.lockKey() {
+				batch = append(batch, k)
+			}
+			if len(batch) >= 1000 {
+				if err := delEach(ctx, c, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		return delEach(ctx, c, batch)
+	}
+	var err error
+	switch c := ix.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		err = errors.New("unsupported redis client")
+	}
+	return classify("redis: clear", err)
+}
+
+// delEach deletes keys one command each, pipelined, since on a cluster the
+// keys of one DEL must share a slot.
+func delEach(ctx context.Context, c *redis.Client, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	pipe := c.Pipeline()
+	for _, k := range keys {
+		pipe.Unlink(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
+	k := ix.PersonKey(f.Key)
+	switch f.Kind {
+	case "enrolment":
+		eh := eventHash(f.EventID)
+		switch f.State {
+		case "exited":
+			pipe.HSet(ctx, k, "x:"+f.Programme, eh)
+		case "held":
+			pipe.HSet(ctx, k, "e:"+f.Programme, eh, "h:"+f.Programme, "1")
+		case "suspended":
+			pipe.HSet(ctx, k, "e:"+f.Programme, eh, "s:"+f.Programme, "suspended")
+		default:
+			pipe.HSet(ctx, k, "e:"+f.Programme, eh)
+		}
+		if f.Wallet != "" {
+			pipe.HSet(ctx, k, "w:"+f.Programme, f.Wallet)
+		}
+	case "ref":
+		pipe.Set(ctx, ix.refKey(f.Programme, f.Ref), f.Key, 0)
+	case "payment":
+		pipe.HSet(ctx, k, "p:"+f.Programme+":"+f.Cycle, eventHash(f.EventID))
+	case "deceased":
+		pipe.HSet(ctx, k, "dead", eventHash(f.EventID))
+	case "wallet":
+		pipe.HSet(ctx, k, "wc", strconv.FormatInt(f.At.Unix(), 10))
+	}
+}
+
+// Invalidate marks the index incomplete, so that no batch is decided until
+// it has been rebuilt from the record.
+func (ix *Index) Invalidate(ctx context.Context) error {
+	return classify("redis: invalidate", ix.rdb.Del(ctx, ix.ReadyKey()).Err())
+}

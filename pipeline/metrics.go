@@ -1,0 +1,72 @@
+package pipeline
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the pipeline's Prometheus instruments. Labels carry only
+// small fixed sets (topics, stages, actions, rule codes), never ids.
+type Metrics struct {
+	consumed     *prometheus.CounterVec
+	decisions    *prometheus.CounterVec
+	stage        *prometheus.HistogramVec
+	batchSize    prometheus.Histogram
+	latency      prometheus.Histogram
+	lag          *prometheus.GaugeVec
+	retries      *prometheus.CounterVec
+	failed       *prometheus.CounterVec
+	deadLetters  *prometheus.CounterVec
+	redelivered  prometheus.Counter
+	commitFailed prometheus.Counter
+}
+
+// NewMetrics builds the pipeline's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_events_consumed_total", Help: "Events read from the input topics.",
+		}, []string{"topic"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_decisions_total", Help: "Decisions made, by action and rule code (none when no rule fired).",
+		}, []string{"action", "rule"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ekjon_pipeline_stage_duration_seconds", Help: "Time a batch spends in each stage.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 14),
+		}, []string{"stage"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ekjon_pipeline_batch_size_events", Help: "Events per batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ekjon_pipeline_decision_latency_seconds", Help: "From the event's Kafka timestamp to its decision being durable.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ekjon_pipeline_commit_lag_messages", Help: "Messages behind the partition's high-water mark after the last commit.",
+		}, []string{"topic", "partition"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_retried_total", Help: "Stage attempts retried after a failure.",
+		}, []string{"stage"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_failed_total", Help: "Stage attempts that failed, by error kind.",
+		}, []string{"stage", "kind"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_deadletters_total", Help: "Events sent to the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_redelivered_total", Help: "Events whose decision was already durable and was not made again.",
+		}),
+		commitFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_commit_failed_total", Help: "Offset commits that failed; the events are redelivered and found decided.",
+		}),
+	}
+	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.lag, m.retries,
+		m.failed, m.deadLetters, m.redelivered, m.commitFailed)
+	return m
+}
+
+func (m *Metrics) setLag(topic string, partition int, lag int64) {
+	m.lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lag))
+}

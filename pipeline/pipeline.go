@@ -1,0 +1,56 @@
+// Package pipeline turns a batch of Kafka messages into durable, published
+// decisions: decode → validate → normalise → decide → record → publish, and
+// only then lets the source commit. The stages are small interfaces so that
+// the transports (pipeline/kafka), the index (matchers/redisindex) and the
+// record (sinks/postgres) plug in from cmd/.
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Message is one record read from the event stream.
+type Message struct {
+	Topic         string
+	Partition     int
+	Offset        int64
+	HighWaterMark int64
+	Key, Value    []byte
+	Time          time.Time
+	// Commit is the transport's handle for committing this message.
+	Commit any
+}
+
+// Source yields batches of messages and commits them once their decisions
+// are durable. Fetch blocks until at least one message is available or ctx
+// ends, then gathers more for at most the source's batch wait.
+type Source interface {
+	Fetch(ctx context.Context) ([]Message, error)
+	Commit(ctx context.Context, msgs []Message) error
+}
+
+// Decider decides validated events against the matching index (see
+// matchers/redisindex). Remember writes index entries that follow from the
+// decisions once they are made.
+type Decider interface {
+	Decide(ctx context.Context, outs []*domain.Outcome) error
+	Remember(ctx context.Context, outs []*domain.Outcome) error
+	// Invalidate marks the index incomplete, to be rebuilt from the record.
+	Invalidate(ctx context.Context) error
+}
+
+// Recorder is the system of record (see sinks/postgres).
+type Recorder interface {
+	// Decisions returns the durable decisions among ids.
+	Decisions(ctx context.Context, ids []string) (map[string]domain.Decision, error)
+	// Write makes outcomes durable, idempotently on event_id.
+	Write(ctx context.Context, outs []domain.Outcome) error
+}
+
+// Publisher announces decisions, alerts and dead letters.
+type Publisher interface {
+	Publish(ctx context.Context, outs []domain.Outcome) error
+}

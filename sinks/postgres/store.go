@@ -1,0 +1,476 @@
+// Package postgres is ekjon's system of record on PostgreSQL: decisions,
+// persons, enrolments, payments, status changes and alerts. Every write is
+// idempotent on event_id, so a redelivered batch changes nothing.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Store reads and writes the record. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (a libpq URL or DSN). It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, domain.Wrap(domain.KindInvalid, "postgres: parse url", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, classify("postgres: connect", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Pool returns the connection pool, for the API's read models.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping reports whether the database answers; readiness uses it.
+func (s *Store) Ping(ctx context.Context) error { return classify("postgres: ping", s.pool.Ping(ctx)) }
+
+// Migrate applies the embedded migrations; see the package function.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return Migrate(ctx, s.pool) }
+
+const decisionColumns = `event_id, event_type, source, programme, action, rules, reason, score,
+	explanation, person_id, matched_person_id, decided_at, config_version`
+
+// Decisions returns the durable decisions among ids, keyed by event_id. The
+// pipeline asks before deciding so that a redelivered event is not decided
+// twice.
+func (s *Store) Decisions(ctx context.Context, ids []string) (map[string]domain.Decision, error) {
+	out := make(map[string]domain.Decision)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+decisionColumns+" FROM decisions WHERE event_id = ANY($1)", ids)
+	if err != nil {
+		return nil, classify("postgres: read decisions", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, classify("postgres: read decisions", err)
+		}
+		out[d.EventID] = d
+	}
+	return out, classify("postgres: read decisions", rows.Err())
+}
+
+func scanDecision(row pgx.Row) (domain.Decision, error) {
+	var (
+		d       domain.Decision
+		score   pgtype.Float8
+		expl    []byte
+		person  pgtype.Text
+		matched pgtype.Text
+		evType  string
+		action  string
+		decided time.Time
+		rules   []string
+	)
+	err := row.Scan(&d.EventID, &evType, &d.Source, &d.Programme, &action, &rules, &d.Reason,
+		&score, &expl, &person, &matched, &decided, &d.ConfigVersion)
+	if err != nil {
+		return d, err
+	}
+	d.EventType, d.Action, d.Rules, d.DecidedAt = domain.EventType(evType), domain.Action(action), rules, decided
+	d.Score, d.PersonID, d.MatchedPerson = score.Float64, person.String, matched.String
+	if len(expl) > 0 {
+		if err := json.Unmarshal(expl, &d.Explanation); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// Write makes a batch of outcomes durable in one transaction: decisions,
+// persons, enrolments, payments, status changes and alerts. Outcomes marked
+// Redelivered are skipped. An event whose decision another worker recorded
+// first keeps that decision: Write replaces the outcome's decision with the
+// stored one and marks it Redelivered, so the caller publishes what is on
+// record. Errors are classified; KindTransient is worth retrying.
+func (s *Store) Write(ctx context.Context, outs []domain.Outcome) error {
+	var b batchRows
+	for i := range outs {
+		if !outs[i].Redelivered {
+			b.add(&outs[i])
+		}
+	}
+	if len(b.dec.id) == 0 {
+		return nil
+	}
+	var lost []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertDecisions, b.dec.args()...)
+		if err != nil {
+			return err
+		}
+		inserted := make(map[string]bool, len(b.dec.id))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range b.dec.id {
+			if !inserted[id] {
+				lost = append(lost, id)
+			}
+		}
+		var pb pgx.Batch
+		b.queue(&pb)
+		return tx.SendBatch(ctx, &pb).Close()
+	})
+	if err != nil {
+		return classify("postgres: write batch", err)
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	stored, err := s.Decisions(ctx, lost)
+	if err != nil {
+		return err
+	}
+	for i := range outs {
+		if d, ok := stored[outs[i].Decision.EventID]; ok && !outs[i].Redelivered {
+			outs[i].Decision, outs[i].Alerts, outs[i].Redelivered = d, nil, true
+		}
+	}
+	return nil
+}
+
+const insertDecisions = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
+	score, explanation, person_id, matched_person_id, occurred_at, decided_at, config_version,
+	kafka_topic, kafka_partition, kafka_offset, kafka_time)
+SELECT id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
+	score, NULLIF(expl, '')::jsonb, NULLIF(person, ''), NULLIF(matched, ''), occurred, decided, cfg,
+	topic, part, off, ktime
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+	$8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[],
+	$15::text[], $16::int[], $17::int8[], $18::timestamptz[])
+	AS t(id, typ, src, prog, act, rules, reason, score, expl, person, matched, occurred, decided, cfg,
+	topic, part, off, ktime)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id`
+
+// batchRows holds a batch as columns, one slice per column, because one
+// INSERT … SELECT FROM unnest(…) per table is a single round trip whatever
+// the batch size.
+type batchRows struct {
+	dec     decisionCols
+	persons struct {
+		seen               map[string]bool
+		id, key, kind, nid []string
+	}
+	enr struct {
+		id, person, prog, ref, src, status, wallet, record, district []string
+		at                                                           []time.Time
+	}
+	pay struct {
+		id, person, prog, cycle                          []string
+		amount                                           []float64
+		channel, wallet, dist, device, district, upazila []string
+		action                                           []string
+		at                                               []time.Time
+	}
+	status []statusRow
+	alert  struct {
+		id, event, rule, action, prog, district, person, matched []string
+		score                                                    []pgtype.Float8
+		expl                                                     []string
+		at                                                       []time.Time
+	}
+}
+
+type statusRow struct {
+	eventID, person, status, prog, wallet string
+	at                                    time.Time
+}
+
+type decisionCols struct {
+	id, typ, src, prog, act, rules, reason []string
+	score                                  []pgtype.Float8
+	expl, person, matched                  []string
+	occurred, decided                      []pgtype.Timestamptz
+	cfg, topic                             []string
+	part                                   []int32
+	off                                    []int64
+	ktime                                  []pgtype.Timestamptz
+}
+
+func (d *decisionCols) args() []any {
+	return []any{d.id, d.typ, d.src, d.prog, d.act, d.rules, d.reason, d.score, d.expl, d.person,
+		d.matched, d.occurred, d.decided, d.cfg, d.topic, d.part, d.off, d.ktime}
+}
+
+func ts(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()} }
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func (b *batchRows) add(o *domain.Outcome) {
+	d := &o.Decision
+	var occurred time.Time
+	if o.Event != nil {
+		occurred = o.Event.Occurred
+	}
+	var expl string
+	if len(d.Explanation) > 0 {
+		expl = jsonText(d.Explanation)
+	}
+	dc := &b.dec
+	dc.id = append(dc.id, d.EventID)
+	dc.typ = append(dc.typ, string(d.EventType))
+	dc.src = append(dc.src, d.Source)
+	dc.prog = append(dc.prog, d.Programme)
+	dc.act = append(dc.act, string(d.Action))
+	dc.rules = append(dc.rules, strings.Join(d.Rules, ","))
+	dc.reason = append(dc.reason, d.Reason)
+	dc.score = append(dc.score, pgtype.Float8{Float64: d.Score, Valid: d.Score != 0 || len(d.Explanation) > 0})
+	dc.expl = append(dc.expl, expl)
+	dc.person = append(dc.person, d.PersonID)
+	dc.matched = append(dc.matched, d.MatchedPerson)
+	dc.occurred = append(dc.occurred, ts(occurred))
+	dc.decided = append(dc.decided, ts(d.DecidedAt))
+	dc.cfg = append(dc.cfg, d.ConfigVersion)
+	dc.topic = append(dc.topic, o.Origin.Topic)
+	dc.part = append(dc.part, int32(o.Origin.Partition))
+	dc.off = append(dc.off, o.Origin.Offset)
+	dc.ktime = append(dc.ktime, ts(o.Origin.Time))
+
+	for _, a := range o.Alerts {
+		al := &b.alert
+		al.id = append(al.id, a.AlertID)
+		al.event = append(al.event, a.EventID)
+		al.rule = append(al.rule, a.Rule)
+		al.action = append(al.action, string(a.Action))
+		al.prog = append(al.prog, a.Programme)
+		al.district = append(al.district, a.District)
+		al.person = append(al.person, a.PersonID)
+		al.matched = append(al.matched, a.MatchedPerson)
+		al.score = append(al.score, pgtype.Float8{Float64: a.Score, Valid: len(a.Explanation) > 0 || a.Score != 0})
+		ae := ""
+		if len(a.Explanation) > 0 {
+			ae = jsonText(a.Explanation)
+		}
+		al.expl = append(al.expl, ae)
+		al.at = append(al.at, a.CreatedAt)
+	}
+
+	e := o.Event
+	if e == nil || d.Action == domain.ActionRejected {
+		return
+	}
+	if d.PersonID != "" && o.IndexKey != "" {
+		b.addPerson(d.PersonID, o.IndexKey, e)
+	}
+	switch e.Type {
+	case domain.TypeEnrolment:
+		status := map[domain.Action]string{domain.ActionAdmit: "active", domain.ActionHold: "held", domain.ActionBlock: "blocked"}[d.Action]
+		district := ""
+		if e.Person.Address != nil {
+			district = e.Person.Address.District
+		}
+		en := &b.enr
+		en.id = append(en.id, e.EventID)
+		en.person = append(en.person, d.PersonID)
+		en.prog = append(en.prog, e.Programme)
+		en.ref = append(en.ref, e.BeneficiaryRef)
+		en.src = append(en.src, e.Source)
+		en.status = append(en.status, status)
+		en.wallet = append(en.wallet, walletKey(o, e.Person.Wallet))
+		en.record = append(en.record, jsonText(e.Person))
+		en.district = append(en.district, district)
+		en.at = append(en.at, e.Occurred)
+	case domain.TypeDistribution:
+		var district, upazila string
+		if e.Location != nil {
+			district, upazila = e.Location.District, e.Location.Upazila
+		}
+		p := &b.pay
+		p.id = append(p.id, e.EventID)
+		p.person = append(p.person, d.PersonID)
+		p.prog = append(p.prog, e.Programme)
+		p.cycle = append(p.cycle, e.Cycle)
+		p.amount = append(p.amount, e.Amount)
+		p.channel = append(p.channel, e.Channel)
+		p.wallet = append(p.wallet, walletKey(o, e.Wallet))
+		p.dist = append(p.dist, e.DistributorID)
+		p.device = append(p.device, e.DeviceID)
+		p.district = append(p.district, district)
+		p.upazila = append(p.upazila, upazila)
+		p.action = append(p.action, string(d.Action))
+		p.at = append(p.at, e.Occurred)
+	case domain.TypeStatus:
+		b.status = append(b.status, statusRow{e.EventID, d.PersonID, e.Status, e.Programme, walletKey(o, e.Wallet), e.Occurred})
+	}
+}
+
+// walletKey is what the record keeps of a wallet: enough to compare, not
+// the number. The index hashes it the same way.
+func walletKey(o *domain.Outcome, wallet string) string {
+	if wallet == "" {
+		return ""
+	}
+	return o.WalletKey
+}
+
+func (b *batchRows) addPerson(id, key string, e *domain.Event) {
+	p := &b.persons
+	if p.seen == nil {
+		p.seen = make(map[string]bool)
+	}
+	if p.seen[id] {
+		return
+	}
+	p.seen[id] = true
+	kind, nid := "ref", ""
+	if n := e.IdentityNID(); n != "" {
+		kind, nid = "nid", n
+	} else if e.Person != nil && e.Person.BirthRegNo != "" {
+		kind = "brn"
+	}
+	p.id = append(p.id, id)
+	p.key = append(p.key, key)
+	p.kind = append(p.kind, kind)
+	p.nid = append(p.nid, nid)
+}
+
+func (b *batchRows) queue(pb *pgx.Batch) {
+	if p := b.persons; len(p.id) > 0 {
+		pb.Queue(`INSERT INTO persons (person_id, index_key, id_kind, nid)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+			ON CONFLICT (person_id) DO NOTHING`, p.id, p.key, p.kind, p.nid)
+	}
+	if e := b.enr; len(e.id) > 0 {
+		pb.Queue(`INSERT INTO enrolments (event_id, person_id, programme, beneficiary_ref, source, status,
+				wallet_key, record, district, enrolled_at)
+			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::text[], $10::timestamptz[])
+				AS t(id, person, prog, ref, src, status, wallet, record, district, at)
+			ON CONFLICT (event_id) DO NOTHING`,
+			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at)
+	}
+	if p := b.pay; len(p.id) > 0 {
+		pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
+				distributor_id, device_id, district, upazila, action, paid_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
+			ON CONFLICT (event_id) DO NOTHING`,
+			p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
+			p.upazila, p.action, p.at)
+	}
+	for _, st := range b.status {
+		pb.Queue(`INSERT INTO status_changes (event_id, person_id, status, programme, wallet_key, occurred_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
+			st.eventID, st.person, st.status, st.prog, st.wallet, st.at)
+		switch st.status {
+		case domain.StatusDeceased:
+			pb.Queue(`UPDATE persons SET deceased_at = $2 WHERE person_id = $1 AND deceased_at IS NULL`, st.person, st.at)
+		case domain.StatusExited, domain.StatusSuspended:
+			pb.Queue(`UPDATE enrolments SET status = $3 WHERE person_id = $1 AND ($2 = '' OR programme = $2)
+				AND status IN ('active', 'suspended')`, st.person, st.prog, st.status)
+		case domain.StatusReinstated:
+			pb.Queue(`UPDATE enrolments SET status = 'active' WHERE person_id = $1 AND ($2 = '' OR programme = $2)
+				AND status IN ('exited', 'suspended')`, st.person, st.prog)
+			if st.prog == "" {
+				pb.Queue(`UPDATE persons SET deceased_at = NULL WHERE person_id = $1`, st.person)
+			}
+		case domain.StatusWalletChanged:
+			pb.Queue(`UPDATE enrolments SET wallet_key = $3 WHERE person_id = $1 AND ($2 = '' OR programme = $2)
+				AND status IN ('active', 'held', 'suspended')`, st.person, st.prog, st.wallet)
+		}
+	}
+	if a := b.alert; len(a.id) > 0 {
+		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
+				matched_person_id, score, explanation, created_at, updated_at)
+			SELECT id, ev, rule, act, prog, district, NULLIF(person, ''), NULLIF(matched, ''), score,
+				NULLIF(expl, '')::jsonb, at, at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::float8[], $10::text[], $11::timestamptz[])
+				AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at)
+			ON CONFLICT (alert_id) DO NOTHING`,
+			a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched, a.score, a.expl, a.at)
+	}
+}
+
+// IndexFacts streams every fact the matching index holds, for rebuilding it
+// from the record. fn is called in no particular order.
+func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error) error {
+	queries := []struct {
+		kind, sql string
+	}{
+		{"enrolment", `SELECT p.index_key, e.programme, e.event_id, e.status, e.wallet_key, '', '', NULL::timestamptz
+			FROM enrolments e JOIN persons p USING (person_id)
+			WHERE e.status IN ('active', 'held', 'exited', 'suspended')`},
+		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz
+			FROM enrolments e JOIN persons p USING (person_id)
+			WHERE e.beneficiary_ref <> '' AND e.status <> 'blocked'`},
+		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz
+			FROM payments y JOIN persons p USING (person_id)
+			WHERE y.action IN ('ADMIT', 'HOLD')`},
+		{"deceased", `SELECT p.index_key, '', s.event_id, '', '', '', '', NULL::timestamptz
+			FROM persons p JOIN LATERAL (SELECT event_id FROM status_changes
+				WHERE person_id = p.person_id AND status = 'deceased' ORDER BY occurred_at DESC LIMIT 1) s ON true
+			WHERE p.deceased_at IS NOT NULL`},
+		{"wallet", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at)
+			FROM status_changes s JOIN persons p USING (person_id)
+			WHERE s.status = 'wallet_changed' GROUP BY p.index_key`},
+	}
+	for _, q := range queries {
+		rows, err := s.pool.Query(ctx, q.sql)
+		if err != nil {
+			return classify("postgres: index facts", err)
+		}
+		for rows.Next() {
+			f := domain.IndexFact{Kind: q.kind}
+			var at pgtype.Timestamptz
+			if err := rows.Scan(&f.Key, &f.Programme, &f.EventID, &f.State, &f.Wallet, &f.Ref, &f.Cycle, &at); err != nil {
+				rows.Close()
+				return classify("postgres: index facts", err)
+			}
+			f.At = at.Time
+			if err := fn(f); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return classify("postgres: index facts", err)
+		}
+	}
+	return nil
+}
