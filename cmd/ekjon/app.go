@@ -35,6 +35,11 @@ type App struct {
 	server   *api.Server
 	// HTTPAddr is the address the HTTP server is bound to.
 	HTTPAddr string
+	// background are long-lived parts run beside the workers, such as the
+	// review service's outbox relay.
+	background []func(context.Context) error
+	policy     domain.Policy
+	pseudo     *domain.Pseudonymizer
 }
 
 // NewApp connects to PostgreSQL (migrating it), Redis (rebuilding the index
@@ -66,6 +71,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 		return nil, err
 	}
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
+	a.policy, a.pseudo = policy, pseudo
 	a.Index = redisindex.New(a.Redis, pseudo, redisindex.Config{Prefix: cfg.RedisPrefix, Policy: policy})
 	if err := a.ensureIndex(ctx); err != nil {
 		return nil, err
@@ -100,6 +106,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 			return nil
 		}},
 	)
+	if err := a.mountReview(ctx); err != nil {
+		return nil, fmt.Errorf("review api: %w", err)
+	}
 	if a.HTTPAddr, err = a.server.Listen(cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
@@ -174,6 +183,7 @@ func (a *App) guardIndex(ctx context.Context) error {
 // or one of them fails; the first to stop stops the others.
 func (a *App) Run(ctx context.Context) error {
 	fns := []func(context.Context) error{a.server.Run, a.guardIndex}
+	fns = append(fns, a.background...)
 	for _, w := range a.workers {
 		fns = append(fns, w.Run)
 	}

@@ -386,4 +386,3 @@ func (s *demoStats) summary(out io.Writer) {
 	}
 	fmt.Fprintln(out)
 }
-
