@@ -105,12 +105,19 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 
+	logins, err := app.demoLogins(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "ekjon demo\n")
 	fmt.Fprintf(stdout, "  kafka broker:  %s   (in-process; topics %s in, %s out)\n", broker,
 		strings.Join(cfg.Topics.Inputs(), ", "), strings.Join(cfg.Topics.Outputs(), ", "))
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
 	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(stdout, "  http:          http://%s   (/metrics, /healthz, /readyz)\n", app.HTTPAddr)
+	for _, l := range logins {
+		fmt.Fprintf(stdout, "  login:         %s\n", l)
+	}
 	fmt.Fprintf(stdout, "  try:           kcat -b %s -C -t %s -o beginning\n\n", broker, cfg.Topics.Decisions)
 
 	runCtx, stopApp := context.WithCancel(ctx)
