@@ -1,0 +1,234 @@
+package redisindex_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+)
+
+func newIndex(t *testing.T) *redisindex.Index {
+	t.Helper()
+	rdb, prefix := redistest.MustClient(t)
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")),
+		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy()})
+	ctx := context.Background()
+	if err := ix.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+
+func enrol(id, nid, prog, wallet string) *domain.Outcome {
+	return &domain.Outcome{Event: &domain.Event{EventID: id, Type: domain.TypeEnrolment, Programme: prog, Occurred: t0,
+		BeneficiaryRef: "ref-" + id, Source: "test",
+		Person: &domain.Person{NID: nid, NameEN: "Rafiqul Islam", Wallet: wallet}}}
+}
+
+func pay(id, nid, prog, cycle, wallet string, at time.Time) *domain.Outcome {
+	return &domain.Outcome{Event: &domain.Event{EventID: id, Type: domain.TypeDistribution, Programme: prog, Cycle: cycle,
+		NID: nid, Wallet: wallet, Amount: 600, Occurred: at}}
+}
+
+func status(id, nid, st, prog, wallet string, at time.Time) *domain.Outcome {
+	return &domain.Outcome{Event: &domain.Event{EventID: id, Type: domain.TypeStatus, NID: nid, Status: st,
+		Programme: prog, Wallet: wallet, Occurred: at}}
+}
+
+func decide(t *testing.T, ix *redisindex.Index, outs ...*domain.Outcome) {
+	t.Helper()
+	if err := ix.Decide(context.Background(), outs); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Remember(context.Background(), outs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func verdict(o *domain.Outcome) string {
+	return fmt.Sprintf("%s %v", o.Decision.Action, o.Decision.Rules)
+}
+
+func TestRules(t *testing.T) {
+	const nid, other = "19502612345678901", "1234567890"
+	steps := []struct {
+		name string
+		o    *domain.Outcome
+		want string
+	}{
+		{"first enrolment", enrol("e1", nid, "old_age", "01712345678"), "ADMIT []"},
+		{"same NID, same programme", enrol("e2", nid, "old_age", "01712345678"), "BLOCK [DUP_NID]"},
+		{"same NID, excluded programme", enrol("e3", nid, "widow", ""), "BLOCK [MULTI_PROGRAMME]"},
+		{"same NID, compatible programme", enrol("e4", nid, "vgd", ""), "ADMIT []"},
+		{"redelivered first enrolment", enrol("e1", nid, "old_age", "01712345678"), "ADMIT []"},
+		{"payment", pay("p1", nid, "old_age", "2026-11", "01712345678", t0.AddDate(0, 0, 5)), "ADMIT []"},
+		{"second payment in the cycle", pay("p2", nid, "old_age", "2026-11", "01712345678", t0.AddDate(0, 0, 6)), "BLOCK [DOUBLE_PAYMENT]"},
+		{"redelivered payment", pay("p1", nid, "old_age", "2026-11", "01712345678", t0.AddDate(0, 0, 5)), "ADMIT []"},
+		{"paid to another wallet", pay("p3", nid, "old_age", "2026-12", "01811111111", t0.AddDate(0, 1, 5)), "HOLD [WALLET_MISMATCH]"},
+		{"payment to someone never enrolled", pay("p4", other, "old_age", "2026-11", "", t0), "BLOCK [UNKNOWN_PAYEE]"},
+		{"payment in a programme not held", pay("p5", nid, "widow", "2026-11", "", t0), "BLOCK [UNKNOWN_PAYEE]"},
+		{"wallet change", status("s1", nid, domain.StatusWalletChanged, "", "01999999999", t0.AddDate(0, 1, 20)), "ADMIT []"},
+		{"payment soon after wallet change", pay("p6", nid, "old_age", "2027-01", "01999999999", t0.AddDate(0, 2, 1)), "ADMIT [RECENT_WALLET_CHANGE]"},
+		{"suspension", status("s2", nid, domain.StatusSuspended, "old_age", "", t0.AddDate(0, 2, 2)), "ADMIT []"},
+		{"payment while suspended", pay("p7", nid, "old_age", "2027-02", "01999999999", t0.AddDate(0, 3, 1)), "BLOCK [DECEASED_OR_EXITED]"},
+		{"reinstatement", status("s3", nid, domain.StatusReinstated, "old_age", "", t0.AddDate(0, 3, 2)), "ADMIT []"},
+		{"payment after reinstatement", pay("p8", nid, "old_age", "2027-03", "01999999999", t0.AddDate(0, 4, 1)), "ADMIT []"},
+		{"death", status("s4", nid, domain.StatusDeceased, "", "", t0.AddDate(0, 4, 5)), "ADMIT []"},
+		{"payment after death", pay("p9", nid, "old_age", "2027-04", "01999999999", t0.AddDate(0, 5, 1)), "BLOCK [DECEASED_OR_EXITED]"},
+		{"enrolment of the dead", enrol("e5", nid, "gr", ""), "HOLD [DECEASED_OR_EXITED]"},
+		{"exit of another", enrol("e6", other, "widow", ""), "ADMIT []"},
+		{"exited", status("s5", other, domain.StatusExited, "widow", "", t0.AddDate(0, 1, 0)), "ADMIT []"},
+		{"payment after exit", pay("p10", other, "widow", "2026-12", "", t0.AddDate(0, 1, 5)), "BLOCK [DECEASED_OR_EXITED]"},
+		{"re-enrolment after exit", enrol("e7", other, "widow", ""), "ADMIT []"},
+	}
+	ix := newIndex(t)
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			decide(t, ix, s.o)
+			if got := verdict(s.o); got != s.want {
+				t.Errorf("got %s, want %s (reason %q)", got, s.want, s.o.Decision.Reason)
+			}
+		})
+	}
+}
+
+func TestPaymentByBeneficiaryRef(t *testing.T) {
+	ix := newIndex(t)
+	e := enrol("e1", "1234567890", "widow", "")
+	decide(t, ix, e)
+	p := pay("p1", "", "widow", "2026-11", "", t0)
+	p.Event.BeneficiaryRef = "ref-e1"
+	decide(t, ix, p)
+	if verdict(p) != "ADMIT []" || p.Decision.PersonID != e.Decision.PersonID {
+		t.Fatalf("payment by ref: %s person %s, want ADMIT for %s", verdict(p), p.Decision.PersonID, e.Decision.PersonID)
+	}
+}
+
+func TestNotReadyIndexDecidesNothing(t *testing.T) {
+	ix := newIndex(t)
+	if err := ix.Invalidate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := ix.Decide(context.Background(), []*domain.Outcome{enrol("e1", "1234567890", "widow", "")})
+	if domain.KindOf(err) != domain.KindTransient {
+		t.Fatalf("err = %v, want a transient not-ready error", err)
+	}
+}
+
+// TestClaimsAreExactUnderConcurrency races many deciders on the same NIDs
+// and the same payments: each must be admitted exactly once.
+func TestClaimsAreExactUnderConcurrency(t *testing.T) {
+	ix := newIndex(t)
+	const nids, racers = 200, 4
+	var wg sync.WaitGroup
+	results := make([][]*domain.Outcome, racers)
+	for r := 0; r < racers; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < nids; i++ {
+				o := enrol(fmt.Sprintf("e-%d-%d", r, i), fmt.Sprintf("%010d", 1000000000+i), "old_age", "")
+				if err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
+					t.Error(err)
+					return
+				}
+				results[r] = append(results[r], o)
+			}
+		}()
+	}
+	wg.Wait()
+	admits := map[string]int{}
+	for _, rs := range results {
+		for _, o := range rs {
+			if o.Decision.Action == domain.ActionAdmit {
+				admits[o.Event.Person.NID]++
+			} else if verdict(o) != "BLOCK [DUP_NID]" {
+				t.Errorf("unexpected %s", verdict(o))
+			}
+		}
+	}
+	for i := 0; i < nids; i++ {
+		if n := admits[fmt.Sprintf("%010d", 1000000000+i)]; n != 1 {
+			t.Fatalf("NID %d admitted %d times", i, n)
+		}
+	}
+
+	// The same payment sent by several sources at once.
+	payAdmits := map[string]int{}
+	var mu sync.Mutex
+	for r := 0; r < racers; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < nids; i++ {
+				o := pay(fmt.Sprintf("p-%d-%d", r, i), fmt.Sprintf("%010d", 1000000000+i), "old_age", "2026-11", "", t0)
+				if err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if o.Decision.Action == domain.ActionAdmit {
+					payAdmits[o.Event.NID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(payAdmits) != nids {
+		t.Fatalf("%d NIDs paid, want %d", len(payAdmits), nids)
+	}
+	for nid, n := range payAdmits {
+		if n != 1 {
+			t.Fatalf("NID %s paid %d times in one cycle", nid, n)
+		}
+	}
+}
+
+// TestRebuildRestoresDecisions rebuilds the index from facts and checks
+// that the rebuilt index decides as the original did.
+func TestRebuildRestoresDecisions(t *testing.T) {
+	ix := newIndex(t)
+	e := enrol("e1", "1234567890", "old_age", "01712345678")
+	decide(t, ix, e)
+	facts := []domain.IndexFact{
+		{Kind: "enrolment", Key: e.IndexKey, Programme: "old_age", EventID: "e1", State: "active", Wallet: e.WalletKey},
+		{Kind: "ref", Key: e.IndexKey, Programme: "old_age", Ref: "ref-e1"},
+		{Kind: "payment", Key: e.IndexKey, Programme: "old_age", Cycle: "2026-11", EventID: "p1"},
+	}
+	n, ok, err := ix.Rebuild(context.Background(), func(ctx context.Context, fn func(domain.IndexFact) error) error {
+		for _, f := range facts {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !ok || n != len(facts) {
+		t.Fatalf("rebuild: %d %v %v", n, ok, err)
+	}
+	for _, tc := range []struct {
+		o    *domain.Outcome
+		want string
+	}{
+		{enrol("e2", "1234567890", "widow", ""), "BLOCK [MULTI_PROGRAMME]"},
+		{pay("p2", "1234567890", "old_age", "2026-11", "", t0), "BLOCK [DOUBLE_PAYMENT]"},
+		{pay("p1", "1234567890", "old_age", "2026-11", "01712345678", t0), "ADMIT []"},
+		{pay("p3", "1234567890", "old_age", "2026-12", "01800000000", t0), "HOLD [WALLET_MISMATCH]"},
+	} {
+		decide(t, ix, tc.o)
+		if got := verdict(tc.o); got != tc.want {
+			t.Errorf("%s after rebuild: got %s, want %s", tc.o.Event.EventID, got, tc.want)
+		}
+	}
+}
