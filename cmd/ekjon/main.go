@@ -21,6 +21,7 @@ Usage:
   ekjon run       [flags]   the production worker and API (see ekjon run --help)
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
+  ekjon user      add|token add a reviewer (the first must be an admin) or an API token
   ekjon settings            print every setting with its variable and default
 
 Run 'ekjon COMMAND --help' for a command's flags.
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, getenv, stdout, stderr)
 	case "settings":
 		writeSettings(stdout)
 		return nil

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/sinks/postgres"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "ekjon_session"
+	loginCookie   = "ekjon_login_csrf"
+	// TokenPrefix starts every API token, so a leaked one is recognisable.
+	TokenPrefix = "ekj_"
+)
+
+// Principal is who is calling: a user by session or by API token.
+type Principal struct {
+	Username string
+	Role     string
+	Address  string
+	// CSRF is the session's CSRF token; "" for a token client, which needs
+	// none because browsers do not send bearer tokens on their own.
+	CSRF    string
+	session bool
+}
+
+func (p *Principal) actor() postgres.Actor {
+	return postgres.Actor{Username: p.Username, Role: p.Role, Address: p.Address}
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// HashPassword returns the bcrypt hash of a password; it refuses passwords
+// too short to be worth hashing.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < 10 {
+		return "", invalidField("password", "must be at least 10 characters")
+	}
+	if len(pw) > 72 {
+		return "", invalidField("password", "must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// NewToken returns a fresh random secret with prefix, and the hash under
+// which it is stored.
+func NewToken(prefix string) (token, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken is how tokens and session cookies are kept at rest.
+func HashToken(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])
+}
+
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticate finds the caller by bearer token or session cookie. It
+// returns nil, nil when the request carries neither.
+func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
+	addr := clientAddress(r)
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+			return nil, errUnauthenticated("the Authorization header must be Bearer " + TokenPrefix + "…")
+		}
+		u, err := rv.store.TokenUser(r.Context(), HashToken(tok))
+		if domain.KindOf(err) == domain.KindNotFound {
+			return nil, errUnauthenticated("unknown or revoked API token")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Username: u.Username, Role: u.Role, Address: addr}, nil
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	u, csrf, err := rv.store.Session(r.Context(), HashToken(c.Value), rv.cfg.Now())
+	if domain.KindOf(err) == domain.KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{Username: u.Username, Role: u.Role, Address: addr, CSRF: csrf, session: true}, nil
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// checkCSRF refuses a state-changing request made with a session cookie
+// unless it carries the session's CSRF token, in the X-CSRF-Token header
+// or the csrf form field.
+func checkCSRF(r *http.Request, p *Principal) error {
+	if !p.session || !unsafeMethod(r.Method) {
+		return nil
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf")
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.CSRF)) != 1 {
+		return errForbidden("missing or wrong CSRF token; reload the page and try again")
+	}
+	return nil
+}
+
+// requireAPI authenticates an API request: 401 without credentials, 403 on
+// a bad CSRF token.
+func (rv *Review) requireAPI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := rv.authenticate(r)
+		if err == nil && p == nil {
+			err = errUnauthenticated("log in or send an API token")
+		}
+		if err == nil {
+			err = checkCSRF(r, p)
+		}
+		if err != nil {
+			writeError(w, r, rv.log, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+func (rv *Review) secure(r *http.Request) bool {
+	return rv.cfg.SecureCookies || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+func (rv *Review) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: rv.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// login checks a username and password, rate-limited per username and per
+// address, audits the attempt, and on success starts a session and returns
+// the cookie value.
+func (rv *Review) login(ctx context.Context, username, password, addr string) (string, error) {
+	now := rv.cfg.Now()
+	keys := []string{"u:" + username, "a:" + addr}
+	if !rv.limiter.allow(now, keys...) {
+		rv.logins.WithLabelValues("limited").Inc()
+		return "", errTooMany("too many failed logins; wait a few minutes and try again")
+	}
+	u, err := rv.store.User(ctx, username)
+	if err != nil && domain.KindOf(err) != domain.KindNotFound {
+		return "", err
+	}
+	ok := err == nil && !u.Disabled && u.PasswordHash != "" &&
+		bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
+	if !ok {
+		rv.limiter.fail(now, keys...)
+		rv.logins.WithLabelValues("failed").Inc()
+		if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
+			ObjectID: username, Address: addr}); err != nil {
+			return "", err
+		}
+		return "", errUnauthenticated("wrong username or password")
+	}
+	rv.limiter.reset(keys[0])
+	tok, hash := NewToken("s_")
+	csrf, _ := NewToken("")
+	if err := rv.store.CreateSession(ctx, hash, u.Username, csrf[:32], addr, now.Add(rv.cfg.SessionTTL)); err != nil {
+		return "", err
+	}
+	rv.logins.WithLabelValues("ok").Inc()
+	if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
+		ObjectID: u.Username, Address: addr}); err != nil {
+		return "", err
+	}
+	return tok, nil
+}

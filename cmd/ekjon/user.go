@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ekjon/ekjon/api"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/sinks/postgres"
+)
+
+const userUsage = `Usage:
+  ekjon user add   -name NAME -role viewer|reviewer|supervisor|admin [-password-stdin]
+  ekjon user token -name NAME [-label LABEL]
+
+add creates a user; the password is read from EKJON_USER_PASSWORD or, with
+-password-stdin, from the first line of standard input (at least 10
+characters). The first user must be an admin. token prints a new API token
+for a machine client; only its hash is stored, so keep the printed value.
+The database is the one in EKJON_DATABASE_URL (see ekjon settings).
+`
+
+func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "token") {
+		fmt.Fprint(stderr, userUsage)
+		return errUsage
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("ekjon user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "username")
+	role := fs.String("role", "", "viewer, reviewer, supervisor or admin")
+	label := fs.String("label", "", "what the token is for")
+	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: EKJON_DATABASE_URL, then the ekjon run default)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if *dbURL == "" {
+		*dbURL = getenv("EKJON_DATABASE_URL")
+	}
+	if *dbURL == "" {
+		*dbURL = DefaultConfig().DatabaseURL
+	}
+	*name = strings.TrimSpace(*name)
+	if *name == "" || len(*name) > 64 || strings.ContainsAny(*name, " /\t") {
+		return errors.New("-name: required, at most 64 characters, no spaces or slashes")
+	}
+	store, err := postgres.Open(ctx, *dbURL, 2)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if _, err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	actor := postgres.Actor{Username: "cli:" + getenv("USER"), Role: api.RoleAdmin, Address: "local"}
+	switch sub {
+	case "add":
+		if !api.ValidRole(*role) {
+			return errors.New("-role: must be viewer, reviewer, supervisor or admin")
+		}
+		n, err := store.UserCount(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 && *role != api.RoleAdmin {
+			return errors.New("the first user must be an admin (-role admin)")
+		}
+		pw := getenv("EKJON_USER_PASSWORD")
+		if *stdin {
+			line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			pw = strings.TrimRight(line, "\r\n")
+		}
+		if pw == "" {
+			return errors.New("no password: set EKJON_USER_PASSWORD or use -password-stdin")
+		}
+		h, err := api.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateUser(ctx, postgres.User{Username: *name, Role: *role, PasswordHash: h}, actor); err != nil {
+			if domain.KindOf(err) == domain.KindConflict {
+				return fmt.Errorf("user %q exists", *name)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s added with role %s\n", *name, *role)
+	case "token":
+		if _, err := store.User(ctx, *name); err != nil {
+			return fmt.Errorf("user %q: %w", *name, err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := store.CreateToken(ctx, *name, *label, hash, actor); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+	}
+	return nil
+}

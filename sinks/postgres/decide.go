@@ -1,0 +1,236 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Actor is the person (or machine client) behind an action, for the audit
+// trail.
+type Actor struct {
+	Username string
+	Role     string
+	Address  string
+}
+
+// Locked is what a review action sees of an alert while holding its lock:
+// the alert, the event's decision and the records the action may change.
+type Locked struct {
+	Alert    AlertRow
+	Decision RevisedDecision
+	// IndexKey names the decision's person in the matching index; "" when
+	// the person has none.
+	IndexKey string
+	// Enrolment is the event's enrolment, when the event is one.
+	Enrolment *Enrolment
+	// PaymentAction is the recorded action of the event's payment, when the
+	// event is one.
+	PaymentAction string
+}
+
+// IndexOp is a change the matching index must make when a revised decision
+// is published. The relay applies it before publishing, and it is
+// idempotent, so relaying twice is harmless.
+type IndexOp struct {
+	// Op is IndexReleaseHold or IndexClaim.
+	Op        string `json:"op"`
+	IndexKey  string `json:"index_key"`
+	Programme string `json:"programme"`
+	EventID   string `json:"event_id"`
+	WalletKey string `json:"wallet_key,omitempty"`
+}
+
+// The index operations a review can ask for.
+const (
+	// IndexReleaseHold lifts the hold on a held enrolment that still holds
+	// its claim, so the person's payments pass.
+	IndexReleaseHold = "release_hold"
+	// IndexClaim makes the enrolment the programme's claim, for a
+	// supervisor's override of a block.
+	IndexClaim = "claim"
+)
+
+// Plan is what a review action changes. Zero fields change nothing.
+type Plan struct {
+	// AuditAction names the action in the audit trail ("decision:release").
+	AuditAction string
+	// AlertStatus is the alert's new status; "" keeps it.
+	AlertStatus string
+	// Assignee, when not nil, becomes the alert's assignee ("" clears it).
+	Assignee *string
+	// Resolution is recorded when the alert is closed.
+	Resolution string
+	// Decision, when not nil, replaces the event's decision; it is written
+	// to the outbox in the same transaction, to be published.
+	Decision *domain.Decision
+	// EnrolmentStatus is the event's enrolment's new status; "" keeps it.
+	EnrolmentStatus string
+	// PaymentAction is the event's payment's new action; "" keeps it.
+	PaymentAction string
+	// IndexOp is relayed with the decision.
+	IndexOp *IndexOp
+	// Judgement, "same" or "not_same", is stored for the alert's person
+	// and matched person.
+	Judgement string
+}
+
+// ReviewAlert applies one action to an alert in one transaction: it locks
+// the alert and its decision, asks plan what to change (plan may refuse
+// with an error, which is returned as is), and writes the changes, the
+// audit row and, for a revised decision, the outbox row together. So a
+// revised decision is published if and only if it was committed, and two
+// reviewers acting at once are serialised: the second sees the first's
+// outcome. It returns the alert as it now stands and whether an outbox row
+// was written.
+func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, reason string, plan func(*Locked) (Plan, error)) (AlertRow, bool, error) {
+	var (
+		out       AlertRow
+		published bool
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var (
+			l   Locked
+			err error
+		)
+		if l.Alert, err = scanAlert(tx.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.alert_id = $1 FOR UPDATE", alertID)); err != nil {
+			return classify("postgres: lock alert", err)
+		}
+		if l.Decision, err = scanRevised(tx.QueryRow(ctx, "SELECT "+decisionColumns+", revised_by FROM decisions WHERE event_id = $1 FOR UPDATE", l.Alert.EventID)); err != nil {
+			return classify("postgres: lock decision", err)
+		}
+		if l.Decision.PersonID != "" {
+			var key pgtype.Text
+			err := tx.QueryRow(ctx, "SELECT index_key FROM persons WHERE person_id = $1", l.Decision.PersonID).Scan(&key)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return classify("postgres: read person", err)
+			}
+			l.IndexKey = key.String
+		}
+		switch l.Decision.EventType {
+		case domain.TypeEnrolment:
+			e, err := scanEnrolment(tx.QueryRow(ctx, "SELECT "+enrolmentColumns+" FROM enrolments e WHERE e.event_id = $1 FOR UPDATE", l.Alert.EventID))
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return classify("postgres: lock enrolment", err)
+			}
+			if err == nil {
+				l.Enrolment = &e
+			}
+		case domain.TypeDistribution:
+			err := tx.QueryRow(ctx, "SELECT action FROM payments WHERE event_id = $1 FOR UPDATE", l.Alert.EventID).Scan(&l.PaymentAction)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return classify("postgres: lock payment", err)
+			}
+		}
+		p, err := plan(&l)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"alert": l.Alert, "decision": l.Decision}
+		after := map[string]any{}
+
+		status := l.Alert.Status
+		if p.AlertStatus != "" {
+			status = p.AlertStatus
+		}
+		assignee := pgtype.Text{String: l.Alert.Assignee, Valid: l.Alert.Assignee != ""}
+		if p.Assignee != nil {
+			assignee = pgtype.Text{String: *p.Assignee, Valid: *p.Assignee != ""}
+		}
+		closing := status == AlertClosed && l.Alert.Status != AlertClosed
+		if out, err = scanAlert(tx.QueryRow(ctx, `UPDATE alerts a SET status = $2, assignee = $3, revision = revision + 1,
+				updated_at = clock_timestamp(),
+				resolution = CASE WHEN $4 THEN $5 ELSE resolution END,
+				resolved_by = CASE WHEN $4 THEN $6 ELSE resolved_by END,
+				resolved_at = CASE WHEN $4 THEN clock_timestamp() ELSE resolved_at END
+			WHERE alert_id = $1 RETURNING `+alertColumns,
+			alertID, status, assignee, closing, p.Resolution, actor.Username)); err != nil {
+			return classify("postgres: update alert", err)
+		}
+		after["alert"] = out
+
+		if d := p.Decision; d != nil {
+			var expl []byte
+			if len(d.Explanation) > 0 {
+				expl, _ = json.Marshal(d.Explanation)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE decisions SET action = $2, rules = $3, reason = $4, decided_at = $5,
+					revised_by = $6, explanation = COALESCE($7::jsonb, explanation) WHERE event_id = $1`,
+				d.EventID, string(d.Action), d.Rules, d.Reason, d.DecidedAt, actor.Username, expl); err != nil {
+				return classify("postgres: revise decision", err)
+			}
+			body, err := json.Marshal(d)
+			if err != nil {
+				return domain.Wrap(domain.KindInternal, "postgres: encode decision", err)
+			}
+			var op []byte
+			if p.IndexOp != nil {
+				op, _ = json.Marshal(p.IndexOp)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op) VALUES ($1, $2, $3)`,
+				d.EventID, body, op); err != nil {
+				return classify("postgres: write outbox", err)
+			}
+			after["decision"] = RevisedDecision{Decision: *d, RevisedBy: actor.Username}
+			published = true
+		}
+		if p.EnrolmentStatus != "" && l.Enrolment != nil {
+			if _, err := tx.Exec(ctx, `UPDATE enrolments SET status = $2 WHERE event_id = $1`, l.Alert.EventID, p.EnrolmentStatus); err != nil {
+				return classify("postgres: update enrolment", err)
+			}
+			after["enrolment_status"] = p.EnrolmentStatus
+		}
+		if p.PaymentAction != "" && l.PaymentAction != "" {
+			if _, err := tx.Exec(ctx, `UPDATE payments SET action = $2 WHERE event_id = $1`, l.Alert.EventID, p.PaymentAction); err != nil {
+				return classify("postgres: update payment", err)
+			}
+			after["payment_action"] = p.PaymentAction
+		}
+		if p.Judgement != "" {
+			a, b := l.Alert.PersonID, l.Alert.MatchedPerson
+			if a > b {
+				a, b = b, a
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO match_judgements (person_a, person_b, verdict, alert_id, decided_by, decided_at)
+					VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+				ON CONFLICT (person_a, person_b) DO UPDATE SET verdict = EXCLUDED.verdict, alert_id = EXCLUDED.alert_id,
+					decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at`,
+				a, b, p.Judgement, alertID, actor.Username); err != nil {
+				return classify("postgres: store judgement", err)
+			}
+			after["judgement"] = p.Judgement
+		}
+		return insertAudit(ctx, tx, AuditEntry{
+			Actor: actor.Username, Role: actor.Role, Action: p.AuditAction, ObjectKind: "alert", ObjectID: alertID,
+			Reason: reason, Address: actor.Address,
+		}, before, after)
+	})
+	return out, published, err
+}
+
+func insertAudit(ctx context.Context, tx pgx.Tx, e AuditEntry, before, after any) error {
+	var b, a []byte
+	if before != nil {
+		b, _ = json.Marshal(before)
+	}
+	if after != nil {
+		a, _ = json.Marshal(after)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit (actor, role, action, object_kind, object_id, reason, before, after, address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.Actor, e.Role, e.Action, e.ObjectKind, e.ObjectID, e.Reason, b, a, e.Address)
+	return classify("postgres: write audit", err)
+}
+
+// Audit appends one entry to the audit trail on its own, for actions that
+// change nothing else (a login, a refused login).
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return insertAudit(ctx, tx, e, nil, nil)
+	})
+}

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// User is a person or machine client of the review service.
+type User struct {
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name,omitempty"`
+	Role         string    `json:"role"`
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// CreateUser adds a user and audits it in one transaction. The error is of
+// KindConflict when the username is taken.
+func (s *Store) CreateUser(ctx context.Context, u User, actor Actor) error {
+	return classify("postgres: create user", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)`,
+			u.Username, u.DisplayName, u.Role, u.PasswordHash); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "user:add",
+			ObjectKind: "user", ObjectID: u.Username, Address: actor.Address}, nil, map[string]string{"role": u.Role})
+	}))
+}
+
+// UserCount returns how many users exist, so the first admin can be made
+// without one.
+func (s *Store) UserCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, classify("postgres: count users", err)
+}
+
+// User returns one user; KindNotFound when unknown.
+func (s *Store) User(ctx context.Context, username string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `SELECT username, display_name, role, password_hash, disabled, created_at
+		FROM users WHERE username = $1`, username).
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	return u, classify("postgres: read user", err)
+}
+
+// CreateToken stores the hash of a new API token for username and audits
+// it.
+func (s *Store) CreateToken(ctx context.Context, username, label, tokenHash string, actor Actor) error {
+	return classify("postgres: create token", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_hash, username, label) VALUES ($1, $2, $3)`,
+			tokenHash, username, label); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "token:add",
+			ObjectKind: "user", ObjectID: username, Reason: label, Address: actor.Address}, nil, nil)
+	}))
+}
+
+// TokenUser returns the enabled user owning the unrevoked token with this
+// hash; KindNotFound otherwise.
+func (s *Store) TokenUser(ctx context.Context, tokenHash string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at
+		FROM api_tokens t JOIN users u USING (username)
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, tokenHash).
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt)
+	return u, classify("postgres: read token", err)
+}
+
+// CreateSession stores a browser session by the hash of its cookie.
+func (s *Store) CreateSession(ctx context.Context, tokenHash, username, csrf, address string, expires time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, username, csrf_token, address, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, tokenHash, username, csrf, address, expires)
+	return classify("postgres: create session", err)
+}
+
+// Session returns the enabled user of an unexpired session and the
+// session's CSRF token; KindNotFound otherwise.
+func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (User, string, error) {
+	var (
+		u    User
+		csrf string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token
+		FROM sessions s JOIN users u USING (username)
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, tokenHash, now).
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &csrf)
+	return u, csrf, classify("postgres: read session", err)
+}
+
+// DeleteSession ends a session, and sweeps expired ones while at it.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2`, tokenHash, now)
+	return classify("postgres: delete session", err)
+}
