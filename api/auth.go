@@ -49,14 +49,16 @@ func principalFrom(ctx context.Context) *Principal {
 
 // HashPassword returns the bcrypt hash of a password; it refuses passwords
 // too short to be worth hashing.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return hashPassword(pw, bcrypt.DefaultCost) }
+
+func hashPassword(pw string, cost int) (string, error) {
 	if len(pw) < 10 {
 		return "", invalidField("password", "must be at least 10 characters")
 	}
 	if len(pw) > 72 {
 		return "", invalidField("password", "must be at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	return string(h), err
 }
 
