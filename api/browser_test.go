@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// chromiumPath finds a Chromium to drive. Without one the browser test
+// skips, except in CI (env CI set), where it fails: there .ci/run installs
+// the chromium package.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium binary on PATH; CI must install the Debian package chromium")
+	}
+	t.Skip("no chromium binary on PATH: install the Debian package chromium to run the browser test")
+	return ""
+}
+
+// TestBrowserReleasesACase logs in with headless Chromium, opens the queue
+// and a held case, saves a screenshot of the case page, releases the case
+// and sees it gone from the queue. EKJON_SCREENSHOT_DIR, if set, also
+// receives the screenshot (docs/img holds the committed one).
+func TestBrowserReleasesACase(t *testing.T) {
+	bin := chromiumPath(t)
+	e := newEnv(t)
+	w := seed(t, e)
+	alertID := heldFuzzyCase(t, e, w)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(e.ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	caseLink := `a[href="/cases/` + url.PathEscape(alertID) + `"]`
+	row := `tr[data-alert="` + alertID + `"]`
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.SendKeys(`input[name="username"]`, "reviewer"),
+		chromedp.SendKeys(`input[name="password"]`, "reviewer-password"),
+		chromedp.Click(`form button[type="submit"]`),
+		chromedp.WaitVisible(`table.queue`),
+		chromedp.WaitVisible(row),
+		chromedp.Click(caseLink),
+		chromedp.WaitVisible(`table.compare`),
+		chromedp.WaitVisible(`ul.bars`),
+	)
+	if err != nil {
+		t.Fatalf("open the case: %v", err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	saveScreenshot(t, shot)
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(`input[name="decision"][value="release"]`),
+		chromedp.SendKeys(`textarea[name="reason"]`, "different father and village; the union office knows both"),
+		chromedp.Click(`form.decide button[type="submit"]`),
+		chromedp.WaitVisible(`p.flash`),
+	)
+	if err != nil {
+		t.Fatalf("release the case: %v", err)
+	}
+	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(`+jsString(row)+`) === null`))
+	if err != nil {
+		t.Fatalf("read the queue: %v", err)
+	}
+	if !gone {
+		t.Fatalf("the released case is still in the queue")
+	}
+	if got := e.queryString(`SELECT action FROM decisions WHERE event_id = 'enr-f'`); got != "ADMIT" {
+		t.Fatalf("decision after release: %s", got)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// heldFuzzyCase records an enrolment held as FUZZY_PERSON against person A,
+// as the fuzzy matcher does, so the case page has two records and a score.
+func heldFuzzyCase(t *testing.T, e *env, w world) string {
+	t.Helper()
+	ev := enrolment("enr-f", "old_age", "1975123456", "01799999999")
+	p := ev["person"].(map[string]any)
+	p["name_bn"], p["name_en"], p["father_name"] = "মোহাম্মদ রফিকুল ইসলাম", "Mohammad Rofikul Islam", "আব্দুর রহিম"
+	p["address"].(map[string]any)["village"] = "Baipail"
+	d := e.feed(ev)
+	person := d["enr-f"].PersonID
+	expl := []domain.Contribution{
+		{Field: "name", Level: "close", Weight: 5.8}, {Field: "dob", Level: "exact", Weight: 4.1},
+		{Field: "upazila", Level: "exact", Weight: 2.2}, {Field: "phone", Level: "exact", Weight: 3.4},
+		{Field: "father_name", Level: "far", Weight: -2.6}, {Field: "nid", Level: "far", Weight: -1.5},
+	}
+	ex, _ := json.Marshal(expl)
+	for _, q := range []string{
+		`UPDATE decisions SET action = 'HOLD', rules = '{FUZZY_PERSON}', reason = 'matches an enrolled person above the hold threshold',
+			matched_person_id = $2, score = 11.4, explanation = $3::jsonb WHERE event_id = $1`,
+		`UPDATE enrolments SET status = 'held' WHERE event_id = $1 AND $2 <> '' AND $3 <> ''`,
+	} {
+		if _, err := e.store.Pool().Exec(e.ctx, q, "enr-f", w.personA, string(ex)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := e.pseudo.Hash("nid", "1975123456")[:16]
+	if err := e.rdb.HSet(e.ctx, e.index.PersonKey(k), "h:old_age", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	return e.insertAlert("enr-f", domain.RuleFuzzyPerson, domain.ActionHold, person, w.personA, 11.4, expl)
+}
+
+func saveScreenshot(t *testing.T, png []byte) {
+	t.Helper()
+	dirs := []string{t.TempDir()}
+	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "case-page.png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("case page screenshot: %s", p)
+	}
+}
