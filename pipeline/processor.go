@@ -61,7 +61,9 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 		return nil
 	}
 	p.m.batchSize.Observe(float64(len(msgs)))
-	now := p.now().UTC()
+	// Microseconds: what PostgreSQL keeps, so a decision read back from the
+	// record equals the one first published.
+	now := p.now().UTC().Truncate(time.Microsecond)
 
 	t := time.Now()
 	outs := make([]domain.Outcome, len(msgs))

@@ -474,3 +474,6 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 	}
 	return nil
 }
+
+// NewStore wraps an existing pool, for tests and tools that share one.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }

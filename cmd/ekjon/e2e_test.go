@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/pipeline"
+	"github.com/ekjon/ekjon/pipeline/kafka"
+)
+
+func enrolmentEvent(id, nid, prog, nameBN, nameEN, wallet string) string {
+	return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
+		"programme":%q,"beneficiary_ref":"ref-%s","person":{"nid":%q,"name_bn":%q,"name_en":%q,"father_name":"মৃত আব্দুল করিম",
+		"dob":"1950-03-01","gender":"male","phone":"+8801712345678","wallet":%q,
+		"address":{"division":"Dhaka","district":"Dhaka","upazila":"Savar","union":"Ashulia","ward":"3"}}}`,
+		id, prog, id, nid, nameBN, nameEN, wallet)
+}
+
+func paymentEvent(id, nid, prog, cycle, wallet, at string) string {
+	return fmt.Sprintf(`{"event_id":%q,"type":"distribution","occurred_at":%q,"source":"g2p-gateway","programme":%q,
+		"cycle":%q,"nid":%q,"amount":600,"channel":"mfs","wallet":%q,"distributor_id":"agent-5521",
+		"location":{"district":"Dhaka","upazila":"Savar"}}`, id, at, prog, cycle, nid, wallet)
+}
+
+func statusEvent(id, nid, status, prog, wallet, at string) string {
+	return fmt.Sprintf(`{"event_id":%q,"type":"status","occurred_at":%q,"source":"crvs","nid":%q,"status":%q,
+		"programme":%q,"wallet":%q}`, id, at, nid, status, prog, wallet)
+}
+
+// TestRulesEndToEnd sends each rule's case through Kafka and reads the
+// decisions back from PostgreSQL and from ekjon.decisions.
+func TestRulesEndToEnd(t *testing.T) {
+	h := newHarness(t, 3)
+	h.start(nil)
+	const rafiq, amena, ghost = "১৯৫০২৬১২৩৪৫৬৭৮৯০১", "2612345678901", "1234567890"
+	topics := h.cfg.Topics
+	phases := []struct {
+		topic  string
+		events []string
+		want   map[string]string
+	}{
+		{topics.Enrolments, []string{
+			enrolmentEvent("e1", rafiq, "old_age", "মোঃ রফিকুল ইসলাম", "Md. Rafiqul Islam", "01712345678"),
+			enrolmentEvent("e2", amena, "widow", "মোছাঃ আমেনা খাতুন", "Mosammat Amena Khatoon", "01812345678"),
+		}, map[string]string{"e1": "ADMIT []", "e2": "ADMIT []"}},
+		{topics.Enrolments, []string{
+			enrolmentEvent("e3", "19502612345678901", "old_age", "", "Rafiqul Islam", ""),
+			enrolmentEvent("e4", amena, "old_age", "আমেনা খাতুন", "", ""),
+			enrolmentEvent("e5", "12345", "widow", "", "Amena", ""),
+			enrolmentEvent("e6", "19602612345678901", "widow", "", "Amena", ""),
+		}, map[string]string{"e3": "BLOCK [DUP_NID]", "e4": "BLOCK [MULTI_PROGRAMME]",
+			"e5": "REJECTED [INVALID_ID]", "e6": "REJECTED [INVALID_ID]"}},
+		{topics.Status, []string{
+			statusEvent("s1", amena, domain.StatusDeceased, "", "", "2026-11-03T00:00:00Z"),
+		}, map[string]string{"s1": "ADMIT []"}},
+		{topics.Distributions, []string{
+			paymentEvent("p1", "19502612345678901", "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z"),
+			paymentEvent("p3", ghost, "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z"),
+			paymentEvent("p4", amena, "widow", "2026-11", "01812345678", "2026-11-05T09:00:00Z"),
+		}, map[string]string{"p1": "ADMIT []", "p3": "BLOCK [UNKNOWN_PAYEE]", "p4": "BLOCK [DECEASED_OR_EXITED]"}},
+		{topics.Distributions, []string{
+			paymentEvent("p2", "19502612345678901", "old_age", "2026-11", "01712345678", "2026-11-06T09:00:00Z"),
+			paymentEvent("p5", "19502612345678901", "old_age", "2026-12", "01999999999", "2026-12-05T09:00:00Z"),
+		}, map[string]string{"p2": "BLOCK [DOUBLE_PAYMENT]", "p5": "HOLD [WALLET_MISMATCH]"}},
+	}
+	all := map[string]string{}
+	for _, ph := range phases {
+		h.produce(ph.topic, ph.events...)
+		var ids []string
+		for id, want := range ph.want {
+			ids = append(ids, id)
+			all[id] = want
+		}
+		got := h.decisions(ids...)
+		for id, want := range ph.want {
+			if v := verdictOf(got[id]); v != want {
+				t.Errorf("%s: PostgreSQL has %s (%s), want %s", id, v, got[id].Reason, want)
+			}
+		}
+	}
+	pub := h.publishedDecisions(len(all))
+	for id, want := range all {
+		d, ok := pub[id]
+		if !ok {
+			t.Errorf("%s: not on %s", id, topics.Decisions)
+			continue
+		}
+		if v := verdictOf(d); v != want {
+			t.Errorf("%s: published %s, want %s", id, v, want)
+		}
+		if d.ConfigVersion == "" || d.DecidedAt.IsZero() {
+			t.Errorf("%s: published decision lacks config version or time: %+v", id, d)
+		}
+	}
+	// No NID or phone leaves in clear.
+	for _, m := range h.readTopic(topics.Decisions, len(all)) {
+		for _, secret := range []string{"19502612345678901", "2612345678901", "01712345678", "1712345678"} {
+			if bytes.Contains(m.Value, []byte(secret)) || bytes.Contains(m.Key, []byte(secret)) {
+				t.Fatalf("decision message carries personal data in clear: %s", m.Value)
+			}
+		}
+	}
+	// The hold raised an alert for reviewers.
+	alerts := h.readTopic(topics.Alerts, 1)
+	if len(alerts) != 1 || !bytes.Contains(alerts[0].Value, []byte(domain.RuleWalletMismatch)) {
+		t.Errorf("alerts topic: %d messages, want the WALLET_MISMATCH alert", len(alerts))
+	}
+	var n int
+	if err := h.db.QueryRow(context.Background(), `SELECT count(*) FROM alerts WHERE rule = 'WALLET_MISMATCH' AND status = 'open'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("open WALLET_MISMATCH alerts in PostgreSQL: %d, %v", n, err)
+	}
+}
+
+// TestBadInputIsRejectedAndDeadLettered sends malformed events between good
+// ones: each becomes a REJECTED decision with a reason, the dead-letter topic
+// holds its original bytes, and the good events are decided normally.
+func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
+	h := newHarness(t, 1)
+	h.start(nil)
+	big := `{"event_id":"big","type":"enrolment","pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	bad := []struct{ name, value, id, reason string }{
+		{"invalid JSON", `{"event_id":"j1","type":`, "", "not JSON"},
+		{"invalid UTF-8", "{\"event_id\":\"u1\",\"type\":\"enrolment\",\"source\":\"\xff\xfe\"}", "", "not valid UTF-8"},
+		{"wrong types", `{"event_id":"w1","type":"distribution","amount":"six hundred"}`, "w1", "amount: must be a number"},
+		{"missing fields", `{"event_id":"m1","type":"enrolment"}`, "m1", "occurred_at: is required"},
+		{"2 MB message", big, "big", "the limit is"},
+		{"unknown event type", `{"event_id":"t1","type":"lottery","occurred_at":"2026-11-01T10:00:00Z","source":"x"}`, "t1", "unknown event type"},
+	}
+	var values []string
+	for _, b := range bad {
+		values = append(values, b.value)
+	}
+	values = append(values, enrolmentEvent("good", "1234567890", "widow", "", "Amena Begum", ""))
+	h.produce(h.cfg.Topics.Enrolments, values...)
+
+	good := h.decisions("good")["good"]
+	if verdictOf(good) != "ADMIT []" {
+		t.Fatalf("good event after bad ones: %s", verdictOf(good))
+	}
+	dead := h.readTopic(h.cfg.Topics.DeadLetter, len(bad))
+	if len(dead) != len(bad) {
+		t.Fatalf("dead letters: %d, want %d", len(dead), len(bad))
+	}
+	for i, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			m := dead[i] // one partition: in order
+			if !bytes.Equal(m.Value, []byte(b.value)) {
+				t.Errorf("dead letter does not hold the original bytes (%d bytes vs %d)", len(m.Value), len(b.value))
+			}
+			headers := map[string]string{}
+			for _, hd := range m.Headers {
+				headers[hd.Key] = string(hd.Value)
+			}
+			if !strings.Contains(headers["ekjon-reason"], b.reason) {
+				t.Errorf("reason header %q lacks %q", headers["ekjon-reason"], b.reason)
+			}
+			id := b.id
+			if id == "" {
+				id = fmt.Sprintf("kafka:%s:0:%s", h.cfg.Topics.Enrolments, headers["ekjon-offset"])
+			}
+			d := h.decisions(id)[id]
+			if d.Action != domain.ActionRejected || !strings.Contains(d.Reason, b.reason) {
+				t.Errorf("decision for %s: %s %q", id, verdictOf(d), d.Reason)
+			}
+		})
+	}
+}
+
+// TestSameNIDFromTwoPartitionsAtOnce has two consumers of one group race on
+// pairs of events for one NID (and pairs of one payment) sent to different
+// partitions at the same moment: each NID is admitted exactly once.
+func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
+	h := newHarness(t, 2)
+	h.start(nil)
+	h.start(nil)
+	h.waitGroupMembers(2)
+	const pairs = 100
+	// Explicit partitions: the two copies land on partitions 0 and 1, which
+	// the group has given to different consumers.
+	split := &kafkago.Writer{Addr: kafkago.TCP(h.cfg.Brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
+		Balancer: kafkago.BalancerFunc(func(m kafkago.Message, parts ...int) int { return int(m.Key[0]-'a') % len(parts) })}
+	defer split.Close()
+	send := func(topic string, mk func(i int, copy string) string) []string {
+		var msgs []kafkago.Message
+		var ids []string
+		for i := 0; i < pairs; i++ {
+			for _, c := range []string{"a", "b"} {
+				v := mk(i, c)
+				msgs = append(msgs, kafkago.Message{Topic: topic, Key: []byte(c), Value: []byte(v)})
+				ids = append(ids, domain.PeekEventID([]byte(v)))
+			}
+		}
+		if err := split.WriteMessages(context.Background(), msgs...); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	nid := func(i int) string { return fmt.Sprintf("%010d", 3000000000+i) }
+	check := func(ids []string, wantBlock string) {
+		got := h.decisions(ids...)
+		for i := 0; i < pairs; i++ {
+			a, b := got[ids[2*i]], got[ids[2*i+1]]
+			pair := verdictOf(a) + " / " + verdictOf(b)
+			if pair != "ADMIT [] / "+wantBlock && pair != wantBlock+" / ADMIT []" {
+				t.Errorf("NID %d: %s, want one ADMIT and one %s", i, pair, wantBlock)
+			}
+		}
+	}
+	check(send(h.cfg.Topics.Enrolments, func(i int, c string) string {
+		return enrolmentEvent(fmt.Sprintf("enr-%d-%s", i, c), nid(i), "old_age", "", "Karim Mia", "01712345678")
+	}), "BLOCK [DUP_NID]")
+	check(send(h.cfg.Topics.Distributions, func(i int, c string) string {
+		return paymentEvent(fmt.Sprintf("pay-%d-%s", i, c), nid(i), "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z")
+	}), "BLOCK [DOUBLE_PAYMENT]")
+	var admitted int
+	if err := h.db.QueryRow(context.Background(), `SELECT count(*) FROM payments WHERE action = 'ADMIT'`).Scan(&admitted); err != nil || admitted != pairs {
+		t.Errorf("admitted payments in the record: %d (%v), want %d", admitted, err, pairs)
+	}
+}
+
+// waitGroupMembers waits until n members of the harness's group hold
+// partitions, so that a race between consumers is a real one.
+func (h *harness) waitGroupMembers(n int) {
+	h.t.Helper()
+	c := &kafkago.Client{Addr: kafkago.TCP(h.cfg.Brokers...), Timeout: 5 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := c.DescribeGroups(context.Background(), &kafkago.DescribeGroupsRequest{GroupIDs: []string{h.cfg.Group}})
+		if err == nil && len(res.Groups) == 1 && res.Groups[0].GroupState == "Stable" {
+			holding := 0
+			for _, m := range res.Groups[0].Members {
+				if len(m.MemberAssignments.Topics) > 0 {
+					holding++
+				}
+			}
+			if holding >= n {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	h.t.Fatalf("the group never had %d members holding partitions", n)
+}
+
+// crashingSource lets a worker make a batch durable and published, then
+// "crashes" before committing it.
+type crashingSource struct {
+	pipeline.Source
+	crash  context.CancelFunc
+	batchs int
+}
+
+func (c *crashingSource) Commit(ctx context.Context, msgs []pipeline.Message) error {
+	c.batchs++
+	c.crash()
+	return context.Canceled
+}
+
+// TestRedeliveryAfterDurableBeforeCommit stops a worker after PostgreSQL
+// has its batch but before the commit, then lets another worker of the
+// group take over: no event has two decisions and none has none.
+func TestRedeliveryAfterDurableBeforeCommit(t *testing.T) {
+	h := newHarness(t, 2)
+	// The parts of an App, not run: its index and record serve the first
+	// worker below. Its own readers join another group, which they would
+	// otherwise hold partitions of without reading them.
+	idle := h.cfg
+	idle.Group += "-idle"
+	app, err := NewApp(context.Background(), idle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	h.db = app.Store.Pool()
+
+	var values, ids []string
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("r-%d", i)
+		ids = append(ids, id)
+		values = append(values, enrolmentEvent(id, fmt.Sprintf("%010d", 5000000000+i%250), "old_age", "", "Abdul Karim", ""))
+	}
+	h.produce(h.cfg.Topics.Enrolments, values...)
+
+	// The first worker: decides, records and publishes, never commits.
+	policy, _ := h.cfg.Policy()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := pipeline.NewMetrics(prometheus.NewRegistry())
+	pcfg := pipeline.DefaultConfig()
+	pcfg.Policy = policy
+	proc := pipeline.NewProcessor(pcfg, app.Index, app.Store, kafka.NewPublisher(publisherConfig(h.cfg)), log, reg)
+	sc := kafka.DefaultSourceConfig()
+	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Brokers, h.cfg.Group, h.cfg.Topics.Inputs(), 1000
+	sc.BatchWait = 500 * time.Millisecond
+	src := kafka.NewSource(sc, log)
+	crashCtx, crash := context.WithCancel(context.Background())
+	cs := &crashingSource{Source: src, crash: crash}
+	if err := pipeline.NewWorker(cs, proc, log, reg).Run(crashCtx); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	if cs.batchs == 0 {
+		t.Fatal("the first worker never reached a commit")
+	}
+	var first int
+	if err := h.db.QueryRow(context.Background(), `SELECT count(*) FROM decisions`).Scan(&first); err != nil || first == 0 {
+		t.Fatalf("the first worker recorded %d decisions (%v)", first, err)
+	}
+
+	// The second worker redelivers everything from the start.
+	var fresh int
+	h.start(nil)
+	got := h.decisions(ids...)
+	if len(got) != len(ids) {
+		t.Fatalf("%d of %d events decided", len(got), len(ids))
+	}
+	var rows, distinct int
+	if err := h.db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT event_id) FROM decisions`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(ids) || distinct != len(ids) {
+		t.Fatalf("decisions: %d rows, %d events; want %d of each", rows, distinct, len(ids))
+	}
+	admits := 0
+	for _, d := range got {
+		if d.Action == domain.ActionAdmit {
+			admits++
+		}
+	}
+	if admits != 250 {
+		t.Errorf("admitted %d enrolments of 250 NIDs", admits)
+	}
+	// Every event is published with one decision, however often it was sent.
+	pub := h.publishedDecisions(len(ids))
+	for _, id := range ids {
+		if _, ok := pub[id]; !ok {
+			t.Errorf("%s never published", id)
+		} else if pub[id].Action != got[id].Action || !pub[id].DecidedAt.Equal(got[id].DecidedAt) {
+			fresh++
+		}
+	}
+	if fresh != 0 {
+		t.Errorf("%d events published with a decision other than the recorded one", fresh)
+	}
+}
+
+func publisherConfig(cfg Config) kafka.PublisherConfig {
+	pc := kafka.DefaultPublisherConfig()
+	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
+	return pc
+}

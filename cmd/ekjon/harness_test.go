@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
+)
+
+// harness is a private ekjon world for one test: an in-process Kafka
+// broker, a PostgreSQL schema and a Redis key prefix on the real servers.
+type harness struct {
+	t       *testing.T
+	cluster *kfake.Cluster
+	cfg     Config
+	db      *pgxpool.Pool
+	writer  *kafkago.Writer
+}
+
+func newHarness(t *testing.T, partitions int) *harness {
+	t.Helper()
+	cfg := DefaultConfig()
+	cluster, broker, err := startBroker(0, partitions, cfg.Topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	_, prefix := redistest.MustClient(t)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	cfg.Brokers = []string{broker}
+	cfg.DatabaseURL = pgtest.MustSchema(t)
+	cfg.RedisURL = redistest.URL()
+	cfg.RedisPrefix = prefix
+	cfg.HMACSecret = "harness-secret-0123456789"
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Group = "ekjon-test-" + hex.EncodeToString(b)
+	cfg.Consumers = 1
+	cfg.BatchSize = 200
+	cfg.DrainTimeout = 5 * time.Second
+	h := &harness{t: t, cluster: cluster, cfg: cfg}
+	h.writer = &kafkago.Writer{
+		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
+		BatchTimeout: time.Millisecond, BatchBytes: 8 << 20,
+	}
+	t.Cleanup(func() { h.writer.Close() })
+	return h
+}
+
+// start runs an App with the harness's config (edited by edit, if given)
+// until the test ends, and returns it once it is serving.
+func (h *harness) start(edit func(*Config)) *App {
+	h.t.Helper()
+	cfg := h.cfg
+	if edit != nil {
+		edit(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		cancel()
+		h.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	h.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			h.t.Errorf("app: %v", err)
+		}
+		app.Close()
+	})
+	if h.db == nil {
+		h.db = app.Store.Pool()
+	}
+	return app
+}
+
+// produce writes events to a topic, each keyed by its NID as the docs ask.
+func (h *harness) produce(topic string, values ...string) {
+	h.t.Helper()
+	msgs := make([]kafkago.Message, len(values))
+	for i, v := range values {
+		var probe struct {
+			NID    string `json:"nid"`
+			Person struct {
+				NID string `json:"nid"`
+			} `json:"person"`
+		}
+		_ = json.Unmarshal([]byte(v), &probe)
+		key := probe.NID + probe.Person.NID
+		msgs[i] = kafkago.Message{Topic: topic, Key: []byte(key), Value: []byte(v)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.writer.WriteMessages(ctx, msgs...); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// decisions waits until every id has a durable decision and returns them.
+func (h *harness) decisions(ids ...string) map[string]domain.Decision {
+	h.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	st := storeOn(h.db)
+	for {
+		got, err := st.Decisions(context.Background(), ids)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(got) == len(ids) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			var missing []string
+			for _, id := range ids {
+				if _, ok := got[id]; !ok {
+					missing = append(missing, id)
+				}
+			}
+			h.t.Fatalf("no decision after 60s for %d events, e.g. %v", len(missing), missing[:min(5, len(missing))])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// readTopic reads every message of a topic written so far, from all
+// partitions, waiting up to a few seconds for at least want of them.
+func (h *harness) readTopic(topic string, want int) []kafkago.Message {
+	h.t.Helper()
+	conn, err := kafkago.Dial("tcp", h.cfg.Brokers[0])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	parts, err := conn.ReadPartitions(topic)
+	conn.Close()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var out []kafkago.Message
+		for _, p := range parts {
+			out = append(out, h.readPartition(topic, p.ID)...)
+		}
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (h *harness) readPartition(topic string, partition int) []kafkago.Message {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := kafkago.DialLeader(ctx, "tcp", h.cfg.Brokers[0], topic, partition)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	last, err := conn.ReadLastOffset()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if last == 0 {
+		return nil
+	}
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: h.cfg.Brokers, Topic: topic, Partition: partition, MaxBytes: 16 << 20, MaxWait: 2 * time.Second})
+	defer r.Close()
+	var out []kafkago.Message
+	for int64(len(out)) < last {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				h.t.Fatalf("reading %s/%d: got %d of %d", topic, partition, len(out), last)
+			}
+			h.t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// publishedDecisions decodes the decisions topic, keyed by event id; an
+// event published twice (a redelivery) must carry the same decision.
+func (h *harness) publishedDecisions(want int) map[string]domain.Decision {
+	h.t.Helper()
+	out := map[string]domain.Decision{}
+	for _, m := range h.readTopic(h.cfg.Topics.Decisions, want) {
+		var d domain.Decision
+		if err := json.Unmarshal(m.Value, &d); err != nil {
+			h.t.Fatalf("decision on the topic is not JSON: %v", err)
+		}
+		if prev, ok := out[d.EventID]; ok && (prev.Action != d.Action || !prev.DecidedAt.Equal(d.DecidedAt)) {
+			h.t.Errorf("event %s published with two different decisions: %+v and %+v", d.EventID, prev, d)
+		}
+		out[d.EventID] = d
+	}
+	return out
+}
+
+func verdictOf(d domain.Decision) string { return fmt.Sprintf("%s %v", d.Action, d.Rules) }
+
+func storeOn(p *pgxpool.Pool) *postgres.Store { return postgres.NewStore(p) }
