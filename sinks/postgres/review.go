@@ -112,11 +112,9 @@ func scanAlert(row pgx.Row) (AlertRow, error) {
 	return a, nil
 }
 
-// ListAlerts returns one page of alerts, oldest first, and the cursor of
-// the next page (nil on the last). The query is keyset-paginated and backed
-// by the partial indexes of migration 0002, so a page costs the same at any
-// depth.
-func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRow, *AlertCursor, error) {
+// ListAlertsQuery returns the SQL and arguments ListAlerts runs for f, so
+// that its plan can be checked.
+func ListAlertsQuery(f AlertFilter) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -153,16 +151,27 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRow, *Ale
 	if f.After != nil {
 		where = append(where, fmt.Sprintf("(a.created_at, a.alert_id) > (%s, %s)", arg(f.After.CreatedAt), arg(f.After.AlertID)))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
 	q := "SELECT " + alertColumns + " FROM alerts a"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY a.created_at, a.alert_id LIMIT " + strconv.Itoa(limit+1)
+	return q + " ORDER BY a.created_at, a.alert_id LIMIT " + strconv.Itoa(pageSize(f)+1), args
+}
+
+func pageSize(f AlertFilter) int {
+	if f.Limit <= 0 {
+		return 50
+	}
+	return min(f.Limit, 500)
+}
+
+// ListAlerts returns one page of alerts, oldest first, and the cursor of
+// the next page (nil on the last). The query is keyset-paginated and backed
+// by the partial indexes of migration 0002, so a page costs the same at any
+// depth.
+func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRow, *AlertCursor, error) {
+	q, args := ListAlertsQuery(f)
+	limit := pageSize(f)
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, nil, classify("postgres: list alerts", err)
