@@ -60,7 +60,11 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	actor := postgres.Actor{Username: "cli:" + getenv("USER"), Role: api.RoleAdmin, Address: "local"}
+	who := "cli"
+	if u := getenv("USER"); u != "" {
+		who += ":" + u
+	}
+	actor := postgres.Actor{Username: who, Role: api.RoleAdmin, Address: "local"}
 	switch sub {
 	case "add":
 		if !api.ValidRole(*role) {
