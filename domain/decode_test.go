@@ -80,7 +80,9 @@ func TestRejections(t *testing.T) {
 			"occurred_at", "RFC 3339", false},
 		{"unknown programme", valid(func(s string) string { return strings.Replace(s, `"old_age"`, `"lottery"`, 1) }),
 			"programme", "unknown programme", false},
-		{"short NID", valid(func(s string) string { return strings.Replace(s, "১৯৫০২৬১২৩৪৫৬৭৮৯০১", "12345", 1) }),
+		{"short NID", valid(func(s string) string {
+			return strings.Replace(s, "১৯৫০২৬১২৩৪৫৬৭৮৯০১", "12345", 1)
+		}),
 			"person.nid", "10, 13 or 17 digits", true},
 		{"NID birth year disagrees with dob", valid(func(s string) string { return strings.Replace(s, `"1950-03-01"`, `"1952-03-01"`, 1) }),
 			"person.nid", "birth year 1950", true},
