@@ -11,7 +11,10 @@ import "time"
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID
 //	wallet:    Key, At (the last wallet change)
+//	candidate: PersonID, Person (as enrolled), for the fuzzy rules
 type IndexFact struct {
+	PersonID  string
+	Person    *Person
 	Kind      string
 	Key       string
 	Programme string

@@ -72,7 +72,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 	}
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
 	a.policy, a.pseudo = policy, pseudo
-	a.Index = redisindex.New(a.Redis, pseudo, redisindex.Config{Prefix: cfg.RedisPrefix, Policy: policy})
+	a.Index = redisindex.New(a.Redis, pseudo, redisindex.Config{
+		Prefix: cfg.RedisPrefix, Policy: policy, Fuzzy: cfg.fuzzyConfig(), Judge: a.Store.Judgement,
+	})
 	if err := a.ensureIndex(ctx); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
 )
@@ -40,11 +41,17 @@ type Config struct {
 	DrainTimeout time.Duration
 	LogLevel     string
 	PolicyVer    string
+	Review       float64
+	Hold         float64
+	SharedK      int
+	SharedHoldK  int
+	BlockCap     int
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	p := domain.DefaultPolicy()
+	f := fuzzy.DefaultConfig()
 	return Config{
 		Brokers:      []string{"127.0.0.1:9092"},
 		Group:        "ekjon",
@@ -63,7 +70,20 @@ func DefaultConfig() Config {
 		DrainTimeout: 10 * time.Second,
 		LogLevel:     "info",
 		PolicyVer:    p.Version,
+		Review:       f.Model.Review,
+		Hold:         f.Model.Hold,
+		SharedK:      f.SharedContactAlert,
+		SharedHoldK:  f.SharedContactHold,
+		BlockCap:     f.BlockCap,
 	}
+}
+
+// fuzzyConfig builds the fuzzy matcher's settings.
+func (c *Config) fuzzyConfig() fuzzy.Config {
+	f := fuzzy.DefaultConfig()
+	f.Model.Review, f.Model.Hold = c.Review, c.Hold
+	f.SharedContactAlert, f.SharedContactHold, f.BlockCap = c.SharedK, c.SharedHoldK, c.BlockCap
+	return f
 }
 
 // setting is one configuration knob: its flag, its environment variable
@@ -79,6 +99,9 @@ func (c *Config) settings() []setting {
 	}
 	num := func(p *int) func(*flag.FlagSet, string, string) {
 		return func(fs *flag.FlagSet, n, h string) { fs.IntVar(p, n, *p, h) }
+	}
+	real := func(p *float64) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, n, h string) { fs.Float64Var(p, n, *p, h) }
 	}
 	dur := func(p *time.Duration) func(*flag.FlagSet, string, string) {
 		return func(fs *flag.FlagSet, n, h string) { fs.DurationVar(p, n, *p, h) }
@@ -117,6 +140,11 @@ func (c *Config) settings() []setting {
 		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Exclusive)},
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.WalletDays)},
 		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.DrainTimeout)},
+		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Review)},
+		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Hold)},
+		{"shared-contact", "SHARED_CONTACT alert when a phone or wallet is tied to more than this many other persons", num(&c.SharedK)},
+		{"shared-contact-hold", "SHARED_CONTACT holds the event above this many", num(&c.SharedHoldK)},
+		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.BlockCap)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
 	}
@@ -206,6 +234,16 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Policy(); err != nil {
 		errs = append(errs, err)
+	}
+	fc := c.fuzzyConfig()
+	if err := fc.Model.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SharedK < 1 || c.SharedHoldK < c.SharedK {
+		errs = append(errs, errors.New("shared-contact: at least 1, and shared-contact-hold at least as large"))
+	}
+	if c.BlockCap < 2 {
+		errs = append(errs, errors.New("block-cap: at least 2"))
 	}
 	return errors.Join(errs...)
 }

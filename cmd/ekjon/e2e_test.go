@@ -26,6 +26,24 @@ func enrolmentEvent(id, nid, prog, nameBN, nameEN, wallet string) string {
 		id, prog, id, nid, nameBN, nameEN, wallet)
 }
 
+var (
+	testGiven  = []string{"Rafiqul", "Abdul Karim", "Jamal", "Nurul Amin", "Shahidul", "Mizanur", "Anwar", "Belal", "Delwar", "Faruk", "Habibur", "Jahangir", "Kamrul", "Liakot", "Mostafa", "Nazrul", "Obaidul", "Rashed", "Sirajul", "Tofazzal"}
+	testFamily = []string{"Islam", "Rahman", "Hossain", "Ahmed", "Uddin", "Sarkar", "Mollah", "Talukder", "Bhuiyan", "Chowdhury", "Mia", "Khan", "Sheikh"}
+	testFather = []string{"Abdul Jabbar", "Abul Kashem", "Idris Ali", "Moslem Uddin", "Yakub Ali", "Nur Mohammad", "Samsul Haque"}
+)
+
+// distinctEnrolment is an enrolment of the i-th of many different people:
+// names, fathers, birth dates and phones differ, so the fuzzy rules see no
+// one twice.
+func distinctEnrolment(id, nid, prog string, i int) string {
+	return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
+		"programme":%q,"beneficiary_ref":"ref-%s","person":{"nid":%q,"name_en":%q,"father_name":%q,
+		"dob":"%d-%02d-%02d","gender":"male","phone":"017%08d","wallet":"017%08d",
+		"address":{"division":"Dhaka","district":"Dhaka","upazila":"Savar"}}}`,
+		id, prog, id, nid, testGiven[i%len(testGiven)]+" "+testFamily[(i/len(testGiven))%len(testFamily)],
+		testFather[i%len(testFather)], 1940+i%30, 1+i%12, 1+i%28, i, i)
+}
+
 func paymentEvent(id, nid, prog, cycle, wallet, at string) string {
 	return fmt.Sprintf(`{"event_id":%q,"type":"distribution","occurred_at":%q,"source":"g2p-gateway","programme":%q,
 		"cycle":%q,"nid":%q,"amount":600,"channel":"mfs","wallet":%q,"distributor_id":"agent-5521",
@@ -217,10 +235,10 @@ func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
 		}
 	}
 	check(send(h.cfg.Topics.Enrolments, func(i int, c string) string {
-		return enrolmentEvent(fmt.Sprintf("enr-%d-%s", i, c), nid(i), "old_age", "", "Karim Mia", "01712345678")
+		return distinctEnrolment(fmt.Sprintf("enr-%d-%s", i, c), nid(i), "old_age", i)
 	}), "BLOCK [DUP_NID]")
 	check(send(h.cfg.Topics.Distributions, func(i int, c string) string {
-		return paymentEvent(fmt.Sprintf("pay-%d-%s", i, c), nid(i), "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z")
+		return paymentEvent(fmt.Sprintf("pay-%d-%s", i, c), nid(i), "old_age", "2026-11", fmt.Sprintf("017%08d", i), "2026-11-05T09:00:00Z")
 	}), "BLOCK [DOUBLE_PAYMENT]")
 	var admitted int
 	if err := h.db.QueryRow(context.Background(), `SELECT count(*) FROM payments WHERE action = 'ADMIT'`).Scan(&admitted); err != nil || admitted != pairs {
@@ -287,7 +305,7 @@ func TestRedeliveryAfterDurableBeforeCommit(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		id := fmt.Sprintf("r-%d", i)
 		ids = append(ids, id)
-		values = append(values, enrolmentEvent(id, fmt.Sprintf("%010d", 5000000000+i%250), "old_age", "", "Abdul Karim", ""))
+		values = append(values, distinctEnrolment(id, fmt.Sprintf("%010d", 5000000000+i%250), "old_age", i%250))
 	}
 	h.produce(h.cfg.Topics.Enrolments, values...)
 

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
 // Config configures an Index.
@@ -26,6 +27,11 @@ type Config struct {
 	// share one Redis.
 	Prefix string
 	Policy domain.Policy
+	// Fuzzy configures FUZZY_PERSON, POSSIBLE_PERSON and SHARED_CONTACT.
+	Fuzzy fuzzy.Config
+	// Judge, if set, reads reviewers' same/not-same judgements, which the
+	// fuzzy rules respect.
+	Judge Judge
 }
 
 // Index decides events against Redis. It holds no state of its own beyond
@@ -114,6 +120,9 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
+	}
+	if err := ix.matchFuzzy(ctx, outs); err != nil {
+		return classify("redis: fuzzy match", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
 // ErrNotReady says the index is incomplete (lost, or being rebuilt). It is
@@ -137,6 +138,23 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		pipe.HSet(ctx, k, "dead", eventHash(f.EventID))
 	case "wallet":
 		pipe.HSet(ctx, k, "wc", strconv.FormatInt(f.At.Unix(), 10))
+	case "candidate":
+		if f.Person == nil {
+			return
+		}
+		prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
+		rec, err := prof.Record.AppendBinary(nil)
+		if err != nil {
+			return
+		}
+		pipe.Set(ctx, ix.recordKey(prof.ID), rec, 0)
+		for _, b := range prof.Blocks {
+			pipe.SAdd(ctx, ix.blockKey(b), prof.ID)
+		}
+		for _, t := range prof.Record.Name.Strong {
+			pipe.HIncrBy(ctx, ix.tfKey(), t, 1)
+		}
+		pipe.Incr(ctx, ix.tfTotalKey())
 	}
 }
 

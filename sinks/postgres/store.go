@@ -432,22 +432,27 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 	queries := []struct {
 		kind, sql string
 	}{
-		{"enrolment", `SELECT p.index_key, e.programme, e.event_id, e.status, e.wallet_key, '', '', NULL::timestamptz
+		{"enrolment", `SELECT p.index_key, e.programme, e.event_id, e.status, e.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
 			WHERE e.status IN ('active', 'held', 'exited', 'suspended')`},
-		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz
+		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
 			WHERE e.beneficiary_ref <> '' AND e.status <> 'blocked'`},
-		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz
+		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz, '', NULL::jsonb
 			FROM payments y JOIN persons p USING (person_id)
 			WHERE y.action IN ('ADMIT', 'HOLD')`},
-		{"deceased", `SELECT p.index_key, '', s.event_id, '', '', '', '', NULL::timestamptz
+		{"deceased", `SELECT p.index_key, '', s.event_id, '', '', '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM persons p JOIN LATERAL (SELECT event_id FROM status_changes
 				WHERE person_id = p.person_id AND status = 'deceased' ORDER BY occurred_at DESC LIMIT 1) s ON true
 			WHERE p.deceased_at IS NOT NULL`},
-		{"wallet", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at)
+		{"wallet", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at), '', NULL::jsonb
 			FROM status_changes s JOIN persons p USING (person_id)
 			WHERE s.status = 'wallet_changed' GROUP BY p.index_key`},
+		{"candidate", `SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, ''), e.programme, e.event_id, e.status, '', '', '',
+				NULL::timestamptz, e.person_id, e.record
+			FROM enrolments e LEFT JOIN persons p USING (person_id)
+			WHERE e.status IN ('active', 'held')
+			ORDER BY e.person_id, e.enrolled_at`},
 	}
 	for _, q := range queries {
 		rows, err := s.pool.Query(ctx, q.sql)
@@ -457,11 +462,20 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		for rows.Next() {
 			f := domain.IndexFact{Kind: q.kind}
 			var at pgtype.Timestamptz
-			if err := rows.Scan(&f.Key, &f.Programme, &f.EventID, &f.State, &f.Wallet, &f.Ref, &f.Cycle, &at); err != nil {
+			var record []byte
+			if err := rows.Scan(&f.Key, &f.Programme, &f.EventID, &f.State, &f.Wallet, &f.Ref, &f.Cycle, &at,
+				&f.PersonID, &record); err != nil {
 				rows.Close()
 				return classify("postgres: index facts", err)
 			}
 			f.At = at.Time
+			if len(record) > 0 {
+				f.Person = new(domain.Person)
+				if err := json.Unmarshal(record, f.Person); err != nil {
+					rows.Close()
+					return domain.Wrap(domain.KindInternal, "postgres: index facts: enrolment record", err)
+				}
+			}
 			if err := fn(f); err != nil {
 				rows.Close()
 				return err

@@ -1,0 +1,217 @@
+// Package fuzzy finds the same person enrolled again under another spelling,
+// another NID or none: it turns an enrolment's person into a compact
+// candidate record and a few blocking keys, and picks the best-scoring
+// candidate with its explanation. It does no I/O: the Redis index
+// (matchers/redisindex) and the offline evaluation (ekjon eval) store the
+// blocks and records each their own way.
+package fuzzy
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/names"
+	"github.com/ekjon/ekjon/matchers/score"
+)
+
+// Block kinds. Name and family blocks find candidates; contact blocks also
+// count how many persons share a phone or wallet (SHARED_CONTACT).
+const (
+	BlockName    = 'n' // name key + birth year
+	BlockPlace   = 'u' // name key + upazila
+	BlockFamily  = 'f' // father's or spouse's name key + dob
+	BlockPhone   = 'p'
+	BlockWallet  = 'w'
+	blockKeySize = 12
+)
+
+// Block is one blocking key of a person, already keyed-hashed so that the
+// index reveals no name, phone or wallet.
+type Block struct {
+	Kind byte
+	Key  string
+}
+
+// Contact reports whether a block counts persons sharing a contact.
+func (b Block) Contact() bool { return b.Kind == BlockPhone || b.Kind == BlockWallet }
+
+// Profile is what the matcher knows of one enrolled person.
+type Profile struct {
+	// ID is the person's compact numeric id in the index.
+	ID     uint64
+	Record score.Record
+	Blocks []Block
+	// Tokens are the strong name tokens whose population frequencies the
+	// scorer needs.
+	Tokens []string
+}
+
+// ProfileOf builds the profile of a validated enrolment's person, whose
+// pseudonymous id is personID. pseudo keys the hashes. It is pure and safe
+// for concurrent use.
+func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) Profile {
+	var pr Profile
+	pr.ID = NumericID(personID)
+	r := &pr.Record
+	r.PersonID = personID
+	bn, en := names.Tokens(p.NameBN), names.Tokens(p.NameEN)
+	main := bn
+	if len(main.Strong) == 0 {
+		main = en
+	}
+	r.Name = score.Name{Strong: clip(main.Strong), Weak: clip(main.Weak)}
+	father, spouse := names.Tokens(p.FatherName), names.Tokens(p.SpouseName)
+	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
+	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
+	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
+		r.DOB = score.DOB{Year: uint16(d.Year()), Month: uint8(d.Month()), Day: uint8(d.Day())}
+	}
+	r.Gender = score.ParseGender(p.Gender)
+	if p.Phone != "" {
+		r.PhoneHash = pseudo.Hash("phone", p.Phone)[:8]
+	}
+	if p.NID != "" {
+		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
+	}
+	if a := p.Address; a != nil {
+		r.District, r.Upazila = place(a.District), place(a.Upazila)
+	}
+
+	seen := map[string]bool{}
+	add := func(kind byte, parts ...string) {
+		k := pseudo.Hash("block", string(kind)+"\x00"+strings.Join(parts, "\x00"))[:blockKeySize]
+		if !seen[k] {
+			seen[k] = true
+			pr.Blocks = append(pr.Blocks, Block{kind, k})
+		}
+	}
+	for _, n := range []names.Name{bn, en} {
+		for _, k := range n.Keys {
+			if r.DOB.Year != 0 {
+				add(BlockName, k, strconv.Itoa(int(r.DOB.Year)))
+			}
+			if r.Upazila != "" {
+				add(BlockPlace, k, r.District, r.Upazila)
+			}
+		}
+	}
+	if p.DOB != "" {
+		for _, n := range []names.Name{father, spouse} {
+			for _, k := range n.Keys {
+				add(BlockFamily, k, p.DOB)
+			}
+		}
+	}
+	if p.Phone != "" {
+		add(BlockPhone, p.Phone)
+	}
+	if p.Wallet != "" {
+		add(BlockWallet, p.Wallet)
+	}
+	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
+	return pr
+}
+
+// WalletBlock is the block of a wallet, as a payment names it.
+func WalletBlock(wallet string, pseudo *domain.Pseudonymizer) Block {
+	return Block{BlockWallet, pseudo.Hash("block", string(rune(BlockWallet))+"\x00"+wallet)[:blockKeySize]}
+}
+
+// NumericID maps a person id to the 63-bit number the index's block sets
+// hold (Redis keeps small sets of integers compactly).
+func NumericID(personID string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(personID))
+	return binary.BigEndian.Uint64(h.Sum(nil)) >> 1
+}
+
+func clip(t []string) []string {
+	if len(t) > score.MaxTokens {
+		return t[:score.MaxTokens]
+	}
+	return t
+}
+
+// place folds a district or upazila written in either script (or as a BBS
+// code) to one comparable form.
+func place(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if _, err := strconv.Atoi(s); err == nil {
+		return s
+	}
+	n := names.Tokens(s)
+	return strings.Join(append(n.Strong, n.Weak...), "")
+}
+
+// Config sets the matcher's thresholds.
+type Config struct {
+	Model score.Model
+	// BlockCap is the most persons a block holds; a fuller block is a
+	// generic value (a union chairman's phone, a very common name and
+	// year) and finds no candidates: it is weak evidence, not many matches.
+	BlockCap int
+	// MaxCandidates bounds the records scored per enrolment.
+	MaxCandidates int
+	// SharedContactAlert and SharedContactHold are K and the higher K of
+	// SHARED_CONTACT: a phone or wallet already tied to more than that many
+	// other persons raises an alert, or holds the event.
+	SharedContactAlert, SharedContactHold int
+	// MinTFPopulation is the population below which name-token
+	// frequencies are noise and are not used.
+	MinTFPopulation int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{Model: score.DefaultModel(), BlockCap: 100, MaxCandidates: 200, SharedContactAlert: 4, SharedContactHold: 30,
+		MinTFPopulation: 10_000}
+}
+
+// Match is the best candidate for an enrolment.
+type Match struct {
+	Candidate score.Record
+	Result    score.Result
+	// Rule is FUZZY_PERSON, POSSIBLE_PERSON or "" (no match worth a look).
+	Rule string
+}
+
+// Best scores the candidates against the query and returns the best one.
+// Candidates that are the query's own person or share its NID (the exact
+// rules' business) are skipped, as are candidates whose names do not agree
+// at all and pairs for which skip returns true (a reviewer judged them
+// different people).
+func (c *Config) Best(q *Profile, cands []score.Record, tf score.TermFreq, skip func(a, b string) bool) (Match, bool) {
+	var best Match
+	found := false
+	for i := range cands {
+		cand := &cands[i]
+		if cand.PersonID == q.Record.PersonID || (q.Record.NIDHash != "" && cand.NIDHash == q.Record.NIDHash) {
+			continue
+		}
+		if skip != nil && skip(q.Record.PersonID, cand.PersonID) {
+			continue
+		}
+		res := c.Model.Score(&q.Record, cand, tf)
+		if res.Level(score.FieldName) == score.LevelFar {
+			// Family, birth date and address together describe a
+			// household as well as a person: without some agreement of
+			// the names themselves, a high score is a sibling or a
+			// spouse, not the same person.
+			continue
+		}
+		if !found || res.Total > best.Result.Total {
+			best, found = Match{Candidate: *cand, Result: res}, true
+		}
+	}
+	if found {
+		best.Rule = c.Model.Verdict(best.Result.Total)
+	}
+	return best, found
+}
