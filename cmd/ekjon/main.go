@@ -22,6 +22,9 @@ Usage:
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
   ekjon user      add|token add a reviewer (the first must be an admin) or an API token
+  ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
+  ekjon eval      [flags]   precision and recall of the matcher on labelled data
+  ekjon bench     [flags]   ekjon against a PostgreSQL-only baseline, as the index grows
   ekjon settings            print every setting with its variable and default
 
 Run 'ekjon COMMAND --help' for a command's flags.
@@ -58,6 +61,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdReindex(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, getenv, stdout, stderr)
+	case "gen":
+		return cmdGen(ctx, rest, stdout, stderr)
+	case "eval":
+		return cmdEval(ctx, rest, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "settings":
 		writeSettings(stdout)
 		return nil
