@@ -46,6 +46,8 @@ type Config struct {
 	SharedK      int
 	SharedHoldK  int
 	BlockCap     int
+	SecureCookie bool
+	SessionTTL   time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -75,6 +77,7 @@ func DefaultConfig() Config {
 		SharedK:      f.SharedContactAlert,
 		SharedHoldK:  f.SharedContactHold,
 		BlockCap:     f.BlockCap,
+		SessionTTL:   12 * time.Hour,
 	}
 }
 
@@ -145,6 +148,8 @@ func (c *Config) settings() []setting {
 		{"shared-contact", "SHARED_CONTACT alert when a phone or wallet is tied to more than this many other persons", num(&c.SharedK)},
 		{"shared-contact-hold", "SHARED_CONTACT holds the event above this many", num(&c.SharedHoldK)},
 		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.BlockCap)},
+		{"secure-cookies", "mark session cookies Secure even on plain HTTP (always so on TLS or behind an https proxy)", boolean(&c.SecureCookie)},
+		{"session-ttl", "how long a reviewer's browser session lasts", dur(&c.SessionTTL)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
 	}
