@@ -114,9 +114,9 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		strings.Join(cfg.Topics.Inputs(), ", "), strings.Join(cfg.Topics.Outputs(), ", "))
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
 	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.DatabaseURL))
-	fmt.Fprintf(stdout, "  http:          http://%s   (/metrics, /healthz, /readyz)\n", app.HTTPAddr)
+	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", app.HTTPAddr)
 	for _, l := range logins {
-		fmt.Fprintf(stdout, "  login:         %s\n", l)
+		fmt.Fprintf(stdout, "  login as       %s\n", l)
 	}
 	fmt.Fprintf(stdout, "  try:           kcat -b %s -C -t %s -o beginning\n\n", broker, cfg.Topics.Decisions)
 
@@ -171,7 +171,9 @@ func generate(ctx context.Context, o demoOptions, cfg Config, st *demoStats, out
 	case o.events > 0:
 		gc.Persons = max(100, o.events*10/22)
 	default:
-		gc.Persons = 100_000
+		// The gentle stream: a small district, so that its enrolments,
+		// status changes and payment cycles all come round within minutes.
+		gc.Persons = 2_000
 	}
 	gen, err := synth.New(gc)
 	if err != nil {

@@ -47,7 +47,7 @@ func (a *App) demoLogins(ctx context.Context) ([]string, error) {
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
 			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}
-		out = append(out, fmt.Sprintf("%-10s  %s / %s   http://%s/login", u.role+":", u.name, u.password, a.HTTPAddr))
+		out = append(out, fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role))
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -97,7 +98,13 @@ func NewSource(cfg SourceConfig, log *slog.Logger) *Source {
 		SessionTimeout: cfg.SessionTimeout,
 		StartOffset:    cfg.StartOffset,
 		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
-			log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
+			text := fmt.Sprintf(msg, args...)
+			if strings.Contains(text, "Rebalance In Progress") {
+				// Members joining or leaving the group: routine.
+				log.Info("kafka reader: " + text)
+				return
+			}
+			log.Warn("kafka reader: " + text)
 		}),
 	})
 	return &Source{r: r, cfg: cfg}
