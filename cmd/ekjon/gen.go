@@ -3,9 +3,208 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"iter"
+	"os"
+	"strings"
+
+	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
+// bindSynth registers a flag for every setting of the synthetic population,
+// defaulting to synth.DefaultConfig, so gen and eval describe one world the
+// same way.
+func bindSynth(fs *flag.FlagSet, c *synth.Config, cycles *string) {
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed and rates give the same bytes")
+	fs.IntVar(&c.Persons, "persons", c.Persons, "humans in the population")
+	fs.StringVar(&c.RunID, "run-id", c.RunID, "prefix of every event_id, so reruns do not collide")
+	*cycles = strings.Join(c.Cycles, ",")
+	fs.StringVar(cycles, "cycles", *cycles, "payment cycles, comma-separated YYYY-MM; the first fixes the timeline")
+	rates := []struct {
+		p    *float64
+		name string
+		help string
+	}{
+		{&c.DupNIDRate, "dup-nid-rate", "persons enrolled twice in one programme under one NID"},
+		{&c.MultiProgrammeRate, "multi-programme-rate", "persons enrolled under one NID in a programme their first excludes"},
+		{&c.FuzzyDupRate, "fuzzy-dup-rate", "persons enrolled again under a name variant, another or no NID"},
+		{&c.SecondProgrammeRate, "second-programme-rate", "persons also enrolled in a compatible programme (clean)"},
+		{&c.BenignSharedPhoneRate, "benign-shared-phone-rate", "persons giving a neighbour's or chairman's phone"},
+		{&c.FraudSharedPhoneRate, "fraud-shared-phone-rate", "persons behind one fraudster's wallet"},
+		{&c.DeathRate, "death-rate", "persons who die before the first cycle"},
+		{&c.ExitRate, "exit-rate", "persons who exit before the first cycle"},
+		{&c.DeceasedPaidRate, "deceased-paid-rate", "persons dead or exited and still paid"},
+		{&c.SuspensionRate, "suspension-rate", "persons suspended then reinstated"},
+		{&c.WalletChangeRate, "wallet-change-rate", "persons with a genuine wallet change"},
+		{&c.WalletTakeoverRate, "wallet-takeover-rate", "persons whose wallet is taken over before a payment"},
+		{&c.DoublePaymentRate, "double-payment-rate", "payments made twice in a cycle"},
+		{&c.WalletMismatchRate, "wallet-mismatch-rate", "payments to a wallet other than the enrolled one"},
+		{&c.UnknownPayeeRate, "unknown-payee-rate", "ghosts paid per person and cycle"},
+		{&c.MalformedRate, "malformed-rate", "events followed by a malformed copy"},
+	}
+	for _, r := range rates {
+		fs.Float64Var(r.p, r.name, *r.p, "fraction of "+r.help)
+	}
+	fs.IntVar(&c.SharedContactK, "shared-contact-k", c.SharedContactK, "K of SHARED_CONTACT the truth expects")
+	fs.IntVar(&c.RecentWalletChangeDays, "recent-wallet-change-days", c.RecentWalletChangeDays, "N of RECENT_WALLET_CHANGE the truth expects")
+}
+
+// parseCycles splits the --cycles flag.
+func parseCycles(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// genStream picks the stream gen writes: only enrolments, about n events of
+// the mixed feed, or (n = 0) every enrolment, status and configured cycle's
+// payments in that order.
+func genStream(g *synth.Generator, enrolmentsOnly bool, n int) iter.Seq[synth.Record] {
+	switch {
+	case enrolmentsOnly:
+		return g.Enrolments()
+	case n > 0:
+		return g.Mixed(n)
+	}
+	return func(yield func(synth.Record) bool) {
+		seqs := []iter.Seq[synth.Record]{g.Enrolments(), g.Statuses()}
+		for _, c := range g.Config().Cycles {
+			seqs = append(seqs, g.Payments(c))
+		}
+		for _, s := range seqs {
+			for r := range s {
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// genCounts tallies a stream as it is written, for the summary.
+type genCounts struct {
+	events    int
+	byType    map[string]int
+	byPattern map[synth.Pattern]int
+}
+
+func (c *genCounts) wrap(seq iter.Seq[synth.Record]) iter.Seq[synth.Record] {
+	c.byType, c.byPattern = map[string]int{}, map[synth.Pattern]int{}
+	return func(yield func(synth.Record) bool) {
+		for r := range seq {
+			c.events++
+			c.byType[string(r.Type)]++
+			c.byPattern[r.Truth.Pattern]++
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
 func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("gen: not built yet")
+	cfg := synth.DefaultConfig()
+	fs := flag.NewFlagSet("ekjon gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cycles string
+	bindSynth(fs, &cfg, &cycles)
+	out := fs.String("out", "events.jsonl", "events file, one JSON event a line ('-' for stdout)")
+	truthPath := fs.String("truth", "truth.jsonl", "truth file, one line per event line ('' to skip)")
+	events := fs.Int("events", 0, "write about this many events of the mixed feed (enrolments, statuses, then payment cycles until reached); 0 writes every enrolment, status and configured cycle")
+	enrolOnly := fs.Bool("enrolments-only", false, "write enrolments only (what eval reads)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ekjon gen [flags]\n\nWrites a seeded synthetic population's events as JSON lines and, line for line,\nthe truth of each (cluster id, injected pattern, expected rules). Rates are\nfractions; defaults follow DESIGN §1.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ekjon gen: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	cfg.Cycles = parseCycles(cycles)
+	if *events < 0 {
+		return errors.New("gen: --events must not be negative")
+	}
+	g, err := synth.New(cfg)
+	if err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	var w io.Writer = stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	var tw io.Writer
+	var tf *os.File
+	if *truthPath != "" {
+		if tf, err = os.Create(*truthPath); err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+		defer tf.Close()
+		tw = tf
+	}
+	var counts genCounts
+	seq := counts.wrap(stopOn(ctx, genStream(g, *enrolOnly, *events)))
+	if err := synth.WriteJSONL(w, tw, seq); err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("gen: interrupted: %w", err)
+	}
+	if f, ok := w.(*os.File); ok && f != os.Stdout {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+	}
+	if tf != nil {
+		if err := tf.Close(); err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+	}
+	summary := stdout
+	if *out == "-" {
+		summary = stderr
+	}
+	fmt.Fprintf(summary, "wrote %d events to %s", counts.events, *out)
+	if *truthPath != "" {
+		fmt.Fprintf(summary, " and their truth to %s", *truthPath)
+	}
+	fmt.Fprintf(summary, " (persons %d, seed %d)\n", cfg.Persons, cfg.Seed)
+	for _, t := range []string{"enrolment", "status", "distribution"} {
+		if n := counts.byType[t]; n > 0 {
+			fmt.Fprintf(summary, "  %-13s %9d\n", t, n)
+		}
+	}
+	for _, p := range []synth.Pattern{synth.PatternClean, synth.PatternDupNID, synth.PatternMultiProgramme,
+		synth.PatternFuzzyDup, synth.PatternSharedPhone, synth.PatternDeceasedPaid, synth.PatternDoublePayment,
+		synth.PatternWalletChange, synth.PatternWalletMismatch, synth.PatternUnknownPayee, synth.PatternMalformed} {
+		if n := counts.byPattern[p]; n > 0 {
+			fmt.Fprintf(summary, "  %-16s %9d\n", p, n)
+		}
+	}
+	return nil
+}
+
+// stopOn ends seq early when ctx is cancelled, so an interrupted gen stops
+// between events rather than writing half a line.
+func stopOn[T any](ctx context.Context, seq iter.Seq[T]) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for v := range seq {
+			if ctx.Err() != nil || !yield(v) {
+				return
+			}
+		}
+	}
 }
