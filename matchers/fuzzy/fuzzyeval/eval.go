@@ -1,0 +1,369 @@
+package fuzzyeval
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/pipeline/synth"
+)
+
+// Config configures an evaluation.
+type Config struct {
+	// Fuzzy is the matcher under evaluation; its Model's Review and Hold
+	// are the thresholds reported first.
+	Fuzzy  fuzzy.Config
+	Policy domain.Policy
+	// Sweep lists the Hold thresholds of the threshold sweep.
+	Sweep []float64
+	// Secret keys the pseudonyms. Scores do not depend on it; it exists so
+	// that the evaluation hashes exactly as a deployment does.
+	Secret []byte
+	// Examples bounds the wrong holds and missed duplicates listed.
+	Examples int
+}
+
+// DefaultConfig evaluates the documented defaults, sweeping Hold from 10 to
+// 30 bits.
+func DefaultConfig() Config {
+	var sweep []float64
+	for h := 10.0; h <= 30; h += 2 {
+		sweep = append(sweep, h)
+	}
+	return Config{Fuzzy: fuzzy.DefaultConfig(), Policy: domain.DefaultPolicy(), Sweep: sweep,
+		Secret: []byte("ekjon-eval-pseudonyms"), Examples: 10}
+}
+
+// Validate reports a configuration that cannot be evaluated.
+func (c Config) Validate() error {
+	if err := c.Fuzzy.Model.Validate(); err != nil {
+		return err
+	}
+	if c.Fuzzy.BlockCap < 1 || c.Fuzzy.MaxCandidates < 1 {
+		return domain.Errorf(domain.KindInvalid, "eval config", "block cap and max candidates must be at least 1")
+	}
+	if len(c.Secret) == 0 {
+		return domain.Errorf(domain.KindInvalid, "eval config", "secret is empty")
+	}
+	return c.Policy.Validate()
+}
+
+// Got is what the evaluated rules did with one enrolment.
+type Got string
+
+// The outcomes the confusion table counts.
+const (
+	GotFuzzySame     Got = "FUZZY_PERSON (same)"
+	GotFuzzyOther    Got = "FUZZY_PERSON (other)"
+	GotPossibleSame  Got = "POSSIBLE_PERSON (same)"
+	GotPossibleOther Got = "POSSIBLE_PERSON (other)"
+	GotNone          Got = "no match"
+	GotDupNID        Got = domain.RuleDupNID
+	GotMulti         Got = domain.RuleMultiProgramme
+	GotRejected      Got = "REJECTED"
+)
+
+// Gots lists the confusion table's columns in order.
+var Gots = []Got{GotFuzzySame, GotFuzzyOther, GotPossibleSame, GotPossibleOther, GotNone, GotDupNID, GotMulti, GotRejected}
+
+// outcome is one enrolment as the evaluation remembers it: enough to
+// recount every metric at another threshold without deciding again (the
+// index's content and the best candidate do not depend on the thresholds,
+// since held and admitted enrolments are both indexed).
+type outcome struct {
+	pattern  synth.Pattern
+	exact    string
+	rejected bool
+	found    bool
+	score    float64
+	same     bool // the best candidate is of the event's own cluster
+	// due is true when an earlier record of the event's cluster is indexed
+	// under another person id: a pair only the fuzzy matcher can find.
+	due     bool
+	eventID string
+	explain string
+}
+
+// Evaluator replays enrolments one by one. It is not safe for concurrent
+// use.
+type Evaluator struct {
+	cfg      Config
+	ix       *memIndex
+	clusters map[string]string   // person id → truth cluster
+	indexed  map[string][]string // cluster → person ids indexed
+	outs     []outcome
+	others   int // events that are not enrolments
+}
+
+// New returns an Evaluator with an empty index.
+func New(cfg Config) (*Evaluator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pseudo := domain.NewPseudonymizer(cfg.Secret)
+	return &Evaluator{cfg: cfg, ix: newMemIndex(cfg.Fuzzy, cfg.Policy, pseudo),
+		clusters: map[string]string{}, indexed: map[string][]string{}}, nil
+}
+
+// Add decides one event line with its truth. Events other than enrolments
+// are counted and skipped: the fuzzy rules judge enrolments only. A line
+// that does not decode or validate is counted as rejected.
+func (ev *Evaluator) Add(line []byte, t synth.Truth) {
+	e, err := domain.DecodeEvent(line, 0)
+	if err == nil && e.Type != domain.TypeEnrolment {
+		ev.others++
+		return
+	}
+	o := outcome{pattern: t.Pattern, eventID: t.EventID}
+	if err == nil {
+		err = domain.Validate(e, ev.cfg.Policy)
+	}
+	if err != nil {
+		o.rejected = true
+		ev.outs = append(ev.outs, o)
+		return
+	}
+	d := ev.ix.decide(e)
+	o.exact = d.exact
+	if d.exact == "" {
+		for _, p := range ev.indexed[t.PersonID] {
+			if p != d.personID {
+				o.due = true
+				break
+			}
+		}
+		if d.found {
+			o.score = d.match.Result.Total
+			o.same = ev.clusters[d.match.Candidate.PersonID] == t.PersonID
+			o.explain = d.match.Result.Explain()
+			o.found = true
+		}
+		if _, ok := ev.clusters[d.personID]; !ok {
+			ev.clusters[d.personID] = t.PersonID
+			ev.indexed[t.PersonID] = append(ev.indexed[t.PersonID], d.personID)
+		}
+	}
+	ev.outs = append(ev.outs, o)
+}
+
+// Run reads an events file and its truth file (line k of one describes line
+// k of the other, as `ekjon gen` writes them) and evaluates the
+// enrolments. Lines must pair by event id; a mismatch is an error.
+func Run(events, truth io.Reader, cfg Config) (Report, error) {
+	ev, err := New(cfg)
+	if err != nil {
+		return Report{}, err
+	}
+	sc := bufio.NewScanner(events)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<22)
+	next, stop := iter.Pull2(synth.ReadTruth(truth))
+	defer stop()
+	line := 0
+	for sc.Scan() {
+		line++
+		t, terr, ok := next()
+		if !ok {
+			return Report{}, fmt.Errorf("truth ends before event line %d", line)
+		}
+		if terr != nil {
+			return Report{}, terr
+		}
+		b := sc.Bytes()
+		if id := domain.PeekEventID(b); id != "" && t.EventID != "" && id != t.EventID {
+			return Report{}, fmt.Errorf("event line %d is %q but its truth line is %q", line, id, t.EventID)
+		}
+		ev.Add(b, t)
+	}
+	if err := sc.Err(); err != nil {
+		return Report{}, fmt.Errorf("read events: %w", err)
+	}
+	if _, terr, ok := next(); ok && terr == nil {
+		return Report{}, errors.New("truth has more lines than the events")
+	}
+	return ev.Report(), nil
+}
+
+// RunRecords evaluates generated records directly, without files.
+func RunRecords(seq iter.Seq[synth.Record], cfg Config) (Report, error) {
+	ev, err := New(cfg)
+	if err != nil {
+		return Report{}, err
+	}
+	for r := range seq {
+		ev.Add(r.Value, r.Truth)
+	}
+	return ev.Report(), nil
+}
+
+// Metrics are pairwise precision, recall and F1 of one kind of verdict.
+type Metrics struct {
+	// Predicted counts the enrolments given the verdict with a matched
+	// person; Correct those whose matched person is of the same cluster.
+	Predicted, Correct int
+	// Due counts the pairs to find (see Report.Due).
+	Due                   int
+	Precision, Recall, F1 float64
+}
+
+func metrics(pred, correct, due int) Metrics {
+	m := Metrics{Predicted: pred, Correct: correct, Due: due}
+	if pred > 0 {
+		m.Precision = float64(correct) / float64(pred)
+	}
+	if due > 0 {
+		m.Recall = float64(correct) / float64(due)
+	}
+	if m.Precision+m.Recall > 0 {
+		m.F1 = 2 * m.Precision * m.Recall / (m.Precision + m.Recall)
+	}
+	return m
+}
+
+// SweepRow is the HOLD verdict's quality at one Hold threshold.
+type SweepRow struct {
+	Hold           float64
+	Holds          Metrics
+	FuzzyDupRecall float64
+	WrongHolds     int
+}
+
+// Example is an enrolment the matcher got wrong, with the score's
+// explanation (fields, levels and weights only: no name or identifier).
+type Example struct {
+	EventID string
+	Pattern synth.Pattern
+	Score   float64
+	Explain string
+}
+
+// Report is the evaluation of one stream. Pairs are counted per enrolment:
+// an enrolment held or flagged with a matched person predicts the pair
+// (its cluster, the matched person's cluster), which is correct when the
+// two are one cluster. The pairs due are the enrolments, not blocked by the
+// exact rules, whose cluster already has an indexed record under another
+// person id: a human enrolled again that only the fuzzy rules can find.
+type Report struct {
+	Review, Hold float64
+	// Enrolments, Rejected and Blocked count the enrolment lines, those
+	// that failed validation and those blocked by DUP_NID or
+	// MULTI_PROGRAMME; Others the lines that were not enrolments.
+	Enrolments, Rejected, Blocked, Others int
+	Due                                   int
+	Holds, Possible, Overall              Metrics
+	// FuzzyDups counts the fuzzy_dup enrolments; FuzzyDupHeld those held
+	// as FUZZY_PERSON with a matched person of their own cluster, and
+	// FuzzyDupRecall their share.
+	FuzzyDups, FuzzyDupHeld int
+	FuzzyDupRecall          float64
+	// Confusion counts, per injected pattern, what the rules did.
+	Confusion map[synth.Pattern]map[Got]int
+	Sweep     []SweepRow
+	// WrongHolds and Missed are examples: holds of another cluster's
+	// person, and fuzzy_dup enrolments not held, best scores first.
+	WrongHolds, Missed []Example
+
+	outs []outcome
+}
+
+// Report computes the metrics at the configured thresholds.
+func (ev *Evaluator) Report() Report {
+	m := ev.cfg.Fuzzy.Model
+	r := Report{Review: m.Review, Hold: m.Hold, Others: ev.others, Confusion: map[synth.Pattern]map[Got]int{}, outs: ev.outs}
+	r.count(m.Review, m.Hold)
+	for _, h := range ev.cfg.Sweep {
+		var s Report
+		s.outs = ev.outs
+		s.Confusion = map[synth.Pattern]map[Got]int{}
+		s.count(min(m.Review, h), h)
+		r.Sweep = append(r.Sweep, SweepRow{Hold: h, Holds: s.Holds, FuzzyDupRecall: s.FuzzyDupRecall,
+			WrongHolds: s.Holds.Predicted - s.Holds.Correct})
+	}
+	for _, o := range ev.outs {
+		switch {
+		case o.found && o.score >= m.Hold && !o.same:
+			r.WrongHolds = append(r.WrongHolds, Example{o.eventID, o.pattern, o.score, o.explain})
+		case o.pattern == synth.PatternFuzzyDup && !(o.found && o.score >= m.Hold && o.same):
+			r.Missed = append(r.Missed, Example{o.eventID, o.pattern, o.score, o.explain})
+		}
+	}
+	byScore := func(a, b Example) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		if a.EventID < b.EventID {
+			return -1
+		}
+		return 1
+	}
+	slices.SortFunc(r.WrongHolds, byScore)
+	slices.SortFunc(r.Missed, byScore)
+	r.WrongHolds = r.WrongHolds[:min(len(r.WrongHolds), ev.cfg.Examples)]
+	r.Missed = r.Missed[:min(len(r.Missed), ev.cfg.Examples)]
+	return r
+}
+
+// count fills the counts and metrics at one pair of thresholds.
+func (r *Report) count(review, hold float64) {
+	var holdP, holdC, possP, possC int
+	r.Enrolments, r.Rejected, r.Blocked, r.Due, r.FuzzyDups, r.FuzzyDupHeld = 0, 0, 0, 0, 0, 0
+	for _, o := range r.outs {
+		r.Enrolments++
+		if o.pattern == synth.PatternFuzzyDup {
+			r.FuzzyDups++
+		}
+		var g Got
+		switch {
+		case o.rejected:
+			r.Rejected++
+			g = GotRejected
+		case o.exact != "":
+			r.Blocked++
+			g = Got(o.exact)
+		default:
+			if o.due {
+				r.Due++
+			}
+			switch {
+			case o.found && o.score >= hold:
+				holdP++
+				g = GotFuzzyOther
+				if o.same {
+					holdC++
+					g = GotFuzzySame
+					if o.pattern == synth.PatternFuzzyDup {
+						r.FuzzyDupHeld++
+					}
+				}
+			case o.found && o.score >= review:
+				possP++
+				g = GotPossibleOther
+				if o.same {
+					possC++
+					g = GotPossibleSame
+				}
+			default:
+				g = GotNone
+			}
+		}
+		row := r.Confusion[o.pattern]
+		if row == nil {
+			row = map[Got]int{}
+			r.Confusion[o.pattern] = row
+		}
+		row[g]++
+	}
+	r.Holds = metrics(holdP, holdC, r.Due)
+	r.Possible = metrics(possP, possC, r.Due)
+	r.Overall = metrics(holdP+possP, holdC+possC, r.Due)
+	if r.FuzzyDups > 0 {
+		r.FuzzyDupRecall = float64(r.FuzzyDupHeld) / float64(r.FuzzyDups)
+	}
+}

@@ -1,0 +1,168 @@
+// Package fuzzyeval measures the fuzzy matcher on labelled enrolments: it
+// replays a stream through the exact NID rules and the fuzzy matcher on an
+// in-memory copy of the Redis index (same blocks, same caps, same records,
+// same token frequencies) and compares what they decide with the ground
+// truth written by pipeline/synth. It backs `ekjon eval` and the benchmarks.
+package fuzzyeval
+
+import (
+	"slices"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/score"
+)
+
+// memIndex is the in-memory twin of matchers/redisindex for enrolments.
+// Its candidate generation must stay faithful to redisindex.matchFuzzy:
+// blocks are sets of numeric person ids, read in ascending order (Redis
+// keeps sets of at most 512 small integers as sorted intsets, and BlockCap
+// keeps every block below that); a block holding BlockCap persons is
+// generic, yields no candidates and takes no more members; at most
+// MaxCandidates records are scored; only admitted and held enrolments are
+// indexed, after they are decided; token frequencies count the strong
+// tokens of indexed names per indexed enrolment.
+type memIndex struct {
+	cfg    fuzzy.Config
+	policy domain.Policy
+	pseudo *domain.Pseudonymizer
+	// claims holds, per person key, the programmes enrolled (DUP_NID and
+	// MULTI_PROGRAMME).
+	claims  map[string]map[string]bool
+	blocks  map[string][]uint64
+	records map[uint64]score.Record
+	tf      map[string]int
+	tfN     int
+}
+
+func newMemIndex(cfg fuzzy.Config, policy domain.Policy, pseudo *domain.Pseudonymizer) *memIndex {
+	return &memIndex{cfg: cfg, policy: policy, pseudo: pseudo, claims: map[string]map[string]bool{},
+		blocks: map[string][]uint64{}, records: map[uint64]score.Record{}, tf: map[string]int{}}
+}
+
+// decision is what the index decided for one enrolment.
+type decision struct {
+	personID string
+	exact    string // DUP_NID or MULTI_PROGRAMME when blocked
+	match    fuzzy.Match
+	found    bool // a candidate whose name is not far was scored
+	shared   int  // persons already tied to the phone or wallet
+}
+
+// identity names the person as redisindex.resolveRefs does: by NID, by
+// birth registration number, else by the source's ref and the event id
+// (nobody but the fuzzy rules can find such a person again).
+func (ix *memIndex) identity(e *domain.Event) (key, personID string) {
+	p := e.Person
+	switch {
+	case p.NID != "":
+		key = ix.pseudo.Hash("nid", p.NID)[:16]
+	case p.BirthRegNo != "":
+		key = ix.pseudo.Hash("brn", p.BirthRegNo)[:16]
+	default:
+		return "", "P" + ix.pseudo.Hash("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)[:16]
+	}
+	return key, "P" + key
+}
+
+// decide runs one validated enrolment through the exact rules and, unless
+// they block it, the fuzzy matcher, then indexes it.
+func (ix *memIndex) decide(e *domain.Event) decision {
+	key, pid := ix.identity(e)
+	d := decision{personID: pid}
+	if key != "" {
+		held := ix.claims[key]
+		switch {
+		case held[e.Programme]:
+			d.exact = domain.RuleDupNID
+		default:
+			for _, x := range ix.policy.ExcludedBy(e.Programme) {
+				if held[x] {
+					d.exact = domain.RuleMultiProgramme
+					break
+				}
+			}
+		}
+		if d.exact != "" {
+			return d // a blocked enrolment is not indexed
+		}
+		if held == nil {
+			held = map[string]bool{}
+			ix.claims[key] = held
+		}
+		held[e.Programme] = true
+	}
+
+	prof := fuzzy.ProfileOf(e.Person, pid, ix.pseudo)
+	cfg := &ix.cfg
+	seen := map[uint64]bool{prof.ID: true}
+	var cands []score.Record
+	for _, b := range prof.Blocks {
+		members := ix.blocks[b.Key]
+		if b.Contact() {
+			d.shared = max(d.shared, len(members))
+			continue
+		}
+		if len(members) >= cfg.BlockCap {
+			continue
+		}
+		for _, id := range members {
+			if seen[id] || len(cands) >= cfg.MaxCandidates {
+				continue
+			}
+			seen[id] = true
+			if r, ok := ix.records[id]; ok {
+				cands = append(cands, r)
+			}
+		}
+	}
+	var tf score.TermFreq
+	if ix.tfN >= cfg.MinTFPopulation && ix.tfN > 0 {
+		m := tfMap{}
+		for _, t := range prof.Tokens {
+			if c := ix.tf[t]; c > 0 {
+				m[t] = float64(c) / float64(ix.tfN)
+			}
+		}
+		tf = m
+	} else {
+		tf = tfMap{}
+	}
+	query := prof
+	if d.shared > cfg.SharedContactAlert {
+		query.Record.PhoneHash = "" // a shared phone says little about identity
+	}
+	d.match, d.found = cfg.Best(&query, cands, tf, nil)
+
+	ix.index(&prof)
+	return d
+}
+
+// index stores an admitted or held enrolment as a candidate for later ones.
+func (ix *memIndex) index(prof *fuzzy.Profile) {
+	if _, err := prof.Record.AppendBinary(nil); err != nil {
+		return // redisindex does not index a record it cannot encode
+	}
+	ix.records[prof.ID] = prof.Record
+	for _, b := range prof.Blocks {
+		m := ix.blocks[b.Key]
+		if len(m) >= ix.cfg.BlockCap {
+			continue
+		}
+		i, found := slices.BinarySearch(m, prof.ID)
+		if !found {
+			ix.blocks[b.Key] = slices.Insert(m, i, prof.ID)
+		}
+	}
+	for _, t := range prof.Record.Name.Strong {
+		ix.tf[t]++
+	}
+	ix.tfN++
+}
+
+// tfMap is the frequency table redisindex reads for one query: only the
+// query's own strong name and father tokens are looked up, as the share
+// of indexed enrolments carrying them.
+type tfMap map[string]float64
+
+func (m tfMap) Freq(t string) float64 { return m[t] }

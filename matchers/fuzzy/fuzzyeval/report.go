@@ -1,0 +1,111 @@
+package fuzzyeval
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ekjon/ekjon/pipeline/synth"
+)
+
+// confusionRows are the patterns the confusion table shows, with the rule
+// the truth expects of each enrolment.
+var confusionRows = []struct {
+	p      synth.Pattern
+	expect string
+}{
+	{synth.PatternFuzzyDup, "FUZZY_PERSON"},
+	{synth.PatternClean, "none"},
+	{synth.PatternSharedPhone, "none or SHARED_CONTACT"},
+	{synth.PatternDupNID, "DUP_NID"},
+	{synth.PatternMultiProgramme, "MULTI_PROGRAMME"},
+	{synth.PatternMalformed, "REJECTED"},
+}
+
+// String formats the report as WriteTo does.
+func (r Report) String() string {
+	var b strings.Builder
+	_, _ = r.WriteTo(&b)
+	return b.String()
+}
+
+// WriteTo prints the headline numbers, the per-action metrics, the
+// confusion table, the threshold sweep and the examples.
+func (r Report) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	p := func(format string, args ...any) { fmt.Fprintf(cw, format, args...) }
+	p("thresholds: review %.1f, hold %.1f bits\n", r.Review, r.Hold)
+	p("enrolments: %d (rejected %d, blocked by exact rules %d); other events skipped: %d\n",
+		r.Enrolments, r.Rejected, r.Blocked, r.Others)
+	p("pairs due (re-enrolments only the fuzzy rules can find): %d\n\n", r.Due)
+	p("precision of HOLD:           %.4f  (%d of %d FUZZY_PERSON holds matched a person of the same cluster)\n",
+		r.Holds.Precision, r.Holds.Correct, r.Holds.Predicted)
+	p("recall of fuzzy duplicates:  %.4f  (%d of %d fuzzy_dup enrolments held as FUZZY_PERSON with the right person)\n\n",
+		r.FuzzyDupRecall, r.FuzzyDupHeld, r.FuzzyDups)
+	p("%-22s %9s %9s %9s %9s %9s %9s\n", "action", "predicted", "correct", "due", "precision", "recall", "F1")
+	for _, row := range []struct {
+		name string
+		m    Metrics
+	}{{"HOLD (FUZZY_PERSON)", r.Holds}, {"ADMIT+alert (POSSIBLE)", r.Possible}, {"overall", r.Overall}} {
+		p("%-22s %9d %9d %9d %9.4f %9.4f %9.4f\n", row.name, row.m.Predicted, row.m.Correct, row.m.Due,
+			row.m.Precision, row.m.Recall, row.m.F1)
+	}
+	p("\nconfusion (rows: injected pattern and expected rule; columns: what the rules did;\n")
+	p("same/other: the matched person is of the event's own cluster or another):\n")
+	short := map[Got]string{GotFuzzySame: "FUZZY=", GotFuzzyOther: "FUZZY≠", GotPossibleSame: "POSS=",
+		GotPossibleOther: "POSS≠", GotNone: "none", GotDupNID: "DUP_NID", GotMulti: "MULTI", GotRejected: "REJECT"}
+	p("%-16s %-23s", "pattern", "expected")
+	for _, g := range Gots {
+		p(" %8s", short[g])
+	}
+	p("\n")
+	for _, row := range confusionRows {
+		counts := r.Confusion[row.p]
+		if counts == nil {
+			continue
+		}
+		p("%-16s %-23s", row.p, row.expect)
+		for _, g := range Gots {
+			p(" %8d", counts[g])
+		}
+		p("\n")
+	}
+	p("(FUZZY= same person held; FUZZY≠ another person held; POSS= / POSS≠ likewise for POSSIBLE_PERSON)\n")
+	if len(r.Sweep) > 0 {
+		p("\nthreshold sweep over Hold (review %.1f, or Hold when lower):\n", r.Review)
+		p("%6s %7s %7s %9s %9s %9s %12s\n", "hold", "holds", "wrong", "precision", "recall", "F1", "fuzzy_dup")
+		for _, s := range r.Sweep {
+			p("%6.1f %7d %7d %9.4f %9.4f %9.4f %12.4f\n", s.Hold, s.Holds.Predicted, s.WrongHolds,
+				s.Holds.Precision, s.Holds.Recall, s.Holds.F1, s.FuzzyDupRecall)
+		}
+	}
+	if len(r.WrongHolds) > 0 {
+		p("\nwrong holds, highest scores first:\n")
+		for _, e := range r.WrongHolds {
+			p("  %s (%s) %s\n", e.EventID, e.Pattern, e.Explain)
+		}
+	}
+	if len(r.Missed) > 0 {
+		p("\nmissed fuzzy duplicates, highest scores first (score 0 and no explanation: no candidate whose name agrees was found):\n")
+		for _, e := range r.Missed {
+			p("  %s %.2f %s\n", e.EventID, e.Score, e.Explain)
+		}
+	}
+	return cw.n, cw.err
+}
+
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.err = err
+	return n, err
+}
