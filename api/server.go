@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -59,6 +60,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "failing": failing})
+}
+
+// MountProfiler serves Go's pprof profiles under /debug/pprof, for
+// profiling a worker under load. Mount it only where ops want it: profiles
+// reveal code paths, not data.
+func (s *Server) MountProfiler() {
+	s.Router.HandleFunc("/debug/pprof/*", pprof.Index)
+	s.Router.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	s.Router.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	s.Router.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	s.Router.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // Listen binds addr (":0" picks a free port) and returns the bound address.

@@ -108,6 +108,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 			return nil
 		}},
 	)
+	if cfg.Pprof {
+		a.server.MountProfiler()
+	}
 	if err := a.mountReview(ctx); err != nil {
 		return nil, fmt.Errorf("review api: %w", err)
 	}

@@ -48,6 +48,7 @@ type Config struct {
 	BlockCap     int
 	SecureCookie bool
 	SessionTTL   time.Duration
+	Pprof        bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -150,6 +151,7 @@ func (c *Config) settings() []setting {
 		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.BlockCap)},
 		{"secure-cookies", "mark session cookies Secure even on plain HTTP (always so on TLS or behind an https proxy)", boolean(&c.SecureCookie)},
 		{"session-ttl", "how long a reviewer's browser session lasts", dur(&c.SessionTTL)},
+		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
 	}

@@ -58,7 +58,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	log := newLogger(stderr, o.logLevel)
 
 	cfg := DefaultConfig()
-	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel = demoSecret, o.consumers, o.logLevel
+	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.Pprof = demoSecret, o.consumers, o.logLevel, true
 	cfg.Group = "ekjon-demo"
 	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Topics)
 	if err != nil {

@@ -9,6 +9,7 @@ package fuzzy
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -185,17 +186,14 @@ type Match struct {
 // Best scores the candidates against the query and returns the best one.
 // Candidates that are the query's own person or share its NID (the exact
 // rules' business) are skipped, as are candidates whose names do not agree
-// at all and pairs for which skip returns true (a reviewer judged them
-// different people).
+// at all. skip, which may be slow (it asks the record whether reviewers
+// judged the pair different people), is consulted only for candidates
+// whose score would raise a rule, best first.
 func (c *Config) Best(q *Profile, cands []score.Record, tf score.TermFreq, skip func(a, b string) bool) (Match, bool) {
-	var best Match
-	found := false
+	var scored []Match
 	for i := range cands {
 		cand := &cands[i]
 		if cand.PersonID == q.Record.PersonID || (q.Record.NIDHash != "" && cand.NIDHash == q.Record.NIDHash) {
-			continue
-		}
-		if skip != nil && skip(q.Record.PersonID, cand.PersonID) {
 			continue
 		}
 		res := c.Model.Score(&q.Record, cand, tf)
@@ -206,12 +204,25 @@ func (c *Config) Best(q *Profile, cands []score.Record, tf score.TermFreq, skip 
 			// spouse, not the same person.
 			continue
 		}
-		if !found || res.Total > best.Result.Total {
-			best, found = Match{Candidate: *cand, Result: res}, true
+		scored = append(scored, Match{Candidate: *cand, Result: res, Rule: c.Model.Verdict(res.Total)})
+	}
+	if len(scored) == 0 {
+		return Match{}, false
+	}
+	sort.SliceStable(scored, func(i, j int) bool { return scored[i].Result.Total > scored[j].Result.Total })
+	for _, m := range scored {
+		if m.Rule == "" {
+			break
+		}
+		if skip == nil || !skip(q.Record.PersonID, m.Candidate.PersonID) {
+			return m, true
 		}
 	}
-	if found {
-		best.Rule = c.Model.Verdict(best.Result.Total)
+	// Nothing worth a rule: report the best-scoring candidate without one.
+	for _, m := range scored {
+		if m.Rule == "" {
+			return m, true
+		}
 	}
-	return best, found
+	return Match{}, false
 }
