@@ -4,6 +4,7 @@ import "unicode/utf8"
 
 // Fold returns the Bangla-aware phonetic fold of one Latin token (lower-case,
 // as produced by Normalize or Transliterate): a/o/w, i/ee/y, u/oo, ou/au/ow,
+// ai/ay/oi/oy/e before a consonant inside a word, oya/owa, an initial e/i,
 // ph/f, bh/b/v, kh/k, gh/g, sh/s, chh/ch, z/j (jh stays), q/k, th/t, dh/d, rh/r, -que/k
 // and -ey/e are merged, doubled letters collapse and a final h is dropped.
 // Folding is idempotent. It is safe for concurrent use.
@@ -78,6 +79,10 @@ func foldAppend(dst []byte, s string) []byte {
 				out, adv = 'u', 2
 			case c == 'o' && (nx == 'u' || nx == 'w'):
 				adv = 2
+			case c == 'o' && nx == 'y' && i+2 < len(s) && isVowel(fold1(s[i+2])):
+				// The glide of oya (মনোয়ারা) is written owa, wa or oa
+				// in English: Monowara, Manwara, Monoara.
+				adv = 2
 			}
 		case 'a':
 			if nx == 'u' || nx == 'w' {
@@ -89,6 +94,10 @@ func foldAppend(dst []byte, s string) []byte {
 				out, adv = 'i', 2
 			case nx == 'y' && i+2 == len(s):
 				adv = 2
+			case len(dst) == start:
+				// An initial e and i are one letter (এ, ই) in English
+				// spellings: Esmail and Ismail, Edris and Idris.
+				out = 'i'
 			}
 		case 'y':
 			out = 'i'
@@ -99,7 +108,30 @@ func foldAppend(dst []byte, s string) []byte {
 	if l := len(dst); l-start > 1 && dst[l-1] == 'h' {
 		dst = dst[:l-1]
 	}
-	return dst
+	return mergeDiphthongs(dst, start)
+}
+
+// mergeDiphthongs rewrites, in the folded letters after start, ai before a
+// consonant inside the word as e: ai, ay, oi and oy there are one sound
+// (ঐ, এ) spelt many ways (Hossain and Hosen, Faisal and Foysal, Joynal and
+// Zainal). An initial ai (Aisha, Ayub) and one before a vowel, where y is a
+// glide (Maya), or at the end (Roy, Rai) are kept. Working on folded
+// letters keeps Fold idempotent.
+func mergeDiphthongs(dst []byte, start int) []byte {
+	w := start
+	for r := start; r < len(dst); r++ {
+		c := dst[r]
+		if c == 'a' && r > start && r+2 < len(dst) && dst[r+1] == 'i' && dst[r+2] < utf8.RuneSelf && !isVowel(dst[r+2]) {
+			c = 'e'
+			r++
+		}
+		if w > start && dst[w-1] == c && c < utf8.RuneSelf {
+			continue
+		}
+		dst[w] = c
+		w++
+	}
+	return dst[:w]
 }
 
 // fold1 folds a single vowel letter for look-ahead decisions.

@@ -3,6 +3,7 @@ package names
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Name is everything the matcher needs from one name, computed by a single
@@ -62,6 +63,14 @@ func Tokens(raw string) Name {
 	toks := tb[:0]
 	for _, w := range words {
 		k, canon := classify(w)
+		if k == kindStrong {
+			if a, b, ok := splitJoined(w); ok {
+				ka, ca := classify(a)
+				kb, cb := classify(b)
+				toks = append(toks, token{word: a, k: ka, canon: ca}, token{word: b, k: kb, canon: cb})
+				continue
+			}
+		}
 		toks = append(toks, token{word: w, k: k, canon: canon})
 	}
 
@@ -89,7 +98,7 @@ func Tokens(raw string) Name {
 	strong, alt := sb[:0], ab[:0]
 	mdStripped := false
 	seenStrong := false
-	var weak []string
+	var weak, weakLat []string
 	for i, t := range toks {
 		lat := latinOf(n.Latin, spans[:], i, t.word)
 		switch t.k {
@@ -105,6 +114,7 @@ func Tokens(raw string) Name {
 			// "Kamrun Nesa": nesa after a word ending in n is part of it.
 			if !(t.canon == "nesa" && seenStrong && len(strong) > 0 && strings.HasSuffix(strong[len(strong)-1], "n")) {
 				weak = append(weak, Fold(t.canon))
+				weakLat = append(weakLat, lat)
 				continue
 			}
 		}
@@ -118,6 +128,11 @@ func Tokens(raw string) Name {
 			}
 			alt = append(alt, string(b))
 		}
+	}
+	if len(strong) == 0 && len(weak) > 0 && !hadChh {
+		// A name of markers only (Banu Begum, Rani Bala) is still a name:
+		// its given-name-like markers are its evidence.
+		strong, weak = promoteWeak(strong, weak, weakLat)
 	}
 	if len(strong) == 0 && mdStripped {
 		strong = append(strong, "mohammad")
@@ -216,4 +231,57 @@ func SharesKey(a, b Name) bool {
 		}
 	}
 	return false
+}
+
+// givenMarkers are the weak tokens that serve as a given name when a name
+// has nothing else (Banu Begum, Rani Bala Das).
+var givenMarkers = [...]string{"banu", "rani", "bala", "dasi", "nesa", "bibi"}
+
+// promoteWeak moves the given-name-like weak tokens of a name without
+// strong tokens to its strong tokens, as Latin words to be folded.
+func promoteWeak(strong, weak, weakLat []string) ([]string, []string) {
+	var kept []string
+	for i, w := range weak {
+		if slices.Contains(givenMarkers[:], w) {
+			strong = append(strong, weakLat[i])
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	return strong, kept
+}
+
+// splitJoined splits a word that is a name joined to a marker without a
+// space, as keying slips leave them (RubinaAkter, সাইফুলসরদার,
+// MosammatAsia): a strong part of three letters or more followed by a
+// lineage, female or middle marker of four Latin letters or three Bangla
+// ones, or a long title (six letters, or a Bangla one closed by a visarga)
+// followed by a strong part. Short markers (Mia, Sk, Md, Mst) are never
+// split off: too many names end or begin with them.
+func splitJoined(w string) (a, b string, ok bool) {
+	n := utf8.RuneCountInString(w)
+	if n < 6 {
+		return "", "", false
+	}
+	latin := w[0] < utf8.RuneSelf
+	k := 0
+	for i := range w {
+		if k >= 3 && n-k >= 3 {
+			pre, suf := w[:i], w[i:]
+			sufRunes := n - k
+			if ks, _ := classify(suf); (ks == kindLineage || ks == kindFemale || ks == kindMale) &&
+				(!latin || sufRunes >= 4) {
+				if kp, _ := classify(pre); kp == kindStrong {
+					return pre, suf, true
+				}
+			}
+			if kp, _ := classify(pre); kp == kindTitle && (k >= 6 || strings.HasSuffix(pre, "ঃ")) {
+				if ks, _ := classify(suf); ks == kindStrong {
+					return pre, suf, true
+				}
+			}
+		}
+		k++
+	}
+	return "", "", false
 }
