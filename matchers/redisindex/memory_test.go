@@ -1,0 +1,87 @@
+package redisindex_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/pipeline/synth"
+)
+
+// BenchmarkIndexMemory indexes synthetic enrolments through Decide under a
+// private prefix and reports Redis used_memory growth per indexed person.
+// Other keys in the same Redis may move the number a little; b.N is not
+// used, the population is fixed so that the figure is comparable.
+func BenchmarkIndexMemory(b *testing.B) {
+	const persons = 20000
+	rdb, prefix := redistest.MustClient(b)
+	ctx := context.Background()
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("memory-secret-0123456789")),
+		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()})
+	if err := ix.LoadScripts(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := ix.MarkReady(ctx); err != nil {
+		b.Fatal(err)
+	}
+	c := synth.DefaultConfig()
+	c.Persons, c.RunID = persons, "mem"
+	g, err := synth.New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	used := func() int64 {
+		s, err := rdb.Info(ctx, "memory").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range strings.Split(s, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "used_memory:"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		b.Fatal("no used_memory in INFO memory")
+		return 0
+	}
+	before := used()
+	indexed := 0
+	var batch []*domain.Outcome
+	flush := func() {
+		if err := ix.Decide(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.Remember(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range batch {
+			if o.Decision.Action != domain.ActionBlock {
+				indexed++
+			}
+		}
+		batch = batch[:0]
+	}
+	for r := range g.Enrolments() {
+		e, err := domain.DecodeEvent(r.Value, 0)
+		if err != nil || e.Type != domain.TypeEnrolment || domain.Validate(e, domain.DefaultPolicy()) != nil {
+			continue
+		}
+		batch = append(batch, &domain.Outcome{Event: e})
+		if len(batch) == 200 {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	after := used()
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(after-before)/float64(indexed), "bytes/person")
+	b.ReportMetric(float64(indexed), "persons")
+}
