@@ -3,9 +3,601 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/ekjon/ekjon/benchmarks"
+	"github.com/ekjon/ekjon/benchmarks/baseline"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/pipeline"
+	"github.com/ekjon/ekjon/pipeline/kafka"
+	"github.com/ekjon/ekjon/pipeline/synth"
+	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
-func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not built yet")
+type benchOptions struct {
+	persons    []int
+	events     int
+	seed       int64
+	consumers  int
+	partitions int
+	pgAdmin    string
+	redisURL   string
+	prefix     string
+	report     string
+	chart      string
+	cpuProf    string
+	memProf    string
+	skipBase   bool
+	logLevel   string
 }
+
+func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o := benchOptions{}
+	fs := flag.NewFlagSet("ekjon bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	persons := fs.String("persons", "1000000", "registry sizes to run, comma-separated (e.g. 100000,1000000,5000000)")
+	fs.IntVar(&o.events, "events", 50_000, "events per run (two runs per size: at max, then at half the max)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
+	fs.IntVar(&o.consumers, "consumers", 2, "consumer-group members, for ekjon and the baseline alike")
+	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded brokers")
+	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates ekjon_bench and ekjon_bench_baseline afresh")
+	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/13", "Redis of ekjon's index; keys under --redis-prefix are deleted before and after")
+	fs.StringVar(&o.prefix, "redis-prefix", "ekjbench:", "prefix of the benchmark's index keys")
+	fs.StringVar(&o.report, "report", "", "append the run's tables to this markdown file (e.g. benchmarks/README.md)")
+	fs.StringVar(&o.chart, "chart", "", "write the scale chart to this PNG file")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of ekjon's max run (at the last size) to this file")
+	fs.StringVar(&o.memProf, "memprofile", "", "write an allocation profile after ekjon's max run (at the last size) to this file")
+	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	for _, s := range splitList(*persons) {
+		n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+		if err != nil || n < 1 || n > synth.MaxPersons/2 {
+			return fmt.Errorf("persons: %q is not a size from 1 to %d", s, synth.MaxPersons/2)
+		}
+		o.persons = append(o.persons, n)
+	}
+	if o.events < 100 {
+		return errors.New("events: at least 100")
+	}
+	log := newLogger(stderr, o.logLevel)
+	rep := &benchmarks.Report{Machine: benchmarks.Machine(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
+	for i, p := range o.persons {
+		last := i == len(o.persons)-1
+		res, err := benchSize(ctx, o, p, last, log, stdout)
+		if err != nil {
+			return fmt.Errorf("bench at %d persons: %w", p, err)
+		}
+		rep.Sizes = append(rep.Sizes, res)
+	}
+	rep.Notes = benchNotes
+	rep.WriteMarkdown(stdout)
+	if o.report != "" {
+		f, err := os.OpenFile(o.report, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		rep.WriteMarkdown(f)
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if o.chart != "" {
+		f, err := os.Create(o.chart)
+		if err != nil {
+			return err
+		}
+		if err := benchmarks.WriteChart(f, rep.Panels()); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	return nil
+}
+
+var benchNotes = []string{
+	"Both systems read the same events from an in-process Kafka broker (one broker each, same topics and partitions), in consumer groups of the same size, and publish their decisions back to it.",
+	"Latency runs from the event's Kafka timestamp to the moment its batch's decisions are durable (ekjon: once the batch is also published, so an upper bound; baseline: at commit). In the max run all events are produced before the consumers start, so its latency is mostly time spent queued.",
+	"CPU is this process (workers and broker) plus the Redis server plus every postgres process, over the max run.",
+	"Redis bytes per person: used_memory after the bulk load minus before, over P. PostgreSQL bytes per person: database size after the load minus before, over P.",
+	"Accuracy is over both runs' events: recorded rule codes against the generator's expected rules (POSSIBLE_PERSON is a reviewer alert, shown per rule but not scored overall).",
+}
+
+// benchDB drops and creates a database, returning a pool on it.
+func benchDB(ctx context.Context, admin, name string) (*pgxpool.Pool, string, error) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil, "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return nil, "", err
+		}
+	}
+	cfg := conn.Config()
+	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	pool, err := pgxpool.New(ctx, url)
+	return pool, url, err
+}
+
+// clearPrefix deletes the benchmark's keys, and only those.
+func clearPrefix(ctx context.Context, rdb *redis.Client, prefix string) error {
+	iter := rdb.Scan(ctx, 0, prefix+"*", 5000).Iterator()
+	pipe := rdb.Pipeline()
+	for iter.Next(ctx) {
+		pipe.Unlink(ctx, iter.Val())
+		if pipe.Len() >= 5000 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log *slog.Logger, out io.Writer) (benchmarks.SizeResult, error) {
+	res := benchmarks.SizeResult{Persons: persons}
+	res.Ekjon.System, res.Baseline.System = "ekjon", "baseline"
+	fmt.Fprintf(out, "== P = %d persons, %d events per run\n", persons, o.events)
+
+	cfg := DefaultConfig()
+	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel = demoSecret, o.consumers, o.logLevel
+	cfg.Group, cfg.RedisURL, cfg.RedisPrefix, cfg.HTTPAddr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
+	policy, err := cfg.Policy()
+	if err != nil {
+		return res, err
+	}
+	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
+
+	// Fresh stores.
+	epool, eurl, err := benchDB(ctx, o.pgAdmin, "ekjon_bench")
+	if err != nil {
+		return res, fmt.Errorf("ekjon database: %w", err)
+	}
+	defer epool.Close()
+	cfg.DatabaseURL = eurl
+	if _, err := postgres.Migrate(ctx, epool); err != nil {
+		return res, err
+	}
+	bpool, _, err := benchDB(ctx, o.pgAdmin, "ekjon_bench_baseline")
+	if err != nil {
+		return res, fmt.Errorf("baseline database: %w", err)
+	}
+	defer bpool.Close()
+	if err := baseline.Create(ctx, bpool); err != nil {
+		return res, err
+	}
+	ropt, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return res, err
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	if err := clearPrefix(ctx, rdb, o.prefix); err != nil {
+		return res, fmt.Errorf("clear redis: %w", err)
+	}
+	defer clearPrefix(context.WithoutCancel(ctx), rdb, o.prefix)
+	ix := redisindex.New(rdb, pseudo, redisindex.Config{Prefix: o.prefix, Policy: policy, Fuzzy: cfg.fuzzyConfig()})
+
+	// Workload.
+	t := time.Now()
+	w, err := benchmarks.NewWorkload(o.seed, persons, o.events)
+	if err != nil {
+		return res, err
+	}
+	runs := [2][]synth.Record{w.Run(0), w.Run(1)}
+	fmt.Fprintf(out, "  generated runs of %d and %d events in %s\n", len(runs[0]), len(runs[1]), time.Since(t).Round(time.Millisecond))
+
+	// Bulk preload.
+	redisBefore, _ := benchmarks.RedisMemory(ctx, rdb)
+	eSizeBefore, _ := benchmarks.DatabaseSize(ctx, epool)
+	bSizeBefore, _ := benchmarks.DatabaseSize(ctx, bpool)
+	t = time.Now()
+	fates, statuses := benchmarks.Fates(w.PreloadStatuses(), policy)
+	el := benchmarks.NewEkjonLoader(ix, epool, policy.Version, fates)
+	bl := baseline.NewLoader(bpool, pseudo)
+	var blTime time.Duration
+	n := 0
+	add := func(d benchmarks.Decoded) error {
+		n++
+		if err := el.Add(ctx, d); err != nil {
+			return err
+		}
+		bt := time.Now()
+		defer func() { blTime += time.Since(bt) }()
+		if d.Event == nil {
+			bl.AddDecision(d.Record.EventID, domain.ActionRejected, d.Record.Truth.Rules, "")
+			return nil
+		}
+		if d.Event.Type == domain.TypeStatus {
+			bl.AddDecision(d.Event.EventID, domain.ActionAdmit, nil, "")
+			return nil
+		}
+		tr := d.Record.Truth
+		f := fates[d.Event.Person.NID]
+		if d.Event.Person.NID == "" {
+			f = nil
+		}
+		state := map[domain.Action]string{domain.ActionAdmit: "active", domain.ActionHold: "held"}[tr.Action]
+		wallet := d.Event.Person.Wallet
+		var bp baseline.Person
+		if f != nil {
+			bp = baseline.Person{Deceased: f.DeadEvent != "", WalletAt: f.WalletAt}
+			if state != "" {
+				state = f.State(d.Event.Programme, state)
+				if f.Wallet != "" {
+					wallet = f.Wallet
+				}
+			}
+		}
+		return bl.AddEnrolment(d.Event, tr.Action, tr.Rules, state, wallet, bp)
+	}
+	for r := range w.PreloadEnrolments() {
+		if err := add(benchmarks.Decode(r, policy)); err != nil {
+			return res, err
+		}
+		if el.Pending() >= 20_000 {
+			if err := el.Flush(ctx); err != nil {
+				return res, err
+			}
+			bt := time.Now()
+			if err := bl.Flush(ctx); err != nil {
+				return res, err
+			}
+			blTime += time.Since(bt)
+		}
+	}
+	for _, d := range statuses {
+		if err := add(d); err != nil {
+			return res, err
+		}
+	}
+	if err := el.Close(ctx); err != nil {
+		return res, err
+	}
+	bt := time.Now()
+	if err := bl.Close(ctx); err != nil {
+		return res, err
+	}
+	blTime += time.Since(bt)
+	total := time.Since(t)
+	res.Ekjon.LoadSeconds = (el.Redis + el.Postgres).Seconds()
+	res.Baseline.LoadSeconds = blTime.Seconds()
+	redisAfter, _ := benchmarks.RedisMemory(ctx, rdb)
+	eSize, _ := benchmarks.DatabaseSize(ctx, epool)
+	bSize, _ := benchmarks.DatabaseSize(ctx, bpool)
+	res.Ekjon.RedisPerPerson = float64(redisAfter-redisBefore) / float64(persons)
+	res.Ekjon.PGPerPerson = float64(eSize-eSizeBefore) / float64(persons)
+	res.Baseline.PGPerPerson = float64(bSize-bSizeBefore) / float64(persons)
+	fmt.Fprintf(out, "  preloaded %d registry events in %s (ekjon: redis %s, postgres %s; baseline %s; the rest is generating and decoding)\n",
+		n, total.Round(time.Millisecond), el.Redis.Round(time.Millisecond), el.Postgres.Round(time.Millisecond), blTime.Round(time.Millisecond))
+	fmt.Fprintf(out, "  redis %.0f B/person, ekjon postgres %.0f B/person, baseline postgres %.0f B/person\n",
+		res.Ekjon.RedisPerPerson, res.Ekjon.PGPerPerson, res.Baseline.PGPerPerson)
+
+	// ekjon, end to end.
+	if err := benchEkjon(ctx, o, cfg, runs, &res.Ekjon, last, rdb, log, out); err != nil {
+		return res, fmt.Errorf("ekjon: %w", err)
+	}
+	if !o.skipBase {
+		if err := benchBaseline(ctx, o, cfg, policy, pseudo, bpool, runs, &res.Baseline, rdb, log, out); err != nil {
+			return res, fmt.Errorf("baseline: %w", err)
+		}
+	}
+
+	// Accuracy.
+	truth := benchmarks.Truths(runs[0], runs[1])
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	for _, s := range []struct {
+		r     *benchmarks.SystemResult
+		pool  *pgxpool.Pool
+		table string
+	}{{&res.Ekjon, epool, "decisions"}, {&res.Baseline, bpool, "bl_decisions"}} {
+		rules, actions, err := benchmarks.ReadDecisions(ctx, s.pool, s.table, ids)
+		if err != nil {
+			return res, err
+		}
+		s.r.Accuracy = benchmarks.Score(truth, rules, actions)
+		fmt.Fprintf(out, "  %-8s precision %.4f recall %.4f F1 %.4f (%d events, %d without decision)\n", s.r.System,
+			s.r.Accuracy.Overall.Precision(), s.r.Accuracy.Overall.Recall(), s.r.Accuracy.Overall.F1(), s.r.Accuracy.Events, s.r.Accuracy.Missing)
+	}
+	return res, nil
+}
+
+// tracker counts decisions and their latencies as a system makes them.
+type tracker struct {
+	decided atomic.Int64
+	firstAt atomic.Int64 // unix nanos of the first decision of the phase
+	firstN  atomic.Int64
+	lastAt  atomic.Int64
+	mu      sync.Mutex
+	lat     *benchmarks.Latencies
+	changed chan struct{}
+}
+
+func newTracker() *tracker {
+	return &tracker{lat: &benchmarks.Latencies{}, changed: make(chan struct{}, 1)}
+}
+
+func (t *tracker) reset() {
+	t.mu.Lock()
+	t.lat = &benchmarks.Latencies{}
+	t.mu.Unlock()
+	t.decided.Store(0)
+	t.firstAt.Store(0)
+	t.firstN.Store(0)
+}
+
+func (t *tracker) observe(outs []domain.Outcome, at time.Time) {
+	var n int64
+	lat := make([]float64, 0, len(outs))
+	for i := range outs {
+		if outs[i].Redelivered {
+			continue
+		}
+		n++
+		if !outs[i].Origin.Time.IsZero() {
+			lat = append(lat, at.Sub(outs[i].Origin.Time).Seconds())
+		}
+	}
+	t.mu.Lock()
+	t.lat.Add(lat...)
+	t.mu.Unlock()
+	if t.firstAt.CompareAndSwap(0, at.UnixNano()) {
+		t.firstN.Store(n)
+	}
+	t.lastAt.Store(at.UnixNano())
+	t.decided.Add(n)
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (t *tracker) wait(ctx context.Context, n int64, appDone <-chan error) error {
+	for t.decided.Load() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-appDone:
+			return fmt.Errorf("stopped before deciding every event: %v", err)
+		case <-t.changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// rate is the sustained rate from the first decision to the last.
+func (t *tracker) rate() float64 {
+	d := time.Duration(t.lastAt.Load() - t.firstAt.Load())
+	if d <= 0 {
+		return 0
+	}
+	return float64(t.decided.Load()-t.firstN.Load()) / d.Seconds()
+}
+
+func produce(ctx context.Context, broker string, topics kafka.Topics, recs []synth.Record, rate float64) error {
+	wr := &kafkago.Writer{
+		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
+		BatchSize: 1000, BatchTimeout: time.Millisecond, BatchBytes: 16 << 20,
+	}
+	defer wr.Close()
+	topic := map[domain.EventType]string{domain.TypeEnrolment: topics.Enrolments, domain.TypeDistribution: topics.Distributions,
+		domain.TypeStatus: topics.Status}
+	chunk := 1000
+	if rate > 0 {
+		chunk = max(1, int(rate/200)) // a chunk every 5 ms
+	}
+	start := time.Now()
+	for i := 0; i < len(recs); i += chunk {
+		batch := make([]kafkago.Message, 0, chunk)
+		for _, r := range recs[i:min(i+chunk, len(recs))] {
+			tp := topic[r.Type]
+			if tp == "" {
+				tp = topics.Enrolments
+			}
+			batch = append(batch, kafkago.Message{Topic: tp, Key: r.Key, Value: r.Value, Time: time.Now()})
+		}
+		if rate > 0 {
+			due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+			for k := range batch {
+				batch[k].Time = time.Now()
+			}
+		}
+		if err := wr.WriteMessages(ctx, batch...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth.Record, r *benchmarks.SystemResult, last bool,
+	rdb *redis.Client, log *slog.Logger, out io.Writer) error {
+	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	cfg.Brokers = []string{broker}
+	if err := produce(ctx, broker, cfg.Topics, runs[0], 0); err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	tr := newTracker()
+	app, err := NewApp(ctx, cfg, log, func(outs []domain.Outcome) { tr.observe(outs, time.Now()) })
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	appDone := make(chan error, 1)
+
+	if last && o.cpuProf != "" {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	cpu0 := benchmarks.ReadCPU(ctx, rdb)
+	go func() { appDone <- app.Run(runCtx) }()
+	err = tr.wait(ctx, int64(len(runs[0])), appDone)
+	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
+	if last && o.cpuProf != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	if last && o.memProf != "" {
+		if err := writeAllocs(o.memProf); err != nil {
+			return err
+		}
+	}
+	r.MaxEvents, r.MaxRate, r.MaxLatency, r.CPU, r.CPUEvents = len(runs[0]), tr.rate(), tr.lat.Quantiles(), cpu, len(runs[0])
+	fmt.Fprintf(out, "  ekjon    max run: %d events at %.0f events/s, latency p50 %.0f ms p99 %.0f ms, CPU %.3f s per 1,000 events\n",
+		len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
+
+	tr.reset()
+	r.FixedOffered = r.MaxRate / 2
+	start := time.Now()
+	if err := produce(ctx, broker, cfg.Topics, runs[1], r.FixedOffered); err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	if err := tr.wait(ctx, int64(len(runs[1])), appDone); err != nil {
+		return err
+	}
+	r.FixedRate = float64(len(runs[1])) / time.Duration(tr.lastAt.Load()-start.UnixNano()).Seconds()
+	r.FixedLatency = tr.lat.Quantiles()
+	fmt.Fprintf(out, "  ekjon    fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
+		r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
+	stop()
+	<-appDone
+	return nil
+}
+
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func benchBaseline(ctx context.Context, o benchOptions, cfg Config, policy domain.Policy, pseudo *domain.Pseudonymizer,
+	pool *pgxpool.Pool, runs [2][]synth.Record, r *benchmarks.SystemResult, rdb *redis.Client, log *slog.Logger, out io.Writer) error {
+	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	if err := produce(ctx, broker, cfg.Topics, runs[0], 0); err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	pc := kafka.DefaultPublisherConfig()
+	pc.Brokers, pc.Topics = []string{broker}, cfg.Topics
+	pub := kafka.NewPublisher(pc)
+	defer pub.Close()
+	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.fuzzyConfig(), pub, log)
+	if err != nil {
+		return err
+	}
+	tr := newTracker()
+	en.Observe = tr.observe
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	appDone := make(chan error, o.consumers)
+	var srcs []*kafka.Source
+	cpu0 := benchmarks.ReadCPU(ctx, rdb)
+	for range o.consumers {
+		sc := kafka.DefaultSourceConfig()
+		sc.Brokers, sc.GroupID, sc.Topics = []string{broker}, "bench-baseline", cfg.Topics.Inputs()
+		sc.BatchSize, sc.BatchWait = cfg.BatchSize, cfg.BatchWait
+		src := kafka.NewSource(sc, log)
+		srcs = append(srcs, src)
+		go func() { appDone <- en.Run(runCtx, src) }()
+	}
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	if err := tr.wait(ctx, int64(len(runs[0])), appDone); err != nil {
+		return err
+	}
+	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
+	r.MaxEvents, r.MaxRate, r.MaxLatency, r.CPU, r.CPUEvents = len(runs[0]), tr.rate(), tr.lat.Quantiles(), cpu, len(runs[0])
+	fmt.Fprintf(out, "  baseline max run: %d events at %.0f events/s, latency p50 %.0f ms p99 %.0f ms, CPU %.3f s per 1,000 events\n",
+		len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
+
+	tr.reset()
+	r.FixedOffered = r.MaxRate / 2
+	start := time.Now()
+	if err := produce(ctx, broker, cfg.Topics, runs[1], r.FixedOffered); err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	if err := tr.wait(ctx, int64(len(runs[1])), appDone); err != nil {
+		return err
+	}
+	r.FixedRate = float64(len(runs[1])) / time.Duration(tr.lastAt.Load()-start.UnixNano()).Seconds()
+	r.FixedLatency = tr.lat.Quantiles()
+	fmt.Fprintf(out, "  baseline fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
+		r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
+	stop()
+	return nil
+}
+
+func gitCommit() string {
+	b, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+var _ = pipeline.Message{}
