@@ -46,6 +46,8 @@ type Decider interface {
 type Recorder interface {
 	// Decisions returns the durable decisions among ids.
 	Decisions(ctx context.Context, ids []string) (map[string]domain.Decision, error)
+	// Alerts returns the durable alerts raised by the events ids.
+	Alerts(ctx context.Context, ids []string) (map[string][]domain.Alert, error)
 	// Write makes outcomes durable, idempotently on event_id.
 	Write(ctx context.Context, outs []domain.Outcome) error
 }

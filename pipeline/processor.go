@@ -91,11 +91,16 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 	// event within this batch, which copies the first once it is decided.
 	first := make(map[string]int, len(outs))
 	var pending []*domain.Outcome
+	var knownIDs []string
 	for i := range outs {
 		o := &outs[i]
 		id := o.Decision.EventID
 		if d, ok := known[id]; ok {
-			o.Decision, o.Redelivered, o.Alerts, o.Dead = d, true, nil, false
+			// Published again, with its alerts and dead letter: the
+			// worker that decided it may have stopped before publishing.
+			o.Decision, o.Redelivered, o.Alerts = d, true, nil
+			o.Dead = o.Dead && d.Action == domain.ActionRejected
+			knownIDs = append(knownIDs, id)
 			p.m.redelivered.Inc()
 			continue
 		}
@@ -106,6 +111,21 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 		first[id] = i
 		if o.Event != nil && o.Decision.Action == "" {
 			pending = append(pending, o)
+		}
+	}
+
+	if len(knownIDs) > 0 {
+		var alerts map[string][]domain.Alert
+		if err := p.retry(ctx, "lookup", func(ctx context.Context) (err error) {
+			alerts, err = p.rec.Alerts(ctx, knownIDs)
+			return err
+		}); err != nil {
+			return err
+		}
+		for i := range outs {
+			if o := &outs[i]; o.Redelivered && known[o.Decision.EventID].EventID != "" {
+				o.Alerts = alerts[o.Decision.EventID]
+			}
 		}
 	}
 

@@ -274,20 +274,44 @@ func (h *harness) waitGroupMembers(n int) {
 // "crashes" before committing it.
 type crashingSource struct {
 	pipeline.Source
-	crash  context.CancelFunc
-	batchs int
+	crash   context.CancelFunc
+	crashed bool
 }
 
 func (c *crashingSource) Commit(ctx context.Context, msgs []pipeline.Message) error {
-	c.batchs++
+	c.crashed = true
 	c.crash()
 	return context.Canceled
 }
 
-// TestRedeliveryAfterDurableBeforeCommit stops a worker after PostgreSQL
-// has its batch but before the commit, then lets another worker of the
-// group take over: no event has two decisions and none has none.
-func TestRedeliveryAfterDurableBeforeCommit(t *testing.T) {
+// crashingPublisher "crashes" the worker when it is about to publish: the
+// batch is durable in PostgreSQL, and nothing of it is on Kafka.
+type crashingPublisher struct {
+	crash   context.CancelFunc
+	crashed bool
+}
+
+func (c *crashingPublisher) Publish(ctx context.Context, outs []domain.Outcome) error {
+	c.crashed = true
+	c.crash()
+	return context.Canceled
+}
+
+// TestRedelivery stops a worker after PostgreSQL has its batch but before
+// the commit (once after publishing, once before), then lets another worker
+// of the group take over: no event has two decisions and none has none,
+// and every decision, alert and dead letter is published.
+func TestRedelivery(t *testing.T) {
+	for _, crashBeforePublish := range []bool{false, true} {
+		name := "after publish, before commit"
+		if crashBeforePublish {
+			name = "after record, before publish"
+		}
+		t.Run(name, func(t *testing.T) { testRedelivery(t, crashBeforePublish) })
+	}
+}
+
+func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	h := newHarness(t, 2)
 	// The parts of an App, not run: its index and record serve the first
 	// worker below. Its own readers join another group, which they would
@@ -307,27 +331,39 @@ func TestRedeliveryAfterDurableBeforeCommit(t *testing.T) {
 		ids = append(ids, id)
 		values = append(values, distinctEnrolment(id, fmt.Sprintf("%010d", 5000000000+i%250), "old_age", i%250))
 	}
-	h.produce(h.cfg.Topics.Enrolments, values...)
+	h.produce(h.cfg.Topics.Enrolments, append(values,
+		`{"event_id":"broken",`, // a dead letter
+		// One man twice, under two NIDs: whichever is decided second is
+		// held as FUZZY_PERSON, with an alert.
+		personEnrolment("twice-a", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"),
+		personEnrolment("twice-b", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"),
+	)...)
+	ids = append(ids, "twice-a", "twice-b") // and the broken one, named by where it was read
 
-	// The first worker: decides, records and publishes, never commits.
+	// The first worker: decides and records, then stops before committing.
 	policy, _ := h.cfg.Policy()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := pipeline.NewMetrics(prometheus.NewRegistry())
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy = policy
-	proc := pipeline.NewProcessor(pcfg, app.Index, app.Store, kafka.NewPublisher(publisherConfig(h.cfg)), log, reg)
+	crashCtx, crash := context.WithCancel(context.Background())
+	var pub pipeline.Publisher = kafka.NewPublisher(publisherConfig(h.cfg))
+	cp := &crashingPublisher{crash: crash}
+	if crashBeforePublish {
+		pub = cp
+	}
+	proc := pipeline.NewProcessor(pcfg, app.Index, app.Store, pub, log, reg)
 	sc := kafka.DefaultSourceConfig()
 	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Brokers, h.cfg.Group, h.cfg.Topics.Inputs(), 1000
 	sc.BatchWait = 500 * time.Millisecond
 	src := kafka.NewSource(sc, log)
-	crashCtx, crash := context.WithCancel(context.Background())
 	cs := &crashingSource{Source: src, crash: crash}
 	if err := pipeline.NewWorker(cs, proc, log, reg).Run(crashCtx); err != nil {
 		t.Fatal(err)
 	}
 	src.Close()
-	if cs.batchs == 0 {
-		t.Fatal("the first worker never reached a commit")
+	if !cs.crashed && !cp.crashed {
+		t.Fatal("the first worker never reached the point of its crash")
 	}
 	var first int
 	if err := h.db.QueryRow(context.Background(), `SELECT count(*) FROM decisions`).Scan(&first); err != nil || first == 0 {
@@ -335,39 +371,45 @@ func TestRedeliveryAfterDurableBeforeCommit(t *testing.T) {
 	}
 
 	// The second worker redelivers everything from the start.
-	var fresh int
 	h.start(nil)
 	got := h.decisions(ids...)
-	if len(got) != len(ids) {
-		t.Fatalf("%d of %d events decided", len(got), len(ids))
-	}
 	var rows, distinct int
 	if err := h.db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT event_id) FROM decisions`).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if rows != len(ids) || distinct != len(ids) {
-		t.Fatalf("decisions: %d rows, %d events; want %d of each", rows, distinct, len(ids))
+	if rows != len(ids)+1 || distinct != len(ids)+1 {
+		t.Fatalf("decisions: %d rows, %d events; want %d of each", rows, distinct, len(ids)+1)
 	}
 	admits := 0
-	for _, d := range got {
-		if d.Action == domain.ActionAdmit {
+	for _, id := range ids[:300] {
+		if got[id].Action == domain.ActionAdmit {
 			admits++
 		}
 	}
 	if admits != 250 {
 		t.Errorf("admitted %d enrolments of 250 NIDs", admits)
 	}
-	// Every event is published with one decision, however often it was sent.
-	pub := h.publishedDecisions(len(ids))
+	held := "twice-b"
+	if pair := verdictOf(got["twice-a"]) + " / " + verdictOf(got["twice-b"]); pair == "HOLD [FUZZY_PERSON] / ADMIT []" {
+		held = "twice-a"
+	} else if pair != "ADMIT [] / HOLD [FUZZY_PERSON]" {
+		t.Errorf("one man enrolled twice: %s, want one ADMIT and one HOLD [FUZZY_PERSON]", pair)
+	}
+	// Every event is published with the decision on record, however often
+	// it was sent; the alert and the dead letter are there too.
+	pub2 := h.publishedDecisions(len(ids))
 	for _, id := range ids {
-		if _, ok := pub[id]; !ok {
+		if d, ok := pub2[id]; !ok {
 			t.Errorf("%s never published", id)
-		} else if pub[id].Action != got[id].Action || !pub[id].DecidedAt.Equal(got[id].DecidedAt) {
-			fresh++
+		} else if d.Action != got[id].Action || !d.DecidedAt.Equal(got[id].DecidedAt) {
+			t.Errorf("%s published as %s at %s, recorded as %s at %s", id, d.Action, d.DecidedAt, got[id].Action, got[id].DecidedAt)
 		}
 	}
-	if fresh != 0 {
-		t.Errorf("%d events published with a decision other than the recorded one", fresh)
+	if alerts := h.readTopic(h.cfg.Topics.Alerts, 1); len(alerts) == 0 || !strings.Contains(string(alerts[0].Value), `"event_id":"`+held+`"`) {
+		t.Errorf("the alert of the held enrolment was not published (%d alerts)", len(alerts))
+	}
+	if dead := h.readTopic(h.cfg.Topics.DeadLetter, 1); len(dead) == 0 || string(dead[0].Value) != `{"event_id":"broken",` {
+		t.Errorf("the dead letter was not published (%d messages)", len(dead))
 	}
 }
 

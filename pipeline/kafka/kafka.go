@@ -222,7 +222,7 @@ func (p *Publisher) Publish(ctx context.Context, outs []domain.Outcome) error {
 			}
 			msgs = append(msgs, kafkago.Message{Topic: p.topics.Alerts, Key: []byte(key), Value: a})
 		}
-		if o.Dead && !o.Redelivered {
+		if o.Dead {
 			msgs = append(msgs, kafkago.Message{
 				Topic: p.topics.DeadLetter, Key: []byte(o.Decision.EventID), Value: o.Raw,
 				Headers: []kafkago.Header{

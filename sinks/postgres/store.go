@@ -491,3 +491,36 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 
 // NewStore wraps an existing pool, for tests and tools that share one.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Alerts returns the alerts raised by the events ids, keyed by event_id, so
+// that a redelivered event publishes them again.
+func (s *Store) Alerts(ctx context.Context, ids []string) (map[string][]domain.Alert, error) {
+	out := make(map[string][]domain.Alert)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT alert_id, event_id, rule, action, programme, district,
+			COALESCE(person_id, ''), COALESCE(matched_person_id, ''), COALESCE(score, 0), explanation, created_at
+		FROM alerts WHERE event_id = ANY($1) ORDER BY alert_id`, ids)
+	if err != nil {
+		return nil, classify("postgres: read alerts", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a domain.Alert
+		var action string
+		var expl []byte
+		if err := rows.Scan(&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District,
+			&a.PersonID, &a.MatchedPerson, &a.Score, &expl, &a.CreatedAt); err != nil {
+			return nil, classify("postgres: read alerts", err)
+		}
+		a.Action = domain.Action(action)
+		if len(expl) > 0 {
+			if err := json.Unmarshal(expl, &a.Explanation); err != nil {
+				return nil, domain.Wrap(domain.KindInternal, "postgres: read alerts: explanation", err)
+			}
+		}
+		out[a.EventID] = append(out[a.EventID], a)
+	}
+	return out, classify("postgres: read alerts", rows.Err())
+}
