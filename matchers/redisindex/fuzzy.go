@@ -42,8 +42,8 @@ func (m tfMap) Freq(t string) float64 { return m[t] }
 type fuzzyQuery struct {
 	o       *domain.Outcome
 	prof    fuzzy.Profile
-	members []*redis.StringSliceCmd // per block
-	cards   []*redis.IntCmd         // per contact block
+	members []*redis.Cmd    // per block: {size, member...} (see blockScript)
+	cards   []*redis.IntCmd // per contact block
 }
 
 // matchFuzzy runs the fuzzy rules on a decided batch: FUZZY_PERSON and
@@ -69,7 +69,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 					q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
 					q.members = append(q.members, nil)
 				} else {
-					q.members = append(q.members, pipe.SMembers(ctx, ix.blockKey(b)))
+					q.members = append(q.members, blockScript.EvalSha(ctx, pipe, []string{ix.blockKey(b)}, fc.BlockCap))
 					q.cards = append(q.cards, nil)
 				}
 			}
@@ -123,11 +123,11 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		seen := map[uint64]bool{q.prof.ID: true}
 		for bi := range q.prof.Blocks {
 			if m := q.members[bi]; m != nil {
-				ids := m.Val()
-				if len(ids) >= fc.BlockCap {
-					continue // a generic value: no evidence
+				ids, _ := m.StringSlice()
+				if len(ids) == 0 || blockSize(ids) >= fc.BlockCap {
+					continue // empty, or a generic value: no evidence
 				}
-				for _, s := range ids {
+				for _, s := range ids[1:] {
 					id, err := strconv.ParseUint(s, 10, 64)
 					if err != nil || seen[id] || len(cands[qi]) >= fc.MaxCandidates {
 						continue
@@ -200,7 +200,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 		pipe.Set(ctx, ix.recordKey(q.prof.ID), rec, 0)
 		for bi, b := range q.prof.Blocks {
-			full := (q.members[bi] != nil && len(q.members[bi].Val()) >= fc.BlockCap) ||
+			full := (q.members[bi] != nil && blockSize(q.members[bi].Val()) >= fc.BlockCap) ||
 				(q.cards[bi] != nil && int(q.cards[bi].Val()) >= fc.BlockCap)
 			if !full {
 				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
@@ -271,4 +271,21 @@ func (ix *Index) sharedContact(o *domain.Outcome, n int, fc fuzzy.Config) {
 		d.Reason = "phone or wallet already tied to " + strconv.Itoa(n) + " other persons"
 	}
 	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleSharedContact, d.DecidedAt))
+}
+
+// blockSize reads the size blockScript reports first.
+func blockSize(res any) int {
+	var first string
+	switch v := res.(type) {
+	case []string:
+		if len(v) > 0 {
+			first = v[0]
+		}
+	case []any:
+		if len(v) > 0 {
+			first, _ = v[0].(string)
+		}
+	}
+	n, _ := strconv.Atoi(first)
+	return n
 }
