@@ -64,7 +64,7 @@ func DefaultConfig() Config {
 		DatabaseURL:  "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
 		DBMaxConns:   8,
 		HTTPAddr:     ":8080",
-		Consumers:    2,
+		Consumers:    4,
 		BatchSize:    2000,
 		BatchWait:    5 * time.Millisecond,
 		MaxEventSize: pipeline.DefaultConfig().MaxEventBytes,

@@ -47,7 +47,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&o.brokerPort, "broker-port", 9092, "port of the embedded Kafka broker (a free one if taken)")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded broker")
 	fs.StringVar(&o.http, "http", "127.0.0.1:8080", "address of the API, UI and /metrics (a free port if taken)")
-	fs.IntVar(&o.consumers, "consumers", 2, "consumer-group members")
+	fs.IntVar(&o.consumers, "consumers", 4, "consumer-group members")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
