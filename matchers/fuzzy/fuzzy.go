@@ -22,12 +22,13 @@ import (
 // Block kinds. Name and family blocks find candidates; contact blocks also
 // count how many persons share a phone or wallet (SHARED_CONTACT).
 const (
-	BlockName    = 'n' // name key + birth year
-	BlockPlace   = 'u' // name key + upazila
-	BlockFamily  = 'f' // father's or spouse's name key + dob
-	BlockPhone   = 'p'
-	BlockWallet  = 'w'
-	blockKeySize = 12
+	BlockName     = 'n' // name key + birth year
+	BlockPlace    = 'u' // name key + district + upazila
+	BlockDistrict = 'd' // name key + district
+	BlockFamily   = 'f' // father's or spouse's name key + dob
+	BlockPhone    = 'p'
+	BlockWallet   = 'w'
+	blockKeySize  = 12
 )
 
 // Block is one blocking key of a person, already keyed-hashed so that the
@@ -79,7 +80,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
 	}
 	if a := p.Address; a != nil {
-		r.District, r.Upazila = place(a.District), place(a.Upazila)
+		r.District, r.Upazila = district(a.District), upazila(a.Upazila)
 	}
 
 	seen := map[string]bool{}
@@ -97,6 +98,13 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 			}
 			if r.Upazila != "" {
 				add(BlockPlace, k, r.District, r.Upazila)
+			}
+			// A birth year guessed a year off and an upazila written as a
+			// code on one record and a name on the other meet in neither
+			// block above; the district, which every form maps to one BBS
+			// code, still agrees.
+			if r.District != "" {
+				add(BlockDistrict, k, r.District)
 			}
 		}
 	}
@@ -135,20 +143,6 @@ func clip(t []string) []string {
 		return t[:score.MaxTokens]
 	}
 	return t
-}
-
-// place folds a district or upazila written in either script (or as a BBS
-// code) to one comparable form.
-func place(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	if _, err := strconv.Atoi(s); err == nil {
-		return s
-	}
-	n := names.Tokens(s)
-	return strings.Join(append(n.Strong, n.Weak...), "")
 }
 
 // Config sets the matcher's thresholds.
