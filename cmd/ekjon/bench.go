@@ -56,7 +56,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	persons := fs.String("persons", "1000000", "registry sizes to run, comma-separated (e.g. 100000,1000000,5000000)")
 	fs.IntVar(&o.events, "events", 50_000, "events per run (two runs per size: at max, then at half the max)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
-	fs.IntVar(&o.consumers, "consumers", 2, "consumer-group members, for ekjon and the baseline alike")
+	fs.IntVar(&o.consumers, "consumers", DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded brokers")
 	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates ekjon_bench and ekjon_bench_baseline afresh")
 	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/13", "Redis of ekjon's index; keys under --redis-prefix are deleted before and after")
