@@ -33,6 +33,7 @@ const (
 	LevelTransposed   = "day_month_transposed"
 	LevelSameYear     = "same_year"
 	LevelYearOff1     = "year_off_by_one"
+	LevelYearOffDay   = "year_off_by_one_same_day"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
 	LevelSameUpazila  = "same_upazila"
@@ -257,13 +258,15 @@ func compareWeak(a, b []string) string {
 }
 
 // compareDOB compares dates of birth; a missing year makes the date missing
-// because month and day alone say little.
+// because month and day alone say little. A 1 January date counts as a
+// year only: offices write it for a person who knows only their age.
 func compareDOB(a, b DOB) string {
 	if a.Year == 0 || b.Year == 0 {
 		return LevelMissing
 	}
+	known := a.Month != 0 && a.Day != 0 && b.Month != 0 && b.Day != 0 &&
+		!(a.Month == 1 && a.Day == 1) && !(b.Month == 1 && b.Day == 1)
 	if a.Year == b.Year {
-		known := a.Month != 0 && a.Day != 0 && b.Month != 0 && b.Day != 0
 		switch {
 		case known && a.Month == b.Month && a.Day == b.Day:
 			return LevelExact
@@ -273,6 +276,9 @@ func compareDOB(a, b DOB) string {
 		return LevelSameYear
 	}
 	if a.Year == b.Year+1 || b.Year == a.Year+1 {
+		if known && a.Month == b.Month && a.Day == b.Day {
+			return LevelYearOffDay
+		}
 		return LevelYearOff1
 	}
 	return LevelDifferent
@@ -286,6 +292,8 @@ func (l *DOBLevels) weight(level string) float64 {
 		return l.Transposed.Weight()
 	case LevelSameYear:
 		return l.SameYear.Weight()
+	case LevelYearOffDay:
+		return l.YearOffSameDay.Weight()
 	case LevelYearOff1:
 		return l.YearOff1.Weight()
 	case LevelDifferent:

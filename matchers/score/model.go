@@ -34,8 +34,11 @@ type DOBLevels struct {
 	Exact      MU // year, month and day all known and equal
 	Transposed MU // same year, day and month swapped
 	SameYear   MU // same year, month or day differ or are unknown
-	YearOff1   MU // years one apart
-	Different  MU // anything else
+	// YearOffSameDay is years one apart with the same known month and day:
+	// an age rounded the other way, or a year misread, on a real birth date.
+	YearOffSameDay MU
+	YearOff1       MU // years one apart, month or day differ or are unknown
+	Different      MU // anything else
 }
 
 // AgreeLevels holds a field compared for equality only. Missing weighs zero.
@@ -111,15 +114,27 @@ type Model struct {
 //     heavily: Abdul Karim, Rahima Begum), which term frequencies refine.
 //     A shared token next to a conflicting one (Rafiqul Islam, Shafiqul
 //     Islam) is typical of brothers and is weak negative evidence.
+//   - Weak tokens: lineage names and female markers say little when they
+//     agree, but one person's two records seldom carry conflicting ones
+//     (Sarkar and Sheikh, Begum and Khatun: 5 %) while two people of one
+//     given name often do (40 %).
 //   - Father and spouse: recorded less consistently (father/husband share one
 //     NID field, widows' spouse names are dropped), so lower M.
 //   - DOB: 55 % exact for one person; heaping on 1 January and guessed ages
 //     of the elderly raise U for an exact date to 3 in 10,000 and M for the
-//     same year only.
+//     same year only. A birth year one off with the same day and month is
+//     one person's date with the year mistyped or the age rounded the other
+//     way (6 %); for two people it needs the year to be off and the day to
+//     coincide (2 in 10,000). A 1 January date is read as a year only,
+//     because that is what offices write when they know only an age.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
-//   - NID: a different NID is evidence against, not proof: fraudsters enrol
-//     twice with two NIDs, so M(different) is 0.1 among the pairs scored.
+//   - NID: pairs with the same NID never reach the scorer (the exact rules
+//     take them), so M and U are those of the pairs scored: a person
+//     enrolled again under a spelling variant gives another NID about a
+//     third of the time (a relative's card, a second card) and none
+//     otherwise; two different people give two NIDs nine times in ten. A
+//     different NID is evidence against, not proof.
 //   - Location: 494 upazilas, but candidates are often blocked by upazila,
 //     so U(same upazila) is 1 in 50 and M 0.8 (people move).
 //   - Gender: entry errors are rare (2 %).
@@ -140,7 +155,7 @@ func DefaultModel() Model {
 			Mixed:   MU{0.02, 0.10},
 			Far:     MU{0.05, 0.8775},
 		},
-		NameWeak: AgreeLevels{Same: MU{0.6, 0.3}, Different: MU{0.2, 0.4}},
+		NameWeak: AgreeLevels{Same: MU{0.6, 0.3}, Different: MU{0.05, 0.4}},
 		Father: NameLevels{
 			Exact:   MU{0.50, 1e-3},
 			Close:   MU{0.20, 3e-3},
@@ -156,15 +171,16 @@ func DefaultModel() Model {
 			Far:     MU{0.15, 0.886},
 		},
 		DOB: DOBLevels{
-			Exact:      MU{0.55, 3e-4},
-			Transposed: MU{0.03, 1e-4},
-			SameYear:   MU{0.20, 0.02},
-			YearOff1:   MU{0.10, 0.04},
-			Different:  MU{0.12, 0.9396},
+			Exact:          MU{0.55, 3e-4},
+			Transposed:     MU{0.03, 1e-4},
+			SameYear:       MU{0.18, 0.02},
+			YearOffSameDay: MU{0.06, 2e-4},
+			YearOff1:       MU{0.06, 0.04},
+			Different:      MU{0.12, 0.9394},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
-		NID:    AgreeLevels{Same: MU{0.90, 1e-7}, Different: MU{0.10, 1}},
+		NID:    AgreeLevels{Same: MU{0.60, 1e-7}, Different: MU{0.30, 0.90}},
 		Location: LocationLevels{
 			SameUpazila:  MU{0.80, 0.02},
 			SameDistrict: MU{0.10, 0.05},
@@ -195,7 +211,7 @@ func (m *Model) Validate() error {
 		{FieldNameWeak, agree(m.NameWeak)},
 		{FieldFather, nameLv(m.Father)},
 		{FieldSpouse, nameLv(m.Spouse)},
-		{FieldDOB, []MU{m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOff1, m.DOB.Different}},
+		{FieldDOB, []MU{m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOffSameDay, m.DOB.YearOff1, m.DOB.Different}},
 		{FieldGender, agree(m.Gender)},
 		{FieldPhone, agree(m.Phone)},
 		{FieldNID, agree(m.NID)},

@@ -140,10 +140,12 @@ func scenarios() []scenario {
 			maxTotal: 21,
 		},
 		{
+			// Another given name and another gender are two independent
+			// signs of two people; nothing is left for a reviewer to see.
 			name:     "brother and sister twins with a rare family name",
 			a:        person("tanvir shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, male, "ph1", "nid1", "26", "72"),
 			b:        person("nusrat shahriar", "", "moinul haque", "", DOB{1990, 2, 2}, female, "ph1", "nid2", "26", "72"),
-			want:     review,
+			want:     below,
 			maxTotal: 16,
 		},
 		{

@@ -69,6 +69,14 @@ func (m *Model) Score(a, b *Record, tf TermFreq) Result {
 		add(field, nm.level, l.weight(nm.level))
 		if tf != nil && nm.n > 0 {
 			if level, w, ok := m.tfAdjust(&nm, l.u(nm.level), tf); ok {
+				if nm.level == LevelMixed && w > 0 {
+					// Mixed names share a token and conflict on
+					// another: the shared one is a family name, and a
+					// rare family name is evidence of one family
+					// (brothers, twins), which the household fields
+					// already weigh, not of one person.
+					level, w = LevelTypical, 0
+				}
 				add(tfField, level, w)
 			}
 		}
