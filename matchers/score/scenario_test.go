@@ -155,6 +155,29 @@ func scenarios() []scenario {
 			want: hold,
 		},
 		{
+			// The normaliser does not know a misspelt honorific or female
+			// marker and keeps it as a name token.
+			name: "same woman, honorific misspelt, a year off on the same day, no NID",
+			a:    person("masa rehana", "", "mojibur", "", DOB{1955, 11, 28}, female, "", "nid1", "15", "18"),
+			b:    person("rehana", "begum", "mojibur", "", DOB{1954, 11, 28}, female, "", "", "15", "18"),
+			want: hold,
+		},
+		{
+			name: "same woman, female marker misspelt",
+			a:    person("nasima begm", "", "aziz", "siddik", DOB{1956, 3, 1}, female, "", "nid1", "78", "11"),
+			b:    person("nasima", "begum", "aziz", "siddik", DOB{1956, 3, 1}, female, "", "nid2", "78", "11"),
+			want: hold,
+		},
+		{
+			// A token that agrees with no weak token and is no honorific
+			// stays a name: another given name is not a slip.
+			name:     "two women sharing a family name, one with a second given name",
+			a:        person("rahima jalil", "", "", "", DOB{Year: 1958}, female, "", "nid1", "26", "72"),
+			b:        person("jalil", "begum", "", "", DOB{Year: 1958}, female, "", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 14,
+		},
+		{
 			name:     "two widows of one common name, birth year and upazila",
 			a:        rahimaWidow,
 			b:        person("rahima", "khatun", "", "", DOB{Year: 1958}, female, "", "nid2", "26", "72"),

@@ -3,6 +3,7 @@ package score
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/ekjon/ekjon/domain"
 )
@@ -66,6 +67,9 @@ func (m *Model) Score(a, b *Record, tf TermFreq) Result {
 	}
 	names := func(field, tfField string, l *NameLevels, x, y []string) {
 		nm := compareNames(x, y, m.TokenClose)
+		if field == FieldName && (nm.level == LevelPartial || nm.level == LevelMixed) {
+			nm = m.withoutStrays(nm, a, b)
+		}
 		add(field, nm.level, l.weight(nm.level))
 		if tf != nil && nm.n > 0 {
 			if level, w, ok := m.tfAdjust(&nm, l.u(nm.level), tf); ok {
@@ -162,4 +166,68 @@ func (r Result) Level(field string) string {
 		}
 	}
 	return ""
+}
+
+// withoutStrays compares the own names again without their stray tokens
+// (see stray) and keeps the better outcome. A misspelt honorific (মছাঃ,
+// Mossammaat) or female marker (Begm, আক্তর) is not recognised by the name
+// normaliser and lands among the strong tokens, where it makes one
+// person's two names look like relatives' names.
+func (m *Model) withoutStrays(nm nameMatch, a, b *Record) nameMatch {
+	var xa, xb [maxNameTokens]string
+	na := dropStrays(&xa, a.Name.Strong, b, m.TokenClose)
+	nb := dropStrays(&xb, b.Name.Strong, a, m.TokenClose)
+	if na == 0 || nb == 0 || (na == len(a.Name.Strong) && nb == len(b.Name.Strong)) {
+		return nm
+	}
+	if alt := compareNames(xa[:na], xb[:nb], m.TokenClose); nameRank(alt.level) > nameRank(nm.level) {
+		return alt
+	}
+	return nm
+}
+
+// dropStrays copies into dst the tokens of t that are not strays against
+// the other record and returns how many it copied.
+func dropStrays(dst *[maxNameTokens]string, t []string, other *Record, closeJW float64) int {
+	n := 0
+	for i, tok := range t {
+		if i >= maxNameTokens {
+			break
+		}
+		if !stray(tok, i, other, closeJW) {
+			dst[n] = tok
+			n++
+		}
+	}
+	return n
+}
+
+// stray reports whether a strong token at position i of one name is a
+// misspelt honorific or weak token rather than a name: it agrees with none
+// of the other name's strong tokens, and either it agrees with one of the
+// other name's weak tokens, or it opens the name and is a stump or slip of
+// the folded Mohammad or Mosammat.
+func stray(tok string, i int, other *Record, closeJW float64) bool {
+	for _, o := range other.Name.Strong {
+		if g, _ := tokenAgree(tok, o, closeJW); g > 0 {
+			return false
+		}
+	}
+	for _, w := range other.Name.Weak {
+		if g, _ := tokenAgree(tok, w, closeJW); g > 0 {
+			return true
+		}
+	}
+	if i != 0 {
+		return false
+	}
+	for _, h := range [...]string{"mahamad", "masamat"} {
+		if strings.HasPrefix(h, tok) && len(tok) < len(h) {
+			return true
+		}
+		if g, _ := tokenAgree(tok, h, closeJW); g > 0 {
+			return true
+		}
+	}
+	return false
 }
