@@ -41,6 +41,14 @@ type Block struct {
 // Contact reports whether a block counts persons sharing a contact.
 func (b Block) Contact() bool { return b.Kind == BlockPhone || b.Kind == BlockWallet }
 
+// Finds reports whether a block's members are candidates. Name, place and
+// family blocks are; so is a phone block, which costs no extra index
+// memory (it is kept for SHARED_CONTACT anyway) and finds the person
+// re-enrolled under a name, birth date and address that all changed. A
+// wallet block is not: a wallet is the phone's account, so its members
+// are the phone's.
+func (b Block) Finds() bool { return b.Kind != BlockWallet }
+
 // Profile is what the matcher knows of one enrolled person.
 type Profile struct {
 	// ID is the person's compact numeric id in the index.

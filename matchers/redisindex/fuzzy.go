@@ -65,12 +65,12 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		case e.Type == domain.TypeEnrolment && o.Decision.Action != domain.ActionBlock:
 			q := &fuzzyQuery{o: o, prof: fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)}
 			for _, b := range q.prof.Blocks {
-				if b.Contact() {
-					q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
-					q.members = append(q.members, nil)
-				} else {
+				if b.Finds() {
 					q.members = append(q.members, blockScript.EvalSha(ctx, pipe, []string{ix.blockKey(b)}, fc.BlockCap))
 					q.cards = append(q.cards, nil)
+				} else {
+					q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
+					q.members = append(q.members, nil)
 				}
 			}
 			for _, t := range q.prof.Tokens {
@@ -141,7 +141,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 			}
 		}
 		for _, b := range q.prof.Blocks {
-			if !b.Contact() {
+			if b.Finds() {
 				inBatch[b.Key] = append(inBatch[b.Key], qi)
 			}
 		}
@@ -174,7 +174,11 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 		shared := 0
 		for bi, b := range q.prof.Blocks {
-			if b.Kind == fuzzy.BlockPhone || b.Kind == fuzzy.BlockWallet {
+			switch {
+			case !b.Contact():
+			case q.members[bi] != nil:
+				shared = max(shared, blockSize(q.members[bi].Val()))
+			default:
 				shared = max(shared, int(q.cards[bi].Val()))
 			}
 		}

@@ -101,9 +101,8 @@ func (ix *memIndex) decide(e *domain.Event) decision {
 		members := ix.blocks[b.Key]
 		if b.Contact() {
 			d.shared = max(d.shared, len(members))
-			continue
 		}
-		if len(members) >= cfg.BlockCap {
+		if !b.Finds() || len(members) >= cfg.BlockCap {
 			continue
 		}
 		for _, id := range members {
