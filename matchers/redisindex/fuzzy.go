@@ -3,6 +3,7 @@ package redisindex
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -210,8 +211,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
 			}
 		}
-		for _, t := range q.prof.Record.Name.Strong {
-			pipe.HIncrBy(ctx, ix.tfKey(), t, 1)
+		for i, t := range q.prof.Record.Name.Strong {
+			if !slices.Contains(q.prof.Record.Name.Strong[:i], t) {
+				pipe.HIncrBy(ctx, ix.tfKey(), t, 1) // persons whose name holds t
+			}
 		}
 		pipe.Incr(ctx, ix.tfTotalKey())
 		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {

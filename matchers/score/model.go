@@ -83,12 +83,15 @@ type Model struct {
 	// tokens count as one name misspelt; the pair must also be within one
 	// edit (two for tokens over five letters).
 	TokenClose float64
-	// TFTokensPerName turns a token's relative frequency f into the chance
-	// that a person's name holds it, about TFTokensPerName×f. The term-
-	// frequency adjustment replaces a name level's U by the chance that two
-	// different people agree on the very tokens that agreed: the product of
-	// those chances. A common name (Abdul Karim, Rahima) is weaker evidence
-	// than the level's average, a rare one stronger.
+	// TFTokensPerName turns a token's frequency f from the TermFreq into the
+	// chance that a stranger's name holds it, TFTokensPerName×f. TermFreq
+	// gives the share of persons whose name holds the token, which is that
+	// chance already, so the default is 1; a table counted as a share of
+	// all name tokens needs about 2 (tokens per name). The term-frequency
+	// adjustment replaces a name level's U by the chance that two different
+	// people agree on the very tokens that agreed: the product of those
+	// chances. A common name (Abdul Karim, Rahima) is weaker evidence than
+	// the level's average, a rare one stronger.
 	TFTokensPerName float64
 	// TFMaxDown and TFMaxUp bound that adjustment per name, in bits, so that
 	// a frequency table skewed by a small sample cannot dominate the score.
@@ -187,7 +190,7 @@ func DefaultModel() Model {
 			Different:    MU{0.10, 0.93},
 		},
 		TokenClose:      0.88,
-		TFTokensPerName: 2,
+		TFTokensPerName: 1,
 		TFMaxDown:       6,
 		TFMaxUp:         4,
 		HouseholdCap:    10,

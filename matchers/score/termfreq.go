@@ -2,40 +2,56 @@ package score
 
 import "sync"
 
-// TermFreq gives a folded name token's relative frequency in the
-// population: the share of all name tokens that are this one. It returns 0
-// for a token it does not know, which the scorer reads as "no information"
+// TermFreq gives a folded name token's frequency in the population: the
+// share of persons whose name holds the token (Islam about 0.2, a rare
+// given name 1e-5). That is the chance that a stranger's name holds it,
+// which is what the term-frequency adjustment needs; the Redis index
+// counts it so, as do Counter and the offline evaluation. It returns 0 for
+// a token it does not know, which the scorer reads as "no information"
 // rather than "rare", so an incomplete table never strengthens a match.
 // Implementations must be safe for concurrent use.
 type TermFreq interface {
 	Freq(token string) float64
 }
 
-// Counter is an in-memory TermFreq counted from tokens, for tests, offline
+// Counter is an in-memory TermFreq counted from names, for tests, offline
 // evaluation and small deployments; production may back TermFreq by the
 // index instead. The zero value is ready to use and safe for concurrent use.
 type Counter struct {
-	mu     sync.RWMutex
-	counts map[string]uint64
-	total  uint64
+	mu      sync.RWMutex
+	counts  map[string]uint64
+	persons uint64
 }
 
-// Add counts each token once; callers add every strong token of every
-// enrolled name (and of fathers' and spouses' names, which share the
-// population of names).
+// Add counts one person's name: each distinct token once, however often
+// the name repeats it, and the person once.
 func (c *Counter) Add(tokens ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.counts == nil {
 		c.counts = make(map[string]uint64)
 	}
-	for _, t := range tokens {
-		c.counts[t]++
+	for i, t := range tokens {
+		if !repeated(tokens[:i], t) {
+			c.counts[t]++
+		}
 	}
-	c.total += uint64(len(tokens))
+	c.persons++
 }
 
-// Freq returns count(token)/total, or 0 when the token was never added.
+// repeated reports whether t is among seen; names are short, so a scan is
+// cheaper than a set.
+func repeated(seen []string, t string) bool {
+	for _, s := range seen {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Freq returns the share of the persons added whose name holds token, or 0
+// when none does.
 func (c *Counter) Freq(token string) float64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -43,12 +59,12 @@ func (c *Counter) Freq(token string) float64 {
 	if n == 0 {
 		return 0
 	}
-	return float64(n) / float64(c.total)
+	return float64(n) / float64(c.persons)
 }
 
-// Total returns how many tokens have been added.
+// Total returns how many persons have been added.
 func (c *Counter) Total() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.total
+	return c.persons
 }

@@ -20,8 +20,8 @@ import (
 // keeps every block below that); a block holding BlockCap persons is
 // generic, yields no candidates and takes no more members; at most
 // MaxCandidates records are scored; only admitted and held enrolments are
-// indexed, after they are decided; token frequencies count the strong
-// tokens of indexed names per indexed enrolment.
+// indexed, after they are decided; token frequencies count, per indexed
+// enrolment, each distinct strong token of its name once.
 type memIndex struct {
 	cfg    fuzzy.Config
 	policy domain.Policy
@@ -153,15 +153,17 @@ func (ix *memIndex) index(prof *fuzzy.Profile) {
 			ix.blocks[b.Key] = slices.Insert(m, i, prof.ID)
 		}
 	}
-	for _, t := range prof.Record.Name.Strong {
-		ix.tf[t]++
+	for i, t := range prof.Record.Name.Strong {
+		if !slices.Contains(prof.Record.Name.Strong[:i], t) {
+			ix.tf[t]++
+		}
 	}
 	ix.tfN++
 }
 
 // tfMap is the frequency table redisindex reads for one query: only the
 // query's own strong name and father tokens are looked up, as the share
-// of indexed enrolments carrying them.
+// of indexed enrolments whose name holds them (score.TermFreq's contract).
 type tfMap map[string]float64
 
 func (m tfMap) Freq(t string) float64 { return m[t] }
