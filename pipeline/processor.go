@@ -137,6 +137,9 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 	err := p.retry(ctx, "decide", func(ctx context.Context) error {
 		t := time.Now()
 		if len(pending) > 0 {
+			for _, o := range pending {
+				resetDecision(o)
+			}
 			if err := p.decider.Decide(ctx, pending); err != nil {
 				return err
 			}
@@ -244,6 +247,17 @@ func (p *Processor) decode(m *Message, now time.Time) domain.Outcome {
 	}
 	o.Dead = true
 	return o
+}
+
+// resetDecision clears what an earlier attempt at deciding left on o, so
+// that a retried attempt does not add its rules and alerts a second time.
+// What decoding set (the event's id, type, source, programme, the time and
+// the config version) stays.
+func resetDecision(o *domain.Outcome) {
+	d := &o.Decision
+	d.Action, d.Rules, d.Reason = "", []string{}, ""
+	d.Score, d.Explanation, d.PersonID, d.MatchedPerson = 0, nil, "", ""
+	o.Alerts, o.IndexRefs, o.IndexKey, o.WalletKey = nil, nil, "", ""
 }
 
 // clipField keeps an unvalidated field short enough to record.

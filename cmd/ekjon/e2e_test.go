@@ -418,3 +418,65 @@ func publisherConfig(cfg Config) kafka.PublisherConfig {
 	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
 	return pc
 }
+
+// flakyDecider decides with the real index, then fails the attempt the
+// first time, as a Redis timeout after the scripts ran would.
+type flakyDecider struct {
+	pipeline.Decider
+	failed bool
+}
+
+func (f *flakyDecider) Decide(ctx context.Context, outs []*domain.Outcome) error {
+	if err := f.Decider.Decide(ctx, outs); err != nil {
+		return err
+	}
+	if !f.failed {
+		f.failed = true
+		return domain.Errorf(domain.KindTransient, "test", "timeout after the scripts ran")
+	}
+	return nil
+}
+
+// TestRetriedDecisionIsTheSame retries a batch whose first decide attempt
+// ran its scripts and then failed: the retry finds its own claims and
+// decides the same, without adding rules or alerts twice.
+func TestRetriedDecisionIsTheSame(t *testing.T) {
+	h := newHarness(t, 1)
+	app, err := NewApp(context.Background(), h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	policy, _ := h.cfg.Policy()
+	pcfg := pipeline.DefaultConfig()
+	pcfg.Policy = policy
+	fd := &flakyDecider{Decider: app.Index}
+	proc := pipeline.NewProcessor(pcfg, fd, app.Store, kafka.NewPublisher(publisherConfig(h.cfg)),
+		slog.New(slog.NewTextHandler(io.Discard, nil)), pipeline.NewMetrics(prometheus.NewRegistry()))
+	var decided []domain.Outcome
+	proc.Observe = func(outs []domain.Outcome) { decided = append(decided, outs...) }
+	msgs := []pipeline.Message{
+		{Topic: h.cfg.Topics.Enrolments, Offset: 0, Value: []byte(distinctEnrolment("x1", "6666666666", "old_age", 1))},
+		{Topic: h.cfg.Topics.Enrolments, Offset: 1, Value: []byte(distinctEnrolment("x2", "6666666666", "old_age", 1))},
+		{Topic: h.cfg.Topics.Enrolments, Offset: 2, Value: []byte(personEnrolment("x3", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))},
+		{Topic: h.cfg.Topics.Enrolments, Offset: 3, Value: []byte(personEnrolment("x4", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"))},
+	}
+	if err := proc.Process(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	if !fd.failed {
+		t.Fatal("the first attempt did not fail")
+	}
+	want := map[string]string{"x1": "ADMIT []", "x2": "BLOCK [DUP_NID]", "x3": "ADMIT []", "x4": "HOLD [FUZZY_PERSON]"}
+	for _, o := range decided {
+		if v := verdictOf(o.Decision); v != want[o.Decision.EventID] {
+			t.Errorf("%s: %s, want %s", o.Decision.EventID, v, want[o.Decision.EventID])
+		}
+		if o.Decision.EventID == "x4" && len(o.Alerts) != 1 {
+			t.Errorf("x4 raised %d alerts, want 1", len(o.Alerts))
+		}
+	}
+	if len(decided) != len(want) {
+		t.Errorf("%d outcomes, want %d", len(decided), len(want))
+	}
+}

@@ -43,8 +43,8 @@ func (m tfMap) Freq(t string) float64 { return m[t] }
 type fuzzyQuery struct {
 	o       *domain.Outcome
 	prof    fuzzy.Profile
-	members []*redis.Cmd    // per block: {size, member...} (see blockScript)
-	cards   []*redis.IntCmd // per contact block
+	members []*redis.StringSliceCmd // per finding block: at most BlockCap members
+	cards   []*redis.IntCmd         // per block: its size
 }
 
 // matchFuzzy runs the fuzzy rules on a decided batch: FUZZY_PERSON and
@@ -66,11 +66,13 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		case e.Type == domain.TypeEnrolment && o.Decision.Action != domain.ActionBlock:
 			q := &fuzzyQuery{o: o, prof: fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)}
 			for _, b := range q.prof.Blocks {
+				// The size says whether the block is generic; a generic
+				// block's members are never used, so at most BlockCap
+				// are fetched.
+				q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
 				if b.Finds() {
-					q.members = append(q.members, blockScript.EvalSha(ctx, pipe, []string{ix.blockKey(b)}, fc.BlockCap))
-					q.cards = append(q.cards, nil)
+					q.members = append(q.members, pipe.SRandMemberN(ctx, ix.blockKey(b), int64(fc.BlockCap)))
 				} else {
-					q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
 					q.members = append(q.members, nil)
 				}
 			}
@@ -120,17 +122,23 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 	pipe = ix.rdb.Pipeline()
 	cands := make([][]uint64, len(qs))
 	inBatch := map[string][]int{}
+	// Persons of this batch are matched against each other in batch order
+	// below; their records in Redis, left by an earlier attempt at this
+	// same batch, must not make a later person a candidate of an earlier.
+	batchIDs := make(map[uint64]bool, len(qs))
+	for _, q := range qs {
+		batchIDs[q.prof.ID] = true
+	}
 	for qi, q := range qs {
 		seen := map[uint64]bool{q.prof.ID: true}
 		for bi := range q.prof.Blocks {
 			if m := q.members[bi]; m != nil {
-				ids, _ := m.StringSlice()
-				if len(ids) == 0 || blockSize(ids) >= fc.BlockCap {
-					continue // empty, or a generic value: no evidence
+				if int(q.cards[bi].Val()) >= fc.BlockCap {
+					continue // a generic value: no evidence
 				}
-				for _, s := range ids[1:] {
+				for _, s := range m.Val() {
 					id, err := strconv.ParseUint(s, 10, 64)
-					if err != nil || seen[id] || len(cands[qi]) >= fc.MaxCandidates {
+					if err != nil || seen[id] || batchIDs[id] || len(cands[qi]) >= fc.MaxCandidates {
 						continue
 					}
 					seen[id] = true
@@ -175,11 +183,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 		shared := 0
 		for bi, b := range q.prof.Blocks {
-			switch {
-			case !b.Contact():
-			case q.members[bi] != nil:
-				shared = max(shared, blockSize(q.members[bi].Val()))
-			default:
+			if b.Contact() {
 				shared = max(shared, int(q.cards[bi].Val()))
 			}
 		}
@@ -205,9 +209,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 		pipe.Set(ctx, ix.recordKey(q.prof.ID), rec, 0)
 		for bi, b := range q.prof.Blocks {
-			full := (q.members[bi] != nil && blockSize(q.members[bi].Val()) >= fc.BlockCap) ||
-				(q.cards[bi] != nil && int(q.cards[bi].Val()) >= fc.BlockCap)
-			if !full {
+			if int(q.cards[bi].Val()) < fc.BlockCap {
 				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
 			}
 		}
@@ -278,21 +280,4 @@ func (ix *Index) sharedContact(o *domain.Outcome, n int, fc fuzzy.Config) {
 		d.Reason = "phone or wallet already tied to " + strconv.Itoa(n) + " other persons"
 	}
 	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleSharedContact, d.DecidedAt))
-}
-
-// blockSize reads the size blockScript reports first.
-func blockSize(res any) int {
-	var first string
-	switch v := res.(type) {
-	case []string:
-		if len(v) > 0 {
-			first = v[0]
-		}
-	case []any:
-		if len(v) > 0 {
-			first, _ = v[0].(string)
-		}
-	}
-	n, _ := strconv.Atoi(first)
-	return n
 }

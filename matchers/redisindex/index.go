@@ -170,7 +170,7 @@ func isNoScript(err error) bool {
 // LoadScripts loads the index's scripts into Redis (every master of a
 // cluster), so that batches can run them by hash.
 func (ix *Index) LoadScripts(ctx context.Context) error {
-	for _, s := range []*redis.Script{enrolScript, payScript, statusScript, blockScript} {
+	for _, s := range []*redis.Script{enrolScript, payScript, statusScript} {
 		if err := s.Load(ctx, ix.rdb).Err(); err != nil {
 			return classify("redis: load scripts", err)
 		}

@@ -125,14 +125,3 @@ elseif st == 'wallet_changed' then
 end
 return {'ADMIT', '', '', ''}
 `)
-
-// blockScript returns a block's size and, unless the block is generic
-// (ARGV[1] members or more), its members: {size, member...}. A generic
-// block finds no candidates, so its members are never worth the bytes.
-var blockScript = redis.NewScript(`
-local n = redis.call('SCARD', KEYS[1])
-if n >= tonumber(ARGV[1]) then return {tostring(n)} end
-local m = redis.call('SMEMBERS', KEYS[1])
-table.insert(m, 1, tostring(n))
-return m
-`)
