@@ -49,41 +49,62 @@ type fuzzyQuery struct {
 
 // matchFuzzy runs the fuzzy rules on a decided batch: FUZZY_PERSON and
 // POSSIBLE_PERSON for enrolments that the exact rules let through, and
-// SHARED_CONTACT for enrolments and payments; then it indexes the batch's
-// admitted and held persons as candidates for later events. Three round
-// trips for the whole batch: blocks and frequencies, candidate records,
-// then the writes.
+// SHARED_CONTACT for enrolments and payments. The batch's admitted and
+// held persons are indexed as candidates *before* the search: of two
+// workers deciding one person's two enrolments at the same moment, the one
+// that searches second finds the other. Four round trips for the whole
+// batch: index, blocks and frequencies, candidate records, final writes.
 func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 	fc := ix.cfg.Fuzzy
 	var qs []*fuzzyQuery
 	var pays []*domain.Outcome
-	var payCards []*redis.IntCmd
-	pipe := ix.rdb.Pipeline()
-	tokens := map[string]bool{}
 	for _, o := range outs {
 		e := o.Event
 		switch {
 		case e.Type == domain.TypeEnrolment && o.Decision.Action != domain.ActionBlock:
-			q := &fuzzyQuery{o: o, prof: fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)}
-			for _, b := range q.prof.Blocks {
-				// The size says whether the block is generic; a generic
-				// block's members are never used, so at most BlockCap
-				// are fetched.
-				q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
-				if b.Finds() {
-					q.members = append(q.members, pipe.SRandMemberN(ctx, ix.blockKey(b), int64(fc.BlockCap)))
-				} else {
-					q.members = append(q.members, nil)
-				}
-			}
-			for _, t := range q.prof.Tokens {
-				tokens[t] = true
-			}
-			qs = append(qs, q)
+			qs = append(qs, &fuzzyQuery{o: o, prof: fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)})
 		case e.Type == domain.TypeDistribution && e.Wallet != "" && o.Decision.Action == domain.ActionAdmit:
 			pays = append(pays, o)
-			payCards = append(payCards, pipe.SCard(ctx, ix.blockKey(fuzzy.WalletBlock(e.Wallet, ix.pseudo))))
 		}
+	}
+	if len(qs) > 0 {
+		pipe := ix.rdb.Pipeline()
+		for _, q := range qs {
+			rec, err := q.prof.Record.AppendBinary(nil)
+			if err != nil {
+				continue // a record that cannot be encoded is not indexed
+			}
+			pipe.Set(ctx, ix.recordKey(q.prof.ID), rec, 0)
+			for _, b := range q.prof.Blocks {
+				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+
+	pipe := ix.rdb.Pipeline()
+	tokens := map[string]bool{}
+	for _, q := range qs {
+		for _, b := range q.prof.Blocks {
+			// The size (less the person itself) says whether the block
+			// is generic; a generic block's members are never used, so
+			// at most BlockCap+1 are fetched.
+			q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
+			if b.Finds() {
+				q.members = append(q.members, pipe.SRandMemberN(ctx, ix.blockKey(b), int64(fc.BlockCap+1)))
+			} else {
+				q.members = append(q.members, nil)
+			}
+		}
+		for _, t := range q.prof.Tokens {
+			tokens[t] = true
+		}
+	}
+	payCards := make([]*redis.IntCmd, len(pays))
+	for i, o := range pays {
+		payCards[i] = pipe.SCard(ctx, ix.blockKey(fuzzy.WalletBlock(o.Event.Wallet, ix.pseudo)))
 	}
 	if len(qs) == 0 && len(pays) == 0 {
 		return nil
@@ -133,7 +154,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		seen := map[uint64]bool{q.prof.ID: true}
 		for bi := range q.prof.Blocks {
 			if m := q.members[bi]; m != nil {
-				if int(q.cards[bi].Val()) >= fc.BlockCap {
+				if q.others(bi) >= fc.BlockCap {
 					continue // a generic value: no evidence
 				}
 				for _, s := range m.Val() {
@@ -184,7 +205,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		shared := 0
 		for bi, b := range q.prof.Blocks {
 			if b.Contact() {
-				shared = max(shared, int(q.cards[bi].Val()))
+				shared = max(shared, q.others(bi))
 			}
 		}
 		query := q.prof
@@ -200,17 +221,13 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 	}
 
-	// Index the batch's persons for later events.
+	// Finish indexing: a generic block keeps no more members than its cap,
+	// and the name tokens are counted.
 	pipe = ix.rdb.Pipeline()
 	for _, q := range qs {
-		rec, err := q.prof.Record.AppendBinary(nil)
-		if err != nil {
-			continue // a record that cannot be encoded is not indexed
-		}
-		pipe.Set(ctx, ix.recordKey(q.prof.ID), rec, 0)
 		for bi, b := range q.prof.Blocks {
-			if int(q.cards[bi].Val()) < fc.BlockCap {
-				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
+			if q.others(bi) >= fc.BlockCap {
+				pipe.SRem(ctx, ix.blockKey(b), q.prof.ID)
 			}
 		}
 		for i, t := range q.prof.Record.Name.Strong {
@@ -226,6 +243,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 	_, err := pipe.Exec(ctx)
 	return err
 }
+
+// others is how many persons other than the query's own share its bi-th
+// block (the query was added to it before it was read).
+func (q *fuzzyQuery) others(bi int) int { return max(0, int(q.cards[bi].Val())-1) }
 
 // judgeAndApply scores the candidates and records the verdict on the
 // outcome, respecting reviewers' judgements of the pair.

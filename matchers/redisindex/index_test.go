@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
@@ -16,7 +17,7 @@ func newIndex(t *testing.T) *redisindex.Index {
 	t.Helper()
 	rdb, prefix := redistest.MustClient(t)
 	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")),
-		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy()})
+		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()})
 	ctx := context.Background()
 	if err := ix.LoadScripts(ctx); err != nil {
 		t.Fatal(err)
@@ -229,6 +230,51 @@ func TestRebuildRestoresDecisions(t *testing.T) {
 		decide(t, ix, tc.o)
 		if got := verdict(tc.o); got != tc.want {
 			t.Errorf("%s after rebuild: got %s, want %s", tc.o.Event.EventID, got, tc.want)
+		}
+	}
+}
+
+// TestFuzzyDuplicatesDecidedAtOnce races the two enrolments of one person
+// (under two NIDs) through two deciders at the same moment, many times:
+// at least one of each pair is held, because each is indexed before it
+// searches.
+func TestFuzzyDuplicatesDecidedAtOnce(t *testing.T) {
+	ix := newIndex(t)
+	given := []string{"Rafiqul", "Shahidul", "Mizanur", "Anwarul", "Delwar", "Habibur", "Jahangir", "Kamrul", "Mostafizur", "Nazrul"}
+	family := []string{"Islam", "Rahman", "Hossain", "Sarkar", "Talukder", "Bhuiyan", "Chowdhury", "Mollah"}
+	father := []string{"Abdul Jabbar", "Abul Kashem", "Idris Ali", "Moslem Uddin", "Yakub Ali", "Samsul Haque", "Tofazzal Hossain"}
+	person := func(i int, nid string) *domain.Person {
+		return &domain.Person{NID: nid, NameEN: given[i%len(given)] + " " + family[i/len(given)%len(family)],
+			FatherName: father[i%len(father)], DOB: fmt.Sprintf("%d-%02d-%02d", 1940+i%25, 1+i%12, 1+i%27), Gender: "male",
+			Phone: fmt.Sprintf("017%08d", i), Address: &domain.Address{District: "Dhaka", Upazila: "Savar"}}
+	}
+	const pairs = 60
+	var wg sync.WaitGroup
+	outs := [2][]*domain.Outcome{}
+	for side := 0; side < 2; side++ {
+		for i := 0; i < pairs; i++ {
+			o := enrol(fmt.Sprintf("fz-%d-%d", side, i), fmt.Sprintf("%010d", 8000000000+2*i+side), "old_age", "")
+			o.Event.Person = person(i, o.Event.Person.NID)
+			outs[side] = append(outs[side], o)
+		}
+	}
+	for side := 0; side < 2; side++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < pairs; i++ {
+				if err := ix.Decide(context.Background(), []*domain.Outcome{outs[side][i]}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < pairs; i++ {
+		a, b := outs[0][i], outs[1][i]
+		if a.Decision.Action != domain.ActionHold && b.Decision.Action != domain.ActionHold {
+			t.Errorf("pair %d: %s / %s: neither held", i, verdict(a), verdict(b))
 		}
 	}
 }
