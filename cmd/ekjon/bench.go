@@ -494,14 +494,27 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 			return err
 		}
 	}
+	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
+		return err
+	}
+	stop()
+	<-appDone
+	return nil
+}
+
+// finishRuns records the max run just decided, then produces the second
+// run at half its rate and records that: the same measures for ekjon and
+// the baseline.
+func finishRuns(ctx context.Context, name, broker string, topics kafka.Topics, runs [2][]synth.Record, tr *tracker,
+	cpu benchmarks.CPU, r *benchmarks.SystemResult, appDone chan error, out io.Writer) error {
 	r.MaxEvents, r.MaxRate, r.MaxLatency, r.CPU, r.CPUEvents = len(runs[0]), tr.rate(), tr.lat.Quantiles(), cpu, len(runs[0])
-	fmt.Fprintf(out, "  ekjon    max run: %d events at %.0f events/s, latency p50 %.0f ms p99 %.0f ms, CPU %.3f s per 1,000 events\n",
-		len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
+	fmt.Fprintf(out, "  %s max run: %d events at %.0f events/s, latency p50 %.0f ms p99 %.0f ms, CPU %.3f s per 1,000 events\n",
+		name, len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
 
 	tr.reset()
 	r.FixedOffered = r.MaxRate / 2
 	start := time.Now()
-	if err := produce(ctx, broker, cfg.Topics, runs[1], r.FixedOffered); err != nil {
+	if err := produce(ctx, broker, topics, runs[1], r.FixedOffered); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	if err := tr.wait(ctx, int64(len(runs[1])), appDone); err != nil {
@@ -509,10 +522,8 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 	}
 	r.FixedRate = float64(len(runs[1])) / time.Duration(tr.lastAt.Load()-start.UnixNano()).Seconds()
 	r.FixedLatency = tr.lat.Quantiles()
-	fmt.Fprintf(out, "  ekjon    fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
-		r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
-	stop()
-	<-appDone
+	fmt.Fprintf(out, "  %s fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
+		name, r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
 	return nil
 }
 
@@ -571,23 +582,9 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg Config, policy domai
 		return err
 	}
 	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
-	r.MaxEvents, r.MaxRate, r.MaxLatency, r.CPU, r.CPUEvents = len(runs[0]), tr.rate(), tr.lat.Quantiles(), cpu, len(runs[0])
-	fmt.Fprintf(out, "  baseline max run: %d events at %.0f events/s, latency p50 %.0f ms p99 %.0f ms, CPU %.3f s per 1,000 events\n",
-		len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
-
-	tr.reset()
-	r.FixedOffered = r.MaxRate / 2
-	start := time.Now()
-	if err := produce(ctx, broker, cfg.Topics, runs[1], r.FixedOffered); err != nil {
-		return fmt.Errorf("produce: %w", err)
-	}
-	if err := tr.wait(ctx, int64(len(runs[1])), appDone); err != nil {
+	if err := finishRuns(ctx, "baseline", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
-	r.FixedRate = float64(len(runs[1])) / time.Duration(tr.lastAt.Load()-start.UnixNano()).Seconds()
-	r.FixedLatency = tr.lat.Quantiles()
-	fmt.Fprintf(out, "  baseline fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
-		r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
 	stop()
 	return nil
 }

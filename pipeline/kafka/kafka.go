@@ -99,8 +99,10 @@ func NewSource(cfg SourceConfig, log *slog.Logger) *Source {
 		StartOffset:    cfg.StartOffset,
 		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
 			text := fmt.Sprintf(msg, args...)
-			if strings.Contains(text, "Rebalance In Progress") {
-				// Members joining or leaving the group: routine.
+			if strings.Contains(text, "Rebalance In Progress") || strings.Contains(text, "context canceled") ||
+				strings.Contains(text, "operation was canceled") {
+				// Members joining or leaving the group, or the reader
+				// closing: routine.
 				log.Info("kafka reader: " + text)
 				return
 			}
