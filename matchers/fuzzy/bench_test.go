@@ -41,7 +41,7 @@ func TestProfileOf(t *testing.T) {
 		if len(pr.Record.Name.Strong) > 0 && !kinds[fuzzy.BlockName] {
 			t.Errorf("%s %s: strong name tokens but no name block", p.NameBN, p.NameEN)
 		}
-		if p.Phone != "" && !kinds[fuzzy.BlockPhone] {
+		if p.Phone != "" && !kinds[fuzzy.BlockContact] {
 			t.Error("a phone but no phone block")
 		}
 		if _, err := pr.Record.AppendBinary(nil); err != nil {

@@ -19,16 +19,19 @@ import (
 	"github.com/ekjon/ekjon/matchers/score"
 )
 
-// Block kinds. Name and family blocks find candidates; contact blocks also
-// count how many persons share a phone or wallet (SHARED_CONTACT).
+// Block kinds. Every block finds candidates; contact blocks also count
+// how many persons share a number (SHARED_CONTACT).
 const (
 	BlockName     = 'n' // name key + birth year
 	BlockPlace    = 'u' // name key + district + upazila
 	BlockDistrict = 'd' // name key + district
 	BlockFamily   = 'f' // father's or spouse's name key + dob
-	BlockPhone    = 'p'
-	BlockWallet   = 'w'
-	blockKeySize  = 12
+	// BlockContact holds the persons who gave a number as their phone or
+	// as their wallet: an MFS wallet is usually the phone's account, so
+	// one block serves both, and a number that is one person's phone and
+	// another's wallet is shared all the same.
+	BlockContact = 'p'
+	blockKeySize = 12
 )
 
 // Block is one blocking key of a person, already keyed-hashed so that the
@@ -38,16 +41,14 @@ type Block struct {
 	Key  string
 }
 
-// Contact reports whether a block counts persons sharing a contact.
-func (b Block) Contact() bool { return b.Kind == BlockPhone || b.Kind == BlockWallet }
+// Contact reports whether a block counts persons sharing a number.
+func (b Block) Contact() bool { return b.Kind == BlockContact }
 
-// Finds reports whether a block's members are candidates. Name, place and
-// family blocks are; so is a phone block, which costs no extra index
-// memory (it is kept for SHARED_CONTACT anyway) and finds the person
-// re-enrolled under a name, birth date and address that all changed. A
-// wallet block is not: a wallet is the phone's account, so its members
-// are the phone's.
-func (b Block) Finds() bool { return b.Kind != BlockWallet }
+// Finds reports whether a block's members are candidates. All blocks'
+// are: a contact block costs no extra index memory (it is kept for
+// SHARED_CONTACT anyway) and finds the person re-enrolled under a name,
+// birth date and address that all changed.
+func (b Block) Finds() bool { return true }
 
 // Profile is what the matcher knows of one enrolled person.
 type Profile struct {
@@ -124,10 +125,10 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		}
 	}
 	if p.Phone != "" {
-		add(BlockPhone, p.Phone)
+		add(BlockContact, p.Phone)
 	}
 	if p.Wallet != "" {
-		add(BlockWallet, p.Wallet)
+		add(BlockContact, p.Wallet)
 	}
 	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
 	return pr
@@ -135,7 +136,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 
 // WalletBlock is the block of a wallet, as a payment names it.
 func WalletBlock(wallet string, pseudo *domain.Pseudonymizer) Block {
-	return Block{BlockWallet, pseudo.Hash("block", string(rune(BlockWallet))+"\x00"+wallet)[:blockKeySize]}
+	return Block{BlockContact, pseudo.Hash("block", string(rune(BlockContact))+"\x00"+wallet)[:blockKeySize]}
 }
 
 // NumericID maps a person id to the 63-bit number the index's block sets
