@@ -195,9 +195,10 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 		case e.Type == domain.TypeEnrolment && e.Person.BirthRegNo != "":
 			o.IndexKey, o.Decision.PersonID = ix.identity("brn", e.Person.BirthRegNo)
 		case e.Type == domain.TypeEnrolment:
-			// No exact identifier: the person is known by the source's ref
-			// and only fuzzy matching can find them again.
-			_, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
+			// No exact identifier: the enrolment is a person of its own,
+			// whom only fuzzy matching can find again; its index entry
+			// holds its claims so that payments by beneficiary ref work.
+			o.IndexKey, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
 		case e.Type == domain.TypeDistribution && e.BeneficiaryRef != "":
 			refCmds = append(refCmds, pipe.Get(ctx, ix.refKey(e.Programme, e.BeneficiaryRef)))
 			refOuts = append(refOuts, o)

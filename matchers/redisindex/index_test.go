@@ -278,3 +278,22 @@ func TestFuzzyDuplicatesDecidedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonWithoutNIDIsPaidByRef enrols a person with no NID or birth
+// registration number and pays them by beneficiary ref, once.
+func TestPersonWithoutNIDIsPaidByRef(t *testing.T) {
+	ix := newIndex(t)
+	e := enrol("noid", "", "widow", "01812345678")
+	decide(t, ix, e)
+	if verdict(e) != "ADMIT []" || e.IndexKey == "" {
+		t.Fatalf("enrolment without NID: %s, index key %q", verdict(e), e.IndexKey)
+	}
+	for i, want := range []string{"ADMIT []", "BLOCK [DOUBLE_PAYMENT]"} {
+		p := pay(fmt.Sprintf("noid-pay-%d", i), "", "widow", "2026-11", "01812345678", t0)
+		p.Event.BeneficiaryRef = "ref-noid"
+		decide(t, ix, p)
+		if verdict(p) != want || p.Decision.PersonID != e.Decision.PersonID {
+			t.Errorf("payment %d by ref: %s for %s, want %s for %s", i, verdict(p), p.Decision.PersonID, want, e.Decision.PersonID)
+		}
+	}
+}
