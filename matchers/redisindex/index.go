@@ -249,7 +249,11 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 		}
 	}
 	now := d.DecidedAt
-	if action == domain.ActionHold && rule != "" {
+	// A hold waits for a reviewer. Of the blocks, only MULTI_PROGRAMME is
+	// raised too: programmes' exclusions have lawful exceptions, and the
+	// alert is how a supervisor finds the block to override it. The other
+	// blocks are certain and would bury the doubtful cases.
+	if (action == domain.ActionHold && rule != "") || rule == domain.RuleMultiProgramme {
 		o.Alerts = append(o.Alerts, ix.alert(o, rule, now))
 	}
 	if alert != "" {
