@@ -15,7 +15,7 @@ import (
 type world struct {
 	walletHold   string // HOLD WALLET_MISMATCH on a payment
 	enrolHold    string // HOLD DECEASED_OR_EXITED on an enrolment
-	block        string // BLOCK MULTI_PROGRAMME on an enrolment (raised as a matcher would)
+	block        string // BLOCK MULTI_PROGRAMME on an enrolment, as the pipeline raises it
 	possible     string // ADMIT + POSSIBLE_PERSON with a matched person and a score
 	personA      string
 	personB      string
@@ -50,7 +50,7 @@ func seed(t *testing.T, e *env) world {
 		t.Fatalf("enr-c2: %+v, want BLOCK", d["enr-c2"])
 	}
 	w.personC = d["enr-c2"].PersonID
-	w.block = e.insertAlert("enr-c2", domain.RuleMultiProgramme, domain.ActionBlock, w.personC, "", 0, nil)
+	w.block = domain.AlertID("enr-c2", domain.RuleMultiProgramme) // raised by the pipeline itself
 
 	d = e.feed(enrolment("enr-d", "vgd", "1000000004", "01755555555"))
 	w.personD = d["enr-d"].PersonID
