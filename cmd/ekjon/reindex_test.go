@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+)
+
+// TestLostIndexIsRebuiltFromTheRecord wipes the Redis index under a running
+// worker, as a Redis restart without persistence would. The worker rebuilds
+// it from PostgreSQL, and later events are decided as if nothing happened:
+// the enrolment, the payment, the death, the held duplicate and the
+// beneficiary ref are all still known.
+func TestLostIndexIsRebuiltFromTheRecord(t *testing.T) {
+	h := newHarness(t, 2)
+	h.start(nil)
+	h.produce(h.cfg.Topics.Enrolments,
+		personEnrolment("a1", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"),
+		distinctEnrolment("b1", "3333333333", "widow", 3))
+	h.decisions("a1", "b1")
+	h.produce(h.cfg.Topics.Enrolments,
+		personEnrolment("a2", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"))
+	h.produce(h.cfg.Topics.Distributions, paymentEvent("pay1", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z"))
+	h.produce(h.cfg.Topics.Status, statusEvent("death", "3333333333", "deceased", "", "", "2026-11-02T00:00:00Z"))
+	before := h.decisions("a2", "pay1", "death")
+	if v := verdictOf(before["a2"]); v != "HOLD [FUZZY_PERSON]" {
+		t.Fatalf("a2 before the loss: %s", v)
+	}
+
+	// The index is lost.
+	opt, err := redis.ParseURL(redistest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, h.cfg.RedisPrefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("index keys: %d, %v", len(keys), err)
+	}
+	if err := rdb.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Later events find everything the record knows.
+	h.produce(h.cfg.Topics.Enrolments,
+		personEnrolment("a3", "2612345678901", "old_age", "", "Rafiqul Islam", "", "1950-03-01", "male", "01712345678", "Savar"),
+		personEnrolment("a4", "5555512345", "vgd", "", "Md Rofiqul Islam", "Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))
+	h.produce(h.cfg.Topics.Distributions,
+		paymentEvent("pay2", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-06T09:00:00Z"),
+		paymentEvent("pay3", "19502612345670000", "old_age", "2026-11", "01911111111", "2026-11-06T09:00:00Z"),
+		paymentEvent("pay4", "3333333333", "widow", "2026-11", "", "2026-11-06T09:00:00Z"))
+	after := map[string]string{}
+	for id, d := range h.decisions("a3", "a4", "pay2", "pay3", "pay4") {
+		after[id] = verdictOf(d)
+	}
+	want := map[string]string{
+		"a3":   "BLOCK [DUP_NID]",            // the claim on old_age came back
+		"a4":   "HOLD [FUZZY_PERSON]",        // the candidate records came back
+		"pay2": "BLOCK [DOUBLE_PAYMENT]",     // the November payment came back
+		"pay3": "BLOCK [UNKNOWN_PAYEE]",      // the hold came back
+		"pay4": "BLOCK [DECEASED_OR_EXITED]", // the death came back
+	}
+	for id, w := range want {
+		if after[id] != w {
+			t.Errorf("%s after the rebuild: %s, want %s", id, after[id], w)
+		}
+	}
+}
