@@ -3,13 +3,12 @@ package benchmarks
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"iter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ekjon/ekjon/benchmarks/baseline"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline/synth"
@@ -194,30 +193,14 @@ func (l *EkjonLoader) Pending() int { return len(l.decisions) }
 func (l *EkjonLoader) Flush(ctx context.Context) error {
 	t := time.Now()
 	defer func() { l.Postgres += time.Since(t) }()
-	tables := []struct {
-		name string
-		cols []string
-		rows *[][]any
-	}{
-		{"decisions", []string{"event_id", "event_type", "source", "programme", "action", "rules", "reason",
-			"person_id", "occurred_at", "decided_at", "config_version"}, &l.decisions},
-		{"persons", []string{"person_id", "index_key", "id_kind", "nid", "deceased_at"}, &l.people},
-		{"enrolments", []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
-			"wallet_key", "record", "district", "enrolled_at"}, &l.enr},
-		{"status_changes", []string{"person_id", "status", "programme", "wallet_key", "occurred_at"}, nil},
-	}
-	tables[3].cols = append([]string{"event_id"}, tables[3].cols...)
-	tables[3].rows = &l.changes
-	for _, tb := range tables {
-		if len(*tb.rows) == 0 {
-			continue
-		}
-		if _, err := l.pool.CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromRows(*tb.rows)); err != nil {
-			return fmt.Errorf("copy %s: %w", tb.name, err)
-		}
-		*tb.rows = (*tb.rows)[:0]
-	}
-	return nil
+	return baseline.CopyTables(ctx, l.pool, []baseline.CopyTable{
+		{Name: "decisions", Cols: []string{"event_id", "event_type", "source", "programme", "action", "rules", "reason",
+			"person_id", "occurred_at", "decided_at", "config_version"}, Rows: &l.decisions},
+		{Name: "persons", Cols: []string{"person_id", "index_key", "id_kind", "nid", "deceased_at"}, Rows: &l.people},
+		{Name: "enrolments", Cols: []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
+			"wallet_key", "record", "district", "enrolled_at"}, Rows: &l.enr},
+		{Name: "status_changes", Cols: []string{"event_id", "person_id", "status", "programme", "wallet_key", "occurred_at"}, Rows: &l.changes},
+	})
 }
 
 // Close flushes both stores and marks the index ready.

@@ -152,24 +152,32 @@ func (l *Loader) Pending() int { return len(l.dec) }
 
 // Flush copies the rows gathered so far.
 func (l *Loader) Flush(ctx context.Context) error {
-	tables := []struct {
-		name string
-		cols []string
-		rows *[][]any
-	}{
+	return CopyTables(ctx, l.pool, []CopyTable{
 		{"bl_decisions", []string{"event_id", "action", "rules", "person_key"}, &l.dec},
 		{"bl_persons", []string{"person_key", "nid", "deceased", "wallet_changed_at"}, &l.people},
 		{"bl_enrolments", []string{"event_id", "person_key", "programme", "beneficiary_ref", "status", "wallet"}, &l.enr},
 		{"bl_candidates", []string{"person_id", "name_key", "father_key", "birth_year", "dob", "place", "phone", "wallet", "rec"}, &l.cand},
-	}
+	})
+}
+
+// CopyTable is one table's rows gathered for a bulk load by COPY.
+type CopyTable struct {
+	Name string
+	Cols []string
+	Rows *[][]any
+}
+
+// CopyTables copies each table's gathered rows, in order, and empties them
+// for the next batch.
+func CopyTables(ctx context.Context, pool *pgxpool.Pool, tables []CopyTable) error {
 	for _, tb := range tables {
-		if len(*tb.rows) == 0 {
+		if len(*tb.Rows) == 0 {
 			continue
 		}
-		if _, err := l.pool.CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromRows(*tb.rows)); err != nil {
-			return fmt.Errorf("copy %s: %w", tb.name, err)
+		if _, err := pool.CopyFrom(ctx, pgx.Identifier{tb.Name}, tb.Cols, pgx.CopyFromRows(*tb.Rows)); err != nil {
+			return fmt.Errorf("copy %s: %w", tb.Name, err)
 		}
-		*tb.rows = (*tb.rows)[:0]
+		*tb.Rows = (*tb.Rows)[:0]
 	}
 	return nil
 }
