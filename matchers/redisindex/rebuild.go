@@ -18,6 +18,10 @@ var ErrNotReady = domain.Errorf(domain.KindTransient, "redis index", "index is n
 
 func (ix *Index) lockKey() string { return ix.cfg.Prefix + "meta:rebuild-lock" }
 
+// rebuildLease is how long the rebuild lock lasts without progress; a
+// rebuilder that dies frees it after this.
+const rebuildLease = 5 * time.Minute
+
 // Facts streams the record's index facts (see sinks/postgres IndexFacts).
 type Facts func(ctx context.Context, fn func(domain.IndexFact) error) error
 
@@ -25,7 +29,7 @@ type Facts func(ctx context.Context, fn func(domain.IndexFact) error) error
 // it ready. Only one worker rebuilds at a time; others find the lock taken
 // and return false. It returns the number of facts loaded.
 func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt bool, err error) {
-	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), "1", 10*time.Minute).Result()
+	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), "1", rebuildLease).Result()
 	if err != nil {
 		return 0, false, classify("redis: rebuild lock", err)
 	}
@@ -44,6 +48,9 @@ func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt 
 		if pipe.Len() == 0 {
 			return nil
 		}
+		// Keep the lock while the rebuild makes progress: a national
+		// registry takes longer than the lock's first lease to load.
+		pipe.Expire(ctx, ix.lockKey(), rebuildLease)
 		_, err := pipe.Exec(ctx)
 		return classify("redis: rebuild", err)
 	}
