@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,14 +11,12 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	kafkago "github.com/segmentio/kafka-go"
@@ -33,45 +29,8 @@ import (
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
 	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
-
-// testDatabaseURL is the server tests make their schemas on.
-func testDatabaseURL() string {
-	if u := os.Getenv("EKJON_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// mustSchema creates a fresh schema and returns a URL whose connections use
-// it; the schema is dropped when the test ends.
-func mustSchema(tb testing.TB) string {
-	tb.Helper()
-	ctx := context.Background()
-	base := testDatabaseURL()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("PostgreSQL at %s: %v (start it, or set EKJON_TEST_DATABASE_URL)", base, err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // env is one review service on real PostgreSQL, Redis and an in-process
 // Kafka broker, fed by the real pipeline.
@@ -100,7 +59,7 @@ func newEnv(tb testing.TB) *env {
 	tb.Cleanup(cancel)
 	e := &env{t: tb, ctx: ctx, topics: kafka.DefaultTopics(), tokens: map[string]string{}}
 	var err error
-	if e.store, err = postgres.Open(ctx, mustSchema(tb), 8); err != nil {
+	if e.store, err = postgres.Open(ctx, pgtest.MustSchema(tb), 8); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(e.store.Close)
