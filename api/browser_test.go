@@ -136,7 +136,7 @@ func heldFuzzyCase(t *testing.T, e *env, w world) string {
 		}
 	}
 	k := e.pseudo.Hash("nid", "1975123456")[:16]
-	if err := e.rdb.HSet(e.ctx, e.index.PersonKey(k), "h:old_age", "1").Err(); err != nil {
+	if err := e.index.MarkHeld(e.ctx, k, "old_age"); err != nil {
 		t.Fatal(err)
 	}
 	return e.insertAlert("enr-f", domain.RuleFuzzyPerson, domain.ActionHold, person, w.personA, 11.4, expl)

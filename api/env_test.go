@@ -331,7 +331,7 @@ func (e *env) insertAlert(eventID, rule string, action domain.Action, person, ma
 func (e *env) personHash(nid string) map[string]string {
 	e.t.Helper()
 	k := e.pseudo.Hash("nid", nid)[:16]
-	m, err := e.rdb.HGetAll(e.ctx, e.index.PersonKey(k)).Result()
+	m, err := e.index.PersonFields(e.ctx, k)
 	if err != nil {
 		e.t.Fatal(err)
 	}

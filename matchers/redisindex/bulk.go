@@ -6,7 +6,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
 // Identify returns the index key and person id the index gives the person a
@@ -29,16 +28,15 @@ func (ix *Index) Identify(e *domain.Event) (key, personID string) {
 
 // BulkLoader writes index facts straight into Redis, many per round trip,
 // for loading a registry of millions of persons without deciding them event
-// by event. It writes the keys a rebuild from the record writes, and, like
-// the pipeline, leaves a blocking key alone once it holds the block cap of
-// persons (the pipeline stops adding to a generic block; a rebuild does
-// not). A person is indexed as a candidate once, by its first enrolment.
+// by event. It writes what a rebuild from the record writes: like the
+// pipeline, it leaves a blocking key alone once it holds the block cap of
+// persons. A person is indexed as a candidate once, by its first enrolment.
 // It is not safe for concurrent use; run one per goroutine.
 type BulkLoader struct {
-	ix     *Index
-	pipe   redis.Pipeliner
-	blocks map[string]int32
-	seen   map[uint64]bool
+	ix      *Index
+	pipe    redis.Pipeliner
+	seen    map[string]bool
+	scripts bool
 	// Loaded counts the facts written.
 	Loaded int
 }
@@ -46,50 +44,30 @@ type BulkLoader struct {
 // NewBulkLoader returns a loader writing in pipelines of about 2,000
 // commands.
 func (ix *Index) NewBulkLoader() *BulkLoader {
-	return &BulkLoader{ix: ix, pipe: ix.rdb.Pipeline(), blocks: map[string]int32{}, seen: map[uint64]bool{}}
+	return &BulkLoader{ix: ix, pipe: ix.rdb.Pipeline(), seen: map[string]bool{}}
 }
 
 // Add queues one fact, sending the pipeline when it is full. The fact kinds
 // and fields are those of domain.IndexFact.
 func (l *BulkLoader) Add(ctx context.Context, f domain.IndexFact) error {
-	if f.Kind == "candidate" {
-		l.candidate(ctx, f)
-	} else {
-		l.ix.load(ctx, l.pipe, f)
+	if !l.scripts {
+		if err := l.ix.LoadScripts(ctx); err != nil {
+			return err
+		}
+		l.scripts = true
 	}
+	if f.Kind == "candidate" {
+		if l.seen[f.PersonID] {
+			return nil // a person enrolled in two programmes is one candidate, as in a rebuild
+		}
+		l.seen[f.PersonID] = true
+	}
+	l.ix.load(ctx, l.pipe, f)
 	l.Loaded++
 	if l.pipe.Len() >= 2000 {
 		return l.Flush(ctx)
 	}
 	return nil
-}
-
-func (l *BulkLoader) candidate(ctx context.Context, f domain.IndexFact) {
-	if f.Person == nil {
-		return
-	}
-	ix, cap := l.ix, int32(l.ix.cfg.Fuzzy.BlockCap)
-	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
-	if l.seen[prof.ID] {
-		return // a person enrolled in two programmes is one candidate, as in a rebuild
-	}
-	l.seen[prof.ID] = true
-	rec, err := prof.Record.AppendBinary(nil)
-	if err != nil {
-		return // the pipeline does not index a record it cannot encode
-	}
-	l.pipe.Set(ctx, ix.recordKey(prof.ID), rec, 0)
-	for _, b := range prof.Blocks {
-		if cap > 0 && l.blocks[b.Key] >= cap {
-			continue
-		}
-		l.blocks[b.Key]++
-		l.pipe.SAdd(ctx, ix.blockKey(b), prof.ID)
-	}
-	for _, t := range prof.Record.Name.Strong {
-		l.pipe.HIncrBy(ctx, ix.tfKey(), t, 1)
-	}
-	l.pipe.Incr(ctx, ix.tfTotalKey())
 }
 
 // Flush sends what is queued. Errors are classified like Decide's.

@@ -13,21 +13,6 @@ import (
 	"github.com/ekjon/ekjon/matchers/score"
 )
 
-// The candidate index, beside the exact claims:
-//
-//	b:<block>   set of numeric person ids sharing a blocking key
-//	c:<id>      the person's compact candidate record
-//	tf          hash: strong name token → persons carrying it
-//	tf:n        persons counted in tf
-//
-// Block and record keys are keyed hashes or numbers: a dump reveals no
-// name, phone or wallet. Each command touches one key, so it runs on Redis
-// Cluster as it is.
-
-func (ix *Index) blockKey(b fuzzy.Block) string { return ix.cfg.Prefix + "b:" + b.Key }
-func (ix *Index) recordKey(id uint64) string {
-	return ix.cfg.Prefix + "c:" + strconv.FormatUint(id, 10)
-}
 func (ix *Index) tfKey() string      { return ix.cfg.Prefix + "tf" }
 func (ix *Index) tfTotalKey() string { return ix.cfg.Prefix + "tf:n" }
 
@@ -40,85 +25,122 @@ type tfMap map[string]float64
 
 func (m tfMap) Freq(t string) float64 { return m[t] }
 
+// enrolee is an enrolment's person as the claim step saw it: its profile
+// and its stored candidate record ("" when it could not be encoded).
+type enrolee struct {
+	prof fuzzy.Profile
+	rec  string
+}
+
 type fuzzyQuery struct {
-	o       *domain.Outcome
-	prof    fuzzy.Profile
-	members []*redis.StringSliceCmd // per finding block: at most BlockCap members
-	cards   []*redis.IntCmd         // per block: its size
+	o      *domain.Outcome
+	prof   *fuzzy.Profile
+	id     string        // packed index key
+	blocks []redis.Cmder // per block: the block script's or HGET's reply
+	reads  []blockRead
+}
+
+// blockRead is what a block says to one query: how many other persons it
+// holds, and their packed keys unless it is generic.
+type blockRead struct {
+	others  int
+	members string
+}
+
+func readBlock(c redis.Cmder) blockRead {
+	switch c := c.(type) {
+	case *redis.Cmd: // the block script: {others, members}
+		v, err := c.Slice()
+		if err != nil || len(v) != 2 {
+			return blockRead{}
+		}
+		n, _ := v[0].(int64)
+		m, _ := v[1].(string)
+		return blockRead{others: int(n), members: m}
+	case *redis.StringCmd: // a plain read, by a query not indexed itself
+		m := c.Val()
+		return blockRead{others: len(m) / packedLen, members: m}
+	}
+	return blockRead{}
 }
 
 // matchFuzzy runs the fuzzy rules on a decided batch: FUZZY_PERSON and
 // POSSIBLE_PERSON for enrolments that the exact rules let through, and
-// SHARED_CONTACT for enrolments and payments. The batch's admitted and
-// held persons are indexed as candidates *before* the search: of two
+// SHARED_CONTACT for enrolments and payments. The claim step has stored
+// each such person's candidate record; here the person joins its blocks
+// and reads the other members in one atomic step per block, so of two
 // workers deciding one person's two enrolments at the same moment, the one
-// that searches second finds the other. Four round trips for the whole
-// batch: index, blocks and frequencies, candidate records, final writes.
-func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
+// that comes second finds the other. Three round trips for the whole
+// batch: blocks and frequencies, candidate records, final writes.
+func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee) error {
 	fc := ix.cfg.Fuzzy
 	var qs []*fuzzyQuery
 	var pays []*domain.Outcome
-	for _, o := range outs {
+	for i, o := range outs {
 		e := o.Event
 		switch {
-		case e.Type == domain.TypeEnrolment && o.Decision.Action != domain.ActionBlock:
-			qs = append(qs, &fuzzyQuery{o: o, prof: fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)})
+		case e.Type == domain.TypeEnrolment && o.Decision.Action != domain.ActionBlock && enrolees[i] != nil:
+			q := &fuzzyQuery{o: o, prof: &enrolees[i].prof}
+			if enrolees[i].rec != "" {
+				q.id = packedKey(o.IndexKey)
+			}
+			qs = append(qs, q)
 		case e.Type == domain.TypeDistribution && e.Wallet != "" && o.Decision.Action == domain.ActionAdmit:
 			pays = append(pays, o)
 		}
 	}
-	if len(qs) > 0 {
-		pipe := ix.rdb.Pipeline()
-		for _, q := range qs {
-			rec, err := q.prof.Record.AppendBinary(nil)
-			if err != nil {
-				continue // a record that cannot be encoded is not indexed
-			}
-			pipe.Set(ctx, ix.recordKey(q.prof.ID), rec, 0)
-			for _, b := range q.prof.Blocks {
-				pipe.SAdd(ctx, ix.blockKey(b), q.prof.ID)
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return err
-		}
+	if len(qs) == 0 && len(pays) == 0 {
+		return nil
 	}
 
-	pipe := ix.rdb.Pipeline()
 	tokens := map[string]bool{}
 	for _, q := range qs {
-		for _, b := range q.prof.Blocks {
-			// The size (less the person itself) says whether the block
-			// is generic; a generic block's members are never used, so
-			// at most BlockCap+1 are fetched.
-			q.cards = append(q.cards, pipe.SCard(ctx, ix.blockKey(b)))
-			if b.Finds() {
-				q.members = append(q.members, pipe.SRandMemberN(ctx, ix.blockKey(b), int64(fc.BlockCap+1)))
-			} else {
-				q.members = append(q.members, nil)
-			}
-		}
 		for _, t := range q.prof.Tokens {
 			tokens[t] = true
 		}
-	}
-	payCards := make([]*redis.IntCmd, len(pays))
-	for i, o := range pays {
-		payCards[i] = pipe.SCard(ctx, ix.blockKey(fuzzy.WalletBlock(o.Event.Wallet, ix.pseudo)))
-	}
-	if len(qs) == 0 && len(pays) == 0 {
-		return nil
 	}
 	tokList := make([]string, 0, len(tokens))
 	for t := range tokens {
 		tokList = append(tokList, t)
 	}
 	var tfCmd *redis.SliceCmd
-	if len(tokList) > 0 {
-		tfCmd = pipe.HMGet(ctx, ix.tfKey(), tokList...)
+	var total *redis.StringCmd
+	payCards := make([]*redis.StringCmd, len(pays))
+	blocks := func() error {
+		pipe := ix.rdb.Pipeline()
+		for _, q := range qs {
+			q.blocks = q.blocks[:0]
+			for _, b := range q.prof.Blocks {
+				key, field := ix.blockBucket(b)
+				if q.id != "" {
+					q.blocks = append(q.blocks, blockScript.EvalSha(ctx, pipe, []string{key}, field, q.id, fc.BlockCap))
+				} else {
+					q.blocks = append(q.blocks, pipe.HGet(ctx, key, field))
+				}
+			}
+		}
+		for i, o := range pays {
+			key, field := ix.blockBucket(fuzzy.WalletBlock(o.Event.Wallet, ix.pseudo))
+			payCards[i] = pipe.HGet(ctx, key, field)
+		}
+		if len(tokList) > 0 {
+			tfCmd = pipe.HMGet(ctx, ix.tfKey(), tokList...)
+		}
+		total = pipe.Get(ctx, ix.tfTotalKey())
+		_, err := pipe.Exec(ctx)
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return err
 	}
-	total := pipe.Get(ctx, ix.tfTotalKey())
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	err := blocks()
+	if isNoScript(err) {
+		// Adding a person to a block again changes nothing.
+		if err = ix.LoadScripts(ctx); err == nil {
+			err = blocks()
+		}
+	}
+	if err != nil {
 		return err
 	}
 	tf := tfMap{}
@@ -132,48 +154,48 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 	}
 
 	for i, o := range pays {
-		if n := int(payCards[i].Val()); n > fc.SharedContactAlert {
+		if n := len(payCards[i].Val()) / packedLen; n > fc.SharedContactAlert {
 			ix.sharedContact(o, n, fc)
 		}
 	}
 
 	// Candidates: members of the query's non-generic blocks, and earlier
 	// persons of this batch sharing a block.
-	recCmds := map[uint64]*redis.StringCmd{}
-	pipe = ix.rdb.Pipeline()
-	cands := make([][]uint64, len(qs))
+	recCmds := map[string]*redis.StringCmd{}
+	pipe := ix.rdb.Pipeline()
+	cands := make([][]string, len(qs))
 	inBatch := map[string][]int{}
 	// Persons of this batch are matched against each other in batch order
-	// below; their records in Redis, left by an earlier attempt at this
+	// below; their entries in Redis, left by an earlier attempt at this
 	// same batch, must not make a later person a candidate of an earlier.
-	batchIDs := make(map[uint64]bool, len(qs))
+	batchIDs := make(map[string]bool, len(qs))
 	for _, q := range qs {
-		batchIDs[q.prof.ID] = true
+		batchIDs[packedKey(q.o.IndexKey)] = true
 	}
 	for qi, q := range qs {
-		seen := map[uint64]bool{q.prof.ID: true}
-		for bi := range q.prof.Blocks {
-			if m := q.members[bi]; m != nil {
-				if q.others(bi) >= fc.BlockCap {
-					continue // a generic value: no evidence
+		seen := map[string]bool{}
+		q.reads = make([]blockRead, len(q.blocks))
+		for bi, c := range q.blocks {
+			r := readBlock(c)
+			q.reads[bi] = r
+			if r.others >= fc.BlockCap {
+				continue // a generic value: no evidence
+			}
+			for j := 0; j+packedLen <= len(r.members); j += packedLen {
+				id := r.members[j : j+packedLen]
+				if seen[id] || batchIDs[id] || len(cands[qi]) >= fc.MaxCandidates {
+					continue
 				}
-				for _, s := range m.Val() {
-					id, err := strconv.ParseUint(s, 10, 64)
-					if err != nil || seen[id] || batchIDs[id] || len(cands[qi]) >= fc.MaxCandidates {
-						continue
-					}
-					seen[id] = true
-					cands[qi] = append(cands[qi], id)
-					if recCmds[id] == nil {
-						recCmds[id] = pipe.Get(ctx, ix.recordKey(id))
-					}
+				seen[id] = true
+				cands[qi] = append(cands[qi], id)
+				if recCmds[id] == nil {
+					key, pre := ix.personBucket(unpackKey(id))
+					recCmds[id] = pipe.HGet(ctx, key, pre+"c")
 				}
 			}
 		}
 		for _, b := range q.prof.Blocks {
-			if b.Finds() {
-				inBatch[b.Key] = append(inBatch[b.Key], qi)
-			}
+			inBatch[b.Key] = append(inBatch[b.Key], qi)
 		}
 	}
 	if len(recCmds) > 0 {
@@ -189,7 +211,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 			if err != nil {
 				continue
 			}
-			if r, err := score.DecodeRecord(b); err == nil {
+			if r, err := loadRecord(b, unpackKey(id)); err == nil {
 				records = append(records, r)
 			}
 		}
@@ -205,10 +227,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		shared := 0
 		for bi, b := range q.prof.Blocks {
 			if b.Contact() {
-				shared = max(shared, q.others(bi))
+				shared = max(shared, q.reads[bi].others)
 			}
 		}
-		query := q.prof
+		query := *q.prof
 		if shared > fc.SharedContactAlert {
 			// A shared phone says little about identity.
 			query.Record.PhoneHash = ""
@@ -221,32 +243,29 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome) error {
 		}
 	}
 
-	// Finish indexing: a generic block keeps no more members than its cap,
-	// and the name tokens are counted.
+	// Finish: the name tokens of the persons indexed are counted, and a
+	// held enrolment is marked so that payments wait for its review.
 	pipe = ix.rdb.Pipeline()
 	for _, q := range qs {
-		for bi, b := range q.prof.Blocks {
-			if q.others(bi) >= fc.BlockCap {
-				pipe.SRem(ctx, ix.blockKey(b), q.prof.ID)
+		if q.id != "" {
+			for i, t := range q.prof.Record.Name.Strong {
+				if !slices.Contains(q.prof.Record.Name.Strong[:i], t) {
+					pipe.HIncrBy(ctx, ix.tfKey(), t, 1) // persons whose name holds t
+				}
 			}
+			pipe.Incr(ctx, ix.tfTotalKey())
 		}
-		for i, t := range q.prof.Record.Name.Strong {
-			if !slices.Contains(q.prof.Record.Name.Strong[:i], t) {
-				pipe.HIncrBy(ctx, ix.tfKey(), t, 1) // persons whose name holds t
-			}
-		}
-		pipe.Incr(ctx, ix.tfTotalKey())
 		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
-			pipe.HSet(ctx, ix.PersonKey(q.o.IndexKey), "h:"+q.o.Event.Programme, "1")
+			key, pre := ix.personBucket(q.o.IndexKey)
+			pipe.HSet(ctx, key, pre+"h:"+q.o.Event.Programme, "1")
 		}
 	}
-	_, err := pipe.Exec(ctx)
+	if pipe.Len() == 0 {
+		return nil
+	}
+	_, err = pipe.Exec(ctx)
 	return err
 }
-
-// others is how many persons other than the query's own share its bi-th
-// block (the query was added to it before it was read).
-func (q *fuzzyQuery) others(bi int) int { return max(0, int(q.cards[bi].Val())-1) }
 
 // judgeAndApply scores the candidates and records the verdict on the
 // outcome, respecting reviewers' judgements of the pair.

@@ -32,6 +32,9 @@ type Config struct {
 	// Judge, if set, reads reviewers' same/not-same judgements, which the
 	// fuzzy rules respect.
 	Judge Judge
+	// BucketBits sets the number of buckets of each key family to
+	// 2^BucketBits (8 to 24; 0 means DefaultBucketBits). See layout.go.
+	BucketBits int
 }
 
 // Index decides events against Redis. It holds no state of its own beyond
@@ -41,26 +44,31 @@ type Index struct {
 	rdb    redis.UniversalClient
 	pseudo *domain.Pseudonymizer
 	cfg    Config
+	bits   uint
 	recent int64 // RECENT_WALLET_CHANGE window in seconds
 }
 
 // New returns an Index on rdb that names persons with pseudo.
 func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *Index {
-	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
+	if cfg.BucketBits == 0 {
+		cfg.BucketBits = DefaultBucketBits
+	}
+	cfg.BucketBits = min(max(cfg.BucketBits, 8), 24)
+	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, bits: uint(cfg.BucketBits), recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
 }
 
-// PersonKey returns the hash slot–tagged key of the person known by the
-// index key k.
-func (ix *Index) PersonKey(k string) string { return ix.cfg.Prefix + "p:{" + k + "}" }
-
-func (ix *Index) refKey(programme, ref string) string {
-	return ix.cfg.Prefix + "r:" + ix.pseudo.Hash("ref", programme+"\x00"+ref)[:16]
+// refHash is the keyed hash under which a programme's beneficiary ref is
+// mapped to its person.
+func (ix *Index) refHash(programme, ref string) string {
+	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:16]
 }
 
 // ReadyKey marks an index that is complete: built from the record or grown
-// from empty together with it. A worker finding it missing must rebuild the
-// index before deciding.
-func (ix *Index) ReadyKey() string { return ix.cfg.Prefix + "meta:ready" }
+// from empty together with it, in this key layout. A worker finding it
+// missing must rebuild the index before deciding.
+func (ix *Index) ReadyKey() string {
+	return ix.cfg.Prefix + "meta:ready:" + layoutVersion + "/" + strconv.Itoa(ix.cfg.BucketBits)
+}
 
 // identity returns the index key and person id of the person an event names,
 // or "" when it names none by an exact identifier.
@@ -78,11 +86,11 @@ func (ix *Index) WalletKey(wallet string) string {
 }
 
 // eventHash is the short form of an event id kept in a claim, so that a
-// retried event recognises its own claim.
+// retried event recognises its own claim: 8 bytes, as the scripts expect.
 func eventHash(id string) string {
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return strconv.FormatUint(h.Sum64(), 36)
+	return string(h.Sum(nil))
 }
 
 // Decide decides every outcome whose Event is set and whose decision is not
@@ -96,13 +104,14 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
 	if err := ix.resolveRefs(ctx, outs); err != nil {
 		return err
 	}
-	cmds, err := ix.claim(ctx, outs)
+	enrolees := make([]*enrolee, len(outs))
+	cmds, err := ix.claim(ctx, outs, enrolees)
 	if isNoScript(err) {
 		// Redis lost its script cache (a restart or failover): load the
 		// scripts and run the batch again; claims already made are the
 		// batch's own and are recognised.
 		if err = ix.LoadScripts(ctx); err == nil {
-			cmds, err = ix.claim(ctx, outs)
+			cmds, err = ix.claim(ctx, outs, enrolees)
 		}
 	}
 	if err != nil {
@@ -121,40 +130,48 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
 		}
 		ix.apply(o, res)
 	}
-	if err := ix.matchFuzzy(ctx, outs); err != nil {
+	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
 		return classify("redis: fuzzy match", err)
 	}
 	return nil
 }
 
-// claim runs the batch's scripts in one pipeline, by hash.
-func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome) ([]*redis.Cmd, error) {
+// claim runs the batch's scripts in one pipeline, by hash. An enrolment's
+// script also stores its person's candidate record, unless it is blocked;
+// the profile the record comes from is left in enrolees for the fuzzy
+// rules.
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee) ([]*redis.Cmd, error) {
 	pipe := ix.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
 		e := o.Event
+		if o.IndexKey == "" {
+			if e.Type == domain.TypeDistribution {
+				o.WalletKey = ix.WalletKey(e.Wallet)
+			}
+			continue
+		}
+		key, pre := ix.personBucket(o.IndexKey)
 		switch e.Type {
 		case domain.TypeEnrolment:
-			if o.IndexKey == "" {
-				continue
-			}
 			o.WalletKey = ix.WalletKey(e.Person.Wallet)
-			args := []any{eventHash(e.EventID), e.Programme, o.WalletKey}
+			if enrolees[i] == nil {
+				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
+				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
+			}
+			args := []any{pre, eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
-			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)}, args...)
+			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{key}, args...)
 		case domain.TypeDistribution:
 			o.WalletKey = ix.WalletKey(e.Wallet)
-			if o.IndexKey == "" {
-				continue
-			}
-			cmds[i] = payScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)},
-				eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
+			cmds[i] = payScript.EvalSha(ctx, pipe, []string{key},
+				pre, eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
 		case domain.TypeStatus:
 			o.WalletKey = ix.WalletKey(e.Wallet)
-			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{ix.PersonKey(o.IndexKey)},
-				eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
+			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key},
+				pre, eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -170,7 +187,7 @@ func isNoScript(err error) bool {
 // LoadScripts loads the index's scripts into Redis (every master of a
 // cluster), so that batches can run them by hash.
 func (ix *Index) LoadScripts(ctx context.Context) error {
-	for _, s := range []*redis.Script{enrolScript, payScript, statusScript} {
+	for _, s := range []*redis.Script{enrolScript, payScript, statusScript, blockScript} {
 		if err := s.Load(ctx, ix.rdb).Err(); err != nil {
 			return classify("redis: load scripts", err)
 		}
@@ -200,7 +217,8 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 			// holds its claims so that payments by beneficiary ref work.
 			o.IndexKey, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
 		case e.Type == domain.TypeDistribution && e.BeneficiaryRef != "":
-			refCmds = append(refCmds, pipe.Get(ctx, ix.refKey(e.Programme, e.BeneficiaryRef)))
+			key, field := ix.bucket("r", ix.refHash(e.Programme, e.BeneficiaryRef))
+			refCmds = append(refCmds, pipe.HGet(ctx, key, field))
 			refOuts = append(refOuts, o)
 		}
 	}
@@ -211,7 +229,8 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 		return ErrNotReady
 	}
 	for i, c := range refCmds {
-		if k, err := c.Result(); err == nil {
+		if v, err := c.Result(); err == nil && len(v) == packedLen {
+			k := unpackKey(v)
 			refOuts[i].IndexKey, refOuts[i].Decision.PersonID = k, "P"+k
 		}
 	}
@@ -261,7 +280,7 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 		o.Alerts = append(o.Alerts, ix.alert(o, alert, now))
 	}
 	if o.Event.Type == domain.TypeEnrolment && action != domain.ActionBlock && o.Event.BeneficiaryRef != "" && o.IndexKey != "" {
-		o.IndexRefs = append(o.IndexRefs, ix.refKey(o.Event.Programme, o.Event.BeneficiaryRef))
+		o.IndexRefs = append(o.IndexRefs, ix.refHash(o.Event.Programme, o.Event.BeneficiaryRef))
 	}
 }
 
@@ -293,8 +312,9 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
 	n := 0
 	for _, o := range outs {
-		for _, rk := range o.IndexRefs {
-			pipe.Set(ctx, rk, o.IndexKey, 0)
+		for _, h := range o.IndexRefs {
+			key, field := ix.bucket("r", h)
+			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
 			n++
 		}
 	}

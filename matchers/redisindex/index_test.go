@@ -297,3 +297,63 @@ func TestPersonWithoutNIDIsPaidByRef(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericBlockStopsAtItsCap: a phone shared by more persons than the
+// block cap stops taking members, so its count, and the work of every later
+// enrolment giving it, stays bounded; deciding an enrolment again does not
+// count it twice.
+func TestGenericBlockStopsAtItsCap(t *testing.T) {
+	rdb, prefix := redistest.MustClient(t)
+	fc := fuzzy.DefaultConfig()
+	fc.BlockCap, fc.SharedContactAlert, fc.SharedContactHold = 3, 0, 3
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")),
+		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fc})
+	ctx := context.Background()
+	if err := ix.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"Rafiqul Islam", "Shahana Begum", "Abdul Karim", "Nasima Akter", "Jamal Uddin", "Rokeya Khatun"}
+	person := func(i int) *domain.Outcome {
+		o := enrol(fmt.Sprintf("e%d", i), fmt.Sprintf("10000000%02d", i), "old_age", "")
+		o.Event.Person.NameEN, o.Event.Person.Phone = names[i], "01712345678"
+		return o
+	}
+	// Others sharing the phone: 0, 1, 2, then 3 for good, where 4 and 5
+	// would hold the event; the first, decided twice, is one member.
+	want := []string{"ADMIT []", "ADMIT [SHARED_CONTACT]", "ADMIT [SHARED_CONTACT]",
+		"ADMIT [SHARED_CONTACT]", "ADMIT [SHARED_CONTACT]", "ADMIT [SHARED_CONTACT]"}
+	for i := range names {
+		runs := 1
+		if i == 0 {
+			runs = 2
+		}
+		for range runs {
+			o := person(i)
+			decide(t, ix, o)
+			if got := verdict(o); got != want[i] {
+				t.Errorf("%s: %s, want %s", names[i], got, want[i])
+			}
+		}
+	}
+}
+
+// TestOtherLayoutIsNotReady: an index written with other bucket bits (or an
+// older layout) reads as lost, so workers rebuild it rather than decide
+// against keys they would not find.
+func TestOtherLayoutIsNotReady(t *testing.T) {
+	rdb, prefix := redistest.MustClient(t)
+	ctx := context.Background()
+	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 12}
+	pseudo := domain.NewPseudonymizer([]byte("test-secret-0123456789"))
+	if err := redisindex.New(rdb, pseudo, cfg).MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BucketBits = 14
+	ok, err := redisindex.New(rdb, pseudo, cfg).Ready(ctx)
+	if err != nil || ok {
+		t.Fatalf("ready = %v, %v: an index of 12 bucket bits must not serve one of 14", ok, err)
+	}
+}

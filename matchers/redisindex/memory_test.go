@@ -14,17 +14,32 @@ import (
 )
 
 // BenchmarkIndexMemory indexes synthetic enrolments through Decide under a
-// private prefix and reports Redis used_memory growth per indexed person.
-// Other keys in the same Redis may move the number a little; b.N is not
-// used, the population is fixed so that the figure is comparable.
+// private prefix and reports Redis used_memory growth per indexed person,
+// with the bucket bits the index would be given for that population and
+// the listpack settings of deploy/redis.conf (set for the run, then put
+// back). Other keys in the same Redis may move the number a little; b.N is
+// not used, the population is fixed so that the figure is comparable.
 func BenchmarkIndexMemory(b *testing.B) {
 	const persons = 20000
 	rdb, prefix := redistest.MustClient(b)
 	ctx := context.Background()
 	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("memory-secret-0123456789")),
-		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()})
+		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: redisindex.BucketBitsFor(persons)})
 	if err := ix.LoadScripts(ctx); err != nil {
 		b.Fatal(err)
+	}
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+		old, err := rdb.ConfigGet(ctx, name).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rdb.ConfigSet(ctx, name, "1024").Err(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { rdb.ConfigSet(context.Background(), name, old[name]) })
+	}
+	if low := ix.CheckConfig(ctx); low != nil {
+		b.Fatalf("Redis settings still low: %v", low)
 	}
 	if err := ix.MarkReady(ctx); err != nil {
 		b.Fatal(err)

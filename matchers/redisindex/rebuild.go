@@ -3,6 +3,7 @@ package redisindex
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,6 +42,9 @@ func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt 
 		return 0, false, classify("redis: rebuild", err)
 	}
 	if err := ix.clear(ctx); err != nil {
+		return 0, false, err
+	}
+	if err := ix.LoadScripts(ctx); err != nil {
 		return 0, false, err
 	}
 	pipe := ix.rdb.Pipeline()
@@ -120,49 +124,65 @@ func delEach(ctx context.Context, c *redis.Client, keys []string) error {
 }
 
 func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
-	k := ix.PersonKey(f.Key)
+	if f.Kind == "candidate" {
+		ix.loadCandidate(ctx, pipe, f)
+		return
+	}
+	if f.Kind == "ref" {
+		key, field := ix.bucket("r", ix.refHash(f.Programme, f.Ref))
+		pipe.HSet(ctx, key, field, packedKey(f.Key))
+		return
+	}
+	k, pre := ix.personBucket(f.Key)
 	switch f.Kind {
 	case "enrolment":
-		eh := eventHash(f.EventID)
+		enr := eventHash(f.EventID) + f.Wallet
 		switch f.State {
 		case "exited":
-			pipe.HSet(ctx, k, "x:"+f.Programme, eh)
+			pipe.HSet(ctx, k, pre+"x:"+f.Programme, enr)
 		case "held":
-			pipe.HSet(ctx, k, "e:"+f.Programme, eh, "h:"+f.Programme, "1")
+			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"h:"+f.Programme, "1")
 		case "suspended":
-			pipe.HSet(ctx, k, "e:"+f.Programme, eh, "s:"+f.Programme, "suspended")
+			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"s:"+f.Programme, "suspended")
 		default:
-			pipe.HSet(ctx, k, "e:"+f.Programme, eh)
+			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr)
 		}
-		if f.Wallet != "" {
-			pipe.HSet(ctx, k, "w:"+f.Programme, f.Wallet)
-		}
-	case "ref":
-		pipe.Set(ctx, ix.refKey(f.Programme, f.Ref), f.Key, 0)
 	case "payment":
-		pipe.HSet(ctx, k, "p:"+f.Programme+":"+f.Cycle, eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+"p:"+f.Programme+":"+f.Cycle, eventHash(f.EventID))
 	case "deceased":
-		pipe.HSet(ctx, k, "dead", eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+"dead", eventHash(f.EventID))
 	case "wallet":
-		pipe.HSet(ctx, k, "wc", strconv.FormatInt(f.At.Unix(), 10))
-	case "candidate":
-		if f.Person == nil {
-			return
-		}
-		prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
-		rec, err := prof.Record.AppendBinary(nil)
-		if err != nil {
-			return
-		}
-		pipe.Set(ctx, ix.recordKey(prof.ID), rec, 0)
-		for _, b := range prof.Blocks {
-			pipe.SAdd(ctx, ix.blockKey(b), prof.ID)
-		}
-		for _, t := range prof.Record.Name.Strong {
+		pipe.HSet(ctx, k, pre+"wc", strconv.FormatInt(f.At.Unix(), 10))
+	}
+}
+
+// loadCandidate indexes an enrolled person as a candidate: its record, its
+// blocks (through the block script, so that a generic block stops growing
+// at the cap as in the pipeline) and its name tokens. The scripts must be
+// loaded.
+func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
+	k, ok := keyOfPerson(f.PersonID)
+	if f.Person == nil || !ok {
+		return
+	}
+	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
+	rec := storedRecord(&prof, k)
+	if rec == "" {
+		return // the pipeline does not index a record it cannot encode
+	}
+	key, pre := ix.personBucket(k)
+	pipe.HSet(ctx, key, pre+"c", rec)
+	id := packedKey(k)
+	for _, b := range prof.Blocks {
+		bk, field := ix.blockBucket(b)
+		blockScript.EvalSha(ctx, pipe, []string{bk}, field, id, ix.cfg.Fuzzy.BlockCap)
+	}
+	for i, t := range prof.Record.Name.Strong {
+		if !slices.Contains(prof.Record.Name.Strong[:i], t) {
 			pipe.HIncrBy(ctx, ix.tfKey(), t, 1)
 		}
-		pipe.Incr(ctx, ix.tfTotalKey())
 	}
+	pipe.Incr(ctx, ix.tfTotalKey())
 }
 
 // Invalidate marks the index incomplete, so that no batch is decided until

@@ -6,18 +6,19 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A reviewer's outcome changes the person's hash so that later events see
-// it. Each script touches the one person key, so it runs unchanged on Redis
+// A reviewer's outcome changes the person's fields so that later events see
+// it. Each script touches the one bucket key, so it runs unchanged on Redis
 // Cluster, and each is idempotent: the review relay may run it twice.
 
 // releaseScript lifts the hold on a held enrolment, but only while the
 // programme's claim is still that enrolment's: an enrolment that has since
 // exited or been replaced must not be revived by a late release.
 var releaseScript = redis.NewScript(`
-local k = KEYS[1]
-local eid, prog = ARGV[1], ARGV[2]
-if redis.call('HGET', k, 'e:' .. prog) == eid then
-  redis.call('HDEL', k, 'h:' .. prog)
+local k, pre = KEYS[1], ARGV[1]
+local eid, prog = ARGV[2], ARGV[3]
+local cur = redis.call('HGET', k, pre .. 'e:' .. prog)
+if cur and string.sub(cur, 1, 8) == eid then
+  redis.call('HDEL', k, pre .. 'h:' .. prog)
   return 1
 end
 return 0
@@ -27,11 +28,10 @@ return 0
 // override of a DUP_NID or MULTI_PROGRAMME block: it is enrolled and not
 // held, and its wallet is the one payments are compared with.
 var claimScript = redis.NewScript(`
-local k = KEYS[1]
-local eid, prog, wallet = ARGV[1], ARGV[2], ARGV[3]
-redis.call('HSET', k, 'e:' .. prog, eid)
-redis.call('HDEL', k, 'h:' .. prog, 'x:' .. prog)
-if wallet ~= '' then redis.call('HSET', k, 'w:' .. prog, wallet) end
+local k, pre = KEYS[1], ARGV[1]
+local eid, prog, wallet = ARGV[2], ARGV[3], ARGV[4]
+redis.call('HSET', k, pre .. 'e:' .. prog, eid .. wallet)
+redis.call('HDEL', k, pre .. 'h:' .. prog, pre .. 'x:' .. prog)
 return 1
 `)
 
@@ -42,8 +42,8 @@ func (ix *Index) ReleaseHold(ctx context.Context, indexKey, programme, eventID s
 	if indexKey == "" {
 		return nil
 	}
-	return classify("redis: release hold", releaseScript.Run(ctx, ix.rdb, []string{ix.PersonKey(indexKey)},
-		eventHash(eventID), programme).Err())
+	key, pre := ix.personBucket(indexKey)
+	return classify("redis: release hold", releaseScript.Run(ctx, ix.rdb, []string{key}, pre, eventHash(eventID), programme).Err())
 }
 
 // ClaimEnrolment records an overridden enrolment as the person's claim on
@@ -52,6 +52,6 @@ func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventI
 	if indexKey == "" {
 		return nil
 	}
-	return classify("redis: claim enrolment", claimScript.Run(ctx, ix.rdb, []string{ix.PersonKey(indexKey)},
-		eventHash(eventID), programme, walletKey).Err())
+	key, pre := ix.personBucket(indexKey)
+	return classify("redis: claim enrolment", claimScript.Run(ctx, ix.rdb, []string{key}, pre, eventHash(eventID), programme, walletKey).Err())
 }

@@ -1,0 +1,176 @@
+package redisindex
+
+import (
+	"context"
+	"encoding/base32"
+	"math/bits"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/score"
+)
+
+// The index's keys are buckets. A Redis key costs about 60–100 bytes before
+// it holds anything, more than most of the index's entries themselves, so
+// entries are not keys but fields of bucket hashes that Redis keeps as
+// compact listpacks:
+//
+//	p:{b}   persons: for a person with index key k, fields <k>e:<prog>,
+//	        <k>h:<prog>, … (see scripts.go) and <k>c, its candidate record
+//	r:{b}   beneficiary refs: field <ref hash> → the person's index key
+//	b:{b}   blocking keys: field <block> → the 10-byte index keys of the
+//	        persons sharing it, packed
+//	tf      hash: strong name token → persons carrying it
+//	tf:n    persons counted in tf
+//
+// b is the top BucketBits bits of the entry's keyed hash; the field is the
+// hash in binary, less the whole bytes that b holds. Every command and script
+// touches one key, and the hash tag puts each bucket in one Redis Cluster
+// slot. A dump reveals no NID, name, phone or wallet.
+//
+// The buckets stay listpacks only while Redis allows it: a deployment sets
+// hash-max-listpack-entries and hash-max-listpack-value to 1024 (see
+// deploy/redis.conf), and sizes BucketBits so that a bucket holds some
+// hundreds of fields: about log2(persons/16). Without the settings the
+// index works the same and uses about three times the memory.
+
+// DefaultBucketBits suits an index of one to ten million persons.
+const DefaultBucketBits = 16
+
+// layoutVersion names the key layout. It is part of the readiness marker:
+// an index written in another layout, or with other BucketBits, is not
+// ready, and the first worker to find it so rebuilds it from the record.
+const layoutVersion = "2"
+
+// b32 is the encoding of domain.Pseudonymizer's hashes.
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// packedLen is the length of a packed index key: the 16 base32 digits of
+// a key, decoded.
+const packedLen = 10
+
+// bucket returns the bucket key of family f ("p", "r" or "b") holding the
+// entry whose keyed hash (base32, at least 8 digits) is h, and the entry's
+// field: the hash in binary, less the whole bytes the bucket number holds.
+func (ix *Index) bucket(f, h string) (key, field string) {
+	m := len(h) / 8 * 8
+	b, err := b32.DecodeString(h[:m])
+	if err != nil || m == 0 {
+		// Keys are the pseudonymizer's hashes; anything else is a bug,
+		// and goes to a bucket of its own rather than a wrong one.
+		return ix.cfg.Prefix + f + ":{bad}", h
+	}
+	n := uint64(b[0])<<32 | uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
+	return ix.cfg.Prefix + f + ":{" + strconv.FormatUint(n>>(40-ix.bits), 16) + "}", string(b[ix.bits/8:]) + h[m:]
+}
+
+// blockBucket returns the bucket and field of a blocking key. Only the
+// key's first 40 bits name it: two blocks that agree on them (a handful in
+// an index of millions) share their members, which widens their candidates
+// a little and decides nothing, since every candidate is scored.
+func (ix *Index) blockBucket(b fuzzy.Block) (key, field string) { return ix.bucket("b", b.Key[:8]) }
+
+// personBucket returns the key of the bucket holding the person with index
+// key k, and the prefix of the person's fields in it.
+func (ix *Index) personBucket(k string) (key, pre string) { return ix.bucket("p", k) }
+
+// packedKey is an index key as the packedLen bytes a block holds, or ""
+// if it is not an index key.
+func packedKey(k string) string {
+	b, err := b32.DecodeString(k)
+	if err != nil || len(k) != 16 || len(b) != packedLen {
+		return ""
+	}
+	return string(b)
+}
+
+// unpackKey is the index key of a packed key.
+func unpackKey(p string) string { return b32.EncodeToString([]byte(p)) }
+
+// keyOfPerson returns the index key of a person id ("P" and the 16 digits
+// of the key).
+func keyOfPerson(pid string) (string, bool) {
+	k, ok := strings.CutPrefix(pid, "P")
+	return k, ok && packedKey(k) != ""
+}
+
+// PersonFields returns the fields the index holds for the person with index
+// key k, named as in scripts.go (e:old_age, dead, …), the candidate record
+// under "c". It is for inspection and tests; deciding never reads a whole
+// person.
+func (ix *Index) PersonFields(ctx context.Context, k string) (map[string]string, error) {
+	key, pre := ix.personBucket(k)
+	all, err := ix.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, classify("redis: person fields", err)
+	}
+	out := map[string]string{}
+	for f, v := range all {
+		if name, ok := strings.CutPrefix(f, pre); ok {
+			out[name] = v
+		}
+	}
+	return out, nil
+}
+
+// MarkHeld records that the person's enrolment in programme is held for
+// review, so that payments are blocked until a reviewer releases it.
+func (ix *Index) MarkHeld(ctx context.Context, k, programme string) error {
+	key, pre := ix.personBucket(k)
+	return classify("redis: mark held", ix.rdb.HSet(ctx, key, pre+"h:"+programme, "1").Err())
+}
+
+// storedRecord is the candidate record of profile p, of the person with
+// index key k, as the person's bucket keeps it: without the person id when
+// the key gives it. It is "" when the record cannot be encoded; such a
+// person is not indexed as a candidate.
+func storedRecord(p *fuzzy.Profile, k string) string {
+	r := p.Record
+	if r.PersonID == "P"+k {
+		r.PersonID = ""
+	}
+	b, err := r.AppendBinary(nil)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// loadRecord decodes a record stored for the person with index key k.
+func loadRecord(b []byte, k string) (score.Record, error) {
+	r, err := score.DecodeRecord(b)
+	if err == nil && r.PersonID == "" {
+		r.PersonID = "P" + k
+	}
+	return r, err
+}
+
+// BucketBitsFor returns the BucketBits that suit an index of about persons
+// persons: some 64 persons to a bucket, which keeps each bucket a listpack
+// of a few hundred fields.
+func BucketBitsFor(persons int) int {
+	return min(max(bits.Len(uint(persons/64)), 8), 24)
+}
+
+// listpackSettings are the Redis settings under which buckets stay compact.
+var listpackSettings = map[string]int{"hash-max-listpack-entries": 1024, "hash-max-listpack-value": 1024}
+
+// CheckConfig reports the Redis settings below what the index's buckets
+// need to stay compact, as "name is X, want Y" lines; nil when all are
+// met or Redis does not say (CONFIG may be disabled by a managed service).
+func (ix *Index) CheckConfig(ctx context.Context) []string {
+	var low []string
+	for name, want := range listpackSettings {
+		v, err := ix.rdb.ConfigGet(ctx, name).Result()
+		if err != nil {
+			return nil
+		}
+		if n, err := strconv.Atoi(v[name]); err == nil && n < want {
+			low = append(low, name+" is "+v[name]+", want "+strconv.Itoa(want))
+		}
+	}
+	sort.Strings(low)
+	return low
+}
