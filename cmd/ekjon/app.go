@@ -72,9 +72,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 	}
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
 	a.policy, a.pseudo = policy, pseudo
-	a.Index = redisindex.New(a.Redis, pseudo, redisindex.Config{
-		Prefix: cfg.RedisPrefix, Policy: policy, Fuzzy: cfg.fuzzyConfig(), Judge: a.Store.Judgement,
-	})
+	icfg := cfg.indexConfig(policy)
+	icfg.Judge = a.Store.Judgement
+	a.Index = redisindex.New(a.Redis, pseudo, icfg)
+	if low := a.Index.CheckConfig(ctx); low != nil {
+		log.Warn("Redis keeps the index's buckets in a larger encoding; see deploy/redis.conf", "settings", low)
+	}
 	if err := a.ensureIndex(ctx); err != nil {
 		return nil, err
 	}

@@ -121,7 +121,7 @@ var benchNotes = []string{
 	"Both systems read the same events from an in-process Kafka broker (one broker each, same topics and partitions), in consumer groups of the same size, and publish their decisions back to it.",
 	"Latency runs from the event's Kafka timestamp to the moment its batch's decisions are durable (ekjon: once the batch is also published, so an upper bound; baseline: at commit). In the max run all events are produced before the consumers start, so its latency is mostly time spent queued.",
 	"CPU is this process (workers and broker) plus the Redis server plus every postgres process, over the max run.",
-	"Redis bytes per person: used_memory after the bulk load minus before, over P. PostgreSQL bytes per person: database size after the load minus before, over P.",
+	"Redis bytes per person: used_memory after the bulk load minus before, over P, with the index's bucket bits sized for P (`redisindex.BucketBitsFor`) and Redis's hash-max-listpack-entries and hash-max-listpack-value at 1024 (set by the bench, as in deploy/redis.conf). PostgreSQL bytes per person: database size after the load minus before, over P.",
 	"Accuracy is over both runs' events: recorded rule codes against the generator's expected rules (POSSIBLE_PERSON is a reviewer alert, shown per rule but not scored overall).",
 }
 
@@ -170,6 +170,8 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	cfg := DefaultConfig()
 	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel = demoSecret, o.consumers, o.logLevel
 	cfg.Group, cfg.RedisURL, cfg.RedisPrefix, cfg.HTTPAddr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
+	// The index is sized for the registry, as a deployment would size it.
+	cfg.BucketBits = redisindex.BucketBitsFor(persons)
 	policy, err := cfg.Policy()
 	if err != nil {
 		return res, err
@@ -204,7 +206,15 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		return res, fmt.Errorf("clear redis: %w", err)
 	}
 	defer clearPrefix(context.WithoutCancel(ctx), rdb, o.prefix)
-	ix := redisindex.New(rdb, pseudo, redisindex.Config{Prefix: o.prefix, Policy: policy, Fuzzy: cfg.fuzzyConfig()})
+	// The listpack settings of deploy/redis.conf, which the index's
+	// buckets need to stay compact.
+	for _, kv := range [][2]string{{"hash-max-listpack-entries", "1024"}, {"hash-max-listpack-value", "1024"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			return res, fmt.Errorf("redis: %w", err)
+		}
+	}
+	ix := redisindex.New(rdb, pseudo, cfg.indexConfig(policy))
+	fmt.Fprintf(out, "index bucket bits %d\n", cfg.BucketBits)
 
 	// Workload.
 	t := time.Now()

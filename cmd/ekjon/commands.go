@@ -89,7 +89,7 @@ func cmdReindex(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer rdb.Close()
-	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), redisindex.Config{Prefix: cfg.RedisPrefix, Policy: policy, Fuzzy: cfg.fuzzyConfig()})
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), cfg.indexConfig(policy))
 	start := time.Now()
 	n, rebuilt, err := ix.Rebuild(ctx, store.IndexFacts)
 	if err != nil {

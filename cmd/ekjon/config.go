@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
 )
@@ -28,6 +29,7 @@ type Config struct {
 	RedisURL     string
 	RedisCluster bool
 	RedisPrefix  string
+	BucketBits   int
 	DatabaseURL  string
 	DBMaxConns   int
 	HMACSecret   string
@@ -61,6 +63,7 @@ func DefaultConfig() Config {
 		Topics:       kafka.DefaultTopics(),
 		RedisURL:     "redis://127.0.0.1:6379/0",
 		RedisPrefix:  "ekj:",
+		BucketBits:   redisindex.DefaultBucketBits,
 		DatabaseURL:  "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
 		DBMaxConns:   8,
 		HTTPAddr:     ":8080",
@@ -80,6 +83,11 @@ func DefaultConfig() Config {
 		BlockCap:     f.BlockCap,
 		SessionTTL:   12 * time.Hour,
 	}
+}
+
+// indexConfig builds the matching index's settings.
+func (c *Config) indexConfig(policy domain.Policy) redisindex.Config {
+	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.fuzzyConfig(), BucketBits: c.BucketBits}
 }
 
 // fuzzyConfig builds the fuzzy matcher's settings.
@@ -133,6 +141,7 @@ func (c *Config) settings() []setting {
 		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.RedisURL)},
 		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.RedisCluster)},
 		{"redis-prefix", "prefix of every index key", str(&c.RedisPrefix)},
+		{"index-bucket-bits", "2^n buckets per family of index keys: about log2(persons/64), 8 to 24; a change rebuilds the index", num(&c.BucketBits)},
 		{"database-url", "PostgreSQL URL of the system of record", str(&c.DatabaseURL)},
 		{"db-max-conns", "PostgreSQL connections per process", num(&c.DBMaxConns)},
 		{"hmac-secret", "secret keying the hashes of NIDs, phones and wallets (required)", str(&c.HMACSecret)},
@@ -251,6 +260,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BlockCap < 2 {
 		errs = append(errs, errors.New("block-cap: at least 2"))
+	}
+	if c.BucketBits < 8 || c.BucketBits > 24 {
+		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))
 	}
 	return errors.Join(errs...)
 }
