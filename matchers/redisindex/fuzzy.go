@@ -161,8 +161,8 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 
 	// Candidates: members of the query's non-generic blocks, and earlier
 	// persons of this batch sharing a block.
-	recCmds := map[string]*redis.StringCmd{}
-	pipe := ix.rdb.Pipeline()
+	var ids []string
+	wanted := map[string]bool{}
 	cands := make([][]string, len(qs))
 	inBatch := map[string][]int{}
 	// Persons of this batch are matched against each other in batch order
@@ -188,9 +188,9 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 				}
 				seen[id] = true
 				cands[qi] = append(cands[qi], id)
-				if recCmds[id] == nil {
-					key, pre := ix.personBucket(unpackKey(id))
-					recCmds[id] = pipe.HGet(ctx, key, pre+"c")
+				if !wanted[id] {
+					wanted[id] = true
+					ids = append(ids, id)
 				}
 			}
 		}
@@ -198,20 +198,15 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			inBatch[b.Key] = append(inBatch[b.Key], qi)
 		}
 	}
-	if len(recCmds) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
+	recs, err := ix.fetchRecords(ctx, ids)
+	if err != nil {
+		return err
 	}
 
 	for qi, q := range qs {
 		records := make([]score.Record, 0, len(cands[qi]))
 		for _, id := range cands[qi] {
-			b, err := recCmds[id].Bytes()
-			if err != nil {
-				continue
-			}
-			if r, err := loadRecord(b, unpackKey(id)); err == nil {
+			if r, ok := recs[id]; ok {
 				records = append(records, r)
 			}
 		}
@@ -245,7 +240,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 
 	// Finish: the name tokens of the persons indexed are counted, and a
 	// held enrolment is marked so that payments wait for its review.
-	pipe = ix.rdb.Pipeline()
+	pipe := ix.rdb.Pipeline()
 	for _, q := range qs {
 		if q.id != "" {
 			for i, t := range q.prof.Record.Name.Strong {
@@ -265,6 +260,38 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	}
 	_, err = pipe.Exec(ctx)
 	return err
+}
+
+// fetchRecords reads the candidate records of the persons with packed
+// keys ids, in one pipelined round trip, and decodes each once. A person
+// without a readable record is left out: it was indexed by an enrolment
+// since blocked, or its entry is damaged, and either way is no candidate.
+func (ix *Index) fetchRecords(ctx context.Context, ids []string) (map[string]score.Record, error) {
+	out := make(map[string]score.Record, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	pipe := ix.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = unpackKey(id)
+		key, pre := ix.personBucket(keys[i])
+		cmds[i] = pipe.HGet(ctx, key, pre+"c")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	for i, c := range cmds {
+		b, err := c.Bytes()
+		if err != nil {
+			continue
+		}
+		if r, err := loadRecord(b, keys[i]); err == nil {
+			out[ids[i]] = r
+		}
+	}
+	return out, nil
 }
 
 // judgeAndApply scores the candidates and records the verdict on the
