@@ -1,10 +1,13 @@
 package fuzzy_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/names"
+	"github.com/ekjon/ekjon/matchers/score"
 	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
@@ -60,5 +63,53 @@ func BenchmarkProfile(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		_ = fuzzy.ProfileOf(ps[i%len(ps)], "P1", pseudo)
+	}
+}
+
+// BenchmarkBest measures scoring one enrolment against up to
+// MaxCandidates others, with term frequencies counted from the population.
+// A registry of millions fills its blocks (name key with birth year,
+// district or upazila; father's name key with date of birth; phone) to the
+// cap; a sample of thousands does not, so the candidates here are the
+// earlier persons who share a name key or the father's, whatever their
+// birth year and place: many namesakes, some relatives, as a full block
+// holds. The queries are the last thousand enrolments, which find the
+// fullest blocks.
+func BenchmarkBest(b *testing.B) {
+	ps := persons(b, 20000)
+	pseudo := domain.NewPseudonymizer([]byte("bench"))
+	cfg := fuzzy.DefaultConfig()
+	var tf score.Counter
+	profs := make([]fuzzy.Profile, len(ps))
+	for i, p := range ps {
+		profs[i] = fuzzy.ProfileOf(p, "P"+strconv.Itoa(i), pseudo)
+		tf.Add(profs[i].Record.Name.Strong...)
+	}
+	const queries = 1000
+	blocks := map[string][]int{}
+	cands := make([][]score.Record, queries)
+	total := 0
+	for i, p := range ps {
+		q := i - (len(ps) - queries)
+		seen := map[int]bool{i: true}
+		for _, raw := range []string{p.NameBN, p.NameEN, p.FatherName} {
+			for _, k := range names.Tokens(raw).Keys {
+				for _, j := range blocks[k] {
+					if q >= 0 && !seen[j] && len(cands[q]) < cfg.MaxCandidates {
+						seen[j] = true
+						cands[q] = append(cands[q], profs[j].Record)
+						total++
+					}
+				}
+				blocks[k] = append(blocks[k], i)
+			}
+		}
+	}
+	b.Logf("%d queries, %.1f candidates each", queries, float64(total)/queries)
+	qs := profs[len(profs)-queries:]
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i % queries
+		cfg.Best(&qs[k], cands[k], &tf, nil)
 	}
 }
