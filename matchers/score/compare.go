@@ -1,6 +1,8 @@
 package score
 
 import (
+	"unicode/utf8"
+
 	"github.com/agnivade/levenshtein"
 )
 
@@ -54,21 +56,86 @@ const maxNameTokens = 8
 // edit bound stops Jaro-Winkler's prefix bonus from pairing long tokens
 // that only share a start (mohammadullah, mohammadali).
 func tokenAgree(a, b string, closeJW float64) (agree int, jw float64) {
+	return agreeSets(a, byteSetOf(a), b, byteSetOf(b), closeJW)
+}
+
+// agreeSets is tokenAgree given the tokens' byte sets. jw is the
+// Jaro-Winkler similarity when the tokens agree and meaningless otherwise:
+// most pairs in a candidate block are different names, and a bound on the
+// edits between them, tested first, rejects them for a fraction of its
+// cost.
+func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agree int, jw float64) {
 	if a == b {
 		return 2, 1
+	}
+	maxEdits := maxEditsOf(len(a), len(b))
+	if editsOver(maxEdits, len(a), sa, sb.missing(a), len(b), sb, sa.missing(b)) {
+		return 0, 0
 	}
 	jw = JaroWinkler(a, b)
 	if jw < closeJW {
 		return 0, jw
 	}
-	maxEdits := 1
-	if min(len(a), len(b)) > 5 {
-		maxEdits = 2
-	}
 	if levenshtein.ComputeDistance(a, b) > maxEdits {
 		return 0, jw
 	}
 	return 1, jw
+}
+
+// maxEditsOf is the most edits between two agreeing tokens of la and lb
+// bytes.
+func maxEditsOf(la, lb int) int {
+	if min(la, lb) > 5 {
+		return 2
+	}
+	return 1
+}
+
+// byteSet is the set of an ASCII token's bytes, one bit per byte value
+// modulo 64: a byte absent from the set is absent from the token.
+type byteSet struct {
+	bits  uint64
+	ascii bool
+}
+
+func byteSetOf(s string) byteSet {
+	var bits uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return byteSet{}
+		}
+		bits |= 1 << (c & 63)
+	}
+	return byteSet{bits, true}
+}
+
+// union is the set of the concatenation of two tokens.
+func (s byteSet) union(o byteSet) byteSet {
+	return byteSet{s.bits | o.bits, s.ascii && o.ascii}
+}
+
+// missing counts the bytes of t that are not in s.
+func (s byteSet) missing(t string) int {
+	n := 0
+	for i := 0; i < len(t); i++ {
+		if s.bits&(1<<(t[i]&63)) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// editsOver reports that two tokens are more than k edits apart, from
+// their lengths la and lb, their byte sets and the count of each one's
+// bytes that occur nowhere in the other (missA, missB), each of which
+// takes an edit of its own. It reports false, knowing nothing, unless both
+// tokens are ASCII, because the Levenshtein distance counts runes.
+func editsOver(k, la int, sa byteSet, missA, lb int, sb byteSet, missB int) bool {
+	if !sa.ascii || !sb.ascii {
+		return false
+	}
+	return la-lb > k || lb-la > k || missA > k || missB > k
 }
 
 // nameMatch is the outcome of aligning two token lists: the level and the
@@ -94,6 +161,23 @@ func nameRank(level string) int {
 	return 0
 }
 
+// tokens is a name's strong tokens, cut to maxNameTokens, each with its
+// byte set, taken once per name rather than once per pair of tokens.
+type tokens struct {
+	n   int
+	t   [maxNameTokens]string
+	set [maxNameTokens]byteSet
+}
+
+func tokensOf(ts []string) *tokens {
+	var x tokens
+	x.n = copy(x.t[:], ts)
+	for i, t := range x.t[:x.n] {
+		x.set[i] = byteSetOf(t)
+	}
+	return &x
+}
+
 // compareNames compares two strong-token lists regardless of order. Tokens
 // written together on one side and apart on the other (nasiruddin, nasir
 // uddin) are joined before a second alignment, so the split costs nothing.
@@ -101,65 +185,75 @@ func compareNames(a, b []string, closeJW float64) nameMatch {
 	if len(a) == 0 || len(b) == 0 {
 		return nameMatch{level: LevelMissing}
 	}
-	var ta, tb [maxNameTokens]string
-	na := copy(ta[:], a)
-	nb := copy(tb[:], b)
-	best := align(ta[:na], tb[:nb], closeJW)
+	return compareTokens(tokensOf(a), tokensOf(b), closeJW)
+}
+
+// compareTokens is compareNames of two non-empty names.
+func compareTokens(ta, tb *tokens, closeJW float64) nameMatch {
+	best := align(ta, tb, closeJW)
 	if best.level == LevelExact || best.level == LevelClose {
 		return best
 	}
-	ja, jb := ta, tb
-	na2 := joinTokens(&ja, na, tb[:nb], closeJW)
-	nb2 := joinTokens(&jb, nb, ta[:na], closeJW)
-	if na2 == na && nb2 == nb {
+	ja, jb := *ta, *tb
+	joinTokens(&ja, tb, closeJW)
+	joinTokens(&jb, ta, closeJW)
+	if ja.n == ta.n && jb.n == tb.n {
 		return best
 	}
-	if m := align(ja[:na2], jb[:nb2], closeJW); nameRank(m.level) > nameRank(best.level) {
+	if m := align(&ja, &jb, closeJW); nameRank(m.level) > nameRank(best.level) {
 		return m
 	}
 	return best
 }
 
 // joinTokens merges, in place, adjacent tokens of t whose concatenation
-// agrees with a token of other that neither part agrees with alone, and
-// returns the new length. It allocates the joined strings; it runs only when
-// a plain alignment left tokens unpaired.
-func joinTokens(t *[maxNameTokens]string, n int, other []string, closeJW float64) int {
-	for i := 0; i+1 < n; i++ {
+// agrees with a token of other that neither part agrees with alone. It
+// allocates the joined strings; it runs only when a plain alignment left
+// tokens unpaired, and joins only pairs that the edit bound lets through.
+func joinTokens(t *tokens, other *tokens, closeJW float64) {
+	for i := 0; i+1 < t.n; i++ {
+		x, y := t.t[i], t.t[i+1]
+		xy := t.set[i].union(t.set[i+1])
 		joined := ""
-		for _, o := range other {
-			if len(o) < len(t[i])+len(t[i+1])-2 || len(o) > len(t[i])+len(t[i+1])+2 {
+		for k, o := range other.t[:other.n] {
+			so := other.set[k]
+			if len(o) < len(x)+len(y)-2 || len(o) > len(x)+len(y)+2 {
 				continue
 			}
-			if g, _ := tokenAgree(t[i], o, closeJW); g > 0 {
+			if g, _ := agreeSets(x, t.set[i], o, so, closeJW); g > 0 {
 				continue
 			}
-			if g, _ := tokenAgree(t[i+1], o, closeJW); g > 0 {
+			if g, _ := agreeSets(y, t.set[i+1], o, so, closeJW); g > 0 {
 				continue
+			}
+			lxy := len(x) + len(y)
+			if editsOver(maxEditsOf(lxy, len(o)), lxy, xy, so.missing(x)+so.missing(y), len(o), so, xy.missing(o)) {
+				continue // too far from o to agree: spare the join
 			}
 			if joined == "" {
-				joined = t[i] + t[i+1]
+				joined = x + y
 			}
-			if g, _ := tokenAgree(joined, o, closeJW); g > 0 {
-				t[i] = joined
-				copy(t[i+1:n], t[i+2:n])
-				n--
-				t[n] = ""
+			if g, _ := agreeSets(joined, xy, o, so, closeJW); g > 0 {
+				t.t[i], t.set[i] = joined, xy
+				copy(t.t[i+1:t.n], t.t[i+2:t.n])
+				copy(t.set[i+1:t.n], t.set[i+2:t.n])
+				t.n--
+				t.t[t.n], t.set[t.n] = "", byteSet{}
 				break
 			}
 		}
 	}
-	return n
 }
 
 // align pairs tokens best first: every equal pair, then close pairs by
 // falling Jaro-Winkler similarity, each token used once.
-func align(a, b []string, closeJW float64) nameMatch {
+func align(ta, tb *tokens, closeJW float64) nameMatch {
+	a, b := ta.t[:ta.n], tb.t[:tb.n]
 	var agree [maxNameTokens][maxNameTokens]int8
 	var sim [maxNameTokens][maxNameTokens]float64
 	for i := range a {
 		for j := range b {
-			g, jw := tokenAgree(a[i], b[j], closeJW)
+			g, jw := agreeSets(a[i], ta.set[i], b[j], tb.set[j], closeJW)
 			agree[i][j], sim[i][j] = int8(g), jw
 		}
 	}

@@ -1,8 +1,11 @@
 package score
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/agnivade/levenshtein"
 )
 
 func toks(s string) []string { return strings.Fields(s) }
@@ -141,4 +144,183 @@ func TestParseGender(t *testing.T) {
 			t.Errorf("ParseGender(%q) = %d, want %d", in, got, want)
 		}
 	}
+}
+
+// The reference comparison: names compared as first written, with no
+// bound on edits tested before Jaro-Winkler. compareNames must agree with
+// it on every pair of names, since levels, scores and their order depend
+// on it.
+
+func tokenAgreeRef(a, b string, closeJW float64) (int, float64) {
+	if a == b {
+		return 2, 1
+	}
+	jw := JaroWinkler(a, b)
+	if jw < closeJW || levenshtein.ComputeDistance(a, b) > maxEditsOf(len(a), len(b)) {
+		return 0, jw
+	}
+	return 1, jw
+}
+
+func compareNamesRef(a, b []string, closeJW float64) nameMatch {
+	if len(a) == 0 || len(b) == 0 {
+		return nameMatch{level: LevelMissing}
+	}
+	var ta, tb [maxNameTokens]string
+	na := copy(ta[:], a)
+	nb := copy(tb[:], b)
+	best := alignRef(ta[:na], tb[:nb], closeJW)
+	if best.level == LevelExact || best.level == LevelClose {
+		return best
+	}
+	ja, jb := ta, tb
+	na2 := joinTokensRef(&ja, na, tb[:nb], closeJW)
+	nb2 := joinTokensRef(&jb, nb, ta[:na], closeJW)
+	if na2 == na && nb2 == nb {
+		return best
+	}
+	if m := alignRef(ja[:na2], jb[:nb2], closeJW); nameRank(m.level) > nameRank(best.level) {
+		return m
+	}
+	return best
+}
+
+func joinTokensRef(t *[maxNameTokens]string, n int, other []string, closeJW float64) int {
+	for i := 0; i+1 < n; i++ {
+		joined := ""
+		for _, o := range other {
+			if len(o) < len(t[i])+len(t[i+1])-2 || len(o) > len(t[i])+len(t[i+1])+2 {
+				continue
+			}
+			if g, _ := tokenAgreeRef(t[i], o, closeJW); g > 0 {
+				continue
+			}
+			if g, _ := tokenAgreeRef(t[i+1], o, closeJW); g > 0 {
+				continue
+			}
+			if joined == "" {
+				joined = t[i] + t[i+1]
+			}
+			if g, _ := tokenAgreeRef(joined, o, closeJW); g > 0 {
+				t[i] = joined
+				copy(t[i+1:n], t[i+2:n])
+				n--
+				t[n] = ""
+				break
+			}
+		}
+	}
+	return n
+}
+
+func alignRef(a, b []string, closeJW float64) nameMatch {
+	var agree [maxNameTokens][maxNameTokens]int8
+	var sim [maxNameTokens][maxNameTokens]float64
+	for i := range a {
+		for j := range b {
+			g, jw := tokenAgreeRef(a[i], b[j], closeJW)
+			agree[i][j], sim[i][j] = int8(g), jw
+		}
+	}
+	var usedA, usedB [maxNameTokens]bool
+	var m nameMatch
+	closePairs := 0
+	for {
+		bi, bj := -1, -1
+		for i := range a {
+			if usedA[i] {
+				continue
+			}
+			for j := range b {
+				if usedB[j] || agree[i][j] == 0 {
+					continue
+				}
+				if bi < 0 || agree[i][j] > agree[bi][bj] ||
+					(agree[i][j] == agree[bi][bj] && sim[i][j] > sim[bi][bj]) {
+					bi, bj = i, j
+				}
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		usedA[bi], usedB[bj] = true, true
+		m.pairs[m.n] = [2]string{a[bi], b[bj]}
+		m.n++
+		if agree[bi][bj] == 1 {
+			closePairs++
+		}
+	}
+	restA, restB := len(a)-m.n, len(b)-m.n
+	switch {
+	case m.n == 0:
+		m.level = LevelFar
+	case restA == 0 && restB == 0 && closePairs == 0:
+		m.level = LevelExact
+	case restA == 0 && restB == 0:
+		m.level = LevelClose
+	case restA == 0 || restB == 0:
+		m.level = LevelPartial
+	default:
+		m.level = LevelMixed
+	}
+	return m
+}
+
+func checkCompareNames(t *testing.T, a, b []string) {
+	t.Helper()
+	if got, want := compareNames(a, b, 0.88), compareNamesRef(a, b, 0.88); got != want {
+		t.Fatalf("compareNames(%q, %q) = %+v, reference %+v", a, b, got, want)
+	}
+	for _, x := range a {
+		for _, y := range b {
+			g, jw := tokenAgree(x, y, 0.88)
+			wg, wjw := tokenAgreeRef(x, y, 0.88)
+			if g != wg || (g > 0 && jw != wjw) {
+				t.Fatalf("tokenAgree(%q, %q) = %d, %v; reference %d, %v", x, y, g, jw, wg, wjw)
+			}
+		}
+	}
+}
+
+func TestCompareNamesMatchesReference(t *testing.T) {
+	names := []string{"mahamad abdul karim", "abdulkarim", "abdul korim", "nasir uddin", "nasiruddin ahmad",
+		"rafikul islam", "rofikul eslam", "shafikul islam", "masamat rahima", "mahamad rahim", "hasan ali",
+		"hosen ali", "হাসান ali", "a k m fazlul hak", "akm fazlul hak", "jamal uddin", "kamal uddin",
+		"mohammadullah", "mohammadali", "x"}
+	for _, a := range names {
+		for _, b := range names {
+			checkCompareNames(t, toks(a), toks(b))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	letters := "aaeihkmnrsউ"
+	random := func() []string {
+		ts := make([]string, 1+r.IntN(4))
+		for i := range ts {
+			b := make([]byte, 1+r.IntN(9))
+			for k := range b {
+				b[k] = letters[r.IntN(len(letters))]
+			}
+			ts[i] = string(b)
+		}
+		return ts
+	}
+	for range 50_000 {
+		a := random()
+		b := random()
+		if r.IntN(4) == 0 {
+			// b joins two of a's tokens, the case joinTokens serves.
+			b = append(b, a[0]+a[len(a)-1])
+		}
+		checkCompareNames(t, a, b)
+	}
+}
+
+func FuzzCompareNames(f *testing.F) {
+	f.Add("nasir uddin", "nasiruddin")
+	f.Add("হাসান ali", "hasan ali")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		checkCompareNames(t, toks(a), toks(b))
+	})
 }
