@@ -169,13 +169,12 @@ type tokens struct {
 	set [maxNameTokens]byteSet
 }
 
-func tokensOf(ts []string) *tokens {
-	var x tokens
+// fill sets x to the tokens ts.
+func (x *tokens) fill(ts []string) {
 	x.n = copy(x.t[:], ts)
 	for i, t := range x.t[:x.n] {
 		x.set[i] = byteSetOf(t)
 	}
-	return &x
 }
 
 // compareNames compares two strong-token lists regardless of order. Tokens
@@ -185,7 +184,10 @@ func compareNames(a, b []string, closeJW float64) nameMatch {
 	if len(a) == 0 || len(b) == 0 {
 		return nameMatch{level: LevelMissing}
 	}
-	return compareTokens(tokensOf(a), tokensOf(b), closeJW)
+	var ta, tb tokens
+	ta.fill(a)
+	tb.fill(b)
+	return compareTokens(&ta, &tb, closeJW)
 }
 
 // compareTokens is compareNames of two non-empty names.
@@ -302,39 +304,6 @@ func align(ta, tb *tokens, closeJW float64) nameMatch {
 	return m
 }
 
-// nameWeight maps a name level to its m/u pair; missing weighs zero.
-func (l *NameLevels) weight(level string) float64 {
-	switch level {
-	case LevelExact:
-		return l.Exact.Weight()
-	case LevelClose:
-		return l.Close.Weight()
-	case LevelPartial:
-		return l.Partial.Weight()
-	case LevelMixed:
-		return l.Mixed.Weight()
-	case LevelFar:
-		return l.Far.Weight()
-	}
-	return 0
-}
-
-// u returns the U of a level that has agreeing tokens, for the term-
-// frequency adjustment; 1 (no adjustment base) for any other.
-func (l *NameLevels) u(level string) float64 {
-	switch level {
-	case LevelExact:
-		return l.Exact.U
-	case LevelClose:
-		return l.Close.U
-	case LevelPartial:
-		return l.Partial.U
-	case LevelMixed:
-		return l.Mixed.U
-	}
-	return 1
-}
-
 // compareWeak compares weak tokens: the same when one is shared, different
 // when both sides have some and none is shared, else missing.
 func compareWeak(a, b []string) string {
@@ -378,24 +347,6 @@ func compareDOB(a, b DOB) string {
 	return LevelDifferent
 }
 
-func (l *DOBLevels) weight(level string) float64 {
-	switch level {
-	case LevelExact:
-		return l.Exact.Weight()
-	case LevelTransposed:
-		return l.Transposed.Weight()
-	case LevelSameYear:
-		return l.SameYear.Weight()
-	case LevelYearOffDay:
-		return l.YearOffSameDay.Weight()
-	case LevelYearOff1:
-		return l.YearOff1.Weight()
-	case LevelDifferent:
-		return l.Different.Weight()
-	}
-	return 0
-}
-
 // compareEqual compares opaque values (hashes, gender codes): empty on
 // either side is missing.
 func compareEqual(a, b string) string {
@@ -418,16 +369,6 @@ func compareGender(a, b Gender) string {
 	return LevelDifferent
 }
 
-func (l *AgreeLevels) weight(level string) float64 {
-	switch level {
-	case LevelSame:
-		return l.Same.Weight()
-	case LevelDifferent:
-		return l.Different.Weight()
-	}
-	return 0
-}
-
 // compareLocation compares residence. Upazila names repeat across
 // districts, so an upazila agrees only within an agreeing district.
 func compareLocation(a, b *Record) string {
@@ -440,16 +381,4 @@ func compareLocation(a, b *Record) string {
 		return LevelSameUpazila
 	}
 	return LevelSameDistrict
-}
-
-func (l *LocationLevels) weight(level string) float64 {
-	switch level {
-	case LevelSameUpazila:
-		return l.SameUpazila.Weight()
-	case LevelSameDistrict:
-		return l.SameDistrict.Weight()
-	case LevelDifferent:
-		return l.Different.Weight()
-	}
-	return 0
 }

@@ -42,90 +42,31 @@ func appendWeight(b []byte, w float64) []byte {
 // String is Explain, so a Result prints safely with %v.
 func (r Result) String() string { return r.Explain() }
 
-// household reports whether a field is evidence that relatives share.
-func household(field string) bool {
-	switch field {
-	case FieldFather, FieldFatherTF, FieldSpouse, FieldSpouseTF, FieldPhone, FieldLocation:
-		return true
-	}
-	return false
-}
-
 // Score compares a (usually the incoming enrolment) with b (a candidate from
 // the index) and returns the match weight with its explanation. tf may be
 // nil, which turns the term-frequency adjustment off. m must have passed
 // Validate. Score does no I/O, is safe for concurrent use and costs one
-// allocation (the contributions) in the common case.
+// allocation (the contributions). To score many candidates against one
+// record, a Query does once what Score does for every pair.
 //
 // Every field is reported, missing ones with weight 0, so reviewers see the
 // same layout for every pair; term-frequency lines appear only when tokens
 // agreed, and a household line only when the cap cut the family evidence.
 func (m *Model) Score(a, b *Record, tf TermFreq) Result {
-	cs := make([]domain.Contribution, 0, 16)
-	add := func(field, level string, w float64) {
-		cs = append(cs, domain.Contribution{Field: field, Level: level, Weight: w})
-	}
-	names := func(field, tfField string, l *NameLevels, x, y []string) {
-		nm := compareNames(x, y, m.TokenClose)
-		if field == FieldName && (nm.level == LevelPartial || nm.level == LevelMixed) {
-			nm = m.withoutStrays(nm, a, b)
-		}
-		add(field, nm.level, l.weight(nm.level))
-		if tf != nil && nm.n > 0 {
-			if level, w, ok := m.tfAdjust(&nm, l.u(nm.level), tf); ok {
-				if nm.level == LevelMixed && w > 0 {
-					// Mixed names share a token and conflict on
-					// another: the shared one is a family name, and a
-					// rare family name is evidence of one family
-					// (brothers, twins), which the household fields
-					// already weigh, not of one person.
-					level, w = LevelTypical, 0
-				}
-				add(tfField, level, w)
-			}
-		}
-	}
-	names(FieldName, FieldNameTF, &m.Name, a.Name.Strong, b.Name.Strong)
-	lv := compareWeak(a.Name.Weak, b.Name.Weak)
-	add(FieldNameWeak, lv, m.NameWeak.weight(lv))
-	lv = compareDOB(a.DOB, b.DOB)
-	add(FieldDOB, lv, m.DOB.weight(lv))
-	lv = compareGender(a.Gender, b.Gender)
-	add(FieldGender, lv, m.Gender.weight(lv))
-	lv = compareEqual(a.NIDHash, b.NIDHash)
-	add(FieldNID, lv, m.NID.weight(lv))
-	names(FieldFather, FieldFatherTF, &m.Father, a.Father.Strong, b.Father.Strong)
-	names(FieldSpouse, FieldSpouseTF, &m.Spouse, a.Spouse.Strong, b.Spouse.Strong)
-	lv = compareEqual(a.PhoneHash, b.PhoneHash)
-	add(FieldPhone, lv, m.Phone.weight(lv))
-	lv = compareLocation(a, b)
-	add(FieldLocation, lv, m.Location.weight(lv))
-
-	var hh float64
-	for _, c := range cs {
-		if household(c.Field) {
-			hh += c.Weight
-		}
-	}
-	if hh > m.HouseholdCap {
-		add(FieldHousehold, LevelCapped, m.HouseholdCap-hh)
-	}
-	var total float64
-	for _, c := range cs {
-		total += c.Weight
-	}
-	return Result{Total: total, Contributions: cs}
+	q := m.query(a, tf)
+	return q.Score(b)
 }
 
-// tfAdjust returns the term-frequency adjustment of a name level: the
-// level's U replaced by the chance that two different people share the
-// agreeing tokens, the product over them of TFTokensPerName×freq, bounded
-// by TFMaxDown and TFMaxUp. A close pair takes the higher frequency of its
-// two spellings, so a typo never makes a common name look rare. ok is false
-// when any agreeing token has no known frequency: an incomplete table then
-// leaves the level's own weight alone rather than guess.
-func (m *Model) tfAdjust(nm *nameMatch, u float64, tf TermFreq) (level string, w float64, ok bool) {
-	w = math.Log2(u)
+// tfAdjust returns the term-frequency adjustment of a name level whose U
+// has the logarithm logU: the level's U replaced by the chance that two
+// different people share the agreeing tokens, the product over them of
+// TFTokensPerName×freq, bounded by TFMaxDown and TFMaxUp. A close pair
+// takes the higher frequency of its two spellings, so a typo never makes a
+// common name look rare. ok is false when any agreeing token has no known
+// frequency: an incomplete table then leaves the level's own weight alone
+// rather than guess.
+func (m *Model) tfAdjust(nm *nameMatch, logU float64, tf TermFreq) (level string, w float64, ok bool) {
+	w = logU
 	for _, p := range nm.pairs[:nm.n] {
 		f := tf.Freq(p[0])
 		if p[1] != p[0] {
