@@ -7,9 +7,10 @@
 package fuzzy
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/fnv"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,41 +192,57 @@ type Match struct {
 // rules' business) are skipped, as are candidates whose names do not agree
 // at all. skip, which may be slow (it asks the record whether reviewers
 // judged the pair different people), is consulted only for candidates
-// whose score would raise a rule, best first.
+// whose score would raise a rule, best first. Candidates of equal score
+// keep their order. Only the match returned is explained: the others are
+// ranked by their totals alone.
 func (c *Config) Best(q *Profile, cands []score.Record, tf score.TermFreq, skip func(a, b string) bool) (Match, bool) {
-	var scored []Match
+	sq := c.Model.Query(&q.Record, tf)
+	// ruled holds the candidates whose score raises a rule; below is the
+	// best-scoring of the others, the first of equals.
+	var buf [16]ranked
+	ruled := buf[:0]
+	below, belowTotal := -1, 0.0
 	for i := range cands {
 		cand := &cands[i]
 		if cand.PersonID == q.Record.PersonID || (q.Record.NIDHash != "" && cand.NIDHash == q.Record.NIDHash) {
 			continue
 		}
-		res := c.Model.Score(&q.Record, cand, tf)
-		if res.Level(score.FieldName) == score.LevelFar {
+		total, ok := sq.Total(cand)
+		if !ok {
 			// Family, birth date and address together describe a
 			// household as well as a person: without some agreement of
 			// the names themselves, a high score is a sibling or a
 			// spouse, not the same person.
 			continue
 		}
-		scored = append(scored, Match{Candidate: *cand, Result: res, Rule: c.Model.Verdict(res.Total)})
-	}
-	if len(scored) == 0 {
-		return Match{}, false
-	}
-	sort.SliceStable(scored, func(i, j int) bool { return scored[i].Result.Total > scored[j].Result.Total })
-	for _, m := range scored {
-		if m.Rule == "" {
-			break
+		switch {
+		case c.Model.Verdict(total) != "":
+			ruled = append(ruled, ranked{i, total})
+		case below < 0 || total > belowTotal:
+			below, belowTotal = i, total
 		}
-		if skip == nil || !skip(q.Record.PersonID, m.Candidate.PersonID) {
-			return m, true
+	}
+	slices.SortStableFunc(ruled, func(x, y ranked) int { return cmp.Compare(y.total, x.total) })
+	for _, r := range ruled {
+		if skip == nil || !skip(q.Record.PersonID, cands[r.i].PersonID) {
+			return c.match(&sq, &cands[r.i]), true
 		}
 	}
 	// Nothing worth a rule: report the best-scoring candidate without one.
-	for _, m := range scored {
-		if m.Rule == "" {
-			return m, true
-		}
+	if below >= 0 {
+		return c.match(&sq, &cands[below]), true
 	}
 	return Match{}, false
+}
+
+// ranked is a candidate, by its index, and its total.
+type ranked struct {
+	i     int
+	total float64
+}
+
+// match explains a candidate that Best chose.
+func (c *Config) match(sq *score.Query, cand *score.Record) Match {
+	res := sq.Score(cand)
+	return Match{Candidate: *cand, Result: res, Rule: c.Model.Verdict(res.Total)}
 }
