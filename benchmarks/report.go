@@ -10,7 +10,10 @@ import (
 
 // SystemResult is one system's measures at one registry size.
 type SystemResult struct {
-	System      string
+	System string
+	// Ran is false for a system the run left out (the baseline at sizes
+	// above --baseline-up-to); its measures are not reported.
+	Ran         bool
 	LoadSeconds float64
 	// Max is the run decided as fast as the system can (events produced to
 	// Kafka first); Fixed the run at a fixed offered rate.
@@ -59,11 +62,15 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| measure | ekjon | baseline (PostgreSQL only) | ekjon / baseline |\n|---|---:|---:|---:|\n")
 		e, b := s.Ekjon, s.Baseline
 		row := func(name, format string, ev, bv float64, better string) {
+			_ = better
+			if !b.Ran {
+				fmt.Fprintf(w, "| %s | "+format+" | not run | |\n", name, ev)
+				return
+			}
 			ratio := ""
 			if bv != 0 && !math.IsNaN(ev) && !math.IsNaN(bv) {
 				ratio = fmt.Sprintf("%.2f×", ev/bv)
 			}
-			_ = better
 			fmt.Fprintf(w, "| %s | "+format+" | "+format+" | %s |\n", name, ev, bv, ratio)
 		}
 		row("registry bulk load (s)", "%.1f", e.LoadSeconds, b.LoadSeconds, "")
@@ -101,8 +108,12 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		slices.Sort(rules)
 		for _, k := range rules {
 			ec, bc := counts(e.Accuracy.Rules[k]), counts(b.Accuracy.Rules[k])
-			fmt.Fprintf(w, "| %s | %d / %d / %d | %.3f / %.3f | %d / %d / %d | %.3f / %.3f |\n", k,
-				ec.TP, ec.FP, ec.FN, ec.Precision(), ec.Recall(), bc.TP, bc.FP, bc.FN, bc.Precision(), bc.Recall())
+			base := fmt.Sprintf("%d / %d / %d | %.3f / %.3f", bc.TP, bc.FP, bc.FN, bc.Precision(), bc.Recall())
+			if !b.Ran {
+				base = "not run | not run"
+			}
+			fmt.Fprintf(w, "| %s | %d / %d / %d | %.3f / %.3f | %s |\n", k,
+				ec.TP, ec.FP, ec.FN, ec.Precision(), ec.Recall(), base)
 		}
 		fmt.Fprintln(w)
 	}
@@ -137,8 +148,12 @@ func (r *Report) Panels() []Panel {
 	var x, et, bt, el, bl []float64
 	for _, s := range r.Sizes {
 		x = append(x, float64(s.Persons))
-		et, bt = append(et, s.Ekjon.MaxRate), append(bt, s.Baseline.MaxRate)
-		el, bl = append(el, s.Ekjon.FixedLatency.P99), append(bl, s.Baseline.FixedLatency.P99)
+		brate, bp99 := s.Baseline.MaxRate, s.Baseline.FixedLatency.P99
+		if !s.Baseline.Ran {
+			brate, bp99 = math.NaN(), math.NaN() // no point, no line through it
+		}
+		et, bt = append(et, s.Ekjon.MaxRate), append(bt, brate)
+		el, bl = append(el, s.Ekjon.FixedLatency.P99), append(bl, bp99)
 	}
 	return []Panel{
 		{Title: "EVENTS/s VS PERSONS", X: x, Lines: []Series{{ekjonColor, et}, {baselineColor, bt}}, YUnit: "/s"},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -37,8 +38,10 @@ type benchOptions struct {
 	events     int
 	seed       int64
 	consumers  int
+	batchSize  int
 	partitions int
 	pgAdmin    string
+	database   string
 	redisURL   string
 	prefix     string
 	report     string
@@ -46,6 +49,7 @@ type benchOptions struct {
 	cpuProf    string
 	memProf    string
 	skipBase   bool
+	baseUpTo   int
 	logLevel   string
 }
 
@@ -57,8 +61,10 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&o.events, "events", 50_000, "events per run (two runs per size: at max, then at half the max)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
 	fs.IntVar(&o.consumers, "consumers", DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
+	fs.IntVar(&o.batchSize, "batch-size", DefaultConfig().BatchSize, "most events a consumer decides in one batch, for both systems")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded brokers")
-	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates ekjon_bench and ekjon_bench_baseline afresh")
+	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates the --database databases afresh")
+	fs.StringVar(&o.database, "database", "ekjon_bench", "name of ekjon's database; the baseline's is this with _baseline")
 	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/13", "Redis of ekjon's index; keys under --redis-prefix are deleted before and after")
 	fs.StringVar(&o.prefix, "redis-prefix", "ekjbench:", "prefix of the benchmark's index keys")
 	fs.StringVar(&o.report, "report", "", "append the run's tables to this markdown file (e.g. benchmarks/README.md)")
@@ -66,6 +72,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of ekjon's max run (at the last size) to this file")
 	fs.StringVar(&o.memProf, "memprofile", "", "write an allocation profile after ekjon's max run (at the last size) to this file")
 	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
+	fs.IntVar(&o.baseUpTo, "baseline-up-to", 0, "run the baseline only at sizes up to this many persons (0: at every size); it takes hours at millions")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -76,6 +83,12 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("persons: %q is not a size from 1 to %d", s, synth.MaxPersons/2)
 		}
 		o.persons = append(o.persons, n)
+	}
+	if !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`).MatchString(o.database) {
+		return fmt.Errorf("database: %q is not a plain lower-case name", o.database)
+	}
+	if o.batchSize < 1 || o.consumers < 1 {
+		return errors.New("batch-size and consumers: at least 1")
 	}
 	if o.events < 100 {
 		return errors.New("events: at least 100")
@@ -165,10 +178,12 @@ func clearPrefix(ctx context.Context, rdb *redis.Client, prefix string) error {
 func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log *slog.Logger, out io.Writer) (benchmarks.SizeResult, error) {
 	res := benchmarks.SizeResult{Persons: persons}
 	res.Ekjon.System, res.Baseline.System = "ekjon", "baseline"
+	runBase := !o.skipBase && (o.baseUpTo == 0 || persons <= o.baseUpTo)
+	res.Ekjon.Ran, res.Baseline.Ran = true, runBase
 	fmt.Fprintf(out, "== P = %d persons, %d events per run\n", persons, o.events)
 
 	cfg := DefaultConfig()
-	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel = demoSecret, o.consumers, o.logLevel
+	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.BatchSize = demoSecret, o.consumers, o.logLevel, o.batchSize
 	cfg.Group, cfg.RedisURL, cfg.RedisPrefix, cfg.HTTPAddr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
 	// The index is sized for the registry, as a deployment would size it.
 	cfg.BucketBits = redisindex.BucketBitsFor(persons)
@@ -179,7 +194,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
 
 	// Fresh stores.
-	epool, eurl, err := benchDB(ctx, o.pgAdmin, "ekjon_bench")
+	epool, eurl, err := benchDB(ctx, o.pgAdmin, o.database)
 	if err != nil {
 		return res, fmt.Errorf("ekjon database: %w", err)
 	}
@@ -188,7 +203,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	if _, err := postgres.Migrate(ctx, epool); err != nil {
 		return res, err
 	}
-	bpool, _, err := benchDB(ctx, o.pgAdmin, "ekjon_bench_baseline")
+	bpool, _, err := benchDB(ctx, o.pgAdmin, o.database+"_baseline")
 	if err != nil {
 		return res, fmt.Errorf("baseline database: %w", err)
 	}
@@ -240,6 +255,9 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		if err := el.Add(ctx, d); err != nil {
 			return err
 		}
+		if !runBase {
+			return nil
+		}
 		bt := time.Now()
 		defer func() { blTime += time.Since(bt) }()
 		if d.Event == nil {
@@ -277,11 +295,13 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 			if err := el.Flush(ctx); err != nil {
 				return res, err
 			}
-			bt := time.Now()
-			if err := bl.Flush(ctx); err != nil {
-				return res, err
+			if runBase {
+				bt := time.Now()
+				if err := bl.Flush(ctx); err != nil {
+					return res, err
+				}
+				blTime += time.Since(bt)
 			}
-			blTime += time.Since(bt)
 		}
 	}
 	for _, d := range statuses {
@@ -292,11 +312,13 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	if err := el.Close(ctx); err != nil {
 		return res, err
 	}
-	bt := time.Now()
-	if err := bl.Close(ctx); err != nil {
-		return res, err
+	if runBase {
+		bt := time.Now()
+		if err := bl.Close(ctx); err != nil {
+			return res, err
+		}
+		blTime += time.Since(bt)
 	}
-	blTime += time.Since(bt)
 	total := time.Since(t)
 	res.Ekjon.LoadSeconds = (el.Redis + el.Postgres).Seconds()
 	res.Baseline.LoadSeconds = blTime.Seconds()
@@ -315,7 +337,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	if err := benchEkjon(ctx, o, cfg, runs, &res.Ekjon, last, rdb, log, out); err != nil {
 		return res, fmt.Errorf("ekjon: %w", err)
 	}
-	if !o.skipBase {
+	if runBase {
 		if err := benchBaseline(ctx, o, cfg, policy, pseudo, bpool, runs, &res.Baseline, rdb, log, out); err != nil {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
@@ -332,6 +354,9 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		pool  *pgxpool.Pool
 		table string
 	}{{&res.Ekjon, epool, "decisions"}, {&res.Baseline, bpool, "bl_decisions"}} {
+		if !s.r.Ran {
+			continue
+		}
 		rules, actions, err := benchmarks.ReadDecisions(ctx, s.pool, s.table, ids)
 		if err != nil {
 			return res, err

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+)
+
+// TestBenchSmallRun runs the whole comparison at two small sizes, the
+// baseline at the first only, and checks that the report says what ran:
+// both systems' measures side by side, "not run" where the baseline was
+// left out, and a chart.
+func TestBenchSmallRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs both systems end to end")
+	}
+	_, prefix := redistest.MustClient(t)
+	dir := t.TempDir()
+	report, chart := filepath.Join(dir, "report.md"), filepath.Join(dir, "scale.png")
+	var out, errs bytes.Buffer
+	err := cmdBench(context.Background(), []string{
+		"--persons", "1000,2000", "--baseline-up-to", "1000", "--events", "2000", "--consumers", "2", "--partitions", "2", "--batch-size", "100",
+		"--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", "ekjon_benchtest",
+		"--report", report, "--chart", chart,
+	}, os.Getenv, &out, &errs)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	sections := strings.Split(md, "#### P = ")
+	if len(sections) != 3 || !strings.HasPrefix(sections[1], "1,000 persons") || !strings.HasPrefix(sections[2], "2,000 persons") {
+		t.Fatalf("report sections: %q", md)
+	}
+	rate := regexp.MustCompile(`\| sustained events/s \(max run\) \| (\d+) \| ([^|]+) \|`)
+	for i, want := range []string{"number", "not run"} {
+		m := rate.FindStringSubmatch(sections[i+1])
+		if m == nil {
+			t.Fatalf("no throughput row at size %d:\n%s", i, sections[i+1])
+		}
+		if n, _ := strconv.Atoi(m[1]); n <= 0 {
+			t.Errorf("ekjon decided at %s events/s", m[1])
+		}
+		if _, err := strconv.Atoi(m[2]); (err == nil) != (want == "number") || (want == "not run" && m[2] != "not run") {
+			t.Errorf("baseline throughput %q, want a %s", m[2], want)
+		}
+	}
+	f1 := regexp.MustCompile(`\| F1 \(all rules\) \| (0\.\d+) \|`)
+	for _, sec := range sections[1:] {
+		m := f1.FindStringSubmatch(sec)
+		if m == nil {
+			t.Fatalf("no F1 row:\n%s", sec)
+		}
+		if v, _ := strconv.ParseFloat(m[1], 64); v < 0.8 {
+			t.Errorf("ekjon F1 %s on a small registry", m[1])
+		}
+	}
+	if st, err := os.Stat(chart); err != nil || st.Size() < 1000 {
+		t.Errorf("chart: %v", err)
+	}
+}
