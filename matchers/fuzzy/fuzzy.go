@@ -7,12 +7,12 @@
 package fuzzy
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"hash/fnv"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
@@ -93,46 +93,91 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		r.District, r.Upazila = district(a.District), upazila(a.Upazila)
 	}
 
-	seen := map[string]bool{}
-	add := func(kind byte, parts ...string) {
-		k := pseudo.Hash("block", string(kind)+"\x00"+strings.Join(parts, "\x00"))[:blockKeySize]
-		if !seen[k] {
-			seen[k] = true
-			pr.Blocks = append(pr.Blocks, Block{kind, k})
-		}
+	// At most three blocks per name key, one per family key and two
+	// contact blocks: the blocks are allocated once.
+	ks := keyer{pseudo: pseudo,
+		blocks: make([]Block, 0, 3*(len(bn.Keys)+len(en.Keys))+len(father.Keys)+len(spouse.Keys)+2)}
+	var year string
+	if r.DOB.Year != 0 {
+		year = strconv.Itoa(int(r.DOB.Year))
 	}
-	for _, n := range []names.Name{bn, en} {
+	for _, n := range [...]*names.Name{&bn, &en} {
 		for _, k := range n.Keys {
-			if r.DOB.Year != 0 {
-				add(BlockName, k, strconv.Itoa(int(r.DOB.Year)))
+			if year != "" {
+				ks.add(BlockName, k, year)
 			}
 			if r.Upazila != "" {
-				add(BlockPlace, k, r.District, r.Upazila)
+				ks.add(BlockPlace, k, r.District, r.Upazila)
 			}
 			// A birth year guessed a year off and an upazila written as a
 			// code on one record and a name on the other meet in neither
 			// block above; the district, which every form maps to one BBS
 			// code, still agrees.
 			if r.District != "" {
-				add(BlockDistrict, k, r.District)
+				ks.add(BlockDistrict, k, r.District)
 			}
 		}
 	}
 	if p.DOB != "" {
-		for _, n := range []names.Name{father, spouse} {
+		for _, n := range [...]*names.Name{&father, &spouse} {
 			for _, k := range n.Keys {
-				add(BlockFamily, k, p.DOB)
+				ks.add(BlockFamily, k, p.DOB)
 			}
 		}
 	}
 	if p.Phone != "" {
-		add(BlockContact, p.Phone)
+		ks.add(BlockContact, p.Phone)
 	}
 	if p.Wallet != "" {
-		add(BlockContact, p.Wallet)
+		ks.add(BlockContact, p.Wallet)
 	}
-	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
+	if len(ks.blocks) > 0 {
+		pr.Blocks = ks.blocks
+	}
+	if n := len(r.Name.Strong) + len(r.Father.Strong); n > 0 {
+		pr.Tokens = append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...)
+	}
 	return pr
+}
+
+// keyer makes a profile's blocks. A name written in both scripts mostly
+// gives the same keys twice, so each distinct block is hashed once.
+type keyer struct {
+	pseudo *domain.Pseudonymizer
+	// msgs holds the messages hashed, end to end, as far as it has room;
+	// ends holds where each of the first n ends.
+	msgs   [512]byte
+	ends   [32]int
+	n      int
+	blocks []Block
+}
+
+// add adds the block of kind whose key hashes parts, unless the profile
+// has it already.
+func (ks *keyer) add(kind byte, parts ...string) {
+	var buf [128]byte
+	msg := append(buf[:0], kind)
+	for _, p := range parts {
+		msg = append(append(msg, 0), p...)
+	}
+	from := 0
+	for _, end := range ks.ends[:ks.n] {
+		if bytes.Equal(ks.msgs[from:end], msg) {
+			return
+		}
+		from = end
+	}
+	if ks.n < len(ks.ends) && from+len(msg) <= len(ks.msgs) {
+		ks.ends[ks.n] = from + copy(ks.msgs[from:], msg)
+		ks.n++
+	}
+	k := ks.pseudo.Hash("block", string(msg))[:blockKeySize]
+	for _, b := range ks.blocks {
+		if b.Key == k {
+			return
+		}
+	}
+	ks.blocks = append(ks.blocks, Block{kind, k})
 }
 
 // WalletBlock is the block of a wallet, as a payment names it.

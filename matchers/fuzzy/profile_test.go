@@ -1,0 +1,116 @@
+package fuzzy
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/names"
+	"github.com/ekjon/ekjon/matchers/score"
+	"github.com/ekjon/ekjon/pipeline/synth"
+)
+
+// profileRef is ProfileOf as first written, every block's message joined
+// and hashed, duplicates dropped by their keys. ProfileOf must build the
+// same profile.
+func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) Profile {
+	var pr Profile
+	pr.ID = NumericID(personID)
+	r := &pr.Record
+	r.PersonID = personID
+	bn, en := names.Tokens(p.NameBN), names.Tokens(p.NameEN)
+	main := bn
+	if len(main.Strong) == 0 {
+		main = en
+	}
+	r.Name = score.Name{Strong: clip(main.Strong), Weak: clip(main.Weak)}
+	father, spouse := names.Tokens(p.FatherName), names.Tokens(p.SpouseName)
+	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
+	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
+	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
+		r.DOB = score.DOB{Year: uint16(d.Year()), Month: uint8(d.Month()), Day: uint8(d.Day())}
+	}
+	r.Gender = score.ParseGender(p.Gender)
+	if p.Phone != "" {
+		r.PhoneHash = pseudo.Hash("phone", p.Phone)[:8]
+	}
+	if p.NID != "" {
+		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
+	}
+	if a := p.Address; a != nil {
+		r.District, r.Upazila = district(a.District), upazila(a.Upazila)
+	}
+	seen := map[string]bool{}
+	add := func(kind byte, parts ...string) {
+		k := pseudo.Hash("block", string(kind)+"\x00"+strings.Join(parts, "\x00"))[:blockKeySize]
+		if !seen[k] {
+			seen[k] = true
+			pr.Blocks = append(pr.Blocks, Block{kind, k})
+		}
+	}
+	for _, n := range []names.Name{bn, en} {
+		for _, k := range n.Keys {
+			if r.DOB.Year != 0 {
+				add(BlockName, k, strconv.Itoa(int(r.DOB.Year)))
+			}
+			if r.Upazila != "" {
+				add(BlockPlace, k, r.District, r.Upazila)
+			}
+			if r.District != "" {
+				add(BlockDistrict, k, r.District)
+			}
+		}
+	}
+	if p.DOB != "" {
+		for _, n := range []names.Name{father, spouse} {
+			for _, k := range n.Keys {
+				add(BlockFamily, k, p.DOB)
+			}
+		}
+	}
+	if p.Phone != "" {
+		add(BlockContact, p.Phone)
+	}
+	if p.Wallet != "" {
+		add(BlockContact, p.Wallet)
+	}
+	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
+	return pr
+}
+
+// TestProfileOfMatchesReference checks ProfileOf against profileRef on a
+// synthetic population, in both scripts and with the malformed and partial
+// persons the generator writes.
+func TestProfileOfMatchesReference(t *testing.T) {
+	c := synth.DefaultConfig()
+	c.Persons = 3000
+	g, err := synth.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pseudo := domain.NewPseudonymizer([]byte("test"))
+	n := 0
+	for r := range g.Enrolments() {
+		e, err := domain.DecodeEvent(r.Value, 0)
+		if err != nil || e.Person == nil {
+			continue
+		}
+		got, want := ProfileOf(e.Person, "P1", pseudo), profileRef(e.Person, "P1", pseudo)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%+v:\nProfileOf  %+v\nreference  %+v", e.Person, got, want)
+		}
+		n++
+	}
+	p := &domain.Person{NameBN: "মোঃ আবদুল করিম", NameEN: "Md Abdul Karim", FatherName: "Abdul Karim",
+		DOB: "1970-01-01", Phone: "01711000000", Wallet: "01711000000",
+		Address: &domain.Address{District: "Dhaka", Upazila: "Savar"}}
+	if got, want := ProfileOf(p, "P2", pseudo), profileRef(p, "P2", pseudo); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ProfileOf  %+v\nreference  %+v", got, want)
+	}
+	if n < 3000 {
+		t.Fatalf("only %d enrolments checked", n)
+	}
+}
