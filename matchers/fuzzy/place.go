@@ -78,17 +78,30 @@ const districtTable = `01|Bagerhat|বাগেরহাট
 93|Tangail|টাঙ্গাইল
 94|Thakurgaon|ঠাকুরগাঁও`
 
-// districtCodes maps the place key of every name in districtTable to its
-// BBS code. It is built once, on first use, and only read afterwards.
-var districtCodes = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(districtTable, "\n") {
+// districtMaps maps district names to BBS codes: byKey the place key of
+// every name in districtTable, byName every name as the table writes it,
+// to the code of its place key. Most addresses spell a district as the
+// table does, and byName spares them the place key.
+type districtMaps struct {
+	byKey, byName map[string]string
+}
+
+// districtCodes is built once, on first use, and only read afterwards.
+var districtCodes = sync.OnceValue(func() districtMaps {
+	d := districtMaps{byKey: map[string]string{}, byName: map[string]string{}}
+	lines := strings.Split(districtTable, "\n")
+	for _, line := range lines {
 		f := strings.Split(line, "|")
 		for _, n := range f[1:] {
-			m[placeKey(n)] = f[0]
+			d.byKey[placeKey(n)] = f[0]
 		}
 	}
-	return m
+	for _, line := range lines {
+		for _, n := range strings.Split(line, "|")[1:] {
+			d.byName[n] = d.byKey[placeKey(n)]
+		}
+	}
+	return d
 })
 
 // DistrictCode returns the two-digit BBS code of a district written as a
@@ -102,7 +115,11 @@ func DistrictCode(s string) (code string, ok bool) {
 		}
 		return d, len(d) == 2
 	}
-	code, ok = districtCodes()[placeKey(s)]
+	d := districtCodes()
+	if code, ok = d.byName[s]; ok {
+		return code, true
+	}
+	code, ok = d.byKey[placeKey(s)]
 	return code, ok
 }
 

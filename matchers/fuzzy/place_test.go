@@ -45,8 +45,9 @@ func TestDistrictCode(t *testing.T) {
 	}
 }
 
-// TestDistrictTable checks that the table has the 64 districts and that no
-// spelling of one district folds to the key of another.
+// TestDistrictTable checks that the table has the 64 districts, that no
+// spelling of one district folds to the key of another and that each
+// spelling finds its district as written and by its key.
 func TestDistrictTable(t *testing.T) {
 	codes := map[string]bool{}
 	owner := map[string]string{}
@@ -65,6 +66,10 @@ func TestDistrictTable(t *testing.T) {
 				t.Errorf("%s (%s) shares key %q with district %s", n, f[0], k, o)
 			}
 			owner[k] = f[0]
+			// The name as written and its place key find one code.
+			if c, ok := DistrictCode(n); !ok || c != f[0] || districtCodes().byKey[k] != f[0] {
+				t.Errorf("DistrictCode(%q) = %q, %v; key %q finds %q; want %s", n, c, ok, k, districtCodes().byKey[k], f[0])
+			}
 		}
 	}
 	if len(codes) != 64 {
