@@ -1,6 +1,7 @@
 package names
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -37,6 +38,9 @@ type Name struct {
 	// with a birth year or an upazila.
 	Keys []string
 }
+
+// foldedMohammad is Fold("mohammad"), which leads Unstripped.
+const foldedMohammad = "mahamad"
 
 // token is the working state of one word of a name.
 type token struct {
@@ -147,7 +151,7 @@ func Tokens(raw string) Name {
 		}
 	}
 	if mdStripped {
-		n.Unstripped = append([]string{Fold("mohammad")}, n.Strong...)
+		n.Unstripped = append(append(make([]string, 0, 1+len(n.Strong)), foldedMohammad), n.Strong...)
 	}
 	n.Keys = appendKey(n.Keys, "n:", n.Strong)
 	if n.Alt != nil {
@@ -204,23 +208,37 @@ func foldTokens(latin []string) []string {
 }
 
 // appendKey appends the order-tolerant key of a token set: the sorted
-// skeletons of its tokens.
+// skeletons of its tokens. The skeletons are built end to end in one
+// buffer, so a key costs one string.
 func appendKey(keys []string, prefix string, toks []string) []string {
 	if len(toks) == 0 {
 		return keys
 	}
-	var skb [16]string
-	sk := skb[:0]
+	var skb [128]byte
+	var spb [16][2]int
+	sk, spans := skb[:0], spb[:0]
 	for _, t := range toks {
-		sk = append(sk, Skeleton(t))
+		start := len(sk)
+		sk = skeletonAppend(sk, t)
+		spans = append(spans, [2]int{start, len(sk)})
 	}
-	slices.Sort(sk)
-	sk = slices.Compact(sk)
-	k := prefix + strings.Join(sk, ".")
-	if slices.Contains(keys, k) {
-		return keys
+	skeleton := func(sp [2]int) []byte { return sk[sp[0]:sp[1]] }
+	slices.SortFunc(spans, func(a, b [2]int) int { return bytes.Compare(skeleton(a), skeleton(b)) })
+	spans = slices.CompactFunc(spans, func(a, b [2]int) bool { return bytes.Equal(skeleton(a), skeleton(b)) })
+	var kb [128]byte
+	k := append(kb[:0], prefix...)
+	for i, sp := range spans {
+		if i > 0 {
+			k = append(k, '.')
+		}
+		k = append(k, skeleton(sp)...)
 	}
-	return append(keys, k)
+	for _, x := range keys {
+		if x == string(k) {
+			return keys
+		}
+	}
+	return append(keys, string(k))
 }
 
 // SharesKey reports whether two names share a blocking key.
