@@ -1,6 +1,7 @@
 package names
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,18 +61,30 @@ func normalizeAppend(dst []byte, raw string) []byte {
 		}
 		pre = utf8.AppendRune(pre, r)
 	}
-	if !norm.NFC.IsNormal(pre) {
-		pre = norm.NFC.Append(nil, pre...)
+	if !nfc(pre) {
+		pre = norm.NFC.Append(nil, bytes.Clone(pre)...)
 	}
 	start := len(dst)
 	dst = tokenize(dst, pre)
-	if !norm.NFC.IsNormal(dst[start:]) {
+	if !nfc(dst[start:]) {
 		// Removing an apostrophe can join two marks into a sequence NFC
 		// would rewrite; one more round makes the result a fixed point.
-		again := norm.NFC.Append(nil, dst[start:]...)
+		again := norm.NFC.Append(nil, bytes.Clone(dst[start:])...)
 		dst = tokenize(dst[:start], again)
 	}
 	return dst
+}
+
+// nfc reports whether b is in NFC. A slice given to the norm package
+// escapes to the heap, so b is copied for it, and ASCII text, which is in
+// NFC, is not given to it at all: the callers' buffers stay on the stack.
+func nfc(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return norm.NFC.IsNormal(bytes.Clone(b))
+		}
+	}
+	return true
 }
 
 // tokenize appends the words of NFC text src to dst, lower-cased, separated
