@@ -39,7 +39,9 @@ func latinWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 // unit is one written syllable of a Bangla word: a consonant cluster with
 // its vowel sign, or an independent vowel.
 type unit struct {
-	cons    []byte // Latin consonants of the cluster; empty for an independent vowel
+	// cons is where the Latin consonants of the cluster lie in the word's
+	// buffer of consonants; empty for an independent vowel.
+	cons    [2]int
 	nCons   int    // consonants in the cluster; 2 or more is a conjunct
 	vowel   string // Latin vowel written by a sign or an independent vowel
 	bare    bool   // a cluster with neither vowel sign nor hasanta
@@ -201,6 +203,12 @@ func baPhalaIsW(prev byte) bool {
 func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 	var ub [12]unit
 	units := ub[:0]
+	// The clusters' consonants, end to end: the cluster being read is
+	// always the last, so its conjunct grows at the end. Units hold
+	// offsets, not slices, so that the buffer stays on the stack.
+	var cb [64]byte
+	consonants := cb[:0]
+	cons := func(u *unit) []byte { return consonants[u.cons[0]:u.cons[1]] }
 	hadChh := false
 	rs := w
 	next := func() (rune, int) { return utf8.DecodeRuneInString(rs) }
@@ -215,7 +223,8 @@ func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 			rs = rs[n2:]
 		}
 		if c, ok := bnConsonant(r, chhAsS); ok {
-			u := unit{cons: append([]byte(nil), c...), nCons: 1, bare: true}
+			u := unit{cons: [2]int{len(consonants), len(consonants) + len(c)}, nCons: 1, bare: true}
+			consonants = append(consonants, c...)
 			if r == bnKhandaTa {
 				u.bare = false
 			}
@@ -242,20 +251,21 @@ func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 					hadChh = true
 				}
 				rs = after[n3:]
-				switch {
+				switch uc := cons(&u); {
 				case r3 == 'য':
 					u.yaPhala = true
-					u.cons = append(u.cons, 'y')
-				case r3 == 'ব' && baPhalaIsW(u.cons[len(u.cons)-1]):
-					u.cons = append(u.cons, 'w')
+					consonants = append(consonants, 'y')
+				case r3 == 'ব' && baPhalaIsW(uc[len(uc)-1]):
+					consonants = append(consonants, 'w')
 				default:
 					// ঙ before k/g and ং are a plain nasal.
-					if l := len(u.cons); l >= 2 && u.cons[l-2] == 'n' && u.cons[l-1] == 'g' && (c3[0] == 'k' || c3[0] == 'g') {
-						u.cons = u.cons[:l-1]
+					if l := len(uc); l >= 2 && uc[l-2] == 'n' && uc[l-1] == 'g' && (c3[0] == 'k' || c3[0] == 'g') {
+						consonants = consonants[:len(consonants)-1]
 					}
-					u.cons = append(u.cons, c3...)
+					consonants = append(consonants, c3...)
 					u.nCons++
 				}
+				u.cons[1] = len(consonants)
 			}
 			if u.bare {
 				if r2, n2 := next(); r2 != utf8.RuneError {
@@ -289,19 +299,25 @@ func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 			continue
 		}
 		// Anything else (a digit, a Latin letter inside a Bangla word).
-		var b [4]byte
-		units = append(units, unit{cons: append([]byte(nil), b[:utf8.EncodeRune(b[:], r)]...)})
+		start := len(consonants)
+		consonants = utf8.AppendRune(consonants, r)
+		units = append(units, unit{cons: [2]int{start, len(consonants)}})
 	}
 	decideInherent(units, w)
 	for i := range units {
 		u := &units[i]
-		if l := len(u.cons); l > 0 && u.cons[l-1] == 'j' && u.vowel == "" && !(u.bare && u.keep) &&
-			i+1 < len(units) && len(units[i+1].cons) > 0 && units[i+1].cons[0] == 'h' {
+		uc := cons(u)
+		var next []byte
+		if i+1 < len(units) {
+			next = cons(&units[i+1])
+		}
+		if l := len(uc); l > 0 && uc[l-1] == 'j' && u.vowel == "" && !(u.bare && u.keep) &&
+			len(next) > 0 && next[0] == 'h' {
 			// জ before হ is spelt z (আজহার Azhar): "jh" would read as ঝ.
-			dst = append(dst, u.cons[:l-1]...)
+			dst = append(dst, uc[:l-1]...)
 			dst = append(dst, 'z')
 		} else {
-			dst = append(dst, u.cons...)
+			dst = append(dst, uc...)
 		}
 		switch {
 		case u.vowel != "":
@@ -309,7 +325,7 @@ func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 		case u.bare && u.keep:
 			dst = append(dst, 'a')
 		}
-		if u.tail == "ng" && i+1 < len(units) && len(units[i+1].cons) > 0 && (units[i+1].cons[0] == 'k' || units[i+1].cons[0] == 'g') {
+		if u.tail == "ng" && len(next) > 0 && (next[0] == 'k' || next[0] == 'g') {
 			dst = append(dst, 'n')
 		} else {
 			dst = append(dst, u.tail...)
