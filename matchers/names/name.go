@@ -79,7 +79,8 @@ func Tokens(raw string) Name {
 	}
 
 	// Latin of the whole name and, per strong word, its offsets in it.
-	latin := make([]byte, 0, len(n.Normalized)+8)
+	var lb [256]byte
+	latin := lb[:0]
 	var spans [16][2]int
 	hadChh := false
 	for i, t := range toks {
@@ -181,6 +182,8 @@ func foldTokens(latin []string) []string {
 	var jb [16]string
 	joined := jb[:0]
 	var buf []byte
+	// The folds that only decide a join are made in stack buffers.
+	var fa, fb [32]byte
 	for i := 0; i < len(latin); i++ {
 		w := latin[i]
 		if len(w) == 1 && i+1 < len(latin) && len(latin[i+1]) == 1 {
@@ -190,19 +193,30 @@ func foldTokens(latin []string) []string {
 				buf = append(buf, latin[i]...)
 			}
 			w = string(buf)
-		} else if p, ok := prefixBound(Fold(w)); ok && i+1 < len(latin) {
+		} else if p, ok := prefixBound(string(foldAppend(fa[:0], w))); ok && i+1 < len(latin) {
 			i++
 			w = p + latin[i]
 		}
-		if l := len(joined); l > 0 && suffixBound(Fold(w), Fold(joined[l-1])) {
+		if l := len(joined); l > 0 && suffixBound(string(foldAppend(fa[:0], w)), string(foldAppend(fb[:0], joined[l-1]))) {
 			joined[l-1] += w
 			continue
 		}
 		joined = append(joined, w)
 	}
+	// The tokens are folded end to end into one string, which they share.
+	var ob [128]byte
+	var eb [16]int
+	all, ends := ob[:0], eb[:0]
+	for _, w := range joined {
+		all = foldAppend(all, w)
+		ends = append(ends, len(all))
+	}
+	folded := string(all)
 	out := make([]string, len(joined))
-	for i, w := range joined {
-		out[i] = Fold(w)
+	start := 0
+	for i, end := range ends {
+		out[i] = folded[start:end]
+		start = end
 	}
 	return out
 }
