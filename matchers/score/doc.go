@@ -2,8 +2,9 @@
 // reasons, how likely they are to be one person.
 //
 // The matcher calls it after blocking: an enrolment whose NID is new or
-// missing fetches candidate [Record]s from the index and scores each one
-// with [Model.Score]. The score is a Fellegi-Sunter match weight: the sum,
+// missing fetches candidate [Record]s from the index and ranks them with a
+// [Query], which does once what [Model.Score] does for every pair and
+// explains only the candidate kept. The score is a Fellegi-Sunter match weight: the sum,
 // over fields, of log2(m/u), where m is the chance that two records of one
 // person agree at a level and u the chance that two different people do.
 // Each field's share is kept in [Result.Contributions] so that a reviewer
