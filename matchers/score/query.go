@@ -13,15 +13,13 @@ import (
 // is worked out once rather than for every pair, and Total ranks a
 // candidate without building its explanation. Build it with Model.Query.
 // A Query reads its Model and record in place: neither may change while
-// it is in use. It is safe for concurrent use.
+// it is in use. It remembers the weights it has worked out, so it is not
+// safe for concurrent use; Model.Score, which builds its own, is.
 type Query struct {
 	m  *Model
 	a  *Record
 	tf TermFreq
-	// w holds the weights when tabled; the Query that Model.Score builds
-	// for a single pair takes the logarithms of the levels it meets only.
-	w      weights
-	tabled bool
+	w  weights
 	// strong holds the strong tokens of the query's own, father's and
 	// spouse's names.
 	strong [3]tokens
@@ -46,13 +44,6 @@ const (
 // which may be nil (no term-frequency adjustment). m must have passed
 // Validate.
 func (m *Model) Query(a *Record, tf TermFreq) Query {
-	q := m.query(a, tf)
-	q.w, q.tabled = m.weights(), true
-	return q
-}
-
-// query is a Query without the table of weights.
-func (m *Model) query(a *Record, tf TermFreq) Query {
 	q := Query{m: m, a: a, tf: tf}
 	for f, t := range [...][]string{a.Name.Strong, a.Father.Strong, a.Spouse.Strong} {
 		q.strong[f].fill(t)
@@ -175,98 +166,99 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 	return nm.level
 }
 
-// weights holds log2(M/U) of every level of a Model, and log2(U) of the
-// name levels that the term-frequency adjustment starts from, so that a
-// Query takes each logarithm once.
+// weights holds the logarithms a Query has taken, each once, when first
+// needed: log2(M/U) of the levels met, and log2(U) of the name levels that
+// the term-frequency adjustment starts from. A Query over many candidates
+// takes each at most once; one over a single pair, only those it meets.
 type weights struct {
-	name, logU [3][5]float64 // by name, in the order of nameIndex
-	agree      [4][2]float64 // by field compared for equality, agreeIndex
-	dob        [6]float64
-	location   [3]float64
+	taken uint64 // a bit per slot of v
+	v     [nSlots]float64
 }
 
-func (m *Model) weights() weights {
-	var w weights
-	for f := range w.name {
-		for i := range w.name[f] {
-			p := m.nameLevels(f).mu(i)
-			w.name[f][i], w.logU[f][i] = p.Weight(), math.Log2(p.U)
-		}
-	}
-	for k := range w.agree {
-		for i := range w.agree[k] {
-			w.agree[k][i] = m.agreeLevels(k).mu(i).Weight()
-		}
-	}
-	for i := range w.dob {
-		w.dob[i] = m.DOB.mu(i).Weight()
-	}
-	for i := range w.location {
-		w.location[i] = m.Location.mu(i).Weight()
-	}
-	return w
+// Slots of weights.v.
+const (
+	slotName     = 0                // by name and nameIndex
+	slotLogU     = slotName + 3*5   // by name and nameIndex
+	slotAgree    = slotLogU + 3*5   // by field compared for equality and agreeIndex
+	slotDOB      = slotAgree + 4*2  // by dobIndex
+	slotLocation = slotDOB + 6      // by locationIndex
+	nSlots       = slotLocation + 3 // at most 64, the bits of taken
+)
+
+// has reports whether slot s is taken.
+func (w *weights) has(s int) bool { return w.taken&(1<<s) != 0 }
+
+// put takes slot s with the value x.
+func (w *weights) put(s int, x float64) {
+	w.v[s] = x
+	w.taken |= 1 << s
 }
 
 // nameWeight is the weight of level of the name f; missing weighs zero.
 func (q *Query) nameWeight(f int, level string) float64 {
 	i := nameIndex(level)
-	switch {
-	case i < 0:
+	if i < 0 {
 		return 0
-	case q.tabled:
-		return q.w.name[f][i]
 	}
-	return q.m.nameLevels(f).mu(i).Weight()
+	s := slotName + 5*f + i
+	if !q.w.has(s) {
+		q.w.put(s, q.m.nameLevels(f).mu(i).Weight())
+	}
+	return q.w.v[s]
 }
 
 // nameLogU is log2(U) of a level of the name f with agreeing tokens, the
 // base of the term-frequency adjustment; 0 (U of 1) for any other.
 func (q *Query) nameLogU(f int, level string) float64 {
 	i := nameIndex(level)
-	switch {
-	case i < 0 || level == LevelFar:
+	if i < 0 || level == LevelFar {
 		return 0
-	case q.tabled:
-		return q.w.logU[f][i]
 	}
-	return math.Log2(q.m.nameLevels(f).mu(i).U)
+	s := slotLogU + 5*f + i
+	if !q.w.has(s) {
+		q.w.put(s, math.Log2(q.m.nameLevels(f).mu(i).U))
+	}
+	return q.w.v[s]
 }
 
 // agreeWeight is the weight of level of the field k compared for
 // equality; missing weighs zero.
 func (q *Query) agreeWeight(k int, level string) float64 {
 	i := agreeIndex(level)
-	switch {
-	case i < 0:
+	if i < 0 {
 		return 0
-	case q.tabled:
-		return q.w.agree[k][i]
 	}
-	return q.m.agreeLevels(k).mu(i).Weight()
+	s := slotAgree + 2*k + i
+	if !q.w.has(s) {
+		q.w.put(s, q.m.agreeLevels(k).mu(i).Weight())
+	}
+	return q.w.v[s]
 }
 
 // dobWeight is the weight of a date-of-birth level; missing weighs zero.
 func (q *Query) dobWeight(level string) float64 {
 	i := dobIndex(level)
-	switch {
-	case i < 0:
+	if i < 0 {
 		return 0
-	case q.tabled:
-		return q.w.dob[i]
 	}
-	return q.m.DOB.mu(i).Weight()
+	s := slotDOB + i
+	if !q.w.has(s) {
+		q.w.put(s, q.m.DOB.mu(i).Weight())
+	}
+	return q.w.v[s]
 }
 
 // locationWeight is the weight of a residence level; missing weighs zero.
 func (q *Query) locationWeight(level string) float64 {
 	i := locationIndex(level)
-	switch {
-	case i < 0:
+	if i < 0 {
 		return 0
-	case q.tabled:
-		return q.w.location[i]
 	}
-	return q.m.Location.mu(i).Weight()
+	s := slotLocation + i
+	if !q.w.has(s) {
+		q.w.put(s, q.m.Location.mu(i).Weight())
+	}
+	return q.w.v[s]
 }
 
 func (m *Model) nameLevels(f int) *NameLevels {

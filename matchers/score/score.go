@@ -53,7 +53,7 @@ func (r Result) String() string { return r.Explain() }
 // same layout for every pair; term-frequency lines appear only when tokens
 // agreed, and a household line only when the cap cut the family evidence.
 func (m *Model) Score(a, b *Record, tf TermFreq) Result {
-	q := m.query(a, tf)
+	q := m.Query(a, tf)
 	return q.Score(b)
 }
 
