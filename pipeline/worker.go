@@ -30,10 +30,14 @@ func NewWorker(src Source, proc *Processor, log *slog.Logger, m *Metrics) *Worke
 // is not committed and will be redelivered.
 func (w *Worker) Run(ctx context.Context) error {
 	for {
+		t := time.Now()
 		msgs, err := w.src.Fetch(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		// Waiting for input: time a busy consumer spends fetching, or an
+		// idle one waiting for events.
+		w.m.stage.WithLabelValues("fetch").Observe(time.Since(t).Seconds())
 		if err != nil {
 			w.log.Warn("fetch failed", "err", err)
 			select {

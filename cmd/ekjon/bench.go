@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	kafkago "github.com/segmentio/kafka-go"
 
@@ -529,12 +530,42 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 			return err
 		}
 	}
+	fmt.Fprintf(out, "  ekjon    max run, per batch: %s\n", stageTimes(app.Registry))
 	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
 	stop()
 	<-appDone
 	return nil
+}
+
+// stageTimes summarises the pipeline's stage histograms: batches, mean
+// events per batch, and the mean time of each stage per batch.
+func stageTimes(g prometheus.Gatherer) string {
+	mfs, err := g.Gather()
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "ekjon_pipeline_batch_size_events":
+			for _, m := range mf.GetMetric() {
+				h := m.GetHistogram()
+				if n := h.GetSampleCount(); n > 0 {
+					fmt.Fprintf(&b, "%d batches of %.0f events;", n, h.GetSampleSum()/float64(n))
+				}
+			}
+		case "ekjon_pipeline_stage_duration_seconds":
+			for _, m := range mf.GetMetric() {
+				h := m.GetHistogram()
+				if n := h.GetSampleCount(); n > 0 {
+					fmt.Fprintf(&b, " %s %.1f ms", m.GetLabel()[0].GetValue(), h.GetSampleSum()/float64(n)*1000)
+				}
+			}
+		}
+	}
+	return b.String()
 }
 
 // finishRuns records the max run just decided, then produces the second
