@@ -54,71 +54,86 @@ type Report struct {
 
 // WriteMarkdown writes the run's tables.
 func (r *Report) WriteMarkdown(w io.Writer) {
+	r.WriteHeader(w)
+	for _, s := range r.Sizes {
+		s.WriteMarkdown(w)
+	}
+	r.WriteNotes(w)
+}
+
+// WriteHeader writes the run's heading: machine, date, commit, command.
+func (r *Report) WriteHeader(w io.Writer) {
 	fmt.Fprintf(w, "### Run of %s\n\n", r.Date)
 	fmt.Fprintf(w, "- machine: %s\n- commit: `%s`\n- command: `%s`\n- events per run: %d (run 1 at max, run 2 at half the max)\n\n",
 		r.Machine, r.Commit, r.Command, r.Events)
-	for _, s := range r.Sizes {
-		fmt.Fprintf(w, "#### P = %s persons\n\n", thousands(s.Persons))
-		fmt.Fprintf(w, "| measure | ekjon | baseline (PostgreSQL only) | ekjon / baseline |\n|---|---:|---:|---:|\n")
-		e, b := s.Ekjon, s.Baseline
-		row := func(name, format string, ev, bv float64, better string) {
-			_ = better
-			if !b.Ran {
-				fmt.Fprintf(w, "| %s | "+format+" | not run | |\n", name, ev)
-				return
-			}
-			ratio := ""
-			if bv != 0 && !math.IsNaN(ev) && !math.IsNaN(bv) {
-				ratio = fmt.Sprintf("%.2f×", ev/bv)
-			}
-			fmt.Fprintf(w, "| %s | "+format+" | "+format+" | %s |\n", name, ev, bv, ratio)
-		}
-		row("registry bulk load (s)", "%.1f", e.LoadSeconds, b.LoadSeconds, "")
-		row("sustained events/s (max run)", "%.0f", e.MaxRate, b.MaxRate, "")
-		row("latency p50 at max (ms)", "%.0f", e.MaxLatency.P50, b.MaxLatency.P50, "")
-		row("latency p99 at max (ms)", "%.0f", e.MaxLatency.P99, b.MaxLatency.P99, "")
-		row("offered rate, run 2 (events/s)", "%.0f", e.FixedOffered, b.FixedOffered, "")
-		row("achieved rate, run 2 (events/s)", "%.0f", e.FixedRate, b.FixedRate, "")
-		row("latency p50 at half max (ms)", "%.1f", e.FixedLatency.P50, b.FixedLatency.P50, "")
-		row("latency p95 at half max (ms)", "%.1f", e.FixedLatency.P95, b.FixedLatency.P95, "")
-		row("latency p99 at half max (ms)", "%.1f", e.FixedLatency.P99, b.FixedLatency.P99, "")
-		et, ep, er, eg := e.CPUPer1000()
-		bt, bp, br, bg := b.CPUPer1000()
-		row("CPU s per 1,000 events (all)", "%.3f", et, bt, "")
-		row("… of which this process", "%.3f", ep, bp, "")
-		row("… of which Redis", "%.3f", er, br, "")
-		row("… of which PostgreSQL", "%.3f", eg, bg, "")
-		row("Redis bytes per indexed person", "%.0f", e.RedisPerPerson, b.RedisPerPerson, "")
-		row("PostgreSQL bytes per person", "%.0f", e.PGPerPerson, b.PGPerPerson, "")
-		row("precision (all rules)", "%.4f", e.Accuracy.Overall.Precision(), b.Accuracy.Overall.Precision(), "")
-		row("recall (all rules)", "%.4f", e.Accuracy.Overall.Recall(), b.Accuracy.Overall.Recall(), "")
-		row("F1 (all rules)", "%.4f", e.Accuracy.Overall.F1(), b.Accuracy.Overall.F1(), "")
-		row("expected action", "%.4f", ratio(e.Accuracy.ActionsCorrect, e.Accuracy.Events), ratio(b.Accuracy.ActionsCorrect, b.Accuracy.Events), "")
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "| rule | ekjon TP / FP / FN | ekjon P / R | baseline TP / FP / FN | baseline P / R |\n|---|---:|---:|---:|---:|\n")
-		var rules []string
-		for k := range e.Accuracy.Rules {
-			rules = append(rules, k)
-		}
-		for k := range b.Accuracy.Rules {
-			if !slices.Contains(rules, k) {
-				rules = append(rules, k)
-			}
-		}
-		slices.Sort(rules)
-		for _, k := range rules {
-			ec, bc := counts(e.Accuracy.Rules[k]), counts(b.Accuracy.Rules[k])
-			base := fmt.Sprintf("%d / %d / %d | %.3f / %.3f", bc.TP, bc.FP, bc.FN, bc.Precision(), bc.Recall())
-			if !b.Ran {
-				base = "not run | not run"
-			}
-			fmt.Fprintf(w, "| %s | %d / %d / %d | %.3f / %.3f | %s |\n", k,
-				ec.TP, ec.FP, ec.FN, ec.Precision(), ec.Recall(), base)
-		}
-		fmt.Fprintln(w)
-	}
+}
+
+// WriteNotes writes the notes that end the run's tables.
+func (r *Report) WriteNotes(w io.Writer) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "- %s\n", n)
+	}
+	fmt.Fprintln(w)
+}
+
+// WriteMarkdown writes the tables of one registry size.
+func (s SizeResult) WriteMarkdown(w io.Writer) {
+	fmt.Fprintf(w, "#### P = %s persons\n\n", thousands(s.Persons))
+	fmt.Fprintf(w, "| measure | ekjon | baseline (PostgreSQL only) | ekjon / baseline |\n|---|---:|---:|---:|\n")
+	e, b := s.Ekjon, s.Baseline
+	row := func(name, format string, ev, bv float64, better string) {
+		_ = better
+		if !b.Ran {
+			fmt.Fprintf(w, "| %s | "+format+" | not run | |\n", name, ev)
+			return
+		}
+		ratio := ""
+		if bv != 0 && !math.IsNaN(ev) && !math.IsNaN(bv) {
+			ratio = fmt.Sprintf("%.2f×", ev/bv)
+		}
+		fmt.Fprintf(w, "| %s | "+format+" | "+format+" | %s |\n", name, ev, bv, ratio)
+	}
+	row("registry bulk load (s)", "%.1f", e.LoadSeconds, b.LoadSeconds, "")
+	row("sustained events/s (max run)", "%.0f", e.MaxRate, b.MaxRate, "")
+	row("latency p50 at max (ms)", "%.0f", e.MaxLatency.P50, b.MaxLatency.P50, "")
+	row("latency p99 at max (ms)", "%.0f", e.MaxLatency.P99, b.MaxLatency.P99, "")
+	row("offered rate, run 2 (events/s)", "%.0f", e.FixedOffered, b.FixedOffered, "")
+	row("achieved rate, run 2 (events/s)", "%.0f", e.FixedRate, b.FixedRate, "")
+	row("latency p50 at half max (ms)", "%.1f", e.FixedLatency.P50, b.FixedLatency.P50, "")
+	row("latency p95 at half max (ms)", "%.1f", e.FixedLatency.P95, b.FixedLatency.P95, "")
+	row("latency p99 at half max (ms)", "%.1f", e.FixedLatency.P99, b.FixedLatency.P99, "")
+	et, ep, er, eg := e.CPUPer1000()
+	bt, bp, br, bg := b.CPUPer1000()
+	row("CPU s per 1,000 events (all)", "%.3f", et, bt, "")
+	row("… of which this process", "%.3f", ep, bp, "")
+	row("… of which Redis", "%.3f", er, br, "")
+	row("… of which PostgreSQL", "%.3f", eg, bg, "")
+	row("Redis bytes per indexed person", "%.0f", e.RedisPerPerson, b.RedisPerPerson, "")
+	row("PostgreSQL bytes per person", "%.0f", e.PGPerPerson, b.PGPerPerson, "")
+	row("precision (all rules)", "%.4f", e.Accuracy.Overall.Precision(), b.Accuracy.Overall.Precision(), "")
+	row("recall (all rules)", "%.4f", e.Accuracy.Overall.Recall(), b.Accuracy.Overall.Recall(), "")
+	row("F1 (all rules)", "%.4f", e.Accuracy.Overall.F1(), b.Accuracy.Overall.F1(), "")
+	row("expected action", "%.4f", ratio(e.Accuracy.ActionsCorrect, e.Accuracy.Events), ratio(b.Accuracy.ActionsCorrect, b.Accuracy.Events), "")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| rule | ekjon TP / FP / FN | ekjon P / R | baseline TP / FP / FN | baseline P / R |\n|---|---:|---:|---:|---:|\n")
+	var rules []string
+	for k := range e.Accuracy.Rules {
+		rules = append(rules, k)
+	}
+	for k := range b.Accuracy.Rules {
+		if !slices.Contains(rules, k) {
+			rules = append(rules, k)
+		}
+	}
+	slices.Sort(rules)
+	for _, k := range rules {
+		ec, bc := counts(e.Accuracy.Rules[k]), counts(b.Accuracy.Rules[k])
+		base := fmt.Sprintf("%d / %d / %d | %.3f / %.3f", bc.TP, bc.FP, bc.FN, bc.Precision(), bc.Recall())
+		if !b.Ran {
+			base = "not run | not run"
+		}
+		fmt.Fprintf(w, "| %s | %d / %d / %d | %.3f / %.3f | %s |\n", k,
+			ec.TP, ec.FP, ec.FN, ec.Precision(), ec.Recall(), base)
 	}
 	fmt.Fprintln(w)
 }

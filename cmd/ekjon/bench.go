@@ -97,6 +97,20 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	log := newLogger(stderr, o.logLevel)
 	rep := &benchmarks.Report{Machine: benchmarks.Machine(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
+	rep.Notes = benchNotes
+	// Each size is written as soon as it is measured, so that a long
+	// curve that fails at its largest size keeps what it measured.
+	var report io.Writer = io.Discard
+	if o.report != "" {
+		f, err := os.OpenFile(o.report, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		report = f
+	}
+	rep.WriteHeader(stdout)
+	rep.WriteHeader(report)
 	for i, p := range o.persons {
 		last := i == len(o.persons)-1
 		res, err := benchSize(ctx, o, p, last, log, stdout)
@@ -104,31 +118,32 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("bench at %d persons: %w", p, err)
 		}
 		rep.Sizes = append(rep.Sizes, res)
-	}
-	rep.Notes = benchNotes
-	rep.WriteMarkdown(stdout)
-	if o.report != "" {
-		f, err := os.OpenFile(o.report, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		rep.WriteMarkdown(f)
-		if err := f.Close(); err != nil {
-			return err
+		res.WriteMarkdown(stdout)
+		res.WriteMarkdown(report)
+		if o.chart != "" {
+			if err := writeChart(o.chart, rep); err != nil {
+				return err
+			}
 		}
 	}
-	if o.chart != "" {
-		f, err := os.Create(o.chart)
-		if err != nil {
-			return err
-		}
-		if err := benchmarks.WriteChart(f, rep.Panels()); err != nil {
-			f.Close()
-			return err
-		}
+	rep.WriteNotes(stdout)
+	rep.WriteNotes(report)
+	if f, ok := report.(*os.File); ok {
 		return f.Close()
 	}
 	return nil
+}
+
+func writeChart(path string, rep *benchmarks.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := benchmarks.WriteChart(f, rep.Panels()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 var benchNotes = []string{
