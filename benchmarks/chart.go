@@ -46,7 +46,9 @@ func WriteChart(w io.Writer, panels []Panel) error {
 		ymax := 0.0
 		for _, s := range p.Lines {
 			for _, v := range s.Y {
-				ymax = math.Max(ymax, v)
+				if !math.IsNaN(v) { // a size the system did not run
+					ymax = math.Max(ymax, v)
+				}
 			}
 		}
 		ymax = niceCeil(ymax)

@@ -59,7 +59,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("ekjon bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	persons := fs.String("persons", "1000000", "registry sizes to run, comma-separated (e.g. 100000,1000000,5000000)")
-	fs.IntVar(&o.events, "events", 50_000, "events per run (two runs per size: at max, then at half the max)")
+	fs.IntVar(&o.events, "events", 20_000, "events per run (two runs per size: at max, then at half the max)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
 	fs.IntVar(&o.consumers, "consumers", DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
 	fs.IntVar(&o.batchSize, "batch-size", DefaultConfig().BatchSize, "most events a consumer decides in one batch, for both systems")

@@ -1,0 +1,38 @@
+package benchmarks
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"testing"
+)
+
+// TestChartDrawsAroundMissingPoints: a size the baseline did not run (NaN)
+// leaves a gap, not an empty chart.
+func TestChartDrawsAroundMissingPoints(t *testing.T) {
+	panels := []Panel{{Title: "EVENTS/s", X: []float64{1e5, 1e6, 5e6},
+		Lines: []Series{{ekjonColor, []float64{5000, 4000, 4100}}, {baselineColor, []float64{350, 150, math.NaN()}}}, YUnit: "/s"}}
+	var buf bytes.Buffer
+	if err := WriteChart(&buf, panels); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			for name, c := range map[string][3]uint8{"ekjon": {ekjonColor.R, ekjonColor.G, ekjonColor.B}, "baseline": {baselineColor.R, baselineColor.G, baselineColor.B}} {
+				if uint8(r>>8) == c[0] && uint8(g>>8) == c[1] && uint8(bl>>8) == c[2] {
+					count[name]++
+				}
+			}
+		}
+	}
+	if count["ekjon"] < 50 || count["baseline"] < 20 {
+		t.Fatalf("pixels drawn: %v", count)
+	}
+}
