@@ -87,7 +87,8 @@ func DefaultConfig() Config {
 
 // indexConfig builds the matching index's settings.
 func (c *Config) indexConfig(policy domain.Policy) redisindex.Config {
-	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.fuzzyConfig(), BucketBits: c.BucketBits}
+	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.fuzzyConfig(), BucketBits: c.BucketBits,
+		SingleServer: !c.RedisCluster}
 }
 
 // fuzzyConfig builds the fuzzy matcher's settings.

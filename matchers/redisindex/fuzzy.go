@@ -33,11 +33,18 @@ type enrolee struct {
 }
 
 type fuzzyQuery struct {
-	o      *domain.Outcome
-	prof   *fuzzy.Profile
-	id     string        // packed index key
-	blocks []redis.Cmder // per block: the block script's or HGET's reply
-	reads  []blockRead
+	o     *domain.Outcome
+	prof  *fuzzy.Profile
+	id    string // packed index key
+	calls []blockCall
+	reads []blockRead
+}
+
+// blockCall is one block script call or read, and the query's blocks
+// (by index) whose replies it carries.
+type blockCall struct {
+	cmd    redis.Cmder
+	blocks []int
 }
 
 // blockRead is what a block says to one query: how many other persons it
@@ -47,21 +54,40 @@ type blockRead struct {
 	members string
 }
 
-func readBlock(c redis.Cmder) blockRead {
-	switch c := c.(type) {
-	case *redis.Cmd: // the block script: {others, members}
-		v, err := c.Slice()
-		if err != nil || len(v) != 2 {
-			return blockRead{}
+// read fills reads from the call's reply.
+func (c blockCall) read(reads []blockRead) {
+	switch cmd := c.cmd.(type) {
+	case *redis.Cmd: // the block script: {others, members} per block
+		v, err := cmd.Slice()
+		if err != nil || len(v) != 2*len(c.blocks) {
+			return
 		}
-		n, _ := v[0].(int64)
-		m, _ := v[1].(string)
-		return blockRead{others: int(n), members: m}
+		for i, bi := range c.blocks {
+			n, _ := v[2*i].(int64)
+			m, _ := v[2*i+1].(string)
+			reads[bi] = blockRead{others: int(n), members: m}
+		}
 	case *redis.StringCmd: // a plain read, by a query not indexed itself
-		m := c.Val()
-		return blockRead{others: len(m) / packedLen, members: m}
+		m := cmd.Val()
+		reads[c.blocks[0]] = blockRead{others: len(m) / packedLen, members: m}
 	}
-	return blockRead{}
+}
+
+// addToBlocks queues the script calls that add the person with packed key
+// id to blocks, and returns them: one call in all on a single server, one
+// per block on a cluster.
+func (ix *Index) addToBlocks(ctx context.Context, pipe redis.Pipeliner, id string, blocks []fuzzy.Block) []blockCall {
+	var calls []blockCall
+	keys, args, idx := []string{}, []any{id, ix.cfg.Fuzzy.BlockCap}, []int{}
+	for bi, b := range blocks {
+		key, field := ix.blockBucket(b)
+		keys, args, idx = append(keys, key), append(args, field), append(idx, bi)
+		if !ix.cfg.SingleServer || bi == len(blocks)-1 {
+			calls = append(calls, blockCall{blockScript.EvalSha(ctx, pipe, keys, args...), idx})
+			keys, args, idx = []string{}, []any{id, ix.cfg.Fuzzy.BlockCap}, []int{}
+		}
+	}
+	return calls
 }
 
 // matchFuzzy runs the fuzzy rules on a decided batch: FUZZY_PERSON and
@@ -109,14 +135,14 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	blocks := func() error {
 		pipe := ix.rdb.Pipeline()
 		for _, q := range qs {
-			q.blocks = q.blocks[:0]
-			for _, b := range q.prof.Blocks {
+			if q.id != "" {
+				q.calls = ix.addToBlocks(ctx, pipe, q.id, q.prof.Blocks)
+				continue
+			}
+			q.calls = q.calls[:0]
+			for bi, b := range q.prof.Blocks {
 				key, field := ix.blockBucket(b)
-				if q.id != "" {
-					q.blocks = append(q.blocks, blockScript.EvalSha(ctx, pipe, []string{key}, field, q.id, fc.BlockCap))
-				} else {
-					q.blocks = append(q.blocks, pipe.HGet(ctx, key, field))
-				}
+				q.calls = append(q.calls, blockCall{pipe.HGet(ctx, key, field), []int{bi}})
 			}
 		}
 		for i, o := range pays {
@@ -174,10 +200,11 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	}
 	for qi, q := range qs {
 		seen := map[string]bool{}
-		q.reads = make([]blockRead, len(q.blocks))
-		for bi, c := range q.blocks {
-			r := readBlock(c)
-			q.reads[bi] = r
+		q.reads = make([]blockRead, len(q.prof.Blocks))
+		for _, c := range q.calls {
+			c.read(q.reads)
+		}
+		for _, r := range q.reads {
 			if r.others >= fc.BlockCap {
 				continue // a generic value: no evidence
 			}

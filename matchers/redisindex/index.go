@@ -35,6 +35,11 @@ type Config struct {
 	// BucketBits sets the number of buckets of each key family to
 	// 2^BucketBits (8 to 24; 0 means DefaultBucketBits). See layout.go.
 	BucketBits int
+	// SingleServer says the index is one Redis server, not a cluster: a
+	// person's blocks, in several buckets, are then added in one script
+	// call rather than one each. The result is the same; an embedded Redis
+	// that starts an interpreter per call is several times faster.
+	SingleServer bool
 }
 
 // Index decides events against Redis. It holds no state of its own beyond

@@ -13,11 +13,16 @@ import (
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
-func newIndex(t *testing.T) *redisindex.Index {
+func newIndex(t *testing.T) *redisindex.Index { return newIndexWith(t, func(*redisindex.Config) {}) }
+
+// newIndexWith returns a ready index under a private prefix, its settings
+// changed by set.
+func newIndexWith(t *testing.T, set func(*redisindex.Config)) *redisindex.Index {
 	t.Helper()
 	rdb, prefix := redistest.MustClient(t)
-	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")),
-		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()})
+	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()}
+	set(&cfg)
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")), cfg)
 	ctx := context.Background()
 	if err := ix.LoadScripts(ctx); err != nil {
 		t.Fatal(err)
@@ -238,8 +243,20 @@ func TestRebuildRestoresDecisions(t *testing.T) {
 // (under two NIDs) through two deciders at the same moment, many times:
 // at least one of each pair is held, because each is indexed before it
 // searches.
+// servers are the two ways the index adds a person to its blocks: a
+// script call per block (a cluster) or one for all (a single server).
+var servers = map[string]func(*redisindex.Config){
+	"cluster":       func(c *redisindex.Config) { c.SingleServer = false },
+	"single server": func(c *redisindex.Config) { c.SingleServer = true },
+}
+
 func TestFuzzyDuplicatesDecidedAtOnce(t *testing.T) {
-	ix := newIndex(t)
+	for name, set := range servers {
+		t.Run(name, func(t *testing.T) { fuzzyDuplicatesDecidedAtOnce(t, newIndexWith(t, set)) })
+	}
+}
+
+func fuzzyDuplicatesDecidedAtOnce(t *testing.T, ix *redisindex.Index) {
 	given := []string{"Rafiqul", "Shahidul", "Mizanur", "Anwarul", "Delwar", "Habibur", "Jahangir", "Kamrul", "Mostafizur", "Nazrul"}
 	family := []string{"Islam", "Rahman", "Hossain", "Sarkar", "Talukder", "Bhuiyan", "Chowdhury", "Mollah"}
 	father := []string{"Abdul Jabbar", "Abul Kashem", "Idris Ali", "Moslem Uddin", "Yakub Ali", "Samsul Haque", "Tofazzal Hossain"}
@@ -303,18 +320,17 @@ func TestPersonWithoutNIDIsPaidByRef(t *testing.T) {
 // enrolment giving it, stays bounded; deciding an enrolment again does not
 // count it twice.
 func TestGenericBlockStopsAtItsCap(t *testing.T) {
-	rdb, prefix := redistest.MustClient(t)
-	fc := fuzzy.DefaultConfig()
-	fc.BlockCap, fc.SharedContactAlert, fc.SharedContactHold = 3, 0, 3
-	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")),
-		redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fc})
-	ctx := context.Background()
-	if err := ix.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
+	for name, set := range servers {
+		t.Run(name, func(t *testing.T) {
+			genericBlockStopsAtItsCap(t, newIndexWith(t, func(c *redisindex.Config) {
+				set(c)
+				c.Fuzzy.BlockCap, c.Fuzzy.SharedContactAlert, c.Fuzzy.SharedContactHold = 3, 0, 3
+			}))
+		})
 	}
-	if err := ix.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+}
+
+func genericBlockStopsAtItsCap(t *testing.T, ix *redisindex.Index) {
 	names := []string{"Rafiqul Islam", "Shahana Begum", "Abdul Karim", "Nasima Akter", "Jamal Uddin", "Rokeya Khatun"}
 	person := func(i int) *domain.Outcome {
 		o := enrol(fmt.Sprintf("e%d", i), fmt.Sprintf("10000000%02d", i), "old_age", "")

@@ -172,11 +172,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	}
 	key, pre := ix.personBucket(k)
 	pipe.HSet(ctx, key, pre+"c", rec)
-	id := packedKey(k)
-	for _, b := range prof.Blocks {
-		bk, field := ix.blockBucket(b)
-		blockScript.EvalSha(ctx, pipe, []string{bk}, field, id, ix.cfg.Fuzzy.BlockCap)
-	}
+	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	for i, t := range prof.Record.Name.Strong {
 		if !slices.Contains(prof.Record.Name.Strong[:i], t) {
 			pipe.HIncrBy(ctx, ix.tfKey(), t, 1)

@@ -139,31 +139,40 @@ end
 return {'ADMIT', '', '', ''}
 `)
 
-// blockScript adds a person (ARGV[2], a packed index key of packedLen
-// bytes) to a
-// blocking key (field ARGV[1] of the bucket KEYS[1]) and returns how many
-// other persons share the block and, unless the block is generic, their
-// packed keys. A block that already holds ARGV[3] (the block cap) others
-// is generic: it takes no more members, and its members are not returned,
-// since a value so common is no evidence. Adding and reading are one step,
-// so of two workers indexing one person's two enrolments at the same
-// moment, the second finds the first. Adding again is harmless.
+// blockScript adds a person (ARGV[1], a packed index key of packedLen
+// bytes) to blocking keys: field ARGV[2+i] of the bucket KEYS[i]. For
+// each it returns how many other persons share the block and, unless the
+// block is generic, their packed keys, as a flat list. A block that
+// already holds ARGV[2] (the block cap) others is generic: it takes no
+// more members, and its members are not returned, since a value so common
+// is no evidence. Adding and reading are one step, so of two workers
+// indexing one person's two enrolments at the same moment, the second
+// finds the first. Adding again is harmless. On a cluster each call names
+// one bucket; on a single server one call takes all of a person's blocks.
 var blockScript = redis.NewScript(`
-local k, f, id = KEYS[1], ARGV[1], ARGV[2]
-local cap = tonumber(ARGV[3])
-local v = redis.call('HGET', k, f) or ''
-local n = #v / 10
-local from = 1
-while true do
-  local at = string.find(v, id, from, true)
-  if not at then break end
-  if (at - 1) % 10 == 0 then
-    if n - 1 >= cap then return {n - 1, ''} end
-    return {n - 1, v}
+local id, cap = ARGV[1], tonumber(ARGV[2])
+local function add(k, f)
+  local v = redis.call('HGET', k, f) or ''
+  local n = #v / 10
+  local from = 1
+  while true do
+    local at = string.find(v, id, from, true)
+    if not at then break end
+    if (at - 1) % 10 == 0 then
+      if n - 1 >= cap then return n - 1, '' end
+      return n - 1, v
+    end
+    from = at + 1
   end
-  from = at + 1
+  if n >= cap then return n, '' end
+  redis.call('HSET', k, f, v .. id)
+  return n, v
 end
-if n >= cap then return {n, ''} end
-redis.call('HSET', k, f, v .. id)
-return {n, v}
+local out = {}
+for i, k in ipairs(KEYS) do
+  local n, m = add(k, ARGV[2 + i])
+  out[#out + 1] = n
+  out[#out + 1] = m
+end
+return out
 `)
