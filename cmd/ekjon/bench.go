@@ -392,7 +392,14 @@ type tracker struct {
 	lastAt  atomic.Int64
 	mu      sync.Mutex
 	lat     *benchmarks.Latencies
+	points  []progress // the run's decisions as they became durable
 	changed chan struct{}
+}
+
+// progress is how many events of a run were decided by a moment.
+type progress struct {
+	at      time.Time
+	decided int64
 }
 
 func newTracker() *tracker {
@@ -402,6 +409,7 @@ func newTracker() *tracker {
 func (t *tracker) reset() {
 	t.mu.Lock()
 	t.lat = &benchmarks.Latencies{}
+	t.points = nil
 	t.mu.Unlock()
 	t.decided.Store(0)
 	t.firstAt.Store(0)
@@ -422,12 +430,12 @@ func (t *tracker) observe(outs []domain.Outcome, at time.Time) {
 	}
 	t.mu.Lock()
 	t.lat.Add(lat...)
-	t.mu.Unlock()
 	if t.firstAt.CompareAndSwap(0, at.UnixNano()) {
 		t.firstN.Store(n)
 	}
 	t.lastAt.Store(at.UnixNano())
-	t.decided.Add(n)
+	t.points = append(t.points, progress{at, t.decided.Add(n)})
+	t.mu.Unlock()
 	select {
 	case t.changed <- struct{}{}:
 	default:
@@ -449,7 +457,30 @@ func (t *tracker) wait(ctx context.Context, n int64, appDone <-chan error) error
 }
 
 // rate is the sustained rate from the first decision to the last.
+// rate is the sustained rate of a run: events decided per second between
+// the moments a tenth and nine tenths of the run were decided, which
+// leaves out the consumers' start, when their first batches finish
+// together, and the tail, when some have run out of work. A run too short
+// for that is measured from its first decision to its last.
 func (t *tracker) rate() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := len(t.points); n > 0 {
+		total := t.points[n-1].decided
+		var a, b *progress
+		for i := range t.points {
+			p := &t.points[i]
+			if a == nil && p.decided*10 >= total {
+				a = p
+			}
+			if b == nil && p.decided*10 >= total*9 {
+				b = p
+			}
+		}
+		if d := b.at.Sub(a.at); d > 0 && b.decided > a.decided {
+			return float64(b.decided-a.decided) / d.Seconds()
+		}
+	}
 	d := time.Duration(t.lastAt.Load() - t.firstAt.Load())
 	if d <= 0 {
 		return 0
