@@ -49,7 +49,6 @@ type Index struct {
 	rdb    redis.UniversalClient
 	pseudo *domain.Pseudonymizer
 	cfg    Config
-	bits   uint
 	recent int64 // RECENT_WALLET_CHANGE window in seconds
 }
 
@@ -59,7 +58,7 @@ func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *I
 		cfg.BucketBits = DefaultBucketBits
 	}
 	cfg.BucketBits = min(max(cfg.BucketBits, 8), 24)
-	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, bits: uint(cfg.BucketBits), recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
+	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
 }
 
 // refHash is the keyed hash under which a programme's beneficiary ref is
@@ -150,16 +149,17 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
 		e := o.Event
+		if e.Type == domain.TypeEnrolment {
+			o.WalletKey = ix.WalletKey(e.Person.Wallet)
+		} else {
+			o.WalletKey = ix.WalletKey(e.Wallet)
+		}
 		if o.IndexKey == "" {
-			if e.Type == domain.TypeDistribution {
-				o.WalletKey = ix.WalletKey(e.Wallet)
-			}
 			continue
 		}
 		key, pre := ix.personBucket(o.IndexKey)
 		switch e.Type {
 		case domain.TypeEnrolment:
-			o.WalletKey = ix.WalletKey(e.Person.Wallet)
 			if enrolees[i] == nil {
 				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
@@ -170,11 +170,9 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 			}
 			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{key}, args...)
 		case domain.TypeDistribution:
-			o.WalletKey = ix.WalletKey(e.Wallet)
 			cmds[i] = payScript.EvalSha(ctx, pipe, []string{key},
 				pre, eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
 		case domain.TypeStatus:
-			o.WalletKey = ix.WalletKey(e.Wallet)
 			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key},
 				pre, eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
 		}

@@ -63,7 +63,8 @@ func (ix *Index) bucket(f, h string) (key, field string) {
 		return ix.cfg.Prefix + f + ":{bad}", h
 	}
 	n := uint64(b[0])<<32 | uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
-	return ix.cfg.Prefix + f + ":{" + strconv.FormatUint(n>>(40-ix.bits), 16) + "}", string(b[ix.bits/8:]) + h[m:]
+	top := ix.cfg.BucketBits
+	return ix.cfg.Prefix + f + ":{" + strconv.FormatUint(n>>(40-top), 16) + "}", string(b[top/8:]) + h[m:]
 }
 
 // blockBucket returns the bucket and field of a blocking key. Only the
@@ -154,15 +155,18 @@ func BucketBitsFor(persons int) int {
 	return min(max(bits.Len(uint(persons/64)), 8), 24)
 }
 
-// listpackSettings are the Redis settings under which buckets stay compact.
-var listpackSettings = map[string]int{"hash-max-listpack-entries": 1024, "hash-max-listpack-value": 1024}
+// ListpackSettings returns the Redis settings, and their least values,
+// under which the index's buckets stay compact (as in deploy/redis.conf).
+func ListpackSettings() map[string]int {
+	return map[string]int{"hash-max-listpack-entries": 1024, "hash-max-listpack-value": 1024}
+}
 
 // CheckConfig reports the Redis settings below what the index's buckets
 // need to stay compact, as "name is X, want Y" lines; nil when all are
 // met or Redis does not say (CONFIG may be disabled by a managed service).
 func (ix *Index) CheckConfig(ctx context.Context) []string {
 	var low []string
-	for name, want := range listpackSettings {
+	for name, want := range ListpackSettings() {
 		v, err := ix.rdb.ConfigGet(ctx, name).Result()
 		if err != nil {
 			return nil
