@@ -270,12 +270,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	pipe := ix.rdb.Pipeline()
 	for _, q := range qs {
 		if q.id != "" {
-			for i, t := range q.prof.Record.Name.Strong {
-				if !slices.Contains(q.prof.Record.Name.Strong[:i], t) {
-					pipe.HIncrBy(ctx, ix.tfKey(), t, 1) // persons whose name holds t
-				}
-			}
-			pipe.Incr(ctx, ix.tfTotalKey())
+			ix.countTokens(ctx, pipe, q.prof.Record.Name.Strong)
 		}
 		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
 			key, pre := ix.personBucket(q.o.IndexKey)
@@ -287,6 +282,17 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	}
 	_, err = pipe.Exec(ctx)
 	return err
+}
+
+// countTokens counts one more indexed person, whose name holds the strong
+// tokens toks, in the name-token frequencies.
+func (ix *Index) countTokens(ctx context.Context, pipe redis.Pipeliner, toks []string) {
+	for i, t := range toks {
+		if !slices.Contains(toks[:i], t) {
+			pipe.HIncrBy(ctx, ix.tfKey(), t, 1) // persons whose name holds t
+		}
+	}
+	pipe.Incr(ctx, ix.tfTotalKey())
 }
 
 // fetchRecords reads the candidate records of the persons with packed

@@ -3,7 +3,6 @@ package redisindex
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
@@ -173,12 +172,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	key, pre := ix.personBucket(k)
 	pipe.HSet(ctx, key, pre+"c", rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
-	for i, t := range prof.Record.Name.Strong {
-		if !slices.Contains(prof.Record.Name.Strong[:i], t) {
-			pipe.HIncrBy(ctx, ix.tfKey(), t, 1)
-		}
-	}
-	pipe.Incr(ctx, ix.tfTotalKey())
+	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
 }
 
 // Invalidate marks the index incomplete, so that no batch is decided until
