@@ -100,17 +100,17 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep.Notes = benchNotes
 	// Each size is written as soon as it is measured, so that a long
 	// curve that fails at its largest size keeps what it measured.
-	var report io.Writer = io.Discard
+	tables := stdout
+	var file *os.File
 	if o.report != "" {
 		f, err := os.OpenFile(o.report, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		report = f
+		file, tables = f, io.MultiWriter(stdout, f)
 	}
-	rep.WriteHeader(stdout)
-	rep.WriteHeader(report)
+	rep.WriteHeader(tables)
 	for i, p := range o.persons {
 		last := i == len(o.persons)-1
 		res, err := benchSize(ctx, o, p, last, log, stdout)
@@ -118,18 +118,16 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("bench at %d persons: %w", p, err)
 		}
 		rep.Sizes = append(rep.Sizes, res)
-		res.WriteMarkdown(stdout)
-		res.WriteMarkdown(report)
+		res.WriteMarkdown(tables)
 		if o.chart != "" {
 			if err := writeChart(o.chart, rep); err != nil {
 				return err
 			}
 		}
 	}
-	rep.WriteNotes(stdout)
-	rep.WriteNotes(report)
-	if f, ok := report.(*os.File); ok {
-		return f.Close()
+	rep.WriteNotes(tables)
+	if file != nil {
+		return file.Close()
 	}
 	return nil
 }
@@ -239,8 +237,8 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	defer clearPrefix(context.WithoutCancel(ctx), rdb, o.prefix)
 	// The listpack settings of deploy/redis.conf, which the index's
 	// buckets need to stay compact.
-	for _, kv := range [][2]string{{"hash-max-listpack-entries", "1024"}, {"hash-max-listpack-value", "1024"}} {
-		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+	for name, v := range redisindex.ListpackSettings() {
+		if err := rdb.ConfigSet(ctx, name, strconv.Itoa(v)).Err(); err != nil {
 			return res, fmt.Errorf("redis: %w", err)
 		}
 	}

@@ -28,12 +28,12 @@ func BenchmarkIndexMemory(b *testing.B) {
 	if err := ix.LoadScripts(ctx); err != nil {
 		b.Fatal(err)
 	}
-	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+	for name, v := range redisindex.ListpackSettings() {
 		old, err := rdb.ConfigGet(ctx, name).Result()
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := rdb.ConfigSet(ctx, name, "1024").Err(); err != nil {
+		if err := rdb.ConfigSet(ctx, name, strconv.Itoa(v)).Err(); err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { rdb.ConfigSet(context.Background(), name, old[name]) })
