@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 func numCPU() int { return runtime.NumCPU() }

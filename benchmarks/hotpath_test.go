@@ -3,11 +3,11 @@ package benchmarks
 import (
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/names"
 	"github.com/ekjon/ekjon/matchers/score"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // enrolments returns n decoded synthetic enrolments.

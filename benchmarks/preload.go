@@ -9,9 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ekjon/ekjon/benchmarks/baseline"
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // Fate is the net effect of a registry person's status changes, applied

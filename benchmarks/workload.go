@@ -9,8 +9,8 @@ import (
 	"iter"
 	"strconv"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // Workload is one benchmark's events: a registry of Persons enrolled

@@ -26,11 +26,11 @@ import (
 
 	"github.com/ekjon/ekjon/benchmarks"
 	"github.com/ekjon/ekjon/benchmarks/baseline"
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
-	"github.com/ekjon/ekjon/pipeline/synth"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 

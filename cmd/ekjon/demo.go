@@ -14,8 +14,8 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // demoSecret keys the demo's hashes. It is public: the demo's data is

@@ -9,9 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/matchers/fuzzy/fuzzyeval"
 	"github.com/ekjon/ekjon/matchers/names"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {

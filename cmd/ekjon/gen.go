@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ekjon/ekjon/pipeline/synth"
+	"github.com/ekjon/ekjon/benchmarks/synth"
 )
 
 // bindSynth registers a flag for every setting of the synthetic population,

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ekjon/ekjon/pipeline/synth"
+	"github.com/ekjon/ekjon/benchmarks/synth"
 )
 
 func countLines(t *testing.T, path string) int {

@@ -4,11 +4,11 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/names"
 	"github.com/ekjon/ekjon/matchers/score"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // persons returns validated enrolment persons of a synthetic population,

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/names"
 	"github.com/ekjon/ekjon/matchers/score"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // profileRef is ProfileOf as first written, every block's message joined

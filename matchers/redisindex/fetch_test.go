@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // BenchmarkFetchRecords reads 200 candidate records (an enrolment's most)

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // BenchmarkIndexMemory indexes synthetic enrolments through Decide under a

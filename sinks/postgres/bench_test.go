@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/pipeline/synth"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 

@@ -8,9 +8,9 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 // Config configures an evaluation.

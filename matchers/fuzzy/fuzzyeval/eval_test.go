@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/matchers/fuzzy/fuzzyeval"
-	"github.com/ekjon/ekjon/pipeline/synth"
 )
 
 func gen(t *testing.T, persons int, fuzzyRate float64) *synth.Generator {

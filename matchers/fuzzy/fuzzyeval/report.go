@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ekjon/ekjon/pipeline/synth"
+	"github.com/ekjon/ekjon/benchmarks/synth"
 )
 
 // confusionRows are the patterns the confusion table shows, with the rule
