@@ -60,8 +60,9 @@ func (g *Generator) cycleName(k int) string {
 
 // WriteJSONL writes each record's event on one line of w and its truth on
 // one line of truth (nil to skip the truth). Malformed events never contain
-// a newline, so line k of w always matches line k of truth. It stops at the
-// first write error.
+// a newline, so line k of w always matches line k of truth. The two are the
+// labelled format benchmarks/eval reads: Truth's event_id, person_id and
+// pattern are its columns. It stops at the first write error.
 func WriteJSONL(w io.Writer, truth io.Writer, seq iter.Seq[Record]) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var tw *bufio.Writer
@@ -93,32 +94,4 @@ func WriteJSONL(w io.Writer, truth io.Writer, seq iter.Seq[Record]) error {
 		}
 	}
 	return nil
-}
-
-// ReadTruth reads a truth file written by WriteJSONL, one Truth per line,
-// stopping at the first error: a line that does not decode is reported with
-// its line number.
-func ReadTruth(r io.Reader) iter.Seq2[Truth, error] {
-	return func(yield func(Truth, error) bool) {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			if len(sc.Bytes()) == 0 {
-				continue
-			}
-			var t Truth
-			if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-				yield(Truth{}, fmt.Errorf("truth line %d: %w", line, err))
-				return
-			}
-			if !yield(t, nil) {
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			yield(Truth{}, fmt.Errorf("read truth: %w", err))
-		}
-	}
 }

@@ -38,7 +38,9 @@ const (
 
 // Truth is the ground truth of one event. It names the human by a cluster id
 // (all records of one human share it) and never carries an NID, phone or
-// wallet.
+// wallet. As WriteJSONL writes it, its event_id, person_id and pattern are
+// the labelled format benchmarks/eval reads (pattern is the label); rules,
+// action and fraud are there for the benchmarks and end-to-end checks.
 type Truth struct {
 	EventID string `json:"event_id"`
 	// PersonID is the cluster id: "H" and a serial for a real beneficiary,

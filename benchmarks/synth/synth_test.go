@@ -188,8 +188,9 @@ func TestTruthHoldsNoIdentifiers(t *testing.T) {
 	}
 	digits := regexp.MustCompile(`[0-9০-৯]{8,}`)
 	n := 0
-	for truth, err := range ReadTruth(&tr) {
-		if err != nil {
+	for line := range bytes.Lines(tr.Bytes()) {
+		var truth Truth
+		if err := json.Unmarshal(line, &truth); err != nil {
 			t.Fatal(err)
 		}
 		n++

@@ -7,23 +7,24 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/ekjon/ekjon/benchmarks/eval"
 	"github.com/ekjon/ekjon/benchmarks/synth"
-	"github.com/ekjon/ekjon/matchers/fuzzy/fuzzyeval"
 	"github.com/ekjon/ekjon/matchers/names"
 )
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	ecfg := fuzzyeval.DefaultConfig()
+	ecfg := eval.DefaultConfig()
 	scfg := synth.DefaultConfig()
 	scfg.Persons = 100_000
 	fs := flag.NewFlagSet("ekjon eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cycles string
 	bindSynth(fs, &scfg, &cycles)
-	events := fs.String("events", "", "events file written by ekjon gen (with --truth); empty generates the data from --persons, --seed and the rate flags")
-	truth := fs.String("truth", "", "truth file matching --events line for line")
+	events := fs.String("events", "", "events file of a labelled data set, as ekjon gen writes it (with --truth); empty generates the data from --persons, --seed and the rate flags")
+	truth := fs.String("truth", "", "truth file matching --events line for line (the labelled format: docs/evaluation.md)")
 	pairs := fs.String("pairs", "", "pair mode: a file of bangla<TAB>english name lines, one person each; prints key agreement and false collisions")
 	m := &ecfg.Fuzzy.Model
 	fs.Float64Var(&m.Hold, "hold", m.Hold, "FUZZY_PERSON threshold in bits")
@@ -63,39 +64,53 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("eval: --events and --truth go together")
 	}
 	start := time.Now()
-	var rep fuzzyeval.Report
-	if *events != "" {
-		ef, err := os.Open(*events)
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		defer ef.Close()
-		tf, err := os.Open(*truth)
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		defer tf.Close()
-		if rep, err = fuzzyeval.Run(ef, tf, ecfg); err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		fmt.Fprintf(stdout, "data: %s, %s\n", *events, *truth)
-	} else {
+	data := fmt.Sprintf("%s, %s", *events, *truth)
+	if *events == "" {
+		// Generated data takes the same road as a file: it is written in
+		// the labelled format first, so both are evaluated by one reader.
 		scfg.Cycles = parseCycles(cycles)
 		g, err := synth.New(scfg)
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		if rep, err = fuzzyeval.RunRecords(stopOn(ctx, g.Enrolments()), ecfg); err != nil {
+		dir, err := os.MkdirTemp("", "ekjon-eval-")
+		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		if err := ctx.Err(); err != nil {
+		defer os.RemoveAll(dir)
+		*events, *truth = filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "truth.jsonl")
+		if err := writeLabelled(ctx, g.Enrolments(), *events, *truth, nil); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		data = fmt.Sprintf("generated enrolments of %d persons, seed %d, default rates unless set", scfg.Persons, scfg.Seed)
+	}
+	rep, err := evalFiles(ctx, *events, *truth, ecfg)
+	if err != nil {
+		if ctx.Err() != nil {
 			return fmt.Errorf("eval: interrupted: %w", err)
 		}
-		fmt.Fprintf(stdout, "data: generated enrolments of %d persons, seed %d, default rates unless set\n", scfg.Persons, scfg.Seed)
+		return fmt.Errorf("eval: %w", err)
 	}
+	fmt.Fprintf(stdout, "data: %s\n", data)
 	if _, err := rep.WriteTo(stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nevaluated in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// evalFiles evaluates the labelled data set of an events file and its
+// truth file.
+func evalFiles(ctx context.Context, events, truth string, cfg eval.Config) (eval.Report, error) {
+	ef, err := os.Open(events)
+	if err != nil {
+		return eval.Report{}, err
+	}
+	defer ef.Close()
+	tf, err := os.Open(truth)
+	if err != nil {
+		return eval.Report{}, err
+	}
+	defer tf.Close()
+	return eval.Run(ctx, ef, tf, cfg)
 }

@@ -119,7 +119,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	events := fs.Int("events", 0, "write about this many events of the mixed feed (enrolments, statuses, then payment cycles until reached); 0 writes every enrolment, status and configured cycle")
 	enrolOnly := fs.Bool("enrolments-only", false, "write enrolments only (what eval reads)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ekjon gen [flags]\n\nWrites a seeded synthetic population's events as JSON lines and, line for line,\nthe truth of each (cluster id, injected pattern, expected rules). Rates are\nfractions; defaults follow DESIGN §1.\n\n")
+		fmt.Fprintf(stderr, "Usage: ekjon gen [flags]\n\nWrites a seeded synthetic population's events as JSON lines and, line for line,\nthe truth of each (cluster id, injected pattern, expected rules): the labelled\nformat ekjon eval reads (docs/evaluation.md). Rates are fractions; defaults\nfollow DESIGN §1.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -137,41 +137,9 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}
-	var w io.Writer = stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("gen: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
-	var tw io.Writer
-	var tf *os.File
-	if *truthPath != "" {
-		if tf, err = os.Create(*truthPath); err != nil {
-			return fmt.Errorf("gen: %w", err)
-		}
-		defer tf.Close()
-		tw = tf
-	}
 	var counts genCounts
-	seq := counts.wrap(stopOn(ctx, genStream(g, *enrolOnly, *events)))
-	if err := synth.WriteJSONL(w, tw, seq); err != nil {
+	if err := writeLabelled(ctx, counts.wrap(genStream(g, *enrolOnly, *events)), *out, *truthPath, stdout); err != nil {
 		return fmt.Errorf("gen: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("gen: interrupted: %w", err)
-	}
-	if f, ok := w.(*os.File); ok && f != os.Stdout {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("gen: %w", err)
-		}
-	}
-	if tf != nil {
-		if err := tf.Close(); err != nil {
-			return fmt.Errorf("gen: %w", err)
-		}
 	}
 	summary := stdout
 	if *out == "-" {
@@ -192,6 +160,53 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		synth.PatternWalletChange, synth.PatternWalletMismatch, synth.PatternUnknownPayee, synth.PatternMalformed} {
 		if n := counts.byPattern[p]; n > 0 {
 			fmt.Fprintf(summary, "  %-16s %9d\n", p, n)
+		}
+	}
+	return nil
+}
+
+// writeLabelled writes seq in the labelled format of benchmarks/eval: the
+// events to the file named events ("-" for stdout) and, line for line, their
+// truth to the file named truth ("" to skip it). When ctx ends it stops
+// between events and reports the interruption.
+func writeLabelled(ctx context.Context, seq iter.Seq[synth.Record], events, truth string, stdout io.Writer) error {
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}()
+	create := func(path string) (io.Writer, error) {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		return f, nil
+	}
+	w, tw := stdout, io.Writer(nil)
+	var err error
+	if events != "-" {
+		if w, err = create(events); err != nil {
+			return err
+		}
+	}
+	if truth != "" {
+		if tw, err = create(truth); err != nil {
+			return err
+		}
+	}
+	if err := synth.WriteJSONL(w, tw, stopOn(ctx, seq)); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	open := files
+	files = nil
+	for _, f := range open {
+		if err := f.Close(); err != nil {
+			return err
 		}
 	}
 	return nil

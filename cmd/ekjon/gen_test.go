@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ekjon/ekjon/benchmarks/eval"
 	"github.com/ekjon/ekjon/benchmarks/synth"
 )
 
@@ -70,17 +71,17 @@ func TestGen(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			patterns := map[synth.Pattern]int{}
-			for tt, err := range synth.ReadTruth(f) {
+			patterns := map[eval.Label]int{}
+			for tt, err := range eval.ReadTruth(f) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				patterns[tt.Pattern]++
+				patterns[tt.Label]++
 			}
-			if tc.onlyEnr && (patterns[synth.PatternDoublePayment] > 0 || patterns[synth.PatternUnknownPayee] > 0) {
+			if tc.onlyEnr && (patterns[eval.Label(synth.PatternDoublePayment)] > 0 || patterns[eval.Label(synth.PatternUnknownPayee)] > 0) {
 				t.Errorf("payment patterns in an enrolment-only stream: %v", patterns)
 			}
-			if tc.name == "rates from flags" && (patterns[synth.PatternFuzzyDup] < 30 || patterns[synth.PatternDupNID] > 0) {
+			if tc.name == "rates from flags" && (patterns[eval.LabelFuzzyDup] < 30 || patterns[eval.LabelDupNID] > 0) {
 				t.Errorf("rates not applied: %v", patterns)
 			}
 			// Same seed, same bytes.

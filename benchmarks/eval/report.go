@@ -1,25 +1,47 @@
-package fuzzyeval
+package eval
 
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
-
-	"github.com/ekjon/ekjon/benchmarks/synth"
 )
 
-// confusionRows are the patterns the confusion table shows, with the rule
-// the truth expects of each enrolment.
-var confusionRows = []struct {
-	p      synth.Pattern
+// confusionRow is a row of the confusion table: a label and the rule it
+// expects of an enrolment.
+type confusionRow struct {
+	label  Label
 	expect string
-}{
-	{synth.PatternFuzzyDup, "FUZZY_PERSON"},
-	{synth.PatternClean, "none"},
-	{synth.PatternSharedPhone, "none or SHARED_CONTACT"},
-	{synth.PatternDupNID, "DUP_NID"},
-	{synth.PatternMultiProgramme, "MULTI_PROGRAMME"},
-	{synth.PatternMalformed, "REJECTED"},
+}
+
+// knownRows are the labels the confusion table shows first.
+var knownRows = []confusionRow{
+	{LabelFuzzyDup, "FUZZY_PERSON"},
+	{LabelClean, "none"},
+	{LabelSharedPhone, "none or SHARED_CONTACT"},
+	{LabelDupNID, "DUP_NID"},
+	{LabelMultiProgramme, "MULTI_PROGRAMME"},
+	{LabelMalformed, "REJECTED"},
+}
+
+// confusionRows lists the rows of r's confusion table: the known labels
+// present, then any other label in name order, with no expectation.
+func (r Report) confusionRows() []confusionRow {
+	var rows []confusionRow
+	known := map[Label]bool{}
+	for _, k := range knownRows {
+		known[k.label] = true
+		if r.Confusion[k.label] != nil {
+			rows = append(rows, k)
+		}
+	}
+	for _, l := range slices.Sorted(maps.Keys(r.Confusion)) {
+		if !known[l] {
+			rows = append(rows, confusionRow{l, "-"})
+		}
+	}
+	return rows
 }
 
 // String formats the report as WriteTo does.
@@ -59,12 +81,13 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		p(" %8s", short[g])
 	}
 	p("\n")
-	for _, row := range confusionRows {
-		counts := r.Confusion[row.p]
-		if counts == nil {
-			continue
+	for _, row := range r.confusionRows() {
+		counts := r.Confusion[row.label]
+		name := string(row.label)
+		if name == "" {
+			name = "(no label)"
 		}
-		p("%-16s %-23s", row.p, row.expect)
+		p("%-16s %-23s", name, row.expect)
 		for _, g := range Gots {
 			p(" %8d", counts[g])
 		}
@@ -82,7 +105,7 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 	if len(r.WrongHolds) > 0 {
 		p("\nwrong holds, highest scores first:\n")
 		for _, e := range r.WrongHolds {
-			p("  %s (%s) %s\n", e.EventID, e.Pattern, e.Explain)
+			p("  %s (%s) %s\n", e.EventID, e.Label, e.Explain)
 		}
 	}
 	if len(r.Missed) > 0 {

@@ -1,14 +1,14 @@
-package fuzzyeval
+package eval
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"slices"
 
-	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
@@ -76,7 +76,7 @@ var Gots = []Got{GotFuzzySame, GotFuzzyOther, GotPossibleSame, GotPossibleOther,
 // index's content and the best candidate do not depend on the thresholds,
 // since held and admitted enrolments are both indexed).
 type outcome struct {
-	pattern  synth.Pattern
+	label    Label
 	exact    string
 	rejected bool
 	found    bool
@@ -113,13 +113,13 @@ func New(cfg Config) (*Evaluator, error) {
 // Add decides one event line with its truth. Events other than enrolments
 // are counted and skipped: the fuzzy rules judge enrolments only. A line
 // that does not decode or validate is counted as rejected.
-func (ev *Evaluator) Add(line []byte, t synth.Truth) {
+func (ev *Evaluator) Add(line []byte, t Truth) {
 	e, err := domain.DecodeEvent(line, 0)
 	if err == nil && e.Type != domain.TypeEnrolment {
 		ev.others++
 		return
 	}
-	o := outcome{pattern: t.Pattern, eventID: t.EventID}
+	o := outcome{label: t.Label, eventID: t.EventID}
 	if err == nil {
 		err = domain.Validate(e, ev.cfg.Policy)
 	}
@@ -151,20 +151,25 @@ func (ev *Evaluator) Add(line []byte, t synth.Truth) {
 	ev.outs = append(ev.outs, o)
 }
 
-// Run reads an events file and its truth file (line k of one describes line
-// k of the other, as `ekjon gen` writes them) and evaluates the
-// enrolments. Lines must pair by event id; a mismatch is an error.
-func Run(events, truth io.Reader, cfg Config) (Report, error) {
+// Run reads a labelled data set, an events file and its truth file (line k
+// of one describes line k of the other; see the package documentation),
+// and evaluates the enrolments. Lines must pair by event id: a mismatch, or
+// a file longer than the other, is an error, as is a truth line ReadTruth
+// rejects. Run stops with ctx's error when ctx ends.
+func Run(ctx context.Context, events, truth io.Reader, cfg Config) (Report, error) {
 	ev, err := New(cfg)
 	if err != nil {
 		return Report{}, err
 	}
 	sc := bufio.NewScanner(events)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<22)
-	next, stop := iter.Pull2(synth.ReadTruth(truth))
+	next, stop := iter.Pull2(ReadTruth(truth))
 	defer stop()
 	line := 0
 	for sc.Scan() {
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
 		line++
 		t, terr, ok := next()
 		if !ok {
@@ -174,7 +179,7 @@ func Run(events, truth io.Reader, cfg Config) (Report, error) {
 			return Report{}, terr
 		}
 		b := sc.Bytes()
-		if id := domain.PeekEventID(b); id != "" && t.EventID != "" && id != t.EventID {
+		if id := domain.PeekEventID(b); id != "" && id != t.EventID {
 			return Report{}, fmt.Errorf("event line %d is %q but its truth line is %q", line, id, t.EventID)
 		}
 		ev.Add(b, t)
@@ -184,18 +189,6 @@ func Run(events, truth io.Reader, cfg Config) (Report, error) {
 	}
 	if _, terr, ok := next(); ok && terr == nil {
 		return Report{}, errors.New("truth has more lines than the events")
-	}
-	return ev.Report(), nil
-}
-
-// RunRecords evaluates generated records directly, without files.
-func RunRecords(seq iter.Seq[synth.Record], cfg Config) (Report, error) {
-	ev, err := New(cfg)
-	if err != nil {
-		return Report{}, err
-	}
-	for r := range seq {
-		ev.Add(r.Value, r.Truth)
 	}
 	return ev.Report(), nil
 }
@@ -236,7 +229,7 @@ type SweepRow struct {
 // explanation (fields, levels and weights only: no name or identifier).
 type Example struct {
 	EventID string
-	Pattern synth.Pattern
+	Label   Label
 	Score   float64
 	Explain string
 }
@@ -260,8 +253,8 @@ type Report struct {
 	// FuzzyDupRecall their share.
 	FuzzyDups, FuzzyDupHeld int
 	FuzzyDupRecall          float64
-	// Confusion counts, per injected pattern, what the rules did.
-	Confusion map[synth.Pattern]map[Got]int
+	// Confusion counts, per label, what the rules did.
+	Confusion map[Label]map[Got]int
 	Sweep     []SweepRow
 	// WrongHolds and Missed are examples: holds of another cluster's
 	// person, and fuzzy_dup enrolments not held, best scores first.
@@ -273,12 +266,12 @@ type Report struct {
 // Report computes the metrics at the configured thresholds.
 func (ev *Evaluator) Report() Report {
 	m := ev.cfg.Fuzzy.Model
-	r := Report{Review: m.Review, Hold: m.Hold, Others: ev.others, Confusion: map[synth.Pattern]map[Got]int{}, outs: ev.outs}
+	r := Report{Review: m.Review, Hold: m.Hold, Others: ev.others, Confusion: map[Label]map[Got]int{}, outs: ev.outs}
 	r.count(m.Review, m.Hold)
 	for _, h := range ev.cfg.Sweep {
 		var s Report
 		s.outs = ev.outs
-		s.Confusion = map[synth.Pattern]map[Got]int{}
+		s.Confusion = map[Label]map[Got]int{}
 		s.count(min(m.Review, h), h)
 		r.Sweep = append(r.Sweep, SweepRow{Hold: h, Holds: s.Holds, FuzzyDupRecall: s.FuzzyDupRecall,
 			WrongHolds: s.Holds.Predicted - s.Holds.Correct})
@@ -286,9 +279,9 @@ func (ev *Evaluator) Report() Report {
 	for _, o := range ev.outs {
 		switch {
 		case o.found && o.score >= m.Hold && !o.same:
-			r.WrongHolds = append(r.WrongHolds, Example{o.eventID, o.pattern, o.score, o.explain})
-		case o.pattern == synth.PatternFuzzyDup && !(o.found && o.score >= m.Hold && o.same):
-			r.Missed = append(r.Missed, Example{o.eventID, o.pattern, o.score, o.explain})
+			r.WrongHolds = append(r.WrongHolds, Example{o.eventID, o.label, o.score, o.explain})
+		case o.label == LabelFuzzyDup && !(o.found && o.score >= m.Hold && o.same):
+			r.Missed = append(r.Missed, Example{o.eventID, o.label, o.score, o.explain})
 		}
 	}
 	byScore := func(a, b Example) int {
@@ -316,7 +309,7 @@ func (r *Report) count(review, hold float64) {
 	r.Enrolments, r.Rejected, r.Blocked, r.Due, r.FuzzyDups, r.FuzzyDupHeld = 0, 0, 0, 0, 0, 0
 	for _, o := range r.outs {
 		r.Enrolments++
-		if o.pattern == synth.PatternFuzzyDup {
+		if o.label == LabelFuzzyDup {
 			r.FuzzyDups++
 		}
 		var g Got
@@ -338,7 +331,7 @@ func (r *Report) count(review, hold float64) {
 				if o.same {
 					holdC++
 					g = GotFuzzySame
-					if o.pattern == synth.PatternFuzzyDup {
+					if o.label == LabelFuzzyDup {
 						r.FuzzyDupHeld++
 					}
 				}
@@ -353,10 +346,10 @@ func (r *Report) count(review, hold float64) {
 				g = GotNone
 			}
 		}
-		row := r.Confusion[o.pattern]
+		row := r.Confusion[o.label]
 		if row == nil {
 			row = map[Got]int{}
-			r.Confusion[o.pattern] = row
+			r.Confusion[o.label] = row
 		}
 		row[g]++
 	}

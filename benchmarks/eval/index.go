@@ -1,9 +1,4 @@
-// Package fuzzyeval measures the fuzzy matcher on labelled enrolments: it
-// replays a stream through the exact NID rules and the fuzzy matcher on an
-// in-memory copy of the Redis index (same blocks, same caps, same records,
-// same token frequencies) and compares what they decide with the ground
-// truth written by benchmarks/synth. It backs `ekjon eval` and the benchmarks.
-package fuzzyeval
+package eval
 
 import (
 	"slices"
