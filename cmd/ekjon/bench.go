@@ -27,6 +27,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks"
 	"github.com/ekjon/ekjon/benchmarks/baseline"
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline"
@@ -61,8 +62,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	persons := fs.String("persons", "1000000", "registry sizes to run, comma-separated (e.g. 100000,1000000,5000000)")
 	fs.IntVar(&o.events, "events", 20_000, "events per run (two runs per size: at max, then at half the max)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
-	fs.IntVar(&o.consumers, "consumers", DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
-	fs.IntVar(&o.batchSize, "batch-size", DefaultConfig().BatchSize, "most events a consumer decides in one batch, for both systems")
+	fs.IntVar(&o.consumers, "consumers", app.DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
+	fs.IntVar(&o.batchSize, "batch-size", app.DefaultConfig().BatchSize, "most events a consumer decides in one batch, for both systems")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded brokers")
 	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates the --database databases afresh")
 	fs.StringVar(&o.database, "database", "ekjon_bench", "name of ekjon's database; the baseline's is this with _baseline")
@@ -78,7 +79,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	for _, s := range splitList(*persons) {
+	for _, s := range app.SplitList(*persons) {
 		n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
 		if err != nil || n < 1 || n > synth.MaxPersons/2 {
 			return fmt.Errorf("persons: %q is not a size from 1 to %d", s, synth.MaxPersons/2)
@@ -196,7 +197,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	res.Ekjon.Ran, res.Baseline.Ran = true, runBase
 	fmt.Fprintf(out, "== P = %d persons, %d events per run\n", persons, o.events)
 
-	cfg := DefaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.BatchSize = demoSecret, o.consumers, o.logLevel, o.batchSize
 	cfg.Group, cfg.RedisURL, cfg.RedisPrefix, cfg.HTTPAddr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
 	// The index is sized for the registry, as a deployment would size it.
@@ -242,7 +243,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 			return res, fmt.Errorf("redis: %w", err)
 		}
 	}
-	ix := redisindex.New(rdb, pseudo, cfg.indexConfig(policy))
+	ix := redisindex.New(rdb, pseudo, cfg.IndexConfig(policy))
 	fmt.Fprintf(out, "index bucket bits %d\n", cfg.BucketBits)
 
 	// Workload.
@@ -528,7 +529,7 @@ func produce(ctx context.Context, broker string, topics kafka.Topics, recs []syn
 	return nil
 }
 
-func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth.Record, r *benchmarks.SystemResult, last bool,
+func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]synth.Record, r *benchmarks.SystemResult, last bool,
 	rdb *redis.Client, log *slog.Logger, out io.Writer) error {
 	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
 	if err != nil {
@@ -540,11 +541,11 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 		return fmt.Errorf("produce: %w", err)
 	}
 	tr := newTracker()
-	app, err := NewApp(ctx, cfg, log, func(outs []domain.Outcome) { tr.observe(outs, time.Now()) })
+	a, err := app.New(ctx, cfg, log, func(outs []domain.Outcome) { tr.observe(outs, time.Now()) })
 	if err != nil {
 		return err
 	}
-	defer app.Close()
+	defer a.Close()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	appDone := make(chan error, 1)
@@ -560,7 +561,7 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 		}
 	}
 	cpu0 := benchmarks.ReadCPU(ctx, rdb)
-	go func() { appDone <- app.Run(runCtx) }()
+	go func() { appDone <- a.Run(runCtx) }()
 	err = tr.wait(ctx, int64(len(runs[0])), appDone)
 	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
 	if last && o.cpuProf != "" {
@@ -574,7 +575,7 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg Config, runs [2][]synth
 			return err
 		}
 	}
-	fmt.Fprintf(out, "  ekjon    max run, per batch: %s\n", stageTimes(app.Registry))
+	fmt.Fprintf(out, "  ekjon    max run, per batch: %s\n", stageTimes(a.Registry))
 	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
@@ -650,7 +651,7 @@ func writeAllocs(path string) error {
 	return f.Close()
 }
 
-func benchBaseline(ctx context.Context, o benchOptions, cfg Config, policy domain.Policy, pseudo *domain.Pseudonymizer,
+func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy domain.Policy, pseudo *domain.Pseudonymizer,
 	pool *pgxpool.Pool, runs [2][]synth.Record, r *benchmarks.SystemResult, rdb *redis.Client, log *slog.Logger, out io.Writer) error {
 	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
 	if err != nil {
@@ -664,7 +665,7 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg Config, policy domai
 	pc.Brokers, pc.Topics = []string{broker}, cfg.Topics
 	pub := kafka.NewPublisher(pc)
 	defer pub.Close()
-	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.fuzzyConfig(), pub, log)
+	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.FuzzyConfig(), pub, log)
 	if err != nil {
 		return err
 	}

@@ -8,17 +8,18 @@ import (
 	"io"
 	"time"
 
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // parseConfig reads the settings of a command from flags and environment.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	cfg := DefaultConfig()
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (app.Config, error) {
+	cfg := app.DefaultConfig()
 	fs := flag.NewFlagSet("ekjon "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := bindConfig(fs, &cfg, getenv); err != nil {
+	if err := app.BindFlags(fs, &cfg, getenv); err != nil {
 		return cfg, err
 	}
 	fs.Usage = func() {
@@ -40,13 +41,13 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	app, err := NewApp(ctx, cfg, log, nil)
+	a, err := app.New(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	log.Info("ekjon running", "http", app.HTTPAddr, "brokers", cfg.Brokers, "group", cfg.Group, "consumers", cfg.Consumers)
-	return app.Run(ctx)
+	defer a.Close()
+	log.Info("ekjon running", "http", a.HTTPAddr, "brokers", cfg.Brokers, "group", cfg.Group, "consumers", cfg.Consumers)
+	return a.Run(ctx)
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -84,12 +85,12 @@ func cmdReindex(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer store.Close()
-	rdb, err := openRedis(cfg)
+	rdb, err := app.OpenRedis(cfg)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), cfg.indexConfig(policy))
+	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), cfg.IndexConfig(policy))
 	start := time.Now()
 	n, rebuilt, err := ix.Rebuild(ctx, store.IndexFacts)
 	if err != nil {

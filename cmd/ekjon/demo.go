@@ -14,8 +14,11 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
+	"github.com/ekjon/ekjon/api"
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // demoSecret keys the demo's hashes. It is public: the demo's data is
@@ -57,7 +60,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	log := newLogger(stderr, o.logLevel)
 
-	cfg := DefaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.Pprof = demoSecret, o.consumers, o.logLevel, true
 	cfg.Group = "ekjon-demo"
 	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Topics)
@@ -89,23 +92,23 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	st := newDemoStats()
-	app, err := NewApp(ctx, cfg, log, st.observe)
+	a, err := app.New(ctx, cfg, log, st.observe)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
+	defer a.Close()
 	// The record is new, so an index left in an external Redis by an
 	// earlier demo must not be trusted: rebuild it from the empty record.
 	if getenv("REDIS_URL") != "" {
-		if err := app.Index.Invalidate(ctx); err != nil {
+		if err := a.Index.Invalidate(ctx); err != nil {
 			return err
 		}
-		if err := app.ensureIndex(ctx); err != nil {
+		if err := a.EnsureIndex(ctx); err != nil {
 			return err
 		}
 	}
 
-	logins, err := app.demoLogins(ctx)
+	logins, err := demoLogins(ctx, a.Store)
 	if err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		strings.Join(cfg.Topics.Inputs(), ", "), strings.Join(cfg.Topics.Outputs(), ", "))
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
 	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.DatabaseURL))
-	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", app.HTTPAddr)
+	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", a.HTTPAddr)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  login as       %s\n", l)
 	}
@@ -123,7 +126,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	runCtx, stopApp := context.WithCancel(ctx)
 	defer stopApp()
 	appDone := make(chan error, 1)
-	go func() { appDone <- app.Run(runCtx) }()
+	go func() { appDone <- a.Run(runCtx) }()
 
 	var genErr error
 	if o.events != 0 {
@@ -158,7 +161,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 // generate produces synthetic traffic: phase by phase (enrolments, status
 // changes, then each payment cycle), waiting for a phase to be decided
 // before the next, as payments follow enrolments in life.
-func generate(ctx context.Context, o demoOptions, cfg Config, st *demoStats, out io.Writer) error {
+func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats, out io.Writer) error {
 	gc := synth.DefaultConfig()
 	gc.Seed, gc.RunID = o.seed, fmt.Sprintf("demo%d", time.Now().Unix())
 	n := o.events
@@ -278,6 +281,33 @@ func redactURL(u string) string {
 		}
 	}
 	return u
+}
+
+// demoLogins creates the demo's reviewer accounts and returns one line per
+// login ("role: user / password") for the demo to print.
+func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
+	// One account per role. The demo's data is synthetic and its passwords
+	// are printed, so they protect nothing.
+	users := []struct{ name, role, password string }{
+		{"reviewer", api.RoleReviewer, "reviewer-demo-1"},
+		{"supervisor", api.RoleSupervisor, "supervisor-demo-1"},
+		{"viewer", api.RoleViewer, "viewer-demo-1"},
+		{"admin", api.RoleAdmin, "admin-demo-1"},
+	}
+	var out []string
+	for _, u := range users {
+		h, err := api.HashPassword(u.password)
+		if err != nil {
+			return nil, err
+		}
+		err = store.CreateUser(ctx, postgres.User{Username: u.name, Role: u.role, PasswordHash: h},
+			postgres.Actor{Username: "ekjon-demo", Role: api.RoleAdmin})
+		if err != nil && domain.KindOf(err) != domain.KindConflict {
+			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
+		}
+		out = append(out, fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role))
+	}
+	return out, nil
 }
 
 // demoStats counts decisions as the pipeline publishes them.

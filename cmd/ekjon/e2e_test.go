@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	kafkago "github.com/segmentio/kafka-go"
 
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
@@ -331,12 +332,12 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	// otherwise hold partitions of without reading them.
 	idle := h.cfg
 	idle.Group += "-idle"
-	app, err := NewApp(context.Background(), idle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	a, err := app.New(context.Background(), idle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
-	h.db = app.Store.Pool()
+	defer a.Close()
+	h.db = a.Store.Pool()
 
 	var values, ids []string
 	for i := 0; i < 300; i++ {
@@ -365,7 +366,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	if crashBeforePublish {
 		pub = cp
 	}
-	proc := pipeline.NewProcessor(pcfg, app.Index, app.Store, pub, log, reg)
+	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, pub, log, reg)
 	sc := kafka.DefaultSourceConfig()
 	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Brokers, h.cfg.Group, h.cfg.Topics.Inputs(), 1000
 	sc.BatchWait = 500 * time.Millisecond
@@ -426,7 +427,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	}
 }
 
-func publisherConfig(cfg Config) kafka.PublisherConfig {
+func publisherConfig(cfg app.Config) kafka.PublisherConfig {
 	pc := kafka.DefaultPublisherConfig()
 	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
 	return pc
@@ -455,16 +456,16 @@ func (f *flakyDecider) Decide(ctx context.Context, outs []*domain.Outcome) error
 // decides the same, without adding rules or alerts twice.
 func TestRetriedDecisionIsTheSame(t *testing.T) {
 	h := newHarness(t, 1)
-	app, err := NewApp(context.Background(), h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	a, err := app.New(context.Background(), h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
+	defer a.Close()
 	policy, _ := h.cfg.Policy()
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy = policy
-	fd := &flakyDecider{Decider: app.Index}
-	proc := pipeline.NewProcessor(pcfg, fd, app.Store, kafka.NewPublisher(publisherConfig(h.cfg)),
+	fd := &flakyDecider{Decider: a.Index}
+	proc := pipeline.NewProcessor(pcfg, fd, a.Store, kafka.NewPublisher(publisherConfig(h.cfg)),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), pipeline.NewMetrics(prometheus.NewRegistry()))
 	var decided []domain.Outcome
 	proc.Observe = func(outs []domain.Outcome) { decided = append(decided, outs...) }

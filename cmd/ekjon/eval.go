@@ -12,6 +12,7 @@ import (
 
 	"github.com/ekjon/ekjon/benchmarks/eval"
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/matchers/names"
 )
 
@@ -68,7 +69,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *events == "" {
 		// Generated data takes the same road as a file: it is written in
 		// the labelled format first, so both are evaluated by one reader.
-		scfg.Cycles = parseCycles(cycles)
+		scfg.Cycles = app.SplitList(cycles)
 		g, err := synth.New(scfg)
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)

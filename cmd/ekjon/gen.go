@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 )
 
 // bindSynth registers a flag for every setting of the synthetic population,
@@ -49,17 +50,6 @@ func bindSynth(fs *flag.FlagSet, c *synth.Config, cycles *string) {
 	}
 	fs.IntVar(&c.SharedContactK, "shared-contact-k", c.SharedContactK, "K of SHARED_CONTACT the truth expects")
 	fs.IntVar(&c.RecentWalletChangeDays, "recent-wallet-change-days", c.RecentWalletChangeDays, "N of RECENT_WALLET_CHANGE the truth expects")
-}
-
-// parseCycles splits the --cycles flag.
-func parseCycles(s string) []string {
-	var out []string
-	for _, c := range strings.Split(s, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // genStream picks the stream gen writes: only enrolments, about n events of
@@ -129,7 +119,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "ekjon gen: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	cfg.Cycles = parseCycles(cycles)
+	cfg.Cycles = app.SplitList(cycles)
 	if *events < 0 {
 		return errors.New("gen: --events must not be negative")
 	}

@@ -16,6 +16,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 	"github.com/ekjon/ekjon/sinks/postgres"
@@ -27,14 +28,14 @@ import (
 type harness struct {
 	t       *testing.T
 	cluster *kfake.Cluster
-	cfg     Config
+	cfg     app.Config
 	db      *pgxpool.Pool
 	writer  *kafkago.Writer
 }
 
 func newHarness(t *testing.T, partitions int) *harness {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := app.DefaultConfig()
 	cluster, broker, err := startBroker(0, partitions, cfg.Topics)
 	if err != nil {
 		t.Fatal(err)
@@ -64,31 +65,31 @@ func newHarness(t *testing.T, partitions int) *harness {
 
 // start runs an App with the harness's config (edited by edit, if given)
 // until the test ends, and returns it once it is serving.
-func (h *harness) start(edit func(*Config)) *App {
+func (h *harness) start(edit func(*app.Config)) *app.App {
 	h.t.Helper()
 	cfg := h.cfg
 	if edit != nil {
 		edit(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		cancel()
 		h.t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	go func() { done <- a.Run(ctx) }()
 	h.t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			h.t.Errorf("app: %v", err)
 		}
-		app.Close()
+		a.Close()
 	})
 	if h.db == nil {
-		h.db = app.Store.Pool()
+		h.db = a.Store.Pool()
 	}
-	return app
+	return a
 }
 
 // produce writes events to a topic, each keyed by its NID as the docs ask.

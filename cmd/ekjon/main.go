@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 )
 
 const usage = `ekjon — one person, one benefit.
@@ -68,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "bench":
 		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "settings":
-		writeSettings(stdout)
+		app.WriteSettings(stdout)
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 )
 
 // TestRedisOutagePausesAndResumes stops the index's Redis mid-stream: the
@@ -16,7 +18,7 @@ func TestRedisOutagePausesAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	app := h.start(func(c *Config) { c.RedisURL = "redis://" + mr.Addr() })
+	a := h.start(func(c *app.Config) { c.RedisURL = "redis://" + mr.Addr() })
 	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
 	if v := verdictOf(h.decisions("before")["before"]); v != "ADMIT []" {
 		t.Fatalf("before the outage: %s", v)
@@ -44,7 +46,7 @@ func TestRedisOutagePausesAndResumes(t *testing.T) {
 		t.Fatalf("after the outage: %s", pair)
 	}
 	var retries float64
-	mfs, err := app.Registry.Gather()
+	mfs, err := a.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

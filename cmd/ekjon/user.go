@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ekjon/ekjon/api"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
@@ -46,7 +47,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		*dbURL = getenv("EKJON_DATABASE_URL")
 	}
 	if *dbURL == "" {
-		*dbURL = DefaultConfig().DatabaseURL
+		*dbURL = app.DefaultConfig().DatabaseURL
 	}
 	*name = strings.TrimSpace(*name)
 	if *name == "" || len(*name) > 64 || strings.ContainsAny(*name, " /\t") {

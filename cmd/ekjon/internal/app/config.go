@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -85,14 +85,14 @@ func DefaultConfig() Config {
 	}
 }
 
-// indexConfig builds the matching index's settings.
-func (c *Config) indexConfig(policy domain.Policy) redisindex.Config {
-	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.fuzzyConfig(), BucketBits: c.BucketBits,
+// IndexConfig builds the matching index's settings.
+func (c *Config) IndexConfig(policy domain.Policy) redisindex.Config {
+	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.FuzzyConfig(), BucketBits: c.BucketBits,
 		SingleServer: !c.RedisCluster}
 }
 
-// fuzzyConfig builds the fuzzy matcher's settings.
-func (c *Config) fuzzyConfig() fuzzy.Config {
+// FuzzyConfig builds the fuzzy matcher's settings.
+func (c *Config) FuzzyConfig() fuzzy.Config {
 	f := fuzzy.DefaultConfig()
 	f.Model.Review, f.Model.Hold = c.Review, c.Hold
 	f.SharedContactAlert, f.SharedContactHold, f.BlockCap = c.SharedK, c.SharedHoldK, c.BlockCap
@@ -122,7 +122,7 @@ func (c *Config) settings() []setting {
 	list := func(p *[]string) func(*flag.FlagSet, string, string) {
 		return func(fs *flag.FlagSet, n, h string) {
 			fs.Func(n, h+fmt.Sprintf(" (default %q)", strings.Join(*p, ",")), func(v string) error {
-				*p = splitList(v)
+				*p = SplitList(v)
 				return nil
 			})
 		}
@@ -171,7 +171,9 @@ func envName(flagName string) string {
 	return "EKJON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-func splitList(v string) []string {
+// SplitList splits a comma-separated setting, trimming each item and
+// dropping empty ones.
+func SplitList(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -181,10 +183,11 @@ func splitList(v string) []string {
 	return out
 }
 
-// bindConfig registers c's settings on fs. Environment variables (and the
+// BindFlags registers c's settings on fs. Environment variables (and the
 // optional file named by EKJON_CONFIG) become the flags' defaults, so a flag
-// given on the command line wins.
-func bindConfig(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+// given on the command line wins. It fails on a variable that does not
+// parse or a config file it cannot read.
+func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
 	file := map[string]string{}
 	if path := getenv("EKJON_CONFIG"); path != "" {
 		var err error
@@ -252,7 +255,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Policy(); err != nil {
 		errs = append(errs, err)
 	}
-	fc := c.fuzzyConfig()
+	fc := c.FuzzyConfig()
 	if err := fc.Model.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -279,12 +282,12 @@ func (c *Config) Policy() (domain.Policy, error) {
 	return p, p.Validate()
 }
 
-// writeSettings prints the configuration table (flag, variable, default,
+// WriteSettings prints the configuration table (flag, variable, default,
 // meaning), as in the README.
-func writeSettings(w io.Writer) {
+func WriteSettings(w io.Writer) {
 	def := DefaultConfig()
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	_ = bindConfig(fs, &def, func(string) string { return "" })
+	_ = BindFlags(fs, &def, func(string) string { return "" })
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "flag\tenvironment\tdefault\tmeaning")
 	for _, s := range def.settings() {

@@ -1,4 +1,11 @@
-package main
+// Package app is the ekjon process that `ekjon run` starts: workers in the
+// consumer group, the Redis index, the PostgreSQL record and the HTTP
+// server, wired from one Config, and the settings table that fills that
+// Config from flags, environment and file. Only cmd/ekjon imports it; the
+// demo, gen, eval and bench commands wrap it with their tools (an embedded
+// broker and Redis, the synthetic population), which this package must
+// never import: TestProductionDeps checks that none of them is linked.
+package app
 
 import (
 	"context"
@@ -22,6 +29,8 @@ import (
 
 // App is one ekjon process: workers in the consumer group, the index, the
 // record and the HTTP server, wired together. Tests run it on :0 ports.
+// Its exported fields are for the commands and tests that wrap it; they
+// must not be replaced once New returns.
 type App struct {
 	cfg      Config
 	log      *slog.Logger
@@ -42,10 +51,11 @@ type App struct {
 	pseudo     *domain.Pseudonymizer
 }
 
-// NewApp connects to PostgreSQL (migrating it), Redis (rebuilding the index
+// New connects to PostgreSQL (migrating it), Redis (rebuilding the index
 // from the record if it is not ready) and Kafka, and binds the HTTP server.
-// observe, if not nil, sees every batch's outcomes.
-func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domain.Outcome)) (a *App, err error) {
+// observe, if not nil, sees every batch's outcomes. On error, whatever was
+// opened is closed again.
+func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domain.Outcome)) (a *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,18 +77,18 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 		log.Info("migrated the record", "applied", applied)
 	}
 
-	if a.Redis, err = openRedis(cfg); err != nil {
+	if a.Redis, err = OpenRedis(cfg); err != nil {
 		return nil, err
 	}
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
 	a.policy, a.pseudo = policy, pseudo
-	icfg := cfg.indexConfig(policy)
+	icfg := cfg.IndexConfig(policy)
 	icfg.Judge = a.Store.Judgement
 	a.Index = redisindex.New(a.Redis, pseudo, icfg)
 	if low := a.Index.CheckConfig(ctx); low != nil {
 		log.Warn("Redis keeps the index's buckets in a larger encoding; see deploy/redis.conf", "settings", low)
 	}
-	if err := a.ensureIndex(ctx); err != nil {
+	if err := a.EnsureIndex(ctx); err != nil {
 		return nil, err
 	}
 
@@ -123,7 +133,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger, observe func([]do
 	return a, nil
 }
 
-func openRedis(cfg Config) (redis.UniversalClient, error) {
+// OpenRedis returns a client of the index's Redis, a cluster client when
+// cfg.RedisCluster is set. It does not connect until first used.
+func OpenRedis(cfg Config) (redis.UniversalClient, error) {
 	if cfg.RedisCluster {
 		opt, err := redis.ParseClusterURL(cfg.RedisURL)
 		if err != nil {
@@ -138,10 +150,10 @@ func openRedis(cfg Config) (redis.UniversalClient, error) {
 	return redis.NewClient(opt), nil
 }
 
-// ensureIndex makes sure the index is complete before anything is decided:
+// EnsureIndex makes sure the index is complete before anything is decided:
 // an index that lost its data (or never had any) is rebuilt from the record.
 // When another worker holds the rebuild lock, it waits for that rebuild.
-func (a *App) ensureIndex(ctx context.Context) error {
+func (a *App) EnsureIndex(ctx context.Context) error {
 	for {
 		ok, err := a.Index.Ready(ctx)
 		if err != nil {
@@ -180,7 +192,7 @@ func (a *App) guardIndex(ctx context.Context) error {
 		}
 		if ok, err := a.Index.Ready(ctx); err == nil && !ok {
 			a.log.Warn("matching index is not ready; rebuilding it from the record")
-			if err := a.ensureIndex(ctx); err != nil && ctx.Err() == nil {
+			if err := a.EnsureIndex(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("index rebuild failed; will retry", "err", err)
 			}
 		}
