@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// within is how long a test waits for a condition on a machine that may be
+// busy with other tests; it is a deadline, not an expectation.
+const within = time.Minute
+
+// eventually waits until cond holds, failing the test after within.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// workerRig is a worker over a rig's processor and a fake source.
+type workerRig struct {
+	*rig
+	src    *fakeSource
+	w      *Worker
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startWorker runs a worker over batches until the test stops it.
+func startWorker(tb testing.TB, drain time.Duration, batches ...[]Message) *workerRig {
+	tb.Helper()
+	r := newRig(tb)
+	wr := &workerRig{rig: r, src: &fakeSource{journal: r.journal, batches: batches}, done: make(chan error, 1)}
+	wr.w = NewWorker(wr.src, r.proc, slog.New(slog.NewTextHandler(r.logs, nil)), r.m)
+	wr.w.DrainTimeout = drain
+	return wr
+}
+
+func (wr *workerRig) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	wr.cancel = cancel
+	go func() { wr.done <- wr.w.Run(ctx) }()
+}
+
+// stop cancels the worker's context and waits for Run to return nil.
+func (wr *workerRig) stop(tb testing.TB) {
+	tb.Helper()
+	wr.cancel()
+	select {
+	case err := <-wr.done:
+		if err != nil {
+			tb.Fatalf("Run: %v", err)
+		}
+	case <-time.After(within):
+		tb.Fatal("the worker did not stop")
+	}
+}
+
+// TestWorkerCommitsAfterPublish: each batch is committed once it is
+// recorded and published, in the order the batches came.
+func TestWorkerCommitsAfterPublish(t *testing.T) {
+	first, second := messages(payment("p1"), payment("p2")), messages(payment("p3"))
+	second[0].HighWaterMark = 10
+	wr := startWorker(t, time.Minute, first, second)
+	wr.run()
+	eventually(t, "both batches are committed", func() bool { return len(wr.src.commits()) == 2 })
+	wr.stop(t)
+
+	if got := wr.src.commits(); !reflect.DeepEqual(got, [][]Message{first, second}) {
+		t.Fatalf("committed %v", got)
+	}
+	want := []string{"fetch", "decisions", "decide", "write", "remember", "publish", "observe", "commit"}
+	if got := wr.journal.list(); !slices.Equal(got, append(want, want...)) {
+		t.Fatalf("calls %v, want %v twice", got, want)
+	}
+	if n := wr.metric(t, "ekjon_pipeline_stage_duration_seconds", "stage", "commit"); n != 2 {
+		t.Fatalf("%v commits timed, want 2", n)
+	}
+	// The last message committed is at offset 0 of a partition whose
+	// high-water mark is 10.
+	if n := wr.metric(t, "ekjon_pipeline_commit_lag_messages", "topic", topic, "partition", "0"); n != 9 {
+		t.Fatalf("lag %v, want 9", n)
+	}
+}
+
+// TestWorkerAbandonsFailingBatch: a batch that cannot be published is
+// retried until the worker is asked to stop and the drain timeout passes;
+// then it is abandoned, not committed, and Run returns nil.
+func TestWorkerAbandonsFailingBatch(t *testing.T) {
+	wr := startWorker(t, time.Millisecond, messages(payment("p1")))
+	wr.pub.publish = flaky{n: always, err: timeout("publish")}
+	wr.run()
+	eventually(t, "publishing has failed", func() bool { return wr.pub.publishCalls() > 2 })
+	wr.stop(t)
+
+	if got := wr.src.commits(); len(got) != 0 {
+		t.Fatalf("committed %v", got)
+	}
+	if logs := wr.logs.String(); !strings.Contains(logs, "batch abandoned at shutdown") {
+		t.Fatalf("the abandoned batch was not logged:\n%s", logs)
+	}
+}
+
+// TestWorkerDrainsBatchInFlight: a batch in flight when the worker is
+// asked to stop is finished and committed, if it finishes within the drain
+// timeout; no further batch is fetched.
+func TestWorkerDrainsBatchInFlight(t *testing.T) {
+	batch := messages(payment("p1"))
+	wr := startWorker(t, within, batch, messages(payment("p2")))
+	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 1)
+	wr.run()
+	select {
+	case <-wr.pub.entered:
+	case <-time.After(within):
+		t.Fatal("the batch never reached publishing")
+	}
+	wr.cancel()
+	close(wr.pub.block)
+	wr.stop(t)
+
+	if got := wr.src.commits(); !reflect.DeepEqual(got, [][]Message{batch}) {
+		t.Fatalf("committed %v, want the batch in flight", got)
+	}
+	fetches := 0
+	for _, e := range wr.journal.list() {
+		if e == "fetch" {
+			fetches++
+		}
+	}
+	if fetches != 1 {
+		t.Fatalf("%d fetches, want only the batch in flight's", fetches)
+	}
+}
+
+// TestWorkerDrainTimeout: a batch in flight that does not finish within
+// the drain timeout after the worker is asked to stop is cut short and not
+// committed.
+func TestWorkerDrainTimeout(t *testing.T) {
+	wr := startWorker(t, time.Millisecond, messages(payment("p1")))
+	// Publishing never finishes: only the end of its context frees it.
+	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 1)
+	wr.run()
+	select {
+	case <-wr.pub.entered:
+	case <-time.After(within):
+		t.Fatal("the batch never reached publishing")
+	}
+	wr.stop(t)
+
+	if got := wr.src.commits(); len(got) != 0 {
+		t.Fatalf("committed %v", got)
+	}
+	if got := wr.pub.published(); len(got) != 0 {
+		t.Fatalf("published %d batches", len(got))
+	}
+	if logs := wr.logs.String(); !strings.Contains(logs, "batch abandoned at shutdown") {
+		t.Fatalf("the abandoned batch was not logged:\n%s", logs)
+	}
+}
+
+// TestWorkerCommitFails: a commit that fails leaves the batch to be
+// redelivered (its decisions are durable) and the worker goes on.
+func TestWorkerCommitFails(t *testing.T) {
+	first, second := messages(payment("p1")), messages(payment("p2"))
+	wr := startWorker(t, time.Minute, first, second)
+	wr.src.commit = flaky{n: 1, err: timeout("commit")}
+	wr.run()
+	eventually(t, "the second batch is committed", func() bool { return len(wr.src.commits()) == 1 })
+	wr.stop(t)
+
+	if got := wr.src.commits(); !reflect.DeepEqual(got, [][]Message{second}) {
+		t.Fatalf("committed %v, want only the second batch", got)
+	}
+	if n := wr.metric(t, "ekjon_pipeline_commit_failed_total"); n != 1 {
+		t.Fatalf("%v failed commits counted", n)
+	}
+}
