@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
@@ -19,6 +18,10 @@ type Config struct {
 	// that failed; a stage is retried until it succeeds or the context ends,
 	// so a failing dependency pauses the consumer instead of dropping events.
 	RetryMin, RetryMax time.Duration
+	// ShouldRetry says whether a stage's failure is worth another attempt;
+	// nil means Transient. For now the failures it calls permanent are
+	// retried as well, since a batch cannot yet be set aside.
+	ShouldRetry func(error) bool
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -28,6 +31,7 @@ func DefaultConfig() Config {
 		MaxEventBytes: 1 << 20,
 		RetryMin:      20 * time.Millisecond,
 		RetryMax:      5 * time.Second,
+		ShouldRetry:   Transient,
 	}
 }
 
@@ -49,6 +53,9 @@ type Processor struct {
 
 // NewProcessor returns a Processor over the given stages.
 func NewProcessor(cfg Config, d Decider, r Recorder, p Publisher, log *slog.Logger, m *Metrics) *Processor {
+	if cfg.ShouldRetry == nil {
+		cfg.ShouldRetry = Transient
+	}
 	return &Processor{cfg: cfg, decider: d, rec: r, pub: p, log: log, m: m, now: time.Now}
 }
 
@@ -63,132 +70,165 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 	p.m.batchSize.Observe(float64(len(msgs)))
 	// Microseconds: what PostgreSQL keeps, so a decision read back from the
 	// record equals the one first published.
-	now := p.now().UTC().Truncate(time.Microsecond)
+	b := &batch{p: p, msgs: msgs, now: p.now().UTC().Truncate(time.Microsecond)}
+	for _, s := range [][]step{
+		{{"decode", b.decode}},
+		{{"lookup", b.lookup}},
+		// Decide and record retry together: deciding again is harmless (an
+		// event finds its own claims), and a record that refuses a decision
+		// as a conflict means the index lost something, so the index is
+		// marked for rebuilding and the batch decided again against the
+		// rebuilt one.
+		{{"decide", b.decide}, {"record", b.record}},
+		{{"remember", b.remember}},
+		{{"publish", b.publish}},
+	} {
+		if err := p.stage(ctx, s...); err != nil {
+			return err
+		}
+	}
+	b.count()
+	if p.Observe != nil {
+		p.Observe(b.outs)
+	}
+	return nil
+}
 
-	t := time.Now()
-	outs := make([]domain.Outcome, len(msgs))
-	for i := range msgs {
-		p.m.consumed.WithLabelValues(msgs[i].Topic).Inc()
-		outs[i] = p.decode(&msgs[i], now)
-	}
-	p.m.stage.WithLabelValues("decode").Observe(time.Since(t).Seconds())
+// batch is what the stages of one Process call learn about its messages.
+// Each method is one step; a step that fails leaves the batch as it was
+// for the next attempt, or as it is safe to run the step on again.
+type batch struct {
+	p    *Processor
+	msgs []Message
+	now  time.Time
+	// outs are the outcomes, one for each message, in the same order.
+	outs []domain.Outcome
+	// first is where each event id not on record first occurs in outs.
+	first map[string]int
+	// pending are the outcomes of valid events to decide.
+	pending []*domain.Outcome
+}
 
-	t = time.Now()
-	ids := make([]string, len(outs))
-	for i := range outs {
-		ids[i] = outs[i].Decision.EventID
+// decode turns every message into an outcome.
+func (b *batch) decode(context.Context) error {
+	b.outs = make([]domain.Outcome, len(b.msgs))
+	for i := range b.msgs {
+		b.p.m.consumed.WithLabelValues(b.msgs[i].Topic).Inc()
+		b.outs[i] = b.p.decode(&b.msgs[i], b.now)
 	}
-	var known map[string]domain.Decision
-	if err := p.retry(ctx, "lookup", func(ctx context.Context) (err error) {
-		known, err = p.rec.Decisions(ctx, ids)
-		return err
-	}); err != nil {
+	return nil
+}
+
+// lookup reads the decisions already on record, and their alerts, and
+// gives them to the events they belong to; it leaves the other valid
+// events pending.
+func (b *batch) lookup(ctx context.Context) error {
+	ids := make([]string, len(b.outs))
+	for i := range b.outs {
+		ids[i] = b.outs[i].Decision.EventID
+	}
+	known, err := b.p.rec.Decisions(ctx, ids)
+	if err != nil {
 		return err
 	}
-	p.m.stage.WithLabelValues("lookup").Observe(time.Since(t).Seconds())
+	var knownIDs []string
+	for _, id := range ids {
+		if _, ok := known[id]; ok {
+			knownIDs = append(knownIDs, id)
+		}
+	}
+	var alerts map[string][]domain.Alert
+	if len(knownIDs) > 0 {
+		if alerts, err = b.p.rec.Alerts(ctx, knownIDs); err != nil {
+			return err
+		}
+	}
 
 	// An event seen before keeps its decision; so does a second copy of an
 	// event within this batch, which copies the first once it is decided.
-	first := make(map[string]int, len(outs))
-	var pending []*domain.Outcome
-	var knownIDs []string
-	for i := range outs {
-		o := &outs[i]
+	b.first = make(map[string]int, len(b.outs))
+	for i := range b.outs {
+		o := &b.outs[i]
 		id := o.Decision.EventID
 		if d, ok := known[id]; ok {
 			// Published again, with its alerts and dead letter: the
 			// worker that decided it may have stopped before publishing.
-			o.Decision, o.Redelivered, o.Alerts = d, true, nil
+			o.Decision, o.Redelivered, o.Alerts = d, true, alerts[id]
 			o.Dead = o.Dead && d.Action == domain.ActionRejected
-			knownIDs = append(knownIDs, id)
-			p.m.redelivered.Inc()
+			b.p.m.redelivered.Inc()
 			continue
 		}
-		if _, dup := first[id]; dup {
+		if _, dup := b.first[id]; dup {
 			o.Redelivered = true
 			continue
 		}
-		first[id] = i
+		b.first[id] = i
 		if o.Event != nil && o.Decision.Action == "" {
-			pending = append(pending, o)
+			b.pending = append(b.pending, o)
 		}
 	}
+	return nil
+}
 
-	if len(knownIDs) > 0 {
-		var alerts map[string][]domain.Alert
-		if err := p.retry(ctx, "lookup", func(ctx context.Context) (err error) {
-			alerts, err = p.rec.Alerts(ctx, knownIDs)
-			return err
-		}); err != nil {
-			return err
+// decide decides the pending events afresh, and gives each second copy
+// its first copy's decision.
+func (b *batch) decide(ctx context.Context) error {
+	if len(b.pending) > 0 {
+		for _, o := range b.pending {
+			resetDecision(o)
 		}
-		for i := range outs {
-			if o := &outs[i]; o.Redelivered && known[o.Decision.EventID].EventID != "" {
-				o.Alerts = alerts[o.Decision.EventID]
-			}
+		if err := b.p.decider.Decide(ctx, b.pending); err != nil {
+			return err
 		}
 	}
+	for i := range b.outs {
+		if j, ok := b.first[b.outs[i].Decision.EventID]; ok && j != i && b.outs[i].Redelivered {
+			b.outs[i].Decision, b.outs[i].IndexKey = b.outs[j].Decision, b.outs[j].IndexKey
+		}
+	}
+	return nil
+}
 
-	// Decide and record retry together: deciding again is harmless (an
-	// event finds its own claims), and a record that refuses a decision as
-	// a conflict means the index lost something, so the index is marked for
-	// rebuilding and the batch decided again against the rebuilt one.
-	var durable time.Time
-	err := p.retry(ctx, "decide", func(ctx context.Context) error {
-		t := time.Now()
-		if len(pending) > 0 {
-			for _, o := range pending {
-				resetDecision(o)
-			}
-			if err := p.decider.Decide(ctx, pending); err != nil {
-				return err
-			}
+// record makes the batch durable, and observes each new decision's
+// latency from the event's broker time.
+func (b *batch) record(ctx context.Context) error {
+	err := b.p.rec.Write(ctx, b.outs)
+	if domain.KindOf(err) == domain.KindConflict {
+		b.p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", err)
+		if ierr := b.p.decider.Invalidate(ctx); ierr != nil {
+			b.p.log.Error("could not mark the index for rebuild", "err", ierr)
 		}
-		for i := range outs {
-			if j, ok := first[outs[i].Decision.EventID]; ok && j != i && outs[i].Redelivered {
-				outs[i].Decision, outs[i].IndexKey = outs[j].Decision, outs[j].IndexKey
-			}
-		}
-		p.m.stage.WithLabelValues("decide").Observe(time.Since(t).Seconds())
-		t = time.Now()
-		err := p.rec.Write(ctx, outs)
-		if domain.KindOf(err) == domain.KindConflict {
-			p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", err)
-			if ierr := p.decider.Invalidate(ctx); ierr != nil {
-				p.log.Error("could not mark the index for rebuild", "err", ierr)
-			}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		durable = time.Now()
-		p.m.stage.WithLabelValues("record").Observe(durable.Sub(t).Seconds())
-		return nil
-	})
+	}
 	if err != nil {
 		return err
 	}
-	for i := range msgs {
-		if !msgs[i].Time.IsZero() && !outs[i].Redelivered {
-			p.m.latency.Observe(durable.Sub(msgs[i].Time).Seconds())
+	durable := time.Now()
+	for i := range b.msgs {
+		if !b.msgs[i].Time.IsZero() && !b.outs[i].Redelivered {
+			b.p.m.latency.Observe(durable.Sub(b.msgs[i].Time).Seconds())
 		}
 	}
+	return nil
+}
 
-	if len(pending) > 0 {
-		if err := p.retry(ctx, "remember", func(ctx context.Context) error { return p.decider.Remember(ctx, pending) }); err != nil {
-			return err
-		}
+// remember writes the index entries that follow from the new decisions.
+func (b *batch) remember(ctx context.Context) error {
+	if len(b.pending) == 0 {
+		return nil
 	}
+	return b.p.decider.Remember(ctx, b.pending)
+}
 
-	t = time.Now()
-	if err := p.retry(ctx, "publish", func(ctx context.Context) error { return p.pub.Publish(ctx, outs) }); err != nil {
-		return err
-	}
-	p.m.stage.WithLabelValues("publish").Observe(time.Since(t).Seconds())
+// publish announces the batch's decisions, alerts and dead letters.
+func (b *batch) publish(ctx context.Context) error {
+	return b.p.pub.Publish(ctx, b.outs)
+}
 
-	for i := range outs {
-		o := &outs[i]
+// count counts the decisions made, and the dead letters, of a published
+// batch.
+func (b *batch) count() {
+	for i := range b.outs {
+		o := &b.outs[i]
 		if o.Redelivered {
 			continue
 		}
@@ -196,15 +236,11 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 		if len(o.Decision.Rules) > 0 {
 			rule = o.Decision.Rules[0]
 		}
-		p.m.decisions.WithLabelValues(string(o.Decision.Action), rule).Inc()
+		b.p.m.decisions.WithLabelValues(string(o.Decision.Action), rule).Inc()
 		if o.Dead {
-			p.m.deadLetters.WithLabelValues(rule).Inc()
+			b.p.m.deadLetters.WithLabelValues(rule).Inc()
 		}
 	}
-	if p.Observe != nil {
-		p.Observe(outs)
-	}
-	return nil
 }
 
 // decode turns a message into an outcome: a valid event waiting for its
@@ -266,31 +302,4 @@ func clipField(s string) string {
 		return ""
 	}
 	return s
-}
-
-// retry runs fn until it succeeds or ctx ends, backing off exponentially
-// with jitter between attempts.
-func (p *Processor) retry(ctx context.Context, stage string, fn func(context.Context) error) error {
-	wait := p.cfg.RetryMin
-	for attempt := 0; ; attempt++ {
-		err := fn(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.m.failed.WithLabelValues(stage, domain.KindOf(err).String()).Inc()
-		p.m.retries.WithLabelValues(stage).Inc()
-		if attempt == 0 || attempt%10 == 0 {
-			p.log.Warn("stage failed; retrying", "stage", stage, "attempt", attempt+1, "kind", domain.KindOf(err).String(), "err", err)
-		}
-		sleep := wait/2 + rand.N(wait/2+1)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(sleep):
-		}
-		wait = min(wait*2, p.cfg.RetryMax)
-	}
 }

@@ -151,8 +151,9 @@ func TestSecondCopyInBatch(t *testing.T) {
 }
 
 // TestRetries: a stage whose dependency fails a few times is retried until
-// it succeeds, and the batch comes out as if nothing had failed. Errors of
-// every kind are retried.
+// it succeeds, and the batch comes out as if nothing had failed.
+// ShouldRetry is asked about every failure, and for now errors of every
+// kind are retried, even those it calls permanent.
 func TestRetries(t *testing.T) {
 	var (
 		lookup   = func(r *rig) *flaky { return &r.rec.lookup }
@@ -192,10 +193,18 @@ func TestRetries(t *testing.T) {
 				again = tc.again(r)
 			}
 			kind := domain.KindOf(tc.err).String()
+			var asked []error
+			r.proc.cfg.ShouldRetry = func(err error) bool {
+				asked = append(asked, err)
+				return Transient(err)
+			}
 			outs := r.mustProcess(t, messages(payment("p0"), payment("p1")))
 
 			if again.calls != 3 {
 				t.Fatalf("%d calls, want 3", again.calls)
+			}
+			if len(asked) != 2 || !errors.Is(asked[0], tc.err) || !errors.Is(asked[1], tc.err) {
+				t.Fatalf("ShouldRetry was asked about %v, want the two failures", asked)
 			}
 			if o := outs[0]; !o.Redelivered || o.Decision.EventID != "p0" {
 				t.Fatalf("p0: redelivered %v, %s", o.Redelivered, o.Decision.EventID)
@@ -219,6 +228,37 @@ func TestRetries(t *testing.T) {
 			}
 			if logs := r.logs.String(); !strings.Contains(logs, `msg="stage failed; retrying" stage=`+tc.stage+" attempt=1 kind="+kind) {
 				t.Fatalf("the first failure was not logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestStageTimes: each step of a batch is timed once when it succeeds; a
+// record that fails has the batch decided again, and each decision timed.
+func TestStageTimes(t *testing.T) {
+	cases := []struct {
+		name   string
+		writes flaky
+		want   map[string]float64
+	}{
+		{"no failure", flaky{}, map[string]float64{"decode": 1, "lookup": 1, "decide": 1, "record": 1, "remember": 1, "publish": 1}},
+		{"record failing twice", flaky{n: 2, err: timeout("write")},
+			map[string]float64{"decode": 1, "lookup": 1, "decide": 3, "record": 1, "remember": 1, "publish": 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.rec.write = tc.writes
+			r.mustProcess(t, messages(payment("p1")))
+			var all float64
+			for stage, want := range tc.want {
+				if n := r.metric(t, "ekjon_pipeline_stage_duration_seconds", "stage", stage); n != want {
+					t.Errorf("%s timed %v times, want %v", stage, n, want)
+				}
+				all += want
+			}
+			if n := r.metric(t, "ekjon_pipeline_stage_duration_seconds"); n != all {
+				t.Errorf("%v stage times in all, want %v", n, all)
 			}
 		})
 	}
