@@ -189,20 +189,20 @@ func (r *fakeRecorder) Alerts(_ context.Context, ids []string) (map[string][]dom
 	return out, nil
 }
 
-// Write records the outcomes not marked Redelivered. An event whose
-// decision is already recorded keeps that decision: the outcome is given
-// it, without alerts, and marked Redelivered, as postgres.Store.Write does.
-func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) error {
+// Write records the outcomes not marked Redelivered, and returns the
+// decisions it finds already recorded for them.
+func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) (map[string]domain.Decision, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.journal.add("write")
 	if err := r.write.call(); err != nil {
-		return err
+		return nil, err
 	}
 	for id, d := range r.racing {
 		r.decisions[id] = d
 	}
 	r.racing = nil
+	recorded := make(map[string]domain.Decision)
 	for i := range outs {
 		o := &outs[i]
 		if o.Redelivered {
@@ -210,7 +210,7 @@ func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) error {
 		}
 		id := o.Decision.EventID
 		if d, ok := r.decisions[id]; ok {
-			o.Decision, o.Alerts, o.Redelivered = d, nil, true
+			recorded[id] = d
 			continue
 		}
 		d := o.Decision
@@ -221,7 +221,7 @@ func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) error {
 		}
 		r.inserted = append(r.inserted, id)
 	}
-	return nil
+	return recorded, nil
 }
 
 func (r *fakeRecorder) insertedIDs() []string {

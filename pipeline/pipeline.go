@@ -48,8 +48,11 @@ type Recorder interface {
 	Decisions(ctx context.Context, ids []string) (map[string]domain.Decision, error)
 	// Alerts returns the durable alerts raised by the events ids.
 	Alerts(ctx context.Context, ids []string) (map[string][]domain.Alert, error)
-	// Write makes outcomes durable, idempotently on event_id.
-	Write(ctx context.Context, outs []domain.Outcome) error
+	// Write makes outcomes durable, idempotently on event_id, skipping
+	// those marked Redelivered; it does not change outs. It returns, by
+	// event id, the decisions it found already recorded for events it was
+	// to record: another worker decided them first, and theirs stand.
+	Write(ctx context.Context, outs []domain.Outcome) (map[string]domain.Decision, error)
 }
 
 // Publisher announces decisions, alerts and dead letters.

@@ -190,9 +190,11 @@ func (b *batch) decide(ctx context.Context) error {
 }
 
 // record makes the batch durable, and observes each new decision's
-// latency from the event's broker time.
+// latency from the event's broker time. An event another worker recorded
+// first takes the decision on record, which is the one to publish; the
+// alerts that only this worker raised go.
 func (b *batch) record(ctx context.Context) error {
-	err := b.p.rec.Write(ctx, b.outs)
+	recorded, err := b.p.rec.Write(ctx, b.outs)
 	if domain.KindOf(err) == domain.KindConflict {
 		b.p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", err)
 		if ierr := b.p.decider.Invalidate(ctx); ierr != nil {
@@ -203,6 +205,12 @@ func (b *batch) record(ctx context.Context) error {
 		return err
 	}
 	durable := time.Now()
+	for i := range b.outs {
+		o := &b.outs[i]
+		if d, ok := recorded[o.Decision.EventID]; ok && !o.Redelivered {
+			o.Decision, o.Alerts, o.Redelivered = d, nil, true
+		}
+	}
 	for i := range b.msgs {
 		if !b.msgs[i].Time.IsZero() && !b.outs[i].Redelivered {
 			b.p.m.latency.Observe(durable.Sub(b.msgs[i].Time).Seconds())

@@ -208,7 +208,7 @@ func BenchmarkWrite(b *testing.B) {
 				outs := bb.round(round)
 				round++
 				b.StartTimer()
-				if err := s.Write(ctx, outs); err != nil {
+				if _, err := s.Write(ctx, outs); err != nil {
 					b.Fatal(err)
 				}
 			}

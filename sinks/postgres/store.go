@@ -105,11 +105,12 @@ func scanDecision(row pgx.Row) (domain.Decision, error) {
 
 // Write makes a batch of outcomes durable in one transaction: decisions,
 // persons, enrolments, payments, status changes and alerts. Outcomes marked
-// Redelivered are skipped. An event whose decision another worker recorded
-// first keeps that decision: Write replaces the outcome's decision with the
-// stored one and marks it Redelivered, so the caller publishes what is on
-// record. Errors are classified; KindTransient is worth retrying.
-func (s *Store) Write(ctx context.Context, outs []domain.Outcome) error {
+// Redelivered are skipped; outs is not changed. An event whose decision
+// another worker recorded first keeps that decision: Write returns such
+// decisions as they are on record, by event id, so that the caller
+// publishes what is on record. Errors are classified; KindTransient is
+// worth retrying.
+func (s *Store) Write(ctx context.Context, outs []domain.Outcome) (map[string]domain.Decision, error) {
 	var b batchRows
 	for i := range outs {
 		if !outs[i].Redelivered {
@@ -117,7 +118,7 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome) error {
 		}
 	}
 	if len(b.dec.id) == 0 {
-		return nil
+		return nil, nil
 	}
 	var lost []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -148,21 +149,12 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome) error {
 		return tx.SendBatch(ctx, &pb).Close()
 	})
 	if err != nil {
-		return classify("postgres: write batch", err)
+		return nil, classify("postgres: write batch", err)
 	}
 	if len(lost) == 0 {
-		return nil
+		return nil, nil
 	}
-	stored, err := s.Decisions(ctx, lost)
-	if err != nil {
-		return err
-	}
-	for i := range outs {
-		if d, ok := stored[outs[i].Decision.EventID]; ok && !outs[i].Redelivered {
-			outs[i].Decision, outs[i].Alerts, outs[i].Redelivered = d, nil, true
-		}
-	}
-	return nil
+	return s.Decisions(ctx, lost)
 }
 
 const insertDecisions = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,9 +82,9 @@ func counts(t *testing.T, s *postgres.Store) map[string]int {
 	return out
 }
 
-// TestWriteRedelivered: a batch written again changes nothing, and every
-// outcome comes back marked Redelivered with the decision on record, even
-// when this attempt decided otherwise.
+// TestWriteRedelivered: a batch written again changes nothing, and Write
+// returns every event's decision as it is on record, even when this attempt
+// decided otherwise, leaving the outcomes it was given as they were.
 func TestWriteRedelivered(t *testing.T) {
 	ctx := context.Background()
 	s := mustStore(t)
@@ -97,13 +98,12 @@ func TestWriteRedelivered(t *testing.T) {
 		}
 	}
 	first := batch()
-	if err := s.Write(ctx, first); err != nil {
+	recorded, err := s.Write(ctx, first)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range first {
-		if o.Redelivered {
-			t.Fatalf("%s marked redelivered on its first write", o.Decision.EventID)
-		}
+	if len(recorded) != 0 {
+		t.Fatalf("the first write found %v already recorded", slices.Collect(maps.Keys(recorded)))
 	}
 	want := map[string]int{"decisions": 5, "persons": 3, "enrolments": 2, "payments": 2, "alerts": 2}
 	if got := counts(t, s); !maps.Equal(got, want) {
@@ -112,19 +112,24 @@ func TestWriteRedelivered(t *testing.T) {
 
 	again := batch()
 	again[2].Decision.Action, again[2].Decision.Rules = domain.ActionBlock, []string{domain.RuleDoublePayment}
-	if err := s.Write(ctx, again); err != nil {
+	recorded, err = s.Write(ctx, again)
+	if err != nil {
 		t.Fatalf("redelivered batch: %v", err)
 	}
 	if got := counts(t, s); !maps.Equal(got, want) {
 		t.Fatalf("rows after redelivery %v, want %v", got, want)
 	}
-	for _, o := range again {
-		if !o.Redelivered || o.Alerts != nil {
-			t.Fatalf("%s: redelivered %v, alerts %v", o.Decision.EventID, o.Redelivered, o.Alerts)
+	if len(recorded) != len(first) {
+		t.Fatalf("found %d decisions already recorded, want %d", len(recorded), len(first))
+	}
+	for _, o := range first {
+		d, ok := recorded[o.Decision.EventID]
+		if !ok || d.Action != o.Decision.Action || !slices.Equal(d.Rules, o.Decision.Rules) || !d.DecidedAt.Equal(o.Decision.DecidedAt) {
+			t.Fatalf("%s: found %+v on record, want %s %v", o.Decision.EventID, d, o.Decision.Action, o.Decision.Rules)
 		}
 	}
-	if d := again[2].Decision; d.Action != domain.ActionAdmit || len(d.Rules) != 0 {
-		t.Fatalf("p1 comes back as %s %v, want the ADMIT on record", d.Action, d.Rules)
+	if o := again[2]; o.Redelivered || o.Decision.Action != domain.ActionBlock {
+		t.Fatalf("Write changed its input: p1 is %s, redelivered %v", o.Decision.Action, o.Redelivered)
 	}
 }
 
@@ -151,11 +156,11 @@ func TestWriteSecondAdmittedPayment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := mustStore(t)
-			if err := s.Write(ctx, tc.first); err != nil {
+			if _, err := s.Write(ctx, tc.first); err != nil {
 				t.Fatal(err)
 			}
 			before := counts(t, s)
-			err := s.Write(ctx, tc.then)
+			_, err := s.Write(ctx, tc.then)
 			if domain.KindOf(err) != domain.KindConflict {
 				t.Fatalf("second admitted payment: %v (kind %v), want a conflict", err, domain.KindOf(err))
 			}
@@ -167,7 +172,7 @@ func TestWriteSecondAdmittedPayment(t *testing.T) {
 				payment("p3", "Pa", "old_age", "2026-11", domain.ActionBlock, domain.RuleDoublePayment),
 				payment("p4", "Pa", "old_age", "2026-12", domain.ActionAdmit),
 			}
-			if err := s.Write(ctx, ok); err != nil {
+			if _, err := s.Write(ctx, ok); err != nil {
 				t.Fatal(err)
 			}
 		})
