@@ -191,8 +191,8 @@ func (b *batch) decide(ctx context.Context) error {
 
 // record makes the batch durable, and observes each new decision's
 // latency from the event's broker time. An event another worker recorded
-// first takes the decision on record, which is the one to publish; the
-// alerts that only this worker raised go.
+// first takes the decision on record, which is the one to publish, in every
+// copy of it in the batch; the alerts that only this worker raised go.
 func (b *batch) record(ctx context.Context) error {
 	recorded, err := b.p.rec.Write(ctx, b.outs)
 	if domain.KindOf(err) == domain.KindConflict {
@@ -207,7 +207,7 @@ func (b *batch) record(ctx context.Context) error {
 	durable := time.Now()
 	for i := range b.outs {
 		o := &b.outs[i]
-		if d, ok := recorded[o.Decision.EventID]; ok && !o.Redelivered {
+		if d, ok := recorded[o.Decision.EventID]; ok {
 			o.Decision, o.Alerts, o.Redelivered = d, nil, true
 		}
 	}
