@@ -65,10 +65,13 @@ func (j *journal) add(entry string) {
 	j.entries = append(j.entries, entry)
 }
 
-func (j *journal) list() []string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.entries)
+func (j *journal) list() []string { return snapshot(&j.mu, &j.entries) }
+
+// snapshot copies *s, which mu guards.
+func snapshot[T any](mu *sync.Mutex, s *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(*s)
 }
 
 func idsOf(outs []*domain.Outcome) []string {
@@ -130,11 +133,7 @@ func (d *fakeDecider) Invalidate(context.Context) error {
 	return d.invalidate.call()
 }
 
-func (d *fakeDecider) decideCalls() [][]string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.decided)
-}
+func (d *fakeDecider) decideCalls() [][]string { return snapshot(&d.mu, &d.decided) }
 
 // fakeRecorder keeps decisions and alerts in maps, idempotently on the
 // event id, as the record does.
@@ -224,11 +223,7 @@ func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) (map[stri
 	return recorded, nil
 }
 
-func (r *fakeRecorder) insertedIDs() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.inserted)
-}
+func (r *fakeRecorder) insertedIDs() []string { return snapshot(&r.mu, &r.inserted) }
 
 // fakePublisher keeps every batch it is given.
 type fakePublisher struct {
@@ -263,11 +258,7 @@ func (p *fakePublisher) Publish(ctx context.Context, outs []domain.Outcome) erro
 	return nil
 }
 
-func (p *fakePublisher) published() [][]domain.Outcome {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.batches)
-}
+func (p *fakePublisher) published() [][]domain.Outcome { return snapshot(&p.mu, &p.batches) }
 
 func (p *fakePublisher) publishCalls() int {
 	p.mu.Lock()
@@ -310,11 +301,7 @@ func (s *fakeSource) Commit(_ context.Context, msgs []Message) error {
 	return nil
 }
 
-func (s *fakeSource) commits() [][]Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.committed)
-}
+func (s *fakeSource) commits() [][]Message { return snapshot(&s.mu, &s.committed) }
 
 // lockedBuffer collects log lines written from a worker's goroutine.
 type lockedBuffer struct {

@@ -110,12 +110,18 @@ func TestRedelivered(t *testing.T) {
 	if n := r.metric(t, "ekjon_pipeline_redelivered_total"); n != 3 {
 		t.Errorf("%v redeliveries counted, want 3", n)
 	}
-	// Only the fresh decision is counted, and only its latency observed.
-	if n := r.metric(t, "ekjon_pipeline_decisions_total"); n != 1 {
-		t.Errorf("%v decisions counted, want 1", n)
+	r.wantFresh(t, 1)
+}
+
+// wantFresh checks that n decisions were counted and their latencies
+// observed: only those made by this batch, not those found on record.
+func (r *rig) wantFresh(tb testing.TB, n float64) {
+	tb.Helper()
+	if got := r.metric(tb, "ekjon_pipeline_decisions_total"); got != n {
+		tb.Errorf("%v decisions counted, want %v", got, n)
 	}
-	if n := r.metric(t, "ekjon_pipeline_decision_latency_seconds"); n != 1 {
-		t.Errorf("%v latencies observed, want 1", n)
+	if got := r.metric(tb, "ekjon_pipeline_decision_latency_seconds"); got != n {
+		tb.Errorf("%v latencies observed, want %v", got, n)
 	}
 }
 
@@ -387,12 +393,7 @@ func TestDecidedByAnotherWorkerFirst(t *testing.T) {
 	if got := r.rec.insertedIDs(); !slices.Equal(got, []string{"p2"}) {
 		t.Fatalf("recorded %v, want only p2", got)
 	}
-	if n := r.metric(t, "ekjon_pipeline_decisions_total"); n != 1 {
-		t.Fatalf("%v decisions counted, want 1 (p2's)", n)
-	}
-	if n := r.metric(t, "ekjon_pipeline_decision_latency_seconds"); n != 1 {
-		t.Fatalf("%v latencies observed, want 1 (p2's)", n)
-	}
+	r.wantFresh(t, 1) // p2's
 }
 
 // TestOrderAndObserve: whatever happens to each event, the outcomes come

@@ -35,16 +35,37 @@ type workerRig struct {
 	done   chan error
 }
 
-// startWorker runs a worker over batches until the test stops it.
-func startWorker(tb testing.TB, drain time.Duration, batches ...[]Message) *workerRig {
+// newWorkerRig builds a worker that will read batches, with the given
+// drain timeout; run starts it.
+func newWorkerRig(tb testing.TB, drain time.Duration, batches ...[]Message) *workerRig {
 	tb.Helper()
 	r := newRig(tb)
 	wr := &workerRig{rig: r, src: &fakeSource{journal: r.journal, batches: batches}, done: make(chan error, 1)}
 	wr.w = NewWorker(wr.src, r.proc, slog.New(slog.NewTextHandler(r.logs, nil)), r.m)
 	wr.w.DrainTimeout = drain
+	tb.Cleanup(func() {
+		if wr.cancel != nil {
+			wr.cancel()
+		}
+	})
 	return wr
 }
 
+// runUntilPublishing runs the worker with publishing held until
+// wr.pub.block is closed or its context ends, and waits until the first
+// batch is being published.
+func (wr *workerRig) runUntilPublishing(tb testing.TB) {
+	tb.Helper()
+	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 1)
+	wr.run()
+	select {
+	case <-wr.pub.entered:
+	case <-time.After(within):
+		tb.Fatal("the batch never reached publishing")
+	}
+}
+
+// run starts the worker in its own goroutine.
 func (wr *workerRig) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	wr.cancel = cancel
@@ -70,7 +91,7 @@ func (wr *workerRig) stop(tb testing.TB) {
 func TestWorkerCommitsAfterPublish(t *testing.T) {
 	first, second := messages(payment("p1"), payment("p2")), messages(payment("p3"))
 	second[0].HighWaterMark = 10
-	wr := startWorker(t, time.Minute, first, second)
+	wr := newWorkerRig(t, time.Minute, first, second)
 	wr.run()
 	eventually(t, "both batches are committed", func() bool { return len(wr.src.commits()) == 2 })
 	wr.stop(t)
@@ -96,7 +117,7 @@ func TestWorkerCommitsAfterPublish(t *testing.T) {
 // retried until the worker is asked to stop and the drain timeout passes;
 // then it is abandoned, not committed, and Run returns nil.
 func TestWorkerAbandonsFailingBatch(t *testing.T) {
-	wr := startWorker(t, time.Millisecond, messages(payment("p1")))
+	wr := newWorkerRig(t, time.Millisecond, messages(payment("p1")))
 	wr.pub.publish = flaky{n: always, err: timeout("publish")}
 	wr.run()
 	eventually(t, "publishing has failed", func() bool { return wr.pub.publishCalls() > 2 })
@@ -115,14 +136,8 @@ func TestWorkerAbandonsFailingBatch(t *testing.T) {
 // timeout; no further batch is fetched.
 func TestWorkerDrainsBatchInFlight(t *testing.T) {
 	batch := messages(payment("p1"))
-	wr := startWorker(t, within, batch, messages(payment("p2")))
-	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 1)
-	wr.run()
-	select {
-	case <-wr.pub.entered:
-	case <-time.After(within):
-		t.Fatal("the batch never reached publishing")
-	}
+	wr := newWorkerRig(t, within, batch, messages(payment("p2")))
+	wr.runUntilPublishing(t)
 	wr.cancel()
 	close(wr.pub.block)
 	wr.stop(t)
@@ -145,15 +160,9 @@ func TestWorkerDrainsBatchInFlight(t *testing.T) {
 // the drain timeout after the worker is asked to stop is cut short and not
 // committed.
 func TestWorkerDrainTimeout(t *testing.T) {
-	wr := startWorker(t, time.Millisecond, messages(payment("p1")))
+	wr := newWorkerRig(t, time.Millisecond, messages(payment("p1")))
 	// Publishing never finishes: only the end of its context frees it.
-	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 1)
-	wr.run()
-	select {
-	case <-wr.pub.entered:
-	case <-time.After(within):
-		t.Fatal("the batch never reached publishing")
-	}
+	wr.runUntilPublishing(t)
 	wr.stop(t)
 
 	if got := wr.src.commits(); len(got) != 0 {
@@ -171,7 +180,7 @@ func TestWorkerDrainTimeout(t *testing.T) {
 // redelivered (its decisions are durable) and the worker goes on.
 func TestWorkerCommitFails(t *testing.T) {
 	first, second := messages(payment("p1")), messages(payment("p2"))
-	wr := startWorker(t, time.Minute, first, second)
+	wr := newWorkerRig(t, time.Minute, first, second)
 	wr.src.commit = flaky{n: 1, err: timeout("commit")}
 	wr.run()
 	eventually(t, "the second batch is committed", func() bool { return len(wr.src.commits()) == 1 })
