@@ -95,8 +95,8 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 }
 
 // batch is what the stages of one Process call learn about its messages.
-// Each method is one step; a step that fails leaves the batch as it was
-// for the next attempt, or as it is safe to run the step on again.
+// Each method is one step, and a step that fails leaves the batch ready
+// for the step to run again.
 type batch struct {
 	p    *Processor
 	msgs []Message
