@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,8 +12,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
+
+// dropDatabases removes databases a test created on the local server.
+func dropDatabases(t *testing.T, names ...string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	if err != nil {
+		t.Logf("dropping test databases: %v", err)
+		return
+	}
+	defer conn.Close(ctx)
+	for _, n := range names {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Logf("dropping %s: %v", n, err)
+		}
+	}
+}
 
 // TestBenchSmallRun runs the whole comparison at two small sizes, the
 // baseline at the first only, and checks that the report says what ran:
@@ -22,12 +42,16 @@ func TestBenchSmallRun(t *testing.T) {
 		t.Skip("runs both systems end to end")
 	}
 	_, prefix := redistest.MustClient(t)
+	// A database of its own: several runs of the suite may share one
+	// server, and the bench drops and creates its databases.
+	database := fmt.Sprintf("ekjon_benchtest_%d_%d", os.Getpid(), rand.N(1<<30))
+	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
 	dir := t.TempDir()
 	report, chart := filepath.Join(dir, "report.md"), filepath.Join(dir, "scale.png")
 	var out, errs bytes.Buffer
 	err := cmdBench(context.Background(), []string{
 		"--persons", "1000,2000", "--baseline-up-to", "1000", "--events", "2000", "--consumers", "2", "--partitions", "2", "--batch-size", "100",
-		"--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", "ekjon_benchtest",
+		"--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database,
 		"--report", report, "--chart", chart,
 	}, os.Getenv, &out, &errs)
 	if err != nil {
