@@ -6,12 +6,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ekjon/ekjon/sinks/postgres/pglocal"
 )
 
 // DefaultURL is the database tests use unless EKJON_TEST_DATABASE_URL says
@@ -66,4 +69,27 @@ func MustSchema(tb testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// StartServer starts a private PostgreSQL server (pglocal) for a test that
+// must restart or stop it without disturbing the shared one, and stops and
+// removes it when the test ends. Without the server binaries it skips the
+// test, except under CI, which installs them.
+func StartServer(tb testing.TB, cfg pglocal.Config) *pglocal.Server {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := pglocal.Start(ctx, cfg)
+	if errors.Is(err, pglocal.ErrNotInstalled) && os.Getenv("CI") == "" {
+		tb.Skipf("pgtest: %v", err)
+	}
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			tb.Errorf("pgtest: %v", err)
+		}
+	})
+	return s
 }
