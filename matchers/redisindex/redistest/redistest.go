@@ -1,4 +1,6 @@
-// Package redistest gives tests a real Redis and a private key prefix.
+// Package redistest gives tests a real Redis and a private key prefix on
+// the shared server, or a private redis-server process that a test may
+// kill and restart.
 package redistest
 
 import (
