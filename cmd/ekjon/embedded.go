@@ -19,32 +19,18 @@ import (
 // startBroker starts an in-process Kafka-protocol broker (franz-go's kfake)
 // on 127.0.0.1:port, or on a free port if port is 0 or taken, with ekjon's
 // topics created. Any Kafka client can connect to the address it returns.
+// Its message limit is 32 MiB, far above a stock Kafka's.
 func startBroker(port, partitions int, topics kafka.Topics) (*kfake.Cluster, string, error) {
-	if port != 0 {
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
-			port = 0
-		} else {
-			l.Close()
-		}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if port != 0 && !portFree(addr) {
+		addr = "127.0.0.1:0"
 	}
-	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, "", err
-		}
-		port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-	}
-	all := append(topics.Inputs(), topics.Outputs()...)
-	c, err := kfake.NewCluster(
-		kfake.Ports(port),
-		kfake.SeedTopics(int32(partitions), all...),
-		kfake.BrokerConfigs(map[string]string{"message.max.bytes": "33554432"}),
-	)
-	if err != nil {
-		return nil, "", fmt.Errorf("embedded kafka broker: %w", err)
-	}
-	return c, c.ListenAddrs()[0], nil
+	return openBroker(brokerConfig{
+		addr:            addr,
+		partitions:      partitions,
+		topics:          append(topics.Inputs(), topics.Outputs()...),
+		maxMessageBytes: 32 << 20,
+	})
 }
 
 // startRedis starts an embedded Redis (miniredis) on a free local port.

@@ -27,6 +27,7 @@ Usage:
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
   ekjon eval      [flags]   precision and recall of the matcher on labelled data
   ekjon bench     [flags]   ekjon against a PostgreSQL-only baseline, as the index grows
+  ekjon broker    [flags]   a Kafka-protocol broker with ekjon's topics, for development and tests
   ekjon settings            print every setting with its variable and default
 
 Run 'ekjon COMMAND --help' for a command's flags.
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdEval(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, getenv, stdout, stderr)
+	case "broker":
+		return cmdBroker(ctx, rest, getenv, stdout, stderr)
 	case "settings":
 		app.WriteSettings(stdout)
 		return nil

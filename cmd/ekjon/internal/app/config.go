@@ -188,6 +188,22 @@ func SplitList(v string) []string {
 // given on the command line wins. It fails on a variable that does not
 // parse or a config file it cannot read.
 func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+	return bindSettings(fs, c.settings(), getenv)
+}
+
+// BindTopicFlags registers, as BindFlags does, only the settings that name
+// ekjon's topics, for a command that needs those alone.
+func BindTopicFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+	var topics []setting
+	for _, s := range c.settings() {
+		if strings.HasPrefix(s.flag, "topic-") {
+			topics = append(topics, s)
+		}
+	}
+	return bindSettings(fs, topics, getenv)
+}
+
+func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string) error {
 	file := map[string]string{}
 	if path := getenv("EKJON_CONFIG"); path != "" {
 		var err error
@@ -195,7 +211,7 @@ func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
 			return err
 		}
 	}
-	for _, s := range c.settings() {
+	for _, s := range settings {
 		s.bind(fs, s.flag, s.help+" ["+envName(s.flag)+"]")
 		v := getenv(envName(s.flag))
 		if v == "" {
