@@ -83,9 +83,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		cfg.RedisURL = "redis://" + mr.Addr()
 		redisNote = "embedded (miniredis) at " + mr.Addr()
 	}
-	if cfg.DatabaseURL, err = demoDatabase(ctx, getenv); err != nil {
+	dbURL, releaseDB, err := demoDatabase(ctx, getenv, stdout)
+	if err != nil {
 		return err
 	}
+	defer releaseDB()
+	cfg.DatabaseURL = dbURL
 	cfg.HTTPAddr = o.http
 	if !portFree(o.http) {
 		cfg.HTTPAddr = "127.0.0.1:0"
