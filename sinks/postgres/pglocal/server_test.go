@@ -85,15 +85,23 @@ func ping(url string) error {
 	return conn.Ping(ctx)
 }
 
-func mustExec(t *testing.T, url, sql string) {
+// connect opens a connection to url for the rest of the test, and a
+// context for what the test does on it.
+func connect(t *testing.T, url string) (*pgx.Conn, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn, ctx
+}
+
+func mustExec(t *testing.T, url, sql string) {
+	t.Helper()
+	conn, ctx := connect(t, url)
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
@@ -101,13 +109,7 @@ func mustExec(t *testing.T, url, sql string) {
 
 func count(t *testing.T, url string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn, ctx := connect(t, url)
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM kept").Scan(&n); err != nil {
 		t.Fatal(err)
