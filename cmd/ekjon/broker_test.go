@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,17 +126,17 @@ func tooLarge(err error) bool {
 type brokerProcess struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
-	exited chan error
+	exited chan struct{} // closed once the process has exited
+	err    error         // how it exited; read after exited
+	stderr bytes.Buffer  // complete, and safe to read, after exited
 }
 
 // startBrokerProcess starts `ekjon broker args...` and waits for the line
 // that gives its address. The process is killed when the test ends.
 func startBrokerProcess(t *testing.T, bin string, args ...string) *brokerProcess {
 	t.Helper()
-	b := &brokerProcess{cmd: exec.Command(bin, append([]string{"broker"}, args...)...), stderr: &syncBuffer{},
-		exited: make(chan error, 1)}
-	b.cmd.Stderr = b.stderr
+	b := &brokerProcess{cmd: exec.Command(bin, append([]string{"broker"}, args...)...), exited: make(chan struct{})}
+	b.cmd.Stderr = &b.stderr
 	out, err := b.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,14 +153,10 @@ func startBrokerProcess(t *testing.T, bin string, args ...string) *brokerProcess
 			default:
 			}
 		}
-		b.exited <- b.cmd.Wait()
+		b.err = b.cmd.Wait()
+		close(b.exited)
 	}()
-	t.Cleanup(func() {
-		if b.cmd.ProcessState == nil {
-			b.cmd.Process.Kill()
-			<-b.exited
-		}
-	})
+	t.Cleanup(b.kill)
 	select {
 	case line := <-lines:
 		addr, ok := strings.CutPrefix(line, "ekjon broker: listening on ")
@@ -170,12 +165,18 @@ func startBrokerProcess(t *testing.T, bin string, args ...string) *brokerProcess
 		}
 		b.addr = addr
 		return b
-	case err := <-b.exited:
-		t.Fatalf("ekjon broker exited: %v\n%s", err, b.stderr)
+	case <-b.exited:
+		t.Fatalf("ekjon broker exited: %v\n%s", b.err, &b.stderr)
 	case <-time.After(time.Minute):
-		t.Fatalf("ekjon broker printed no address\n%s", b.stderr)
+		b.kill()
+		t.Fatalf("ekjon broker printed no address in a minute\n%s", &b.stderr)
 	}
 	return nil
+}
+
+func (b *brokerProcess) kill() {
+	_ = b.cmd.Process.Kill() // ErrProcessDone once it has exited
+	<-b.exited
 }
 
 // stop sends sig and waits for the process to exit; after SIGTERM it must
@@ -186,30 +187,14 @@ func (b *brokerProcess) stop(t *testing.T, sig syscall.Signal) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-b.exited:
-		if sig == syscall.SIGTERM && (err != nil || !strings.Contains(b.stderr.String(), "ekjon broker: stopped")) {
-			t.Fatalf("after SIGTERM: %v\n%s", err, b.stderr)
+	case <-b.exited:
+		if sig == syscall.SIGTERM && (b.err != nil || !strings.Contains(b.stderr.String(), "ekjon broker: stopped")) {
+			t.Fatalf("after SIGTERM: %v\n%s", b.err, &b.stderr)
 		}
 	case <-time.After(time.Minute):
-		t.Fatalf("ekjon broker still runs a minute after %v", sig)
+		b.kill()
+		t.Fatalf("ekjon broker still runs a minute after %v\n%s", sig, &b.stderr)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func produceTo(t *testing.T, addr, value string) {
