@@ -64,7 +64,7 @@ func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *I
 // refHash is the keyed hash under which a programme's beneficiary ref is
 // mapped to its person.
 func (ix *Index) refHash(programme, ref string) string {
-	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:16]
+	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:keyDigits]
 }
 
 // ReadyKey marks an index that is complete: built from the record or grown
@@ -77,7 +77,7 @@ func (ix *Index) ReadyKey() string {
 // identity returns the index key and person id of the person an event names,
 // or "" when it names none by an exact identifier.
 func (ix *Index) identity(kind, value string) (key, personID string) {
-	k := ix.pseudo.Hash(kind, value)[:16]
+	k := ix.pseudo.Hash(kind, value)[:keyDigits]
 	return k, "P" + k
 }
 
@@ -90,7 +90,7 @@ func (ix *Index) WalletKey(wallet string) string {
 }
 
 // eventHash is the short form of an event id kept in a claim, so that a
-// retried event recognises its own claim: 8 bytes, as the scripts expect.
+// retried event recognises its own claim: eventHashLen bytes.
 func eventHash(id string) string {
 	h := fnv.New64a()
 	h.Write([]byte(id))
@@ -190,7 +190,7 @@ func isNoScript(err error) bool {
 // LoadScripts loads the index's scripts into Redis (every master of a
 // cluster), so that batches can run them by hash.
 func (ix *Index) LoadScripts(ctx context.Context) error {
-	for _, s := range []*redis.Script{enrolScript, payScript, statusScript, blockScript} {
+	for _, s := range allScripts() {
 		if err := s.Load(ctx, ix.rdb).Err(); err != nil {
 			return classify("redis: load scripts", err)
 		}
@@ -220,7 +220,7 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 			// holds its claims so that payments by beneficiary ref work.
 			o.IndexKey, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
 		case e.Type == domain.TypeDistribution && e.BeneficiaryRef != "":
-			key, field := ix.bucket("r", ix.refHash(e.Programme, e.BeneficiaryRef))
+			key, field := ix.bucket(familyRef, ix.refHash(e.Programme, e.BeneficiaryRef))
 			refCmds = append(refCmds, pipe.HGet(ctx, key, field))
 			refOuts = append(refOuts, o)
 		}
@@ -316,7 +316,7 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	n := 0
 	for _, o := range outs {
 		for _, h := range o.IndexRefs {
-			key, field := ix.bucket("r", h)
+			key, field := ix.bucket(familyRef, h)
 			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
 			n++
 		}

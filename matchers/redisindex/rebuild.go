@@ -128,7 +128,7 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		return
 	}
 	if f.Kind == "ref" {
-		key, field := ix.bucket("r", ix.refHash(f.Programme, f.Ref))
+		key, field := ix.bucket(familyRef, ix.refHash(f.Programme, f.Ref))
 		pipe.HSet(ctx, key, field, packedKey(f.Key))
 		return
 	}
@@ -138,20 +138,20 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		enr := eventHash(f.EventID) + f.Wallet
 		switch f.State {
 		case "exited":
-			pipe.HSet(ctx, k, pre+"x:"+f.Programme, enr)
+			pipe.HSet(ctx, k, pre+fieldExited+f.Programme, enr)
 		case "held":
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"h:"+f.Programme, "1")
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldHeld+f.Programme, flagSet)
 		case "suspended":
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"s:"+f.Programme, "suspended")
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldSuspended+f.Programme, flagSet)
 		default:
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr)
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr)
 		}
 	case "payment":
-		pipe.HSet(ctx, k, pre+"p:"+f.Programme+":"+f.Cycle, eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldPaid+f.Programme+cycleSep+f.Cycle, eventHash(f.EventID))
 	case "deceased":
-		pipe.HSet(ctx, k, pre+"dead", eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldDead, eventHash(f.EventID))
 	case "wallet":
-		pipe.HSet(ctx, k, pre+"wc", strconv.FormatInt(f.At.Unix(), 10))
+		pipe.HSet(ctx, k, pre+fieldWalletAt, strconv.FormatInt(f.At.Unix(), 10))
 	}
 }
 
@@ -170,7 +170,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 		return // the pipeline does not index a record it cannot encode
 	}
 	key, pre := ix.personBucket(k)
-	pipe.HSet(ctx, key, pre+"c", rec)
+	pipe.HSet(ctx, key, pre+fieldRecord, rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
 }
