@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"strconv"
 	"strings"
@@ -89,12 +88,13 @@ func (ix *Index) WalletKey(wallet string) string {
 	return ix.pseudo.Hash("wallet", wallet)[:12]
 }
 
-// eventHash is the short form of an event id kept in a claim, so that a
-// retried event recognises its own claim: eventHashLen bytes.
-func eventHash(id string) string {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return string(h.Sum(nil))
+// eventHash is the form of an event id kept in a claim, so that a retried
+// event recognises its own claim: eventHashLen bytes of its keyed hash.
+// Keyed, so that no one without the secret can craft an event id that
+// passes for another's claim.
+func (ix *Index) eventHash(id string) string {
+	sum := ix.pseudo.Sum("event", id)
+	return string(sum[:eventHashLen])
 }
 
 // Decide decides every outcome whose Event is set and whose decision is not
@@ -164,17 +164,17 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
-			args := []any{pre, eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
 			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{key}, args...)
 		case domain.TypeDistribution:
 			cmds[i] = payScript.EvalSha(ctx, pipe, []string{key},
-				pre, eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
+				pre, ix.eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
 		case domain.TypeStatus:
 			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key},
-				pre, eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
+				pre, ix.eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {

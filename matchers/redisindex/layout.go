@@ -42,7 +42,7 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "2"
+const layoutVersion = "3"
 
 // The key families: bucket hashes of persons, beneficiary refs and
 // blocking keys.
@@ -92,8 +92,9 @@ const keyDigits = 16
 // digits, decoded.
 const packedLen = keyDigits * 5 / 8
 
-// eventHashLen is the length of an event hash in a claim (see eventHash).
-const eventHashLen = 8
+// eventHashLen is the length of an event hash in a claim (see eventHash):
+// 128 bits, binary.
+const eventHashLen = 16
 
 // luaName is one constant of the scripts' prelude: its Lua name and the Go
 // constant it stands for, a string or an int.

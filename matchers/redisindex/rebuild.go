@@ -135,7 +135,7 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 	k, pre := ix.personBucket(f.Key)
 	switch f.Kind {
 	case "enrolment":
-		enr := eventHash(f.EventID) + f.Wallet
+		enr := ix.eventHash(f.EventID) + f.Wallet
 		switch f.State {
 		case "exited":
 			pipe.HSet(ctx, k, pre+fieldExited+f.Programme, enr)
@@ -147,9 +147,9 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr)
 		}
 	case "payment":
-		pipe.HSet(ctx, k, pre+fieldPaid+f.Programme+cycleSep+f.Cycle, eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldPaid+f.Programme+cycleSep+f.Cycle, ix.eventHash(f.EventID))
 	case "deceased":
-		pipe.HSet(ctx, k, pre+fieldDead, eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldDead, ix.eventHash(f.EventID))
 	case "wallet":
 		pipe.HSet(ctx, k, pre+fieldWalletAt, strconv.FormatInt(f.At.Unix(), 10))
 	}

@@ -15,7 +15,7 @@ func (ix *Index) ReleaseHold(ctx context.Context, indexKey, programme, eventID s
 		return nil
 	}
 	key, pre := ix.personBucket(indexKey)
-	return classify("redis: release hold", releaseScript.Run(ctx, ix.rdb, []string{key}, pre, eventHash(eventID), programme).Err())
+	return classify("redis: release hold", releaseScript.Run(ctx, ix.rdb, []string{key}, pre, ix.eventHash(eventID), programme).Err())
 }
 
 // ClaimEnrolment records an overridden enrolment as the person's claim on
@@ -25,5 +25,5 @@ func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventI
 		return nil
 	}
 	key, pre := ix.personBucket(indexKey)
-	return classify("redis: claim enrolment", claimScript.Run(ctx, ix.rdb, []string{key}, pre, eventHash(eventID), programme, walletKey).Err())
+	return classify("redis: claim enrolment", claimScript.Run(ctx, ix.rdb, []string{key}, pre, ix.eventHash(eventID), programme, walletKey).Err())
 }
