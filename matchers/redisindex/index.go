@@ -173,14 +173,30 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 			cmds[i] = payScript.EvalSha(ctx, pipe, []string{key},
 				pre, ix.eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
 		case domain.TypeStatus:
-			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key},
-				pre, ix.eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
+			t, ok := domain.TransitionOf(e.Status, e.Programme)
+			if !ok {
+				continue // validation lets no unknown status through
+			}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), t.To,
+				flag(t.ReplacesWallet), flag(t.SetsDeceased), flag(t.ClearsDeceased), flag(t.MarksWalletChange)}
+			for _, s := range t.From {
+				args = append(args, s)
+			}
+			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key}, args...)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	return cmds, nil
+}
+
+// flag is a boolean as the scripts take it.
+func flag(b bool) string {
+	if b {
+		return flagSet
+	}
+	return ""
 }
 
 func isNoScript(err error) bool {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/score"
 )
@@ -63,18 +64,22 @@ const (
 //	h:p   present while that enrolment is held for review
 //	x:p   the e:p of the enrolment that exited p (kept so reinstatement
 //	      can restore it)
-//	s:p   present while suspended; s:* suspends every programme
+//	s:p   present while that enrolment is suspended
 //	p:p:c the payment admitted or held for cycle c (its event hash)
 //
 // and for the person: dead (the death event's hash), wc (unix time of the
 // last wallet change), c (the candidate record, written by an enrolment
 // that is not blocked).
+//
+// So a claim on p is in one of the states of domain.Transitions: active
+// (e:p alone), held (e:p and h:p), suspended (e:p and s:p) or exited
+// (x:p). The status script moves claims between them, the rebuild writes
+// them from the record's enrolment states.
 const (
 	fieldEnrol     = "e:"
 	fieldHeld      = "h:"
 	fieldExited    = "x:"
 	fieldSuspended = "s:"
-	allProgrammes  = "*"
 	fieldPaid      = "p:"
 	cycleSep       = ":"
 	fieldDead      = "dead"
@@ -103,15 +108,14 @@ type luaName struct {
 	value any
 }
 
-// luaNames is the one table of the layout's names and lengths the scripts
-// share with Go.
+// luaNames is the one table of the layout's names and lengths, and the
+// domain's state names, that the scripts share with Go.
 func luaNames() []luaName {
 	return []luaName{
 		{"F_ENROL", fieldEnrol},
 		{"F_HELD", fieldHeld},
 		{"F_EXITED", fieldExited},
 		{"F_SUSPENDED", fieldSuspended},
-		{"ALL_PROGRAMMES", allProgrammes},
 		{"F_PAID", fieldPaid},
 		{"CYCLE_SEP", cycleSep},
 		{"F_DEAD", fieldDead},
@@ -120,6 +124,11 @@ func luaNames() []luaName {
 		{"FLAG_SET", flagSet},
 		{"EVENT_HASH_LEN", eventHashLen},
 		{"PACKED_LEN", packedLen},
+		{"S_ACTIVE", domain.EnrolmentActive},
+		{"S_HELD", domain.EnrolmentHeld},
+		{"S_SUSPENDED", domain.EnrolmentSuspended},
+		{"S_EXITED", domain.EnrolmentExited},
+		{"DECEASED", domain.StatusDeceased},
 	}
 }
 

@@ -135,15 +135,17 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 	k, pre := ix.personBucket(f.Key)
 	switch f.Kind {
 	case "enrolment":
+		// The claim's state in its fields, as the status script writes
+		// it (layout.go).
 		enr := ix.eventHash(f.EventID) + f.Wallet
 		switch f.State {
-		case "exited":
+		case domain.EnrolmentExited:
 			pipe.HSet(ctx, k, pre+fieldExited+f.Programme, enr)
-		case "held":
+		case domain.EnrolmentHeld:
 			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldHeld+f.Programme, flagSet)
-		case "suspended":
+		case domain.EnrolmentSuspended:
 			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldSuspended+f.Programme, flagSet)
-		default:
+		default: // domain.EnrolmentActive
 			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr)
 		}
 	case "payment":

@@ -23,6 +23,6 @@ if not cur then
 end
 if rec ~= '' then redis.call('HSET', k, pre .. F_RECORD, rec) end
 if redis.call('HEXISTS', k, pre .. F_DEAD) == 1 then
-  return {'HOLD', 'DECEASED_OR_EXITED', 'deceased', ''}
+  return {'HOLD', 'DECEASED_OR_EXITED', DECEASED, ''}
 end
 return {'ADMIT', '', '', ''}

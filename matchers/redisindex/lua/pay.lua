@@ -12,16 +12,15 @@ if paid and paid ~= eid then
   return {'BLOCK', 'DOUBLE_PAYMENT', cycle, ''}
 end
 if redis.call('HEXISTS', k, pre .. F_DEAD) == 1 then
-  return {'BLOCK', 'DECEASED_OR_EXITED', 'deceased', ''}
+  return {'BLOCK', 'DECEASED_OR_EXITED', DECEASED, ''}
 end
-if redis.call('HEXISTS', k, pre .. F_SUSPENDED .. prog) == 1
-    or redis.call('HEXISTS', k, pre .. F_SUSPENDED .. ALL_PROGRAMMES) == 1 then
-  return {'BLOCK', 'DECEASED_OR_EXITED', 'suspended', ''}
+if redis.call('HEXISTS', k, pre .. F_SUSPENDED .. prog) == 1 then
+  return {'BLOCK', 'DECEASED_OR_EXITED', S_SUSPENDED, ''}
 end
 local enr = redis.call('HGET', k, pre .. F_ENROL .. prog)
 if not enr then
   if redis.call('HEXISTS', k, pre .. F_EXITED .. prog) == 1 then
-    return {'BLOCK', 'DECEASED_OR_EXITED', 'exited', ''}
+    return {'BLOCK', 'DECEASED_OR_EXITED', S_EXITED, ''}
   end
   return {'BLOCK', 'UNKNOWN_PAYEE', 'not enrolled', ''}
 end
