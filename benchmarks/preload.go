@@ -16,14 +16,20 @@ import (
 
 // Fate is the net effect of a registry person's status changes, applied
 // when the registry is loaded: the state the record would be in after
-// deciding them.
+// deciding them, by the record's own rules (domain.Transitions).
 type Fate struct {
 	DeadEvent string
 	DeadAt    time.Time
-	// Exited and Suspended hold programmes ("" for all).
-	Exited, Suspended map[string]bool
-	Wallet            string // the new wallet, after a change
-	WalletAt          time.Time
+	Wallet    string // the new wallet, after a change
+	WalletAt  time.Time
+	// changes are the person's status events in order, each with the
+	// programme it names.
+	changes []fateChange
+}
+
+type fateChange struct {
+	t         domain.Transition
+	programme string
 }
 
 // Fates reads the registry's status changes, keyed by normalised NID (in
@@ -38,40 +44,42 @@ func Fates(statuses iter.Seq[synth.Record], policy domain.Policy) (map[string]*F
 		if e == nil {
 			continue
 		}
+		t, ok := domain.TransitionOf(e.Status, e.Programme)
+		if !ok {
+			continue
+		}
 		f := fates[e.NID]
 		if f == nil {
-			f = &Fate{Exited: map[string]bool{}, Suspended: map[string]bool{}}
+			f = &Fate{}
 			fates[e.NID] = f
 		}
-		switch e.Status {
-		case domain.StatusDeceased:
+		f.changes = append(f.changes, fateChange{t, e.Programme})
+		switch {
+		case t.SetsDeceased:
 			f.DeadEvent, f.DeadAt = e.EventID, e.Occurred
-		case domain.StatusExited:
-			f.Exited[e.Programme] = true
-		case domain.StatusSuspended:
-			f.Suspended[e.Programme] = true
-		case domain.StatusReinstated:
-			delete(f.Suspended, e.Programme)
-			delete(f.Exited, e.Programme)
-		case domain.StatusWalletChanged:
+		case t.ClearsDeceased:
+			f.DeadEvent, f.DeadAt = "", time.Time{}
+		}
+		if t.MarksWalletChange {
 			f.Wallet, f.WalletAt = e.Wallet, e.Occurred
 		}
 	}
 	return fates, evs
 }
 
-// State returns the enrolment state of programme after the fate.
+// State returns the enrolment state of programme after the fate, from the
+// state initial it was decided in.
 func (f *Fate) State(programme, initial string) string {
 	if f == nil {
 		return initial
 	}
-	switch {
-	case f.Exited[programme] || f.Exited[""]:
-		return "exited"
-	case f.Suspended[programme] || f.Suspended[""]:
-		return "suspended"
+	state := initial
+	for _, c := range f.changes {
+		if c.t.AllProgrammes || c.programme == programme {
+			state, _ = c.t.Next(state)
+		}
 	}
-	return initial
+	return state
 }
 
 // EkjonLoader loads the registry into ekjon's index (Redis, through the
@@ -142,7 +150,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			}
 		}
 	}
-	state := map[domain.Action]string{domain.ActionAdmit: "active", domain.ActionHold: "held"}[t.Action]
+	state := map[domain.Action]string{domain.ActionAdmit: domain.EnrolmentActive, domain.ActionHold: domain.EnrolmentHeld}[t.Action]
 	wallet := e.Person.Wallet
 	if state != "" {
 		state = f.State(e.Programme, state)
@@ -150,7 +158,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			wallet = f.Wallet
 		}
 	} else {
-		state = "blocked"
+		state = domain.EnrolmentBlocked
 	}
 	district := ""
 	if e.Person.Address != nil {
@@ -159,7 +167,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 	rec, _ := json.Marshal(e.Person)
 	l.enr = append(l.enr, []any{e.EventID, pid, e.Programme, e.BeneficiaryRef, e.Source, state,
 		l.ix.WalletKey(wallet), rec, district, e.Occurred})
-	if state == "blocked" {
+	if state == domain.EnrolmentBlocked {
 		return nil
 	}
 	if key != "" {
@@ -173,10 +181,9 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			}
 		}
 	}
-	if state == "active" || state == "held" {
-		return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person})
-	}
-	return nil
+	// Whatever became of the enrolment, its person is a candidate, as in
+	// the pipeline and a rebuild.
+	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person})
 }
 
 func (l *EkjonLoader) fact(ctx context.Context, f domain.IndexFact) error {

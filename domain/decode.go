@@ -99,11 +99,6 @@ const (
 
 var validGenders = map[string]bool{"": true, "male": true, "female": true, "hijra": true, "other": true}
 
-var validStatuses = map[string]bool{
-	StatusDeceased: true, StatusExited: true, StatusSuspended: true,
-	StatusReinstated: true, StatusWalletChanged: true,
-}
-
 // Validate checks e against the v1 contract and the policy and normalises its
 // identifiers in place: NIDs to ASCII digits, phones to 01XXXXXXXXX, wallets
 // to their canonical form. The error, of KindInvalid, lists every bad field.
@@ -145,7 +140,7 @@ func Validate(e *Event, p Policy) error {
 		}
 		e.Wallet = NormalizeWallet(e.Wallet)
 	case TypeStatus:
-		if !validStatuses[e.Status] {
+		if _, ok := TransitionOf(e.Status, e.Programme); !ok {
 			v.add("status", fmt.Sprintf("unknown status %q; want deceased, exited, suspended, reinstated or wallet_changed", clip(e.Status)))
 		}
 		if e.NID == "" {

@@ -120,6 +120,15 @@ var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(bas
 // Hash returns the keyed hash of value in the namespace kind (such as "nid"
 // or "phone"), as 26 lower-case base32 characters (128 bits).
 func (p *Pseudonymizer) Hash(kind, value string) string {
+	sum := p.Sum(kind, value)
+	return b32.EncodeToString(sum[:])
+}
+
+// Sum returns the keyed hash of value in the namespace kind in binary: the
+// 128 bits that Hash encodes, the first half of HMAC-SHA256 over kind, a
+// zero byte and value. Without the secret, nobody can find two values with
+// the same sum.
+func (p *Pseudonymizer) Sum(kind, value string) [16]byte {
 	m := p.macs.Get().(hash.Hash)
 	m.Reset()
 	var buf [128]byte
@@ -128,7 +137,7 @@ func (p *Pseudonymizer) Hash(kind, value string) string {
 	var sum [sha256.Size]byte
 	m.Sum(sum[:0])
 	p.macs.Put(m)
-	return b32.EncodeToString(sum[:16])
+	return [16]byte(sum[:16])
 }
 
 // PersonID returns the stable id of the person known by the identifier

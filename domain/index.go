@@ -5,8 +5,8 @@ import "time"
 // IndexFact is one fact the matching index holds, as read back from the
 // record to rebuild a lost index. Kind says which fields matter:
 //
-//	enrolment: Key, Programme, EventID, State (active, held, exited,
-//	           suspended), Wallet
+//	enrolment: Key, Programme, EventID, State (an Enrolment state, not
+//	           blocked), Wallet: the person's claim on the programme
 //	ref:       Programme, Ref, Key (a beneficiary ref and its person)
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID

@@ -62,7 +62,7 @@ func BenchmarkFetchRecords(b *testing.B) {
 			for _, id := range ids {
 				k := unpackKey(id)
 				key, pre := ix.personBucket(k)
-				v, err := rdb.HGet(ctx, key, pre+"c").Bytes()
+				v, err := rdb.HGet(ctx, key, pre+fieldRecord).Bytes()
 				if err != nil {
 					continue
 				}

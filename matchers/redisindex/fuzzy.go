@@ -274,7 +274,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
 			key, pre := ix.personBucket(q.o.IndexKey)
-			pipe.HSet(ctx, key, pre+"h:"+q.o.Event.Programme, "1")
+			pipe.HSet(ctx, key, pre+fieldHeld+q.o.Event.Programme, flagSet)
 		}
 	}
 	if pipe.Len() == 0 {
@@ -310,7 +310,7 @@ func (ix *Index) fetchRecords(ctx context.Context, ids []string) (map[string]sco
 	for i, id := range ids {
 		keys[i] = unpackKey(id)
 		key, pre := ix.personBucket(keys[i])
-		cmds[i] = pipe.HGet(ctx, key, pre+"c")
+		cmds[i] = pipe.HGet(ctx, key, pre+fieldRecord)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"strconv"
 	"strings"
@@ -64,7 +63,7 @@ func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *I
 // refHash is the keyed hash under which a programme's beneficiary ref is
 // mapped to its person.
 func (ix *Index) refHash(programme, ref string) string {
-	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:16]
+	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:keyDigits]
 }
 
 // ReadyKey marks an index that is complete: built from the record or grown
@@ -77,7 +76,7 @@ func (ix *Index) ReadyKey() string {
 // identity returns the index key and person id of the person an event names,
 // or "" when it names none by an exact identifier.
 func (ix *Index) identity(kind, value string) (key, personID string) {
-	k := ix.pseudo.Hash(kind, value)[:16]
+	k := ix.pseudo.Hash(kind, value)[:keyDigits]
 	return k, "P" + k
 }
 
@@ -89,12 +88,13 @@ func (ix *Index) WalletKey(wallet string) string {
 	return ix.pseudo.Hash("wallet", wallet)[:12]
 }
 
-// eventHash is the short form of an event id kept in a claim, so that a
-// retried event recognises its own claim: 8 bytes, as the scripts expect.
-func eventHash(id string) string {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return string(h.Sum(nil))
+// eventHash is the form of an event id kept in a claim, so that a retried
+// event recognises its own claim: eventHashLen bytes of its keyed hash.
+// Keyed, so that no one without the secret can craft an event id that
+// passes for another's claim.
+func (ix *Index) eventHash(id string) string {
+	sum := ix.pseudo.Sum("event", id)
+	return string(sum[:eventHashLen])
 }
 
 // Decide decides every outcome whose Event is set and whose decision is not
@@ -164,23 +164,39 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
-			args := []any{pre, eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
 			cmds[i] = enrolScript.EvalSha(ctx, pipe, []string{key}, args...)
 		case domain.TypeDistribution:
 			cmds[i] = payScript.EvalSha(ctx, pipe, []string{key},
-				pre, eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
+				pre, ix.eventHash(e.EventID), e.Programme, e.Cycle, o.WalletKey, e.Occurred.Unix(), ix.recent)
 		case domain.TypeStatus:
-			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key},
-				pre, eventHash(e.EventID), e.Status, e.Programme, o.WalletKey, e.Occurred.Unix())
+			t, ok := domain.TransitionOf(e.Status, e.Programme)
+			if !ok {
+				continue // validation lets no unknown status through
+			}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), t.To,
+				flag(t.ReplacesWallet), flag(t.SetsDeceased), flag(t.ClearsDeceased), flag(t.MarksWalletChange)}
+			for _, s := range t.From {
+				args = append(args, s)
+			}
+			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key}, args...)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	return cmds, nil
+}
+
+// flag is a boolean as the scripts take it.
+func flag(b bool) string {
+	if b {
+		return flagSet
+	}
+	return ""
 }
 
 func isNoScript(err error) bool {
@@ -190,7 +206,7 @@ func isNoScript(err error) bool {
 // LoadScripts loads the index's scripts into Redis (every master of a
 // cluster), so that batches can run them by hash.
 func (ix *Index) LoadScripts(ctx context.Context) error {
-	for _, s := range []*redis.Script{enrolScript, payScript, statusScript, blockScript} {
+	for _, s := range allScripts() {
 		if err := s.Load(ctx, ix.rdb).Err(); err != nil {
 			return classify("redis: load scripts", err)
 		}
@@ -220,7 +236,7 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 			// holds its claims so that payments by beneficiary ref work.
 			o.IndexKey, o.Decision.PersonID = ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
 		case e.Type == domain.TypeDistribution && e.BeneficiaryRef != "":
-			key, field := ix.bucket("r", ix.refHash(e.Programme, e.BeneficiaryRef))
+			key, field := ix.bucket(familyRef, ix.refHash(e.Programme, e.BeneficiaryRef))
 			refCmds = append(refCmds, pipe.HGet(ctx, key, field))
 			refOuts = append(refOuts, o)
 		}
@@ -316,7 +332,7 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	n := 0
 	for _, o := range outs {
 		for _, h := range o.IndexRefs {
-			key, field := ix.bucket("r", h)
+			key, field := ix.bucket(familyRef, h)
 			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
 			n++
 		}

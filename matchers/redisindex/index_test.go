@@ -373,3 +373,25 @@ func TestOtherLayoutIsNotReady(t *testing.T) {
 		t.Fatalf("ready = %v, %v: an index of 12 bucket bits must not serve one of 14", ok, err)
 	}
 }
+
+// TestOverrideMakesAnActiveClaim: a supervisor's override of a DUP_NID
+// block makes the overridden enrolment the programme's claim, active
+// whatever state the claim it replaces was in.
+func TestOverrideMakesAnActiveClaim(t *testing.T) {
+	ix := newIndex(t)
+	const nid = "1234567890"
+	decide(t, ix, enrol("e1", nid, "old_age", ""), status("s1", nid, domain.StatusSuspended, "old_age", "", t0.Add(time.Hour)))
+	b := enrol("e2", nid, "old_age", "")
+	decide(t, ix, b)
+	if verdict(b) != "BLOCK [DUP_NID]" {
+		t.Fatalf("second enrolment: %s", verdict(b))
+	}
+	if err := ix.ClaimEnrolment(context.Background(), b.IndexKey, "old_age", "e2", ""); err != nil {
+		t.Fatal(err)
+	}
+	p := pay("p1", nid, "old_age", "2026-11", "", t0.Add(2*time.Hour))
+	decide(t, ix, p)
+	if verdict(p) != "ADMIT []" {
+		t.Fatalf("payment after the override: %s (%s), want ADMIT", verdict(p), p.Decision.Reason)
+	}
+}

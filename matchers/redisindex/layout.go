@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/score"
 )
@@ -18,9 +19,9 @@ import (
 // compact listpacks:
 //
 //	p:{b}   persons: for a person with index key k, fields <k>e:<prog>,
-//	        <k>h:<prog>, … (see scripts.go) and <k>c, its candidate record
+//	        <k>h:<prog>, … and <k>c, its candidate record (see below)
 //	r:{b}   beneficiary refs: field <ref hash> → the person's index key
-//	b:{b}   blocking keys: field <block> → the 10-byte index keys of the
+//	b:{b}   blocking keys: field <block> → the packedLen-byte index keys of the
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it
 //	tf:n    persons counted in tf
@@ -42,16 +43,99 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "2"
+const layoutVersion = "3"
+
+// The key families: bucket hashes of persons, beneficiary refs and
+// blocking keys.
+const (
+	familyPerson = "p"
+	familyRef    = "r"
+	familyBlock  = "b"
+)
+
+// A person's fields in its bucket, each after the person's prefix. Go and
+// the scripts (lua/*.lua) name them through these constants only: the
+// scripts get them from the prelude that luaNames generates. Per
+// programme p the person has:
+//
+//	e:p   the claiming enrolment, present while enrolled: its event hash
+//	      (eventHashLen bytes) followed by the enrolled wallet's keyed
+//	      hash, if any
+//	h:p   present while that enrolment is held for review
+//	x:p   the e:p of the enrolment that exited p (kept so reinstatement
+//	      can restore it)
+//	s:p   present while that enrolment is suspended
+//	p:p:c the payment admitted or held for cycle c (its event hash)
+//
+// and for the person: dead (the death event's hash), wc (unix time of the
+// last wallet change), c (the candidate record, written by an enrolment
+// that is not blocked).
+//
+// So a claim on p is in one of the states of domain.Transitions: active
+// (e:p alone), held (e:p and h:p), suspended (e:p and s:p) or exited
+// (x:p). The status script moves claims between them, the rebuild writes
+// them from the record's enrolment states.
+const (
+	fieldEnrol     = "e:"
+	fieldHeld      = "h:"
+	fieldExited    = "x:"
+	fieldSuspended = "s:"
+	fieldPaid      = "p:"
+	cycleSep       = ":"
+	fieldDead      = "dead"
+	fieldWalletAt  = "wc"
+	fieldRecord    = "c"
+	// flagSet is the value of a field that only needs to be present.
+	flagSet = "1"
+)
+
+// keyDigits is the length of an index key: base32 digits of the person's
+// keyed hash.
+const keyDigits = 16
+
+// packedLen is the length of a packed index key: its keyDigits base32
+// digits, decoded.
+const packedLen = keyDigits * 5 / 8
+
+// eventHashLen is the length of an event hash in a claim (see eventHash):
+// 128 bits, binary.
+const eventHashLen = 16
+
+// luaName is one constant of the scripts' prelude: its Lua name and the Go
+// constant it stands for, a string or an int.
+type luaName struct {
+	name  string
+	value any
+}
+
+// luaNames is the one table of the layout's names and lengths, and the
+// domain's state names, that the scripts share with Go.
+func luaNames() []luaName {
+	return []luaName{
+		{"F_ENROL", fieldEnrol},
+		{"F_HELD", fieldHeld},
+		{"F_EXITED", fieldExited},
+		{"F_SUSPENDED", fieldSuspended},
+		{"F_PAID", fieldPaid},
+		{"CYCLE_SEP", cycleSep},
+		{"F_DEAD", fieldDead},
+		{"F_WALLET_AT", fieldWalletAt},
+		{"F_RECORD", fieldRecord},
+		{"FLAG_SET", flagSet},
+		{"EVENT_HASH_LEN", eventHashLen},
+		{"PACKED_LEN", packedLen},
+		{"S_ACTIVE", domain.EnrolmentActive},
+		{"S_HELD", domain.EnrolmentHeld},
+		{"S_SUSPENDED", domain.EnrolmentSuspended},
+		{"S_EXITED", domain.EnrolmentExited},
+		{"DECEASED", domain.StatusDeceased},
+	}
+}
 
 // b32 is the encoding of domain.Pseudonymizer's hashes.
 var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// packedLen is the length of a packed index key: the 16 base32 digits of
-// a key, decoded.
-const packedLen = 10
-
-// bucket returns the bucket key of family f ("p", "r" or "b") holding the
+// bucket returns the bucket key of family f (familyPerson, …) holding the
 // entry whose keyed hash (base32, at least 8 digits) is h, and the entry's
 // field: the hash in binary, less the whole bytes the bucket number holds.
 func (ix *Index) bucket(f, h string) (key, field string) {
@@ -71,17 +155,19 @@ func (ix *Index) bucket(f, h string) (key, field string) {
 // key's first 40 bits name it: two blocks that agree on them (a handful in
 // an index of millions) share their members, which widens their candidates
 // a little and decides nothing, since every candidate is scored.
-func (ix *Index) blockBucket(b fuzzy.Block) (key, field string) { return ix.bucket("b", b.Key[:8]) }
+func (ix *Index) blockBucket(b fuzzy.Block) (key, field string) {
+	return ix.bucket(familyBlock, b.Key[:8])
+}
 
 // personBucket returns the key of the bucket holding the person with index
 // key k, and the prefix of the person's fields in it.
-func (ix *Index) personBucket(k string) (key, pre string) { return ix.bucket("p", k) }
+func (ix *Index) personBucket(k string) (key, pre string) { return ix.bucket(familyPerson, k) }
 
 // packedKey is an index key as the packedLen bytes a block holds, or ""
 // if it is not an index key.
 func packedKey(k string) string {
 	b, err := b32.DecodeString(k)
-	if err != nil || len(k) != 16 || len(b) != packedLen {
+	if err != nil || len(k) != keyDigits || len(b) != packedLen {
 		return ""
 	}
 	return string(b)
@@ -90,16 +176,16 @@ func packedKey(k string) string {
 // unpackKey is the index key of a packed key.
 func unpackKey(p string) string { return b32.EncodeToString([]byte(p)) }
 
-// keyOfPerson returns the index key of a person id ("P" and the 16 digits
-// of the key).
+// keyOfPerson returns the index key of a person id ("P" and the keyDigits
+// digits of the key).
 func keyOfPerson(pid string) (string, bool) {
 	k, ok := strings.CutPrefix(pid, "P")
 	return k, ok && packedKey(k) != ""
 }
 
 // PersonFields returns the fields the index holds for the person with index
-// key k, named as in scripts.go (e:old_age, dead, …), the candidate record
-// under "c". It is for inspection and tests; deciding never reads a whole
+// key k, named as above (e:old_age, dead, …), the candidate record under
+// c. It is for inspection and tests; deciding never reads a whole
 // person.
 func (ix *Index) PersonFields(ctx context.Context, k string) (map[string]string, error) {
 	key, pre := ix.personBucket(k)
@@ -120,7 +206,7 @@ func (ix *Index) PersonFields(ctx context.Context, k string) (map[string]string,
 // review, so that payments are blocked until a reviewer releases it.
 func (ix *Index) MarkHeld(ctx context.Context, k, programme string) error {
 	key, pre := ix.personBucket(k)
-	return classify("redis: mark held", ix.rdb.HSet(ctx, key, pre+"h:"+programme, "1").Err())
+	return classify("redis: mark held", ix.rdb.HSet(ctx, key, pre+fieldHeld+programme, flagSet).Err())
 }
 
 // storedRecord is the candidate record of profile p, of the person with

@@ -128,30 +128,32 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		return
 	}
 	if f.Kind == "ref" {
-		key, field := ix.bucket("r", ix.refHash(f.Programme, f.Ref))
+		key, field := ix.bucket(familyRef, ix.refHash(f.Programme, f.Ref))
 		pipe.HSet(ctx, key, field, packedKey(f.Key))
 		return
 	}
 	k, pre := ix.personBucket(f.Key)
 	switch f.Kind {
 	case "enrolment":
-		enr := eventHash(f.EventID) + f.Wallet
+		// The claim's state in its fields, as the status script writes
+		// it (layout.go).
+		enr := ix.eventHash(f.EventID) + f.Wallet
 		switch f.State {
-		case "exited":
-			pipe.HSet(ctx, k, pre+"x:"+f.Programme, enr)
-		case "held":
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"h:"+f.Programme, "1")
-		case "suspended":
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr, pre+"s:"+f.Programme, "suspended")
-		default:
-			pipe.HSet(ctx, k, pre+"e:"+f.Programme, enr)
+		case domain.EnrolmentExited:
+			pipe.HSet(ctx, k, pre+fieldExited+f.Programme, enr)
+		case domain.EnrolmentHeld:
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldHeld+f.Programme, flagSet)
+		case domain.EnrolmentSuspended:
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr, pre+fieldSuspended+f.Programme, flagSet)
+		default: // domain.EnrolmentActive
+			pipe.HSet(ctx, k, pre+fieldEnrol+f.Programme, enr)
 		}
 	case "payment":
-		pipe.HSet(ctx, k, pre+"p:"+f.Programme+":"+f.Cycle, eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldPaid+f.Programme+cycleSep+f.Cycle, ix.eventHash(f.EventID))
 	case "deceased":
-		pipe.HSet(ctx, k, pre+"dead", eventHash(f.EventID))
+		pipe.HSet(ctx, k, pre+fieldDead, ix.eventHash(f.EventID))
 	case "wallet":
-		pipe.HSet(ctx, k, pre+"wc", strconv.FormatInt(f.At.Unix(), 10))
+		pipe.HSet(ctx, k, pre+fieldWalletAt, strconv.FormatInt(f.At.Unix(), 10))
 	}
 }
 
@@ -170,7 +172,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 		return // the pipeline does not index a record it cannot encode
 	}
 	key, pre := ix.personBucket(k)
-	pipe.HSet(ctx, key, pre+"c", rec)
+	pipe.HSet(ctx, key, pre+fieldRecord, rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
 }

@@ -388,25 +388,9 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			p.upazila, p.action, p.at)
 	}
 	for _, st := range b.status {
-		pb.Queue(`INSERT INTO status_changes (event_id, person_id, status, programme, wallet_key, occurred_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
-			st.eventID, st.person, st.status, st.prog, st.wallet, st.at)
-		switch st.status {
-		case domain.StatusDeceased:
-			pb.Queue(`UPDATE persons SET deceased_at = $2 WHERE person_id = $1 AND deceased_at IS NULL`, st.person, st.at)
-		case domain.StatusExited, domain.StatusSuspended:
-			pb.Queue(`UPDATE enrolments SET status = $3 WHERE person_id = $1 AND ($2 = '' OR programme = $2)
-				AND status IN ('active', 'suspended')`, st.person, st.prog, st.status)
-		case domain.StatusReinstated:
-			pb.Queue(`UPDATE enrolments SET status = 'active' WHERE person_id = $1 AND ($2 = '' OR programme = $2)
-				AND status IN ('exited', 'suspended')`, st.person, st.prog)
-			if st.prog == "" {
-				pb.Queue(`UPDATE persons SET deceased_at = NULL WHERE person_id = $1`, st.person)
-			}
-		case domain.StatusWalletChanged:
-			pb.Queue(`UPDATE enrolments SET wallet_key = $3 WHERE person_id = $1 AND ($2 = '' OR programme = $2)
-				AND status IN ('active', 'held', 'suspended')`, st.person, st.prog, st.wallet)
-		}
+		t, _ := domain.TransitionOf(st.status, st.prog)
+		pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
+			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked)
 	}
 	if a := b.alert; len(a.id) > 0 {
 		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
@@ -421,36 +405,73 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 	}
 }
 
+// The claims of persons on programmes: on each, the person's latest
+// enrolment not blocked, which is what the matching index keeps of its
+// enrolments there. claimsFrom and claimsOrder go around a WHERE clause
+// that must leave blocked enrolments out.
+const (
+	claimsFrom  = `SELECT DISTINCT ON (person_id, programme) event_id, person_id, programme, status, wallet_key FROM enrolments`
+	claimsOrder = `ORDER BY person_id, programme, enrolled_at DESC, event_id DESC`
+)
+
+// applyStatus records a status event ($1 to $6) and, the first time only,
+// applies its transition (domain.Transitions): the person's claims in the
+// states $7 move to state $8 ("" keeps theirs) and take the event's wallet
+// if $9; the person is marked deceased if $10, or no longer if $11. $12 is
+// the blocked state.
+const applyStatus = `WITH recorded AS (
+		INSERT INTO status_changes (event_id, person_id, status, programme, wallet_key, occurred_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
+		RETURNING person_id
+	), claims AS (
+		` + claimsFrom + ` WHERE person_id = $2 AND ($4 = '' OR programme = $4) AND status <> $12 ` + claimsOrder + `
+	), moved AS (
+		UPDATE enrolments e SET status = COALESCE(NULLIF($8, ''), e.status),
+			wallet_key = CASE WHEN $9 THEN $5 ELSE e.wallet_key END
+		FROM claims c, recorded
+		WHERE e.event_id = c.event_id AND e.status = ANY($7::text[])
+	)
+	UPDATE persons p SET deceased_at = CASE WHEN $10 THEN COALESCE(p.deceased_at, $6) END
+	FROM recorded
+	WHERE p.person_id = recorded.person_id AND ($10 OR $11)`
+
 // IndexFacts streams every fact the matching index holds, for rebuilding it
 // from the record. fn is called in no particular order.
 func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error) error {
+	dead := domain.StatusesWhere(func(t domain.Transition) bool { return t.SetsDeceased })
+	walletChanges := domain.StatusesWhere(func(t domain.Transition) bool { return t.MarksWalletChange })
 	queries := []struct {
 		kind, sql string
+		args      []any
 	}{
-		{"enrolment", `SELECT p.index_key, e.programme, e.event_id, e.status, e.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
-			FROM enrolments e JOIN persons p USING (person_id)
-			WHERE e.status IN ('active', 'held', 'exited', 'suspended')`},
+		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
+			FROM (` + claimsFrom + ` WHERE status <> $1 ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
+			[]any{domain.EnrolmentBlocked}},
 		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
-			WHERE e.beneficiary_ref <> '' AND e.status <> 'blocked'`},
+			WHERE e.beneficiary_ref <> '' AND e.status <> $1`, []any{domain.EnrolmentBlocked}},
 		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz, '', NULL::jsonb
 			FROM payments y JOIN persons p USING (person_id)
-			WHERE y.action IN ('ADMIT', 'HOLD')`},
+			WHERE y.action IN ('ADMIT', 'HOLD')`, nil},
 		{"deceased", `SELECT p.index_key, '', s.event_id, '', '', '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM persons p JOIN LATERAL (SELECT event_id FROM status_changes
-				WHERE person_id = p.person_id AND status = 'deceased' ORDER BY occurred_at DESC LIMIT 1) s ON true
-			WHERE p.deceased_at IS NOT NULL`},
+				WHERE person_id = p.person_id AND status = ANY($1) ORDER BY occurred_at DESC LIMIT 1) s ON true
+			WHERE p.deceased_at IS NOT NULL`, []any{dead}},
 		{"wallet", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at), '', NULL::jsonb
 			FROM status_changes s JOIN persons p USING (person_id)
-			WHERE s.status = 'wallet_changed' GROUP BY p.index_key`},
+			WHERE s.status = ANY($1) GROUP BY p.index_key`, []any{walletChanges}},
+		// A person enrolled is a candidate for the fuzzy rules whatever
+		// became of the enrolment since, as in the pipeline, which indexes
+		// it on its enrolment and keeps it: a dead or exited person
+		// enrolled again under another NID is what the rules look for.
 		{"candidate", `SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, ''), e.programme, e.event_id, e.status, '', '', '',
 				NULL::timestamptz, e.person_id, e.record
 			FROM enrolments e LEFT JOIN persons p USING (person_id)
-			WHERE e.status IN ('active', 'held')
-			ORDER BY e.person_id, e.enrolled_at`},
+			WHERE e.status <> $1
+			ORDER BY e.person_id, e.enrolled_at`, []any{domain.EnrolmentBlocked}},
 	}
 	for _, q := range queries {
-		rows, err := s.pool.Query(ctx, q.sql)
+		rows, err := s.pool.Query(ctx, q.sql, q.args...)
 		if err != nil {
 			return classify("postgres: index facts", err)
 		}

@@ -1,0 +1,411 @@
+package redisindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
+)
+
+// The three places a person's status changes land: the index as the
+// pipeline leaves it (the scripts), the record (the store's SQL) and the
+// index rebuilt from the record (IndexFacts and load). These tests run
+// events through the real pieces, Decide, Write and Remember as a worker
+// does, and after each round compare what the three say of every person.
+
+// agreement is one live index, one record and one index rebuilt from it.
+type agreement struct {
+	t       *testing.T
+	ctx     context.Context
+	policy  domain.Policy
+	live    *Index
+	rebuilt *Index
+	store   *postgres.Store
+	names   map[string]string // event hash → event id
+	seq     int
+	t0      time.Time
+}
+
+func newAgreement(t *testing.T) *agreement {
+	t.Helper()
+	ctx := context.Background()
+	rdb, prefix := redistest.MustClient(t)
+	rdb2, prefix2 := redistest.MustClient(t)
+	pseudo := domain.NewPseudonymizer([]byte("transitions-secret-0123456789"))
+	cfg := Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
+	live := New(rdb, pseudo, cfg)
+	if err := live.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.MarkReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prefix = prefix2
+	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &agreement{t: t, ctx: ctx, policy: cfg.Policy, live: live, rebuilt: New(rdb2, pseudo, cfg), store: store,
+		names: map[string]string{}, t0: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// send decides one event and records it, as a worker does with a batch.
+func (a *agreement) send(e *domain.Event) *domain.Outcome {
+	a.t.Helper()
+	a.seq++
+	e.EventID, e.Source = fmt.Sprintf("ev-%d", a.seq), "test"
+	// Each event later than the last, so that arrival and occurrence
+	// agree.
+	e.OccurredAt = a.t0.Add(time.Duration(a.seq) * time.Minute).Format(time.RFC3339)
+	if err := domain.Validate(e, a.policy); err != nil {
+		a.t.Fatalf("event %+v: %v", e, err)
+	}
+	a.names[a.live.eventHash(e.EventID)] = e.EventID
+	outs := []domain.Outcome{{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
+		Programme: e.Programme, DecidedAt: a.t0.Add(time.Duration(a.seq) * time.Minute), ConfigVersion: "test", Rules: []string{}}}}
+	if err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.store.Write(a.ctx, outs); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.live.Remember(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
+		a.t.Fatal(err)
+	}
+	return &outs[0]
+}
+
+// person is the enrolled person of one scenario, one NID each.
+func person(nid string, i int, wallet string) *domain.Person {
+	given := []string{"Rafiqul", "Shahana", "Abdul", "Nasima", "Jamal", "Rokeya", "Mizanur", "Farida", "Habibur", "Kulsum"}
+	family := []string{"Islam", "Begum", "Karim", "Akter", "Uddin", "Khatun", "Rahman", "Yasmin", "Hossain", "Bibi"}
+	return &domain.Person{NID: nid, NameEN: given[i%len(given)] + " " + family[i/len(given)%len(family)],
+		FatherName: fmt.Sprintf("Father %d", i), DOB: fmt.Sprintf("%d-%02d-%02d", 1930+i%40, 1+i%12, 1+i%28), Gender: "female",
+		Wallet: wallet, Address: &domain.Address{District: "Dhaka", Upazila: fmt.Sprintf("Upazila %d", i)}}
+}
+
+// step is one event of a scenario, for the person with the scenario's NID.
+type step struct {
+	enrol  string // an enrolment in this programme, else a status event
+	status string
+	prog   string // the status event's programme; "" for all
+	wallet int    // which of the person's wallets, from 1; 0 for none
+}
+
+func enrolIn(prog string, wallet int) step { return step{enrol: prog, wallet: wallet} }
+func statusOf(st, prog string) step        { return step{status: st, prog: prog} }
+func walletChange(prog string, wallet int) step {
+	return step{status: domain.StatusWalletChanged, prog: prog, wallet: wallet}
+}
+
+// walletOf is wallet w of person i: persons share none, which would be a
+// SHARED_CONTACT.
+func walletOf(i, w int) string {
+	if w == 0 {
+		return ""
+	}
+	return fmt.Sprintf("017%02d%06d", w, i%1000000)
+}
+
+func (s step) String() string {
+	if s.enrol != "" {
+		return "enrol " + s.enrol
+	}
+	scope := s.prog
+	if scope == "" {
+		scope = "all"
+	}
+	return s.status + " " + scope
+}
+
+func (a *agreement) apply(nid string, i int, s step) {
+	a.t.Helper()
+	if s.enrol != "" {
+		a.send(&domain.Event{Type: domain.TypeEnrolment, Programme: s.enrol, BeneficiaryRef: fmt.Sprintf("ref-%d", a.seq+1),
+			Person: person(nid, i, walletOf(i, s.wallet))})
+		return
+	}
+	a.send(&domain.Event{Type: domain.TypeStatus, NID: nid, Status: s.status, Programme: s.prog, Wallet: walletOf(i, s.wallet)})
+}
+
+// claimLine is how every view writes a claim on a programme.
+func claimLine(prog, state, eventID, walletKey string) string {
+	return fmt.Sprintf("%s: %s %s wallet %q", prog, state, eventID, walletKey)
+}
+
+// indexView is what ix holds of the person with NID nid, one line per
+// programme claimed and per fact of the person, sorted.
+func (a *agreement) indexView(ix *Index, nid string) []string {
+	a.t.Helper()
+	k, _ := ix.identity("nid", nid)
+	fields, err := ix.PersonFields(a.ctx, k)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	type claim struct {
+		enrol, exited   string
+		held, suspended bool
+	}
+	claims := map[string]*claim{}
+	claimOf := func(p string) *claim {
+		if claims[p] == nil {
+			claims[p] = &claim{}
+		}
+		return claims[p]
+	}
+	var out []string
+	for name, v := range fields {
+		if p, ok := strings.CutPrefix(name, fieldEnrol); ok {
+			claimOf(p).enrol = v
+		} else if p, ok := strings.CutPrefix(name, fieldExited); ok {
+			claimOf(p).exited = v
+		} else if p, ok := strings.CutPrefix(name, fieldHeld); ok {
+			claimOf(p).held = true
+		} else if p, ok := strings.CutPrefix(name, fieldSuspended); ok {
+			claimOf(p).suspended = true
+		} else if strings.HasPrefix(name, fieldPaid) {
+			continue
+		} else {
+			switch name {
+			case fieldDead:
+				out = append(out, "deceased")
+			case fieldWalletAt:
+				out = append(out, "wallet changed at "+v)
+			case fieldRecord:
+				out = append(out, "candidate")
+			default:
+				out = append(out, "field "+name)
+			}
+		}
+	}
+	for p, c := range claims {
+		// A claim in a state of the layout reads as the state; any other
+		// set of fields reads as the fields it has.
+		var marks []string
+		if c.held {
+			marks = append(marks, domain.EnrolmentHeld)
+		}
+		if c.suspended {
+			marks = append(marks, domain.EnrolmentSuspended)
+		}
+		v, state := c.enrol, strings.Join(marks, "+")
+		switch {
+		case c.enrol != "" && c.exited != "":
+			state = strings.Join(append([]string{"enrolled and exited"}, marks...), "+")
+		case c.exited != "":
+			v, state = c.exited, strings.Join(append([]string{domain.EnrolmentExited}, marks...), "+")
+		case c.enrol == "":
+			state = strings.Join(append([]string{"no claim"}, marks...), "+")
+		case state == "":
+			state = domain.EnrolmentActive
+		}
+		var id, wallet string
+		if len(v) >= eventHashLen {
+			id, wallet = a.names[v[:eventHashLen]], v[eventHashLen:]
+		}
+		out = append(out, claimLine(p, state, id, wallet))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// recordView is what the record says of the person with NID nid, in the
+// index's terms: per programme the claim (its latest enrolment not
+// blocked), and any older enrolment that would still be a claim.
+func (a *agreement) recordView(nid string) []string {
+	a.t.Helper()
+	_, pid := a.live.identity("nid", nid)
+	pool := a.store.Pool()
+	rows, err := pool.Query(a.ctx, `SELECT programme, event_id, status, wallet_key FROM enrolments
+		WHERE person_id = $1 AND status <> 'blocked' ORDER BY programme, enrolled_at DESC, event_id DESC`, pid)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out []string
+	last := ""
+	for rows.Next() {
+		var prog, id, status, wallet string
+		if err := rows.Scan(&prog, &id, &status, &wallet); err != nil {
+			a.t.Fatal(err)
+		}
+		switch {
+		case prog != last:
+			out = append(out, claimLine(prog, status, id, wallet), "candidate")
+		case status != domain.EnrolmentExited:
+			out = append(out, fmt.Sprintf("%s: also %s %s", prog, status, id))
+		}
+		last = prog
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		a.t.Fatal(err)
+	}
+	var dead bool
+	var walletAt *time.Time
+	if err := pool.QueryRow(a.ctx, `SELECT deceased_at IS NOT NULL,
+			(SELECT max(occurred_at) FROM status_changes WHERE person_id = $1 AND status = 'wallet_changed')
+		FROM persons WHERE person_id = $1`, pid).Scan(&dead, &walletAt); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		a.t.Fatal(err)
+	}
+	if dead {
+		out = append(out, "deceased")
+	}
+	if walletAt != nil {
+		out = append(out, fmt.Sprintf("wallet changed at %d", walletAt.Unix()))
+	}
+	out = slices.Compact(slices.Sorted(slices.Values(out)))
+	return out
+}
+
+// check rebuilds the index from the record and reports every person of
+// whom the live index, the record and the rebuilt index do not say the
+// same. what names each person's scenario and the steps so far.
+func (a *agreement) check(nids []string, what func(i int) string) {
+	a.t.Helper()
+	if _, ok, err := a.rebuilt.Rebuild(a.ctx, a.store.IndexFacts); err != nil || !ok {
+		a.t.Fatalf("rebuild: %v %v", ok, err)
+	}
+	for i, nid := range nids {
+		live, record, rebuilt := a.indexView(a.live, nid), a.recordView(nid), a.indexView(a.rebuilt, nid)
+		if !slices.Equal(live, record) || !slices.Equal(live, rebuilt) {
+			a.t.Errorf("%s:\n  index:   %s\n  record:  %s\n  rebuilt: %s", what(i),
+				strings.Join(live, "; "), strings.Join(record, "; "), strings.Join(rebuilt, "; "))
+		}
+	}
+}
+
+// run runs scenarios side by side, one person each, a step of each per
+// round, and checks the three views after every round.
+func (a *agreement) run(names []string, scenarios [][]step, nidBase int) {
+	a.t.Helper()
+	nids := make([]string, len(scenarios))
+	rounds := 0
+	for i, sc := range scenarios {
+		nids[i] = fmt.Sprintf("%010d", nidBase+i)
+		rounds = max(rounds, len(sc))
+	}
+	for r := range rounds {
+		for i, sc := range scenarios {
+			if r < len(sc) {
+				a.apply(nids[i], nidBase+i, sc[r])
+			}
+		}
+		a.check(nids, func(i int) string {
+			sc := scenarios[i][:min(r+1, len(scenarios[i]))]
+			var steps []string
+			for _, s := range sc {
+				steps = append(steps, s.String())
+			}
+			return names[i] + " (" + strings.Join(steps, ", ") + ")"
+		})
+	}
+}
+
+// TestStatusTransitionsAgree runs every status event, on one programme and
+// on all, from every state an enrolment can be in, then reinstates the
+// person, and a few sequences around exit, suspension and re-enrolment.
+func TestStatusTransitionsAgree(t *testing.T) {
+	const w1, w2 = 1, 2
+	// Each start leaves old_age and vgd in one state.
+	starts := map[string][]step{
+		domain.EnrolmentActive: {enrolIn("old_age", w1), enrolIn("vgd", w1)},
+		// An enrolment of the dead is held for review; reinstatement
+		// brings the person back and leaves the holds.
+		domain.EnrolmentHeld: {statusOf(domain.StatusDeceased, ""), enrolIn("old_age", w1), enrolIn("vgd", w1),
+			statusOf(domain.StatusReinstated, "")},
+		domain.EnrolmentSuspended: {enrolIn("old_age", w1), enrolIn("vgd", w1), statusOf(domain.StatusSuspended, "")},
+		domain.EnrolmentExited:    {enrolIn("old_age", w1), enrolIn("vgd", w1), statusOf(domain.StatusExited, "")},
+	}
+	var names []string
+	var scenarios [][]step
+	for _, from := range slices.Sorted(func(yield func(string) bool) {
+		for k := range starts {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		for _, st := range []string{domain.StatusDeceased, domain.StatusExited, domain.StatusSuspended,
+			domain.StatusReinstated, domain.StatusWalletChanged} {
+			for _, prog := range []string{"old_age", ""} {
+				ev := statusOf(st, prog)
+				if st == domain.StatusWalletChanged {
+					ev = walletChange(prog, w2)
+				}
+				sc := append(slices.Clone(starts[from]), ev,
+					statusOf(domain.StatusReinstated, "old_age"), statusOf(domain.StatusReinstated, ""))
+				names = append(names, from+" then "+ev.String())
+				scenarios = append(scenarios, sc)
+			}
+		}
+	}
+	named := []struct {
+		name  string
+		steps []step
+	}{
+		{"re-enrolment after exit, then reinstatement", []step{enrolIn("old_age", w1), statusOf(domain.StatusExited, "old_age"),
+			enrolIn("old_age", w2), statusOf(domain.StatusReinstated, "old_age")}},
+		{"two exits, then reinstatement", []step{enrolIn("old_age", w1), statusOf(domain.StatusExited, "old_age"),
+			enrolIn("old_age", w2), statusOf(domain.StatusExited, ""), statusOf(domain.StatusReinstated, "")}},
+		{"suspension of all, then a new enrolment", []step{enrolIn("old_age", w1), statusOf(domain.StatusSuspended, ""),
+			enrolIn("vgd", w1), statusOf(domain.StatusReinstated, "old_age")}},
+		{"suspension before enrolment", []step{statusOf(domain.StatusSuspended, "vgd"), enrolIn("vgd", w1),
+			statusOf(domain.StatusExited, "old_age")}},
+		{"suspension, then exit, then reinstatement", []step{enrolIn("vgd", w1), statusOf(domain.StatusSuspended, "vgd"),
+			statusOf(domain.StatusExited, "vgd"), statusOf(domain.StatusReinstated, "vgd")}},
+		{"death and enrolment in a second programme", []step{enrolIn("old_age", w1), statusOf(domain.StatusDeceased, ""),
+			enrolIn("vgd", w1), statusOf(domain.StatusReinstated, "vgd"), statusOf(domain.StatusReinstated, "")}},
+	}
+	for _, n := range named {
+		names, scenarios = append(names, n.name), append(scenarios, n.steps)
+	}
+	newAgreement(t).run(names, scenarios, 1000000000)
+}
+
+// TestStatusTransitionsAgreeRandomly runs random sequences of enrolments
+// and status events, seeded, and checks the three views after each round.
+func TestStatusTransitionsAgreeRandomly(t *testing.T) {
+	const persons, rounds = 16, 12
+	rng := rand.New(rand.NewPCG(7, 11))
+	progs := []string{"old_age", "vgd", "widow"}
+	statuses := []string{domain.StatusDeceased, domain.StatusExited, domain.StatusSuspended,
+		domain.StatusReinstated, domain.StatusWalletChanged}
+	names := make([]string, persons)
+	scenarios := make([][]step, persons)
+	for i := range scenarios {
+		names[i] = fmt.Sprintf("person %d", i)
+		for range rounds {
+			prog := progs[rng.IntN(len(progs))]
+			switch st := statuses[rng.IntN(len(statuses))]; {
+			case rng.IntN(3) == 0:
+				scenarios[i] = append(scenarios[i], enrolIn(prog, 1+rng.IntN(3)))
+			default:
+				if rng.IntN(2) == 0 {
+					prog = ""
+				}
+				s := statusOf(st, prog)
+				if st == domain.StatusWalletChanged {
+					s.wallet = 1 + rng.IntN(3)
+				}
+				scenarios[i] = append(scenarios[i], s)
+			}
+		}
+	}
+	newAgreement(t).run(names, scenarios, 2000000000)
+}
