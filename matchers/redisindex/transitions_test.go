@@ -82,7 +82,7 @@ func (a *agreement) send(e *domain.Event) *domain.Outcome {
 	if err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
 		a.t.Fatal(err)
 	}
-	if err := a.store.Write(a.ctx, outs); err != nil {
+	if _, err := a.store.Write(a.ctx, outs); err != nil {
 		a.t.Fatal(err)
 	}
 	if err := a.live.Remember(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
