@@ -28,6 +28,7 @@ const (
 	RuleWalletMismatch   = "WALLET_MISMATCH"
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
+	RuleEventIDReused    = "EVENT_ID_REUSED"
 )
 
 // Contribution is one field's share of a match score, kept so a reviewer can
@@ -54,6 +55,10 @@ type Decision struct {
 	MatchedPerson string         `json:"matched_person_id,omitempty"`
 	DecidedAt     time.Time      `json:"decided_at"`
 	ConfigVersion string         `json:"config_version"`
+	// Digest is the keyed hash of the event's content the decision was made
+	// on, kept with the decision so that a second event under the same id
+	// is told from a redelivery. It is not published.
+	Digest string `json:"-"`
 }
 
 // Alert asks a reviewer to look at a decision. It carries ids and reason

@@ -3,7 +3,10 @@
 // so that every other package can depend on it.
 package domain
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // EventType names the kind of an event on the wire.
 type EventType string
@@ -86,6 +89,25 @@ type Address struct {
 type Location struct {
 	District string `json:"district"`
 	Upazila  string `json:"upazila"`
+}
+
+// Canonical returns the event's content in one spelling, for comparing
+// two events: the JSON of its validated, normalised fields, with the time
+// it occurred in UTC. Two messages that differ only in key order, white
+// space, digit script or time zone have the same canonical form. Call it
+// after Validate.
+func (e *Event) Canonical() []byte {
+	c := *e
+	if !e.Occurred.IsZero() {
+		c.OccurredAt = e.Occurred.UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		// An Event is strings, numbers and pointers to such: it always
+		// encodes.
+		panic("domain: encode event: " + err.Error())
+	}
+	return b
 }
 
 // IdentityNID returns the normalised NID the event speaks of, or "".

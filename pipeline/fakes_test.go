@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -91,15 +92,24 @@ type fakeDecider struct {
 	journal *journal
 	actions map[string]domain.Action
 
-	decide, remember, invalidate flaky
-	decided, remembered          [][]string // the ids of each call
+	decide, remember, invalidate, release flaky
+	decided, remembered, released         [][]string // the ids of each call
+	// generation is what Decide says it decided against.
+	generation int64
+	// refuse fails for good every Decide call given one of its ids.
+	refuse map[string]error
 }
 
-func (d *fakeDecider) Decide(_ context.Context, outs []*domain.Outcome) error {
+func (d *fakeDecider) Decide(_ context.Context, outs []*domain.Outcome) (int64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.journal.add("decide")
 	d.decided = append(d.decided, idsOf(outs))
+	for _, o := range outs {
+		if err := d.refuse[o.Decision.EventID]; err != nil {
+			return 0, err
+		}
+	}
 	for _, o := range outs {
 		id := o.Decision.EventID
 		action := d.actions[id]
@@ -115,8 +125,20 @@ func (d *fakeDecider) Decide(_ context.Context, outs []*domain.Outcome) error {
 				EventID: id, Rule: domain.RuleFuzzyPerson, Action: action, PersonID: "P-" + id})
 		}
 	}
-	return d.decide.call()
+	return d.generation, d.decide.call()
 }
+
+func (d *fakeDecider) Release(_ context.Context, outs []*domain.Outcome) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.journal.add("release")
+	d.released = append(d.released, idsOf(outs))
+	return d.release.call()
+}
+
+func (d *fakeDecider) releaseCalls() [][]string { return snapshot(&d.mu, &d.released) }
+
+func (d *fakeDecider) rememberCalls() [][]string { return snapshot(&d.mu, &d.remembered) }
 
 func (d *fakeDecider) Remember(_ context.Context, outs []*domain.Outcome) error {
 	d.mu.Lock()
@@ -149,6 +171,12 @@ type fakeRecorder struct {
 	lookup, lookupAlerts, write flaky
 	alertIDs                    [][]string // the ids of each Alerts call
 	inserted                    []string   // the ids Write recorded
+	// refuse fails for good every Write given one of its ids to record.
+	refuse map[string]error
+	// generation is the index generation; a Write for another (but 0) is
+	// refused as stale, once, after which the index is at it.
+	generation int64
+	stale      int
 }
 
 func newFakeRecorder(j *journal) *fakeRecorder {
@@ -190,12 +218,21 @@ func (r *fakeRecorder) Alerts(_ context.Context, ids []string) (map[string][]dom
 
 // Write records the outcomes not marked Redelivered, and returns the
 // decisions it finds already recorded for them.
-func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome) (map[string]domain.Decision, error) {
+func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome, gen int64) (map[string]domain.Decision, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.journal.add("write")
 	if err := r.write.call(); err != nil {
 		return nil, err
+	}
+	if gen != 0 && gen != r.generation {
+		r.stale++
+		return nil, domain.Errorf(domain.KindTransient, "fake write", "index generation %d, batch decided at %d", r.generation, gen)
+	}
+	for i := range outs {
+		if err := r.refuse[outs[i].Decision.EventID]; err != nil && !outs[i].Redelivered && outs[i].Decision.Action != domain.ActionRejected {
+			return nil, err
+		}
 	}
 	for id, d := range r.racing {
 		r.decisions[id] = d
@@ -234,6 +271,9 @@ type fakePublisher struct {
 	// context ends; entered is signalled (without waiting) as one starts.
 	block, entered chan struct{}
 	batches        [][]domain.Outcome
+	// refuseDead fails for good every Publish given a dead letter of one
+	// of its ids, as a topic refuses a message too large for it.
+	refuseDead map[string]bool
 }
 
 func (p *fakePublisher) Publish(ctx context.Context, outs []domain.Outcome) error {
@@ -253,6 +293,11 @@ func (p *fakePublisher) Publish(ctx context.Context, outs []domain.Outcome) erro
 	defer p.mu.Unlock()
 	if err := p.publish.call(); err != nil {
 		return err
+	}
+	for _, o := range outs {
+		if o.Dead && p.refuseDead[o.Decision.EventID] {
+			return domain.Errorf(domain.KindInvalid, "fake publish", "message too large")
+		}
 	}
 	p.batches = append(p.batches, slices.Clone(outs))
 	return nil
@@ -353,6 +398,7 @@ func newRig(tb testing.TB) *rig {
 	}
 	cfg := DefaultConfig()
 	cfg.RetryMin, cfg.RetryMax = time.Microsecond, 2*time.Microsecond
+	cfg.Digest = func(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
 	log := slog.New(slog.NewTextHandler(r.logs, nil))
 	r.proc = NewProcessor(cfg, r.dec, r.rec, r.pub, log, r.m)
 	r.proc.now = func() time.Time { return decidedAt }

@@ -20,6 +20,7 @@ type Metrics struct {
 	deadLetters  *prometheus.CounterVec
 	redelivered  prometheus.Counter
 	commitFailed prometheus.Counter
+	isolated     *prometheus.CounterVec
 }
 
 // NewMetrics builds the pipeline's metrics and registers them with reg.
@@ -61,9 +62,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commitFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ekjon_pipeline_commit_failed_total", Help: "Offset commits that failed; the events are redelivered and found decided.",
 		}),
+		isolated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ekjon_pipeline_isolated_total", Help: "Events a stage refused for good and set aside so the stream went on, by stage.",
+		}, []string{"stage"}),
 	}
 	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.lag, m.retries,
-		m.failed, m.deadLetters, m.redelivered, m.commitFailed)
+		m.failed, m.deadLetters, m.redelivered, m.commitFailed, m.isolated)
 	return m
 }
 

@@ -33,11 +33,20 @@ type Source interface {
 }
 
 // Decider decides validated events against the matching index (see
-// matchers/redisindex). Remember writes index entries that follow from the
-// decisions once they are made.
+// matchers/redisindex).
 type Decider interface {
-	Decide(ctx context.Context, outs []*domain.Outcome) error
+	// Decide decides outs, making the claims their decisions rest on. It
+	// returns the index generation it decided against, for the record to
+	// check (see Recorder.Write); 0 means the index keeps none. Deciding
+	// an event again finds its own claims and gives the same decision.
+	Decide(ctx context.Context, outs []*domain.Outcome) (generation int64, err error)
+	// Remember writes the index entries that follow from decisions once
+	// they are durable. It is given only the decisions this worker
+	// recorded, once each.
 	Remember(ctx context.Context, outs []*domain.Outcome) error
+	// Release undoes the claims Decide made for outs, whose decisions the
+	// record refused for good: they are recorded as REJECTED instead.
+	Release(ctx context.Context, outs []*domain.Outcome) error
 	// Invalidate marks the index incomplete, to be rebuilt from the record.
 	Invalidate(ctx context.Context) error
 }
@@ -51,8 +60,12 @@ type Recorder interface {
 	// Write makes outcomes durable, idempotently on event_id, skipping
 	// those marked Redelivered; it does not change outs. It returns, by
 	// event id, the decisions it found already recorded for events it was
-	// to record: another worker decided them first, and theirs stand.
-	Write(ctx context.Context, outs []domain.Outcome) (map[string]domain.Decision, error)
+	// to record: another worker decided them first, and theirs stand, and
+	// nothing else of this attempt at them is written. generation is what
+	// Decide returned: when the index has been rebuilt since, Write
+	// records nothing and fails with a KindTransient error, so that the
+	// batch is decided again.
+	Write(ctx context.Context, outs []domain.Outcome, generation int64) (map[string]domain.Decision, error)
 }
 
 // Publisher announces decisions, alerts and dead letters.

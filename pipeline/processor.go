@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,9 +20,15 @@ type Config struct {
 	// so a failing dependency pauses the consumer instead of dropping events.
 	RetryMin, RetryMax time.Duration
 	// ShouldRetry says whether a stage's failure is worth another attempt;
-	// nil means Transient. For now the failures it calls permanent are
-	// retried as well, since a batch cannot yet be set aside.
+	// nil means Transient. A failure it refuses is the batch's own fault:
+	// the batch is split until the event at fault is alone, and that event
+	// is set aside as REJECTED (see Process).
 	ShouldRetry func(error) bool
+	// Digest, if set, fingerprints an event's content with a keyed hash.
+	// The fingerprint is recorded with the decision, so that another event
+	// sent under an id already decided is rejected (EVENT_ID_REUSED)
+	// rather than taken for a redelivery of the first.
+	Digest func(content []byte) string
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -61,37 +68,74 @@ func NewProcessor(cfg Config, d Decider, r Recorder, p Publisher, log *slog.Logg
 
 // Process decides a batch and makes it durable and published. It returns
 // nil only when every message has a durable, published decision, and an
-// error only when ctx ended first: failures of Redis, PostgreSQL or Kafka are
-// retried with backoff. Messages must be in the order they were read.
+// error only when ctx ended first. Failures of Redis, PostgreSQL or Kafka
+// that ShouldRetry calls transient are retried with backoff, so an outage
+// pauses the consumer. A failure it calls permanent is the fault of an
+// event: the batch is split in halves, each processed in turn, until the
+// event at fault is alone; it is then set aside (see isolate) and the
+// stream goes on. Messages must be in the order they were read.
 func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	p.m.batchSize.Observe(float64(len(msgs)))
+	return p.process(ctx, msgs)
+}
+
+// process runs msgs through the stages, splitting them on a permanent
+// failure.
+func (p *Processor) process(ctx context.Context, msgs []Message) error {
 	// Microseconds: what PostgreSQL keeps, so a decision read back from the
 	// record equals the one first published.
 	b := &batch{p: p, msgs: msgs, now: p.now().UTC().Truncate(time.Microsecond)}
+	err := b.run(ctx)
+	if err == nil {
+		b.finish()
+		return nil
+	}
+	var f *stageFailure
+	if !errors.As(err, &f) {
+		return err
+	}
+	if len(msgs) == 1 {
+		return p.isolate(ctx, b, f)
+	}
+	p.log.Warn("a stage failed for good; splitting the batch to find the event at fault",
+		"stage", f.stage, "events", len(msgs), "kind", domain.KindOf(f.err).String(), "err", domain.Redact(f.err.Error()))
+	mid := len(msgs) / 2
+	if err := p.process(ctx, msgs[:mid]); err != nil {
+		return err
+	}
+	return p.process(ctx, msgs[mid:])
+}
+
+// run takes the batch through its stages.
+func (b *batch) run(ctx context.Context) error {
 	for _, s := range [][]step{
 		{{"decode", b.decode}},
 		{{"lookup", b.lookup}},
 		// Decide and record retry together: deciding again is harmless (an
-		// event finds its own claims), and a record that refuses a decision
-		// as a conflict means the index lost something, so the index is
-		// marked for rebuilding and the batch decided again against the
-		// rebuilt one.
+		// event finds its own claims), and a record that refuses a batch
+		// decided against an index since rebuilt, or refuses a decision as
+		// a conflict because the index lost something, wants the batch
+		// decided again.
 		{{"decide", b.decide}, {"record", b.record}},
 		{{"remember", b.remember}},
 		{{"publish", b.publish}},
 	} {
-		if err := p.stage(ctx, s...); err != nil {
+		if err := b.p.stage(ctx, false, s...); err != nil {
 			return err
 		}
 	}
-	b.count()
-	if p.Observe != nil {
-		p.Observe(b.outs)
-	}
 	return nil
+}
+
+// finish counts a published batch's decisions and shows them to Observe.
+func (b *batch) finish() {
+	b.count()
+	if b.p.Observe != nil {
+		b.p.Observe(b.outs)
+	}
 }
 
 // batch is what the stages of one Process call learn about its messages.
@@ -107,6 +151,12 @@ type batch struct {
 	first map[string]int
 	// pending are the outcomes of valid events to decide.
 	pending []*domain.Outcome
+	// generation is the index generation pending were decided against.
+	generation int64
+	// fresh are the pending outcomes whose decisions this batch recorded.
+	fresh []*domain.Outcome
+	// conflicts counts the record's refusals of decisions as conflicts.
+	conflicts int
 }
 
 // decode turns every message into an outcome.
@@ -119,21 +169,58 @@ func (b *batch) decode(context.Context) error {
 	return nil
 }
 
+// coordinates names a message by where it was read: the id of a decision
+// on a message that has no usable event id of its own, or whose id was
+// already used by another event.
+func coordinates(o *domain.Outcome) string {
+	return fmt.Sprintf("kafka:%s:%d:%d", o.Origin.Topic, o.Origin.Partition, o.Origin.Offset)
+}
+
 // lookup reads the decisions already on record, and their alerts, and
 // gives them to the events they belong to; it leaves the other valid
-// events pending.
+// events pending. An event under an id already decided for other content
+// is rejected as EVENT_ID_REUSED, under its coordinates.
 func (b *batch) lookup(ctx context.Context) error {
-	ids := make([]string, len(b.outs))
-	for i := range b.outs {
-		ids[i] = b.outs[i].Decision.EventID
-	}
-	known, err := b.p.rec.Decisions(ctx, ids)
+	b.pending, b.fresh = nil, nil
+	known, err := b.p.rec.Decisions(ctx, b.ids())
 	if err != nil {
 		return err
 	}
+	reused := false
+	first := make(map[string]int, len(b.outs))
+	for i := range b.outs {
+		o := &b.outs[i]
+		id := o.Decision.EventID
+		if d, ok := known[id]; ok && !sameContent(d.Digest, o.Decision.Digest) {
+			b.p.reuse(o, d.DecidedAt)
+			reused = true
+			continue
+		}
+		if j, ok := first[id]; ok && !sameContent(b.outs[j].Decision.Digest, o.Decision.Digest) {
+			b.p.reuse(o, time.Time{})
+			reused = true
+			continue
+		}
+		if _, ok := first[id]; !ok {
+			first[id] = i
+		}
+	}
+	if reused {
+		// The rejections are named by their coordinates, which a
+		// redelivery of the same message shares.
+		again, err := b.p.rec.Decisions(ctx, b.ids())
+		if err != nil {
+			return err
+		}
+		for id, d := range again {
+			known[id] = d
+		}
+	}
 	var knownIDs []string
-	for _, id := range ids {
-		if _, ok := known[id]; ok {
+	asked := make(map[string]bool, len(known))
+	for _, id := range b.ids() {
+		if _, ok := known[id]; ok && !asked[id] {
+			asked[id] = true
 			knownIDs = append(knownIDs, id)
 		}
 	}
@@ -170,6 +257,45 @@ func (b *batch) lookup(ctx context.Context) error {
 	return nil
 }
 
+// ids lists the batch's event ids, in order.
+func (b *batch) ids() []string {
+	ids := make([]string, len(b.outs))
+	for i := range b.outs {
+		ids[i] = b.outs[i].Decision.EventID
+	}
+	return ids
+}
+
+// sameContent reports whether two digests name the same content; a
+// decision recorded without one matches any.
+func sameContent(a, b string) bool { return a == "" || b == "" || a == b }
+
+// reuse rejects o, an event under an id already used by another event
+// (decided at decided, if known), and raises an alert: a source system
+// that reuses ids, or someone passing one event off as another.
+func (p *Processor) reuse(o *domain.Outcome, decided time.Time) {
+	id := o.Decision.EventID
+	reason := fmt.Sprintf("event_id %q was already used by another event", id)
+	if !decided.IsZero() {
+		reason += " (decided at " + decided.UTC().Format(time.RFC3339) + ")"
+	}
+	reason += "; a new event needs a new event_id"
+	o.Decision.EventID = coordinates(o)
+	o.Decision.Action = domain.ActionRejected
+	o.Decision.Rules = []string{domain.RuleEventIDReused}
+	o.Decision.Reason = reason
+	o.Decision.PersonID, o.Decision.MatchedPerson = "", ""
+	o.Dead = true
+	o.Alerts = []domain.Alert{{
+		AlertID:   domain.AlertID(o.Decision.EventID, domain.RuleEventIDReused),
+		EventID:   o.Decision.EventID,
+		Rule:      domain.RuleEventIDReused,
+		Action:    domain.ActionRejected,
+		Programme: o.Decision.Programme,
+		CreatedAt: o.Decision.DecidedAt,
+	}}
+}
+
 // decide decides the pending events afresh, and gives each second copy
 // its first copy's decision.
 func (b *batch) decide(ctx context.Context) error {
@@ -177,9 +303,11 @@ func (b *batch) decide(ctx context.Context) error {
 		for _, o := range b.pending {
 			resetDecision(o)
 		}
-		if err := b.p.decider.Decide(ctx, b.pending); err != nil {
+		gen, err := b.p.decider.Decide(ctx, b.pending)
+		if err != nil {
 			return err
 		}
+		b.generation = gen
 	}
 	for i := range b.outs {
 		if j, ok := b.first[b.outs[i].Decision.EventID]; ok && j != i && b.outs[i].Redelivered {
@@ -194,12 +322,19 @@ func (b *batch) decide(ctx context.Context) error {
 // first takes the decision on record, which is the one to publish, in every
 // copy of it in the batch; the alerts that only this worker raised go.
 func (b *batch) record(ctx context.Context) error {
-	recorded, err := b.p.rec.Write(ctx, b.outs)
+	recorded, err := b.p.rec.Write(ctx, b.outs, b.generation)
 	if domain.KindOf(err) == domain.KindConflict {
-		b.p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", err)
+		b.conflicts++
+		if b.conflicts > 1 {
+			// The index was rebuilt from the record and the record still
+			// refuses the batch: the fault is an event's, not the index's.
+			return err
+		}
+		b.p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", domain.Redact(err.Error()))
 		if ierr := b.p.decider.Invalidate(ctx); ierr != nil {
 			b.p.log.Error("could not mark the index for rebuild", "err", ierr)
 		}
+		return &decideAgain{err}
 	}
 	if err != nil {
 		return err
@@ -211,6 +346,11 @@ func (b *batch) record(ctx context.Context) error {
 			o.Decision, o.Alerts, o.Redelivered = d, nil, true
 		}
 	}
+	for _, o := range b.pending {
+		if !o.Redelivered {
+			b.fresh = append(b.fresh, o)
+		}
+	}
 	for i := range b.msgs {
 		if !b.msgs[i].Time.IsZero() && !b.outs[i].Redelivered {
 			b.p.m.latency.Observe(durable.Sub(b.msgs[i].Time).Seconds())
@@ -219,12 +359,13 @@ func (b *batch) record(ctx context.Context) error {
 	return nil
 }
 
-// remember writes the index entries that follow from the new decisions.
+// remember writes the index entries that follow from the decisions this
+// batch recorded.
 func (b *batch) remember(ctx context.Context) error {
-	if len(b.pending) == 0 {
+	if len(b.fresh) == 0 {
 		return nil
 	}
-	return b.p.decider.Remember(ctx, b.pending)
+	return b.p.decider.Remember(ctx, b.fresh)
 }
 
 // publish announces the batch's decisions, alerts and dead letters.
@@ -270,13 +411,15 @@ func (p *Processor) decode(m *Message, now time.Time) domain.Outcome {
 	if err == nil {
 		o.Event = e
 		o.Decision.EventID, o.Decision.EventType, o.Decision.Source, o.Decision.Programme = e.EventID, e.Type, e.Source, e.Programme
+		o.Decision.Digest = p.digest(e.Canonical())
 		return o
 	}
+	o.Decision.Digest = p.digest(m.Value)
 	// A rejected event is still named, by its own id when it has a usable
 	// one, else by where it was read, so a redelivery finds its decision.
 	id := domain.PeekEventID(m.Value)
 	if id == "" {
-		id = fmt.Sprintf("kafka:%s:%d:%d", m.Topic, m.Partition, m.Offset)
+		id = coordinates(&o)
 	}
 	rule := domain.RuleInvalidEvent
 	if domain.IsIDError(err) {
@@ -291,6 +434,14 @@ func (p *Processor) decode(m *Message, now time.Time) domain.Outcome {
 	}
 	o.Dead = true
 	return o
+}
+
+// digest fingerprints content, or returns "" when no Digest is configured.
+func (p *Processor) digest(content []byte) string {
+	if p.cfg.Digest == nil {
+		return ""
+	}
+	return p.cfg.Digest(content)
 }
 
 // resetDecision clears what an earlier attempt at deciding left on o, so

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -18,30 +19,31 @@ type step struct {
 // stage runs steps in order as one unit of retry; every stage of Process
 // runs through it, so that timing, counting, logging and backing off are
 // done alike. Each step that succeeds has its time observed under its own
-// name. When a step fails, the failure is counted by kind under the first
-// step's name and, if tryAgain allows, the unit runs again from its first
-// step after a backoff from RetryMin doubling up to RetryMax, with jitter;
-// steps must therefore be safe to run again. stage returns nil once every
-// step has succeeded, ctx's error as soon as ctx ends, and the step's error
-// when tryAgain refuses it.
-func (p *Processor) stage(ctx context.Context, steps ...step) error {
+// name. When a step fails, the failure and its retry are counted, by
+// kind, under the failing step's name and, if ShouldRetry allows (or always, when must is set),
+// the unit runs again from its first step after a backoff from RetryMin
+// doubling up to RetryMax, with jitter; steps must therefore be safe to run
+// again. stage returns nil once every step has succeeded, ctx's error as
+// soon as ctx ends, and a *stageFailure when a failure is not retried.
+func (p *Processor) stage(ctx context.Context, must bool, steps ...step) error {
 	wait := p.cfg.RetryMin
 	for attempt := 0; ; attempt++ {
-		err := p.attempt(ctx, steps)
+		name, err := p.attempt(ctx, steps)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		name, kind := steps[0].name, domain.KindOf(err).String()
+		kind := domain.KindOf(err).String()
 		p.m.failed.WithLabelValues(name, kind).Inc()
-		if !p.tryAgain(err) {
-			return err
+		var again *decideAgain
+		if !must && !p.cfg.ShouldRetry(err) && !errors.As(err, &again) {
+			return &stageFailure{stage: name, err: err}
 		}
 		p.m.retries.WithLabelValues(name).Inc()
 		if attempt == 0 || attempt%10 == 0 {
-			p.log.Warn("stage failed; retrying", "stage", name, "attempt", attempt+1, "kind", kind, "err", err)
+			p.log.Warn("stage failed; retrying", "stage", name, "attempt", attempt+1, "kind", kind, "err", domain.Redact(err.Error()))
 		}
 		sleep := wait/2 + rand.N(wait/2+1)
 		select {
@@ -53,31 +55,38 @@ func (p *Processor) stage(ctx context.Context, steps ...step) error {
 	}
 }
 
-// attempt runs steps once, in order, timing each that succeeds.
-func (p *Processor) attempt(ctx context.Context, steps []step) error {
+// attempt runs steps once, in order, timing each that succeeds; on a
+// failure it returns the failing step's name.
+func (p *Processor) attempt(ctx context.Context, steps []step) (string, error) {
 	for _, s := range steps {
 		t := time.Now()
 		if err := s.run(ctx); err != nil {
-			return err
+			return s.name, err
 		}
 		p.m.stage.WithLabelValues(s.name).Observe(time.Since(t).Seconds())
 	}
-	return nil
+	return "", nil
 }
 
-// retryPermanent keeps retrying the failures ShouldRetry calls permanent.
-// A batch cannot yet be set aside without losing its events, and returning
-// the error would stop the worker, so such a failure pauses the consumer
-// until its cause is fixed, as a dependency's outage does.
-const retryPermanent = true
+// decideAgain is a failure worth deciding the batch again for, whatever
+// its kind: the record refused a decision the index allowed, and the index
+// is being rebuilt from the record.
+type decideAgain struct{ err error }
 
-// tryAgain is the one place that decides whether a failed stage runs
-// again: when ShouldRetry says the failure is worth it, and for now
-// otherwise too (see retryPermanent).
-func (p *Processor) tryAgain(err error) bool {
-	return p.cfg.ShouldRetry(err) || retryPermanent
+func (d *decideAgain) Error() string { return d.err.Error() }
+func (d *decideAgain) Unwrap() error { return d.err }
+
+// stageFailure is a failure ShouldRetry refused: the batch, not a
+// dependency, is at fault.
+type stageFailure struct {
+	stage string
+	err   error
 }
+
+func (f *stageFailure) Error() string { return f.stage + ": " + f.err.Error() }
+func (f *stageFailure) Unwrap() error { return f.err }
 
 // Transient is the default ShouldRetry: a dependency's hiccup (a timeout,
-// a dropped connection, a serialisation failure) is worth another attempt.
+// a dropped connection, a serialisation failure, an index being rebuilt)
+// is worth another attempt; invalid input and unexpected errors are not.
 func Transient(err error) bool { return domain.KindOf(err) == domain.KindTransient }

@@ -440,15 +440,16 @@ type flakyDecider struct {
 	failed bool
 }
 
-func (f *flakyDecider) Decide(ctx context.Context, outs []*domain.Outcome) error {
-	if err := f.Decider.Decide(ctx, outs); err != nil {
-		return err
+func (f *flakyDecider) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
+	gen, err := f.Decider.Decide(ctx, outs)
+	if err != nil {
+		return 0, err
 	}
 	if !f.failed {
 		f.failed = true
-		return domain.Errorf(domain.KindTransient, "test", "timeout after the scripts ran")
+		return 0, domain.Errorf(domain.KindTransient, "test", "timeout after the scripts ran")
 	}
-	return nil
+	return gen, nil
 }
 
 // TestRetriedDecisionIsTheSame retries a batch whose first decide attempt

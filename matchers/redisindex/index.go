@@ -104,9 +104,9 @@ func (ix *Index) eventHash(id string) string {
 // a batch see each other. Deciding an event again (after a crash before its
 // decision was durable) finds its own claim and returns the same decision.
 // Errors are of KindTransient when Redis is unreachable.
-func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
+func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
 	if err := ix.resolveRefs(ctx, outs); err != nil {
-		return err
+		return 0, err
 	}
 	enrolees := make([]*enrolee, len(outs))
 	cmds, err := ix.claim(ctx, outs, enrolees)
@@ -119,14 +119,14 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
 		}
 	}
 	if err != nil {
-		return classify("redis: decide", err)
+		return 0, classify("redis: decide", err)
 	}
 	for i, o := range outs {
 		var res []string
 		if cmds[i] != nil {
 			v, err := cmds[i].StringSlice()
 			if err != nil {
-				return classify("redis: decide", err)
+				return 0, classify("redis: decide", err)
 			}
 			res = v
 		} else {
@@ -135,9 +135,9 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) error {
 		ix.apply(o, res)
 	}
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
-		return classify("redis: fuzzy match", err)
+		return 0, classify("redis: fuzzy match", err)
 	}
-	return nil
+	return 0, nil
 }
 
 // claim runs the batch's scripts in one pipeline, by hash. An enrolment's

@@ -53,7 +53,7 @@ func status(id, nid, st, prog, wallet string, at time.Time) *domain.Outcome {
 
 func decide(t *testing.T, ix *redisindex.Index, outs ...*domain.Outcome) {
 	t.Helper()
-	if err := ix.Decide(context.Background(), outs); err != nil {
+	if _, err := ix.Decide(context.Background(), outs); err != nil {
 		t.Fatal(err)
 	}
 	if err := ix.Remember(context.Background(), outs); err != nil {
@@ -125,7 +125,7 @@ func TestNotReadyIndexDecidesNothing(t *testing.T) {
 	if err := ix.Invalidate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err := ix.Decide(context.Background(), []*domain.Outcome{enrol("e1", "1234567890", "widow", "")})
+	_, err := ix.Decide(context.Background(), []*domain.Outcome{enrol("e1", "1234567890", "widow", "")})
 	if domain.KindOf(err) != domain.KindTransient {
 		t.Fatalf("err = %v, want a transient not-ready error", err)
 	}
@@ -144,7 +144,7 @@ func TestClaimsAreExactUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < nids; i++ {
 				o := enrol(fmt.Sprintf("e-%d-%d", r, i), fmt.Sprintf("%010d", 1000000000+i), "old_age", "")
-				if err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
+				if _, err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -178,7 +178,7 @@ func TestClaimsAreExactUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < nids; i++ {
 				o := pay(fmt.Sprintf("p-%d-%d", r, i), fmt.Sprintf("%010d", 1000000000+i), "old_age", "2026-11", "", t0)
-				if err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
+				if _, err := ix.Decide(context.Background(), []*domain.Outcome{o}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -280,7 +280,7 @@ func fuzzyDuplicatesDecidedAtOnce(t *testing.T, ix *redisindex.Index) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < pairs; i++ {
-				if err := ix.Decide(context.Background(), []*domain.Outcome{outs[side][i]}); err != nil {
+				if _, err := ix.Decide(context.Background(), []*domain.Outcome{outs[side][i]}); err != nil {
 					t.Error(err)
 					return
 				}

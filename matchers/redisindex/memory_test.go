@@ -68,7 +68,7 @@ func BenchmarkIndexMemory(b *testing.B) {
 	indexed := 0
 	var batch []*domain.Outcome
 	flush := func() {
-		if err := ix.Decide(ctx, batch); err != nil {
+		if _, err := ix.Decide(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 		if err := ix.Remember(ctx, batch); err != nil {

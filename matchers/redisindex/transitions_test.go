@@ -79,10 +79,10 @@ func (a *agreement) send(e *domain.Event) *domain.Outcome {
 	a.names[a.live.eventHash(e.EventID)] = e.EventID
 	outs := []domain.Outcome{{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
 		Programme: e.Programme, DecidedAt: a.t0.Add(time.Duration(a.seq) * time.Minute), ConfigVersion: "test", Rules: []string{}}}}
-	if err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
+	if _, err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
 		a.t.Fatal(err)
 	}
-	if _, err := a.store.Write(a.ctx, outs); err != nil {
+	if _, err := a.store.Write(a.ctx, outs, 0); err != nil {
 		a.t.Fatal(err)
 	}
 	if err := a.live.Remember(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {

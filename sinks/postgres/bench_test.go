@@ -208,7 +208,7 @@ func BenchmarkWrite(b *testing.B) {
 				outs := bb.round(round)
 				round++
 				b.StartTimer()
-				if _, err := s.Write(ctx, outs); err != nil {
+				if _, err := s.Write(ctx, outs, 0); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -223,19 +223,19 @@ func BenchmarkWrite(b *testing.B) {
 const decisionsStage = `CREATE TEMP TABLE IF NOT EXISTS decisions_stage (
 	id text, typ text, src text, prog text, act text, rules text, reason text, score float8, expl text,
 	person text, matched text, occurred timestamptz, decided timestamptz, cfg text, topic text,
-	part int, off int8, ktime timestamptz) ON COMMIT DELETE ROWS`
+	part int, off int8, ktime timestamptz, digest text) ON COMMIT DELETE ROWS`
 
 var decisionsStageColumns = []string{"id", "typ", "src", "prog", "act", "rules", "reason", "score", "expl",
-	"person", "matched", "occurred", "decided", "cfg", "topic", "part", "off", "ktime"}
+	"person", "matched", "occurred", "decided", "cfg", "topic", "part", "off", "ktime", "digest"}
 
 // The conflict target stays explicit: a bare ON CONFLICT DO NOTHING would
 // also swallow the violation of any other unique index.
 const insertDecisionsFromStage = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
 	score, explanation, person_id, matched_person_id, occurred_at, decided_at, config_version,
-	kafka_topic, kafka_partition, kafka_offset, kafka_time)
+	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest)
 SELECT id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
 	score, NULLIF(expl, '')::jsonb, NULLIF(person, ''), NULLIF(matched, ''), occurred, decided, cfg,
-	topic, part, off, ktime
+	topic, part, off, ktime, digest
 FROM decisions_stage
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id`
@@ -255,7 +255,7 @@ func copySrc(d *decisionCols) pgx.CopyFromSource {
 	return pgx.CopyFromSlice(len(d.id), func(i int) ([]any, error) {
 		return []any{d.id[i], d.typ[i], d.src[i], d.prog[i], d.act[i], d.rules[i], d.reason[i], d.score[i],
 			d.expl[i], d.person[i], d.matched[i], d.occurred[i], d.decided[i], d.cfg[i], d.topic[i],
-			d.part[i], d.off[i], d.ktime[i]}, nil
+			d.part[i], d.off[i], d.ktime[i], d.digest[i]}, nil
 	})
 }
 
@@ -295,7 +295,7 @@ func BenchmarkCopy(b *testing.B) {
 					b.StopTimer()
 					var rows batchRows
 					for _, o := range bb.round(round) {
-						rows.add(&o)
+						rows.addDecision(&o)
 					}
 					round++
 					b.StartTimer()

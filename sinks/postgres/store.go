@@ -6,6 +6,8 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -61,7 +63,7 @@ func (s *Store) Decisions(ctx context.Context, ids []string) (map[string]domain.
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+decisionColumns+" FROM decisions WHERE event_id = ANY($1)", ids)
+	rows, err := s.pool.Query(ctx, "SELECT "+decisionColumns+", digest FROM decisions WHERE event_id = ANY($1)", ids)
 	if err != nil {
 		return nil, classify("postgres: read decisions", err)
 	}
@@ -89,7 +91,7 @@ func scanDecision(row pgx.Row) (domain.Decision, error) {
 		rules   []string
 	)
 	err := row.Scan(&d.EventID, &evType, &d.Source, &d.Programme, &action, &rules, &d.Reason,
-		&score, &expl, &person, &matched, &decided, &d.ConfigVersion)
+		&score, &expl, &person, &matched, &decided, &d.ConfigVersion, &d.Digest)
 	if err != nil {
 		return d, err
 	}
@@ -106,15 +108,21 @@ func scanDecision(row pgx.Row) (domain.Decision, error) {
 // Write makes a batch of outcomes durable in one transaction: decisions,
 // persons, enrolments, payments, status changes and alerts. Outcomes marked
 // Redelivered are skipped; outs is not changed. An event whose decision
-// another worker recorded first keeps that decision: Write returns such
-// decisions as they are on record, by event id, so that the caller
-// publishes what is on record. Errors are classified; KindTransient is
-// worth retrying.
-func (s *Store) Write(ctx context.Context, outs []domain.Outcome) (map[string]domain.Decision, error) {
+// another worker recorded first keeps that decision, and nothing else of
+// this attempt at it is written (its alerts, its status change): Write
+// returns such decisions as they are on record, by event id, so that the
+// caller publishes what is on record.
+//
+// fence is the index generation the batch was decided against (see
+// BeginRebuild); when it is not 0 and the index has been rebuilt since,
+// nothing is written and the error wraps ErrStaleIndex, of KindTransient:
+// the batch must be decided again against the rebuilt index. Errors are
+// classified; KindTransient is worth retrying.
+func (s *Store) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
 	var b batchRows
 	for i := range outs {
 		if !outs[i].Redelivered {
-			b.add(&outs[i])
+			b.addDecision(&outs[i])
 		}
 	}
 	if len(b.dec.id) == 0 {
@@ -122,6 +130,11 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome) (map[string]do
 	}
 	var lost []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if fence != 0 {
+			if err := holdGeneration(ctx, tx, fence); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.Query(ctx, insertDecisions, b.dec.args()...)
 		if err != nil {
 			return err
@@ -144,6 +157,17 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome) (map[string]do
 				lost = append(lost, id)
 			}
 		}
+		// What follows from a decision is written only with the decision
+		// itself: a worker that lost the race for an event (its partition
+		// was reassigned mid-batch) must not apply the event's status
+		// change or raise its alerts a second time.
+		for i := range outs {
+			o := &outs[i]
+			if id := o.Decision.EventID; !o.Redelivered && inserted[id] {
+				delete(inserted, id)
+				b.addEffects(o)
+			}
+		}
 		var pb pgx.Batch
 		b.queue(&pb)
 		return tx.SendBatch(ctx, &pb).Close()
@@ -157,17 +181,67 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome) (map[string]do
 	return s.Decisions(ctx, lost)
 }
 
+// ErrStaleIndex says a batch was decided against an index generation that
+// a rebuild has since replaced.
+var ErrStaleIndex = errors.New("the matching index was rebuilt after this batch was decided; deciding it again")
+
+// generationLock is the advisory lock key that orders writes against
+// rebuilds: writers hold it shared for their transaction, a rebuild takes
+// it exclusively to bump the generation, so a rebuild's snapshot holds
+// every batch written under the old generation and none written after.
+const generationLock = 0x656b6a6f6e67 // "ekjong"
+
+// holdGeneration takes the generation lock shared for tx and checks that
+// the index generation is still fence. The lock and the read are two
+// statements: under READ COMMITTED the read's snapshot must be taken after
+// the lock is held, or a bump it waited for would be missed.
+func holdGeneration(ctx context.Context, tx pgx.Tx, fence int64) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
+		return err
+	}
+	var gen int64
+	if err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen); err != nil {
+		return err
+	}
+	if gen != fence {
+		return domain.Wrap(domain.KindTransient, fmt.Sprintf("index generation %d, batch decided at %d", gen, fence), ErrStaleIndex)
+	}
+	return nil
+}
+
+// BeginRebuild starts a new index generation and returns it. It waits for
+// the batches being written under the old one; batches decided against the
+// old index and written after it returns are refused (ErrStaleIndex). The
+// rebuild reads the record after BeginRebuild returns.
+func (s *Store) BeginRebuild(ctx context.Context) (int64, error) {
+	var gen int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(generationLock)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "UPDATE index_generation SET generation = generation + 1, bumped_at = now() RETURNING generation").Scan(&gen)
+	})
+	return gen, classify("postgres: begin rebuild", err)
+}
+
+// Generation returns the current index generation.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var gen int64
+	err := s.pool.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen)
+	return gen, classify("postgres: index generation", err)
+}
+
 const insertDecisions = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
 	score, explanation, person_id, matched_person_id, occurred_at, decided_at, config_version,
-	kafka_topic, kafka_partition, kafka_offset, kafka_time)
+	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest)
 SELECT id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
 	score, NULLIF(expl, '')::jsonb, NULLIF(person, ''), NULLIF(matched, ''), occurred, decided, cfg,
-	topic, part, off, ktime
+	topic, part, off, ktime, digest
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 	$8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[],
-	$15::text[], $16::int[], $17::int8[], $18::timestamptz[])
+	$15::text[], $16::int[], $17::int8[], $18::timestamptz[], $19::text[])
 	AS t(id, typ, src, prog, act, rules, reason, score, expl, person, matched, occurred, decided, cfg,
-	topic, part, off, ktime)
+	topic, part, off, ktime, digest)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id`
 
@@ -217,11 +291,12 @@ type decisionCols struct {
 	part                                   []int32
 	off                                    []int64
 	ktime                                  []pgtype.Timestamptz
+	digest                                 []string
 }
 
 func (d *decisionCols) args() []any {
 	return []any{d.id, d.typ, d.src, d.prog, d.act, d.rules, d.reason, d.score, d.expl, d.person,
-		d.matched, d.occurred, d.decided, d.cfg, d.topic, d.part, d.off, d.ktime}
+		d.matched, d.occurred, d.decided, d.cfg, d.topic, d.part, d.off, d.ktime, d.digest}
 }
 
 func ts(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()} }
@@ -234,7 +309,8 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-func (b *batchRows) add(o *domain.Outcome) {
+// addDecision adds o's decision row.
+func (b *batchRows) addDecision(o *domain.Outcome) {
 	d := &o.Decision
 	var occurred time.Time
 	if o.Event != nil {
@@ -263,7 +339,14 @@ func (b *batchRows) add(o *domain.Outcome) {
 	dc.part = append(dc.part, int32(o.Origin.Partition))
 	dc.off = append(dc.off, o.Origin.Offset)
 	dc.ktime = append(dc.ktime, ts(o.Origin.Time))
+	dc.digest = append(dc.digest, d.Digest)
 
+}
+
+// addEffects adds what follows from o's decision: its alerts and, for a
+// decided event, the person and the enrolment, payment or status change.
+func (b *batchRows) addEffects(o *domain.Outcome) {
+	d := &o.Decision
 	for _, a := range o.Alerts {
 		al := &b.alert
 		al.id = append(al.id, a.AlertID)
@@ -470,39 +553,44 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 			WHERE e.status <> $1
 			ORDER BY e.person_id, e.enrolled_at`, []any{domain.EnrolmentBlocked}},
 	}
-	for _, q := range queries {
-		rows, err := s.pool.Query(ctx, q.sql, q.args...)
-		if err != nil {
-			return classify("postgres: index facts", err)
-		}
-		for rows.Next() {
-			f := domain.IndexFact{Kind: q.kind}
-			var at pgtype.Timestamptz
-			var record []byte
-			if err := rows.Scan(&f.Key, &f.Programme, &f.EventID, &f.State, &f.Wallet, &f.Ref, &f.Cycle, &at,
-				&f.PersonID, &record); err != nil {
-				rows.Close()
+	// One snapshot for every query, so that the facts are of one moment:
+	// an enrolment written between two queries would otherwise be missed
+	// by one and seen by the other.
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		for _, q := range queries {
+			rows, err := tx.Query(ctx, q.sql, q.args...)
+			if err != nil {
 				return classify("postgres: index facts", err)
 			}
-			f.At = at.Time
-			if len(record) > 0 {
-				f.Person = new(domain.Person)
-				if err := json.Unmarshal(record, f.Person); err != nil {
+			for rows.Next() {
+				f := domain.IndexFact{Kind: q.kind}
+				var at pgtype.Timestamptz
+				var record []byte
+				if err := rows.Scan(&f.Key, &f.Programme, &f.EventID, &f.State, &f.Wallet, &f.Ref, &f.Cycle, &at,
+					&f.PersonID, &record); err != nil {
 					rows.Close()
-					return domain.Wrap(domain.KindInternal, "postgres: index facts: enrolment record", err)
+					return classify("postgres: index facts", err)
+				}
+				f.At = at.Time
+				if len(record) > 0 {
+					f.Person = new(domain.Person)
+					if err := json.Unmarshal(record, f.Person); err != nil {
+						rows.Close()
+						return domain.Wrap(domain.KindInternal, "postgres: index facts: enrolment record", err)
+					}
+				}
+				if err := fn(f); err != nil {
+					rows.Close()
+					return err
 				}
 			}
-			if err := fn(f); err != nil {
-				rows.Close()
-				return err
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return classify("postgres: index facts", err)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return classify("postgres: index facts", err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // NewStore wraps an existing pool, for tests and tools that share one.

@@ -98,7 +98,7 @@ func TestWriteRedelivered(t *testing.T) {
 		}
 	}
 	first := batch()
-	recorded, err := s.Write(ctx, first)
+	recorded, err := s.Write(ctx, first, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestWriteRedelivered(t *testing.T) {
 
 	again := batch()
 	again[2].Decision.Action, again[2].Decision.Rules = domain.ActionBlock, []string{domain.RuleDoublePayment}
-	recorded, err = s.Write(ctx, again)
+	recorded, err = s.Write(ctx, again, 0)
 	if err != nil {
 		t.Fatalf("redelivered batch: %v", err)
 	}
@@ -156,11 +156,11 @@ func TestWriteSecondAdmittedPayment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := mustStore(t)
-			if _, err := s.Write(ctx, tc.first); err != nil {
+			if _, err := s.Write(ctx, tc.first, 0); err != nil {
 				t.Fatal(err)
 			}
 			before := counts(t, s)
-			_, err := s.Write(ctx, tc.then)
+			_, err := s.Write(ctx, tc.then, 0)
 			if domain.KindOf(err) != domain.KindConflict {
 				t.Fatalf("second admitted payment: %v (kind %v), want a conflict", err, domain.KindOf(err))
 			}
@@ -172,7 +172,7 @@ func TestWriteSecondAdmittedPayment(t *testing.T) {
 				payment("p3", "Pa", "old_age", "2026-11", domain.ActionBlock, domain.RuleDoublePayment),
 				payment("p4", "Pa", "old_age", "2026-12", domain.ActionAdmit),
 			}
-			if _, err := s.Write(ctx, ok); err != nil {
+			if _, err := s.Write(ctx, ok, 0); err != nil {
 				t.Fatal(err)
 			}
 		})

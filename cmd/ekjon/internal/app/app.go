@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	m := pipeline.NewMetrics(a.Registry)
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.MaxEventSize
+	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
 	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, a.pub, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Consumers; i++ {
