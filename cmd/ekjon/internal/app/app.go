@@ -61,9 +61,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	}
 	policy, _ := cfg.Policy()
 	a = &App{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
+	// "return nil, err" sets a to nil before deferred calls run: close
+	// what was built through a copy.
+	built := a
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
