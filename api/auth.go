@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
 
 // Cookie names.
@@ -36,8 +36,8 @@ type Principal struct {
 	session bool
 }
 
-func (p *Principal) actor() postgres.Actor {
-	return postgres.Actor{Username: p.Username, Role: p.Role, Address: p.Address}
+func (p *Principal) actor() review.Actor {
+	return review.Actor{Username: p.Username, Role: p.Role, Address: p.Address}
 }
 
 type principalKey struct{}
@@ -187,7 +187,7 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 	if !ok {
 		rv.limiter.fail(now, keys...)
 		rv.logins.WithLabelValues("failed").Inc()
-		if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
+		if err := rv.store.Audit(ctx, review.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
 			ObjectID: username, Address: addr}); err != nil {
 			return "", err
 		}
@@ -200,7 +200,7 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 		return "", err
 	}
 	rv.logins.WithLabelValues("ok").Inc()
-	if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
+	if err := rv.store.Audit(ctx, review.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
 		ObjectID: u.Username, Address: addr}); err != nil {
 		return "", err
 	}

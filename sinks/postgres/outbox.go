@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 )
 
 // Publisher announces decisions; pipeline/kafka's Publisher is one.
@@ -104,7 +105,7 @@ func (r *Relay) Run(ctx context.Context) error {
 type outboxRow struct {
 	id       int64
 	decision domain.Decision
-	op       *IndexOp
+	op       *review.IndexOp
 }
 
 // Flush relays every pending row and returns how many it published.
@@ -143,7 +144,7 @@ func (r *Relay) flushBatch(ctx context.Context) (int, error) {
 				return fmt.Errorf("outbox row %d: %w", row.id, err)
 			}
 			if len(opb) > 0 {
-				row.op = new(IndexOp)
+				row.op = new(review.IndexOp)
 				if err := json.Unmarshal(opb, row.op); err != nil {
 					rows.Close()
 					return fmt.Errorf("outbox row %d: %w", row.id, err)
@@ -165,9 +166,9 @@ func (r *Relay) flushBatch(ctx context.Context) (int, error) {
 			}
 			var err error
 			switch row.op.Op {
-			case IndexReleaseHold:
+			case review.IndexReleaseHold:
 				err = r.index.ReleaseHold(ctx, row.op.IndexKey, row.op.Programme, row.op.EventID)
-			case IndexClaim:
+			case review.IndexClaim:
 				err = r.index.ClaimEnrolment(ctx, row.op.IndexKey, row.op.Programme, row.op.EventID, row.op.WalletKey)
 			}
 			if err != nil {
