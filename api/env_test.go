@@ -94,7 +94,7 @@ func newEnv(tb testing.TB) *env {
 	pcfg := pipeline.DefaultConfig()
 	e.proc = pipeline.NewProcessor(pcfg, e.index, e.store, pub, quietLog(), pipeline.NewMetrics(reg))
 	e.relay = postgres.NewRelay(e.store, pub, e.index, quietLog(), reg)
-	if e.rv, err = NewReview(e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
+	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
 		tb.Fatal(err)
 	}
 	r := chi.NewRouter()

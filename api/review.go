@@ -13,7 +13,6 @@ import (
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/review"
-	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // Config configures the review service.
@@ -39,7 +38,8 @@ func DefaultConfig() Config {
 // Review is the review service: the one layer behind the JSON API and the
 // web UI. It is safe for concurrent use.
 type Review struct {
-	store   *postgres.Store
+	store   review.Store
+	users   review.Users
 	log     *slog.Logger
 	cfg     Config
 	notify  func()
@@ -50,10 +50,11 @@ type Review struct {
 	logins  *prometheus.CounterVec
 }
 
-// NewReview returns the service on store. notify, if not nil, is called
-// after a revised decision is committed to the outbox (the relay's
-// Notify). Metrics are registered with reg.
-func NewReview(store *postgres.Store, notify func(), log *slog.Logger, reg prometheus.Registerer, cfg Config) (*Review, error) {
+// NewReview returns the service on store, with its users in users
+// (sinks/postgres's Store is both). notify, if not nil, is called after a
+// revised decision is committed to the outbox (the relay's Notify).
+// Metrics are registered with reg.
+func NewReview(store review.Store, users review.Users, notify func(), log *slog.Logger, reg prometheus.Registerer, cfg Config) (*Review, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -61,7 +62,7 @@ func NewReview(store *postgres.Store, notify func(), log *slog.Logger, reg prome
 		return nil, domain.Errorf(domain.KindInvalid, "review config", "session TTL, login attempts and window must be positive")
 	}
 	rv := &Review{
-		store: store, log: log, cfg: cfg, notify: notify,
+		store: store, users: users, log: log, cfg: cfg, notify: notify,
 		limiter: newLimiter(cfg.LoginAttempts, cfg.LoginWindow),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_review_actions_total", Help: "Reviewer actions on alerts, by action.",
@@ -167,7 +168,7 @@ func (rv *Review) Assign(ctx context.Context, who *Principal, alertID string, re
 		return review.AlertRow{}, err
 	}
 	if target != who.Username {
-		u, err := rv.store.User(ctx, target)
+		u, err := rv.users.User(ctx, target)
 		if domain.KindOf(err) == domain.KindNotFound || err == nil && !review.Assignable(u) {
 			return review.AlertRow{}, invalidField("assignee", "is not an active reviewer")
 		}

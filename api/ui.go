@@ -218,7 +218,7 @@ func (rv *Review) loginFailed(w http.ResponseWriter, r *http.Request, err error)
 
 func (rv *Review) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := rv.store.DeleteSession(r.Context(), HashToken(c.Value), rv.cfg.Now()); err != nil {
+		if err := rv.users.DeleteSession(r.Context(), HashToken(c.Value), rv.cfg.Now()); err != nil {
 			rv.pageError(w, r, principalFrom(r.Context()), err)
 			return
 		}

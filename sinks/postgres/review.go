@@ -15,6 +15,13 @@ import (
 	"github.com/ekjon/ekjon/review"
 )
 
+// Store is the record the review service works on, and the keeper of its
+// users.
+var (
+	_ review.Store = (*Store)(nil)
+	_ review.Users = (*Store)(nil)
+)
+
 const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.district, a.person_id,
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
 	a.updated_at, a.resolution, a.resolved_by, a.resolved_at`

@@ -14,7 +14,7 @@ func (a *App) mountReview(ctx context.Context) error {
 	relay := postgres.NewRelay(a.Store, a.pub, a.Index, a.log.With("part", "outbox-relay"), a.Registry)
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
-	rv, err := api.NewReview(a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
+	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
 	if err != nil {
 		return err
 	}
