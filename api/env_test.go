@@ -43,7 +43,7 @@ type env struct {
 	rdb     *redis.Client
 	pseudo  *domain.Pseudonymizer
 	proc    *pipeline.Processor
-	relay   *postgres.Relay
+	relay   *review.Relay
 	rv      *Review
 	srv     *httptest.Server
 	brokers []string
@@ -93,7 +93,7 @@ func newEnv(tb testing.TB) *env {
 	reg := prometheus.NewRegistry()
 	pcfg := pipeline.DefaultConfig()
 	e.proc = pipeline.NewProcessor(pcfg, e.index, e.store, pub, quietLog(), pipeline.NewMetrics(reg))
-	e.relay = postgres.NewRelay(e.store, pub, e.index, quietLog(), reg)
+	e.relay = review.NewRelay(e.store, pub, e.index, quietLog(), NewRelayMetrics(reg))
 	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
 		tb.Fatal(err)
 	}

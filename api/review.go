@@ -87,6 +87,21 @@ func NewReview(store review.Store, users review.Users, notify func(), log *slog.
 	return rv, nil
 }
 
+// NewRelayMetrics returns the counters of the review's outbox relay
+// (review.Relay), registered with reg unless it is nil.
+func NewRelayMetrics(reg prometheus.Registerer) review.RelayMetrics {
+	published := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_published_total", Help: "Revised decisions published from the outbox.",
+	})
+	failed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_failed_total", Help: "Outbox relay attempts that failed and will be retried.",
+	})
+	if reg != nil {
+		reg.MustRegister(published, failed)
+	}
+	return review.RelayMetrics{Published: published, Failed: failed}
+}
+
 // DecisionRequest is the body of POST /api/v1/alerts/{id}/decision: a
 // reviewer's ruling on an alert, which the API calls its decision.
 type DecisionRequest struct {
