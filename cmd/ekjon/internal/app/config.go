@@ -40,6 +40,7 @@ type Config struct {
 	MaxEventSize int
 	Exclusive    string
 	WalletDays   int
+	MaxAmount    float64
 	DrainTimeout time.Duration
 	LogLevel     string
 	PolicyVer    string
@@ -73,6 +74,7 @@ func DefaultConfig() Config {
 		MaxEventSize: pipeline.DefaultConfig().MaxEventBytes,
 		Exclusive:    "old_age+widow+disability",
 		WalletDays:   p.RecentWalletChangeDays,
+		MaxAmount:    p.MaxAmount,
 		DrainTimeout: 10 * time.Second,
 		LogLevel:     "info",
 		PolicyVer:    p.Version,
@@ -153,6 +155,7 @@ func (c *Config) settings() []setting {
 		{"max-event-bytes", "larger events are rejected", num(&c.MaxEventSize)},
 		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Exclusive)},
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.WalletDays)},
+		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.MaxAmount)},
 		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.DrainTimeout)},
 		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Review)},
 		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Hold)},
@@ -295,6 +298,7 @@ func (c *Config) Policy() (domain.Policy, error) {
 		return p, fmt.Errorf("exclusive: %w", err)
 	}
 	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, c.WalletDays, c.PolicyVer
+	p.MaxAmount = c.MaxAmount
 	return p, p.Validate()
 }
 
