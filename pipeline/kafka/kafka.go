@@ -203,7 +203,9 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 
 // Publish writes each outcome's decision (keyed by person, so one person's
 // decisions stay in order), its alerts, and, for a rejected event, the
-// original bytes to the dead-letter topic with the reason in headers.
+// original bytes to the dead-letter topic with the reason in headers. A
+// failure is classified (see classify): KindTransient is worth another
+// attempt; KindInvalid means a message the topic will never take.
 func (p *Publisher) Publish(ctx context.Context, outs []domain.Outcome) error {
 	msgs := make([]kafkago.Message, 0, len(outs)+len(outs)/8)
 	for i := range outs {
@@ -237,10 +239,7 @@ func (p *Publisher) Publish(ctx context.Context, outs []domain.Outcome) error {
 			})
 		}
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
-		return domain.Wrap(domain.KindTransient, "publish", err)
-	}
-	return nil
+	return classify("publish", p.w.WriteMessages(ctx, msgs...))
 }
 
 func firstRule(r []string) string {
