@@ -39,3 +39,28 @@ func TestMaxAmountSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaSizeSettings: the topics' message limit bounds the producer,
+// the consumer fetches the largest message the topics or the event limit
+// allow, and a batch is bounded by bytes.
+func TestKafkaSizeSettings(t *testing.T) {
+	c := configFrom(t, map[string]string{"EKJON_KAFKA_MAX_MESSAGE_BYTES": "2097152", "EKJON_MAX_BATCH_BYTES": "8388608"})
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if pc := c.PublisherConfig(); pc.MaxMessageBytes != 2<<20 {
+		t.Errorf("publisher limit %d", pc.MaxMessageBytes)
+	}
+	if sc := c.SourceConfig(); sc.MaxBatchBytes != 8<<20 || sc.MaxMessageBytes != 2<<20 {
+		t.Errorf("source: batch %d bytes, largest message %d", sc.MaxBatchBytes, sc.MaxMessageBytes)
+	}
+	c = configFrom(t, nil, "--max-event-bytes", "4194304")
+	if sc := c.SourceConfig(); sc.MaxMessageBytes != 4<<20 {
+		t.Errorf("an event limit above the topics': the source takes messages of %d bytes", sc.MaxMessageBytes)
+	}
+	for _, args := range [][]string{{"--kafka-max-message-bytes", "1000"}, {"--max-batch-bytes", "100"}} {
+		if c := configFrom(t, nil, args...); c.Validate() == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
