@@ -123,6 +123,10 @@ type Source struct {
 	// next is a message fetched but left out of the last batch, which it
 	// would have taken past MaxBatchBytes; it begins the next batch.
 	next *kafkago.Message
+	// marks reads high-water marks over connections of its own, which
+	// transport holds.
+	marks     *kafkago.Client
+	transport *kafkago.Transport
 }
 
 // NewSource joins the consumer group.
@@ -151,7 +155,9 @@ func NewSource(cfg SourceConfig, log *slog.Logger) *Source {
 			log.Warn("kafka reader: " + text)
 		}),
 	})
-	return &Source{r: r, cfg: cfg}
+	transport := &kafkago.Transport{}
+	marks := &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: transport}
+	return &Source{r: r, cfg: cfg, marks: marks, transport: transport}
 }
 
 // Fetch waits for one message, then gathers up to BatchSize, and up to
@@ -216,7 +222,40 @@ func (s *Source) Commit(ctx context.Context, msgs []pipeline.Message) error {
 }
 
 // Close leaves the group.
-func (s *Source) Close() error { return s.r.Close() }
+func (s *Source) Close() error {
+	s.transport.CloseIdleConnections()
+	return s.r.Close()
+}
+
+// HighWaterMarks reads the high-water marks of parts from the brokers, for
+// the worker to keep its lag current while a batch is in flight (see
+// pipeline.HighWaterMarker). It returns those it could read, and an error
+// only when it could read none.
+func (s *Source) HighWaterMarks(ctx context.Context, parts []pipeline.Partition) (map[pipeline.Partition]int64, error) {
+	req := &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{}}
+	for _, p := range parts {
+		req.Topics[p.Topic] = append(req.Topics[p.Topic], kafkago.LastOffsetOf(p.Partition))
+	}
+	res, err := s.marks.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, classify("high-water marks", err)
+	}
+	out := make(map[pipeline.Partition]int64, len(parts))
+	var errs []error
+	for topic, offsets := range res.Topics {
+		for _, o := range offsets {
+			if o.Error != nil {
+				errs = append(errs, o.Error)
+				continue
+			}
+			out[pipeline.Partition{Topic: topic, Partition: o.Partition}] = o.LastOffset
+		}
+	}
+	if len(out) == 0 && len(errs) > 0 {
+		return nil, classify("high-water marks", errors.Join(errs...))
+	}
+	return out, nil
+}
 
 // Publisher writes decisions, alerts and dead letters. Decisions and alerts
 // carry ids and codes only: no NID, phone or wallet leaves in clear. Every

@@ -258,3 +258,18 @@ func TestReaderSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestHighWaterMarks: the source reads a partition's high-water mark, and
+// so is a pipeline.HighWaterMarker.
+func TestHighWaterMarks(t *testing.T) {
+	brokers := stockBroker(t)
+	produce(t, brokers, []byte("a"), []byte("b"), []byte("c"))
+	var src pipeline.HighWaterMarker = sourceFor(t, brokers, func(*SourceConfig) {})
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	p := pipeline.Partition{Topic: DefaultTopics().Enrolments, Partition: 0}
+	marks, err := src.HighWaterMarks(ctx, []pipeline.Partition{p})
+	if err != nil || marks[p] != 3 {
+		t.Fatalf("high-water marks %v (%v), want 3 for %v", marks, err, p)
+	}
+}
