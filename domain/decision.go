@@ -29,6 +29,9 @@ const (
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
 	RuleEventIDReused    = "EVENT_ID_REUSED"
+	// RuleIndexRecordFailed says the index could not store the person as a
+	// candidate for the fuzzy rules; the decision stands.
+	RuleIndexRecordFailed = "INDEX_RECORD_FAILED"
 )
 
 // Contribution is one field's share of a match score, kept so a reviewer can

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
@@ -39,6 +41,8 @@ type Config struct {
 	// call rather than one each. The result is the same; an embedded Redis
 	// that starts an interpreter per call is several times faster.
 	SingleServer bool
+	// Registerer, if set, registers the index's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Index decides events against Redis. It holds no state of its own beyond
@@ -49,15 +53,40 @@ type Index struct {
 	pseudo *domain.Pseudonymizer
 	cfg    Config
 	recent int64 // RECENT_WALLET_CHANGE window in seconds
+	m      *metrics
+	// profile is fuzzy.ProfileOf; tests replace it to make a record that
+	// cannot be encoded.
+	profile func(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) fuzzy.Profile
 }
 
-// New returns an Index on rdb that names persons with pseudo.
+// New returns an Index on rdb that names persons with pseudo. It registers
+// its metrics with cfg.Registerer, if set, and panics if they are already
+// registered there.
 func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *Index {
 	if cfg.BucketBits == 0 {
 		cfg.BucketBits = DefaultBucketBits
 	}
 	cfg.BucketBits = min(max(cfg.BucketBits, 8), 24)
-	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
+	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400,
+		m: newMetrics(cfg.Registerer), profile: fuzzy.ProfileOf}
+}
+
+// metrics are the index's Prometheus instruments.
+type metrics struct {
+	unencodable prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		unencodable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ekjon_index_records_unencodable_total",
+			Help: "Persons left out of the fuzzy rules' candidates because their record could not be encoded (each raised INDEX_RECORD_FAILED).",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.unencodable)
+	}
+	return m
 }
 
 // refHash is the keyed hash under which a programme's beneficiary ref is
@@ -133,6 +162,9 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
+		if enrolees[i] != nil && enrolees[i].rec == "" && o.Decision.Action != domain.ActionBlock {
+			ix.unindexed(o)
+		}
 	}
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
 		return 0, classify("redis: fuzzy match", err)
@@ -161,7 +193,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 		switch e.Type {
 		case domain.TypeEnrolment:
 			if enrolees[i] == nil {
-				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
+				p := ix.profile(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
 			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
@@ -303,6 +335,18 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 	}
 }
 
+// unindexed raises INDEX_RECORD_FAILED on an enrolment whose person could
+// not be stored as a candidate: the fuzzy rules will not find it again, and
+// someone must know. The decision stands.
+func (ix *Index) unindexed(o *domain.Outcome) {
+	d := &o.Decision
+	d.Rules = append(d.Rules, domain.RuleIndexRecordFailed)
+	if d.Reason == "" {
+		d.Reason = "the person's candidate record could not be stored: later enrolments are not matched against it"
+	}
+	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleIndexRecordFailed, d.DecidedAt))
+}
+
 func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Alert {
 	e := o.Event
 	district := ""
@@ -326,22 +370,28 @@ func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Aler
 
 // Remember records what an admitted or held enrolment leaves in the index
 // beyond its claim: the beneficiary-ref map that lets a payment without NID
-// find its person. It runs after Decide, for a whole batch in one pipeline.
+// find its person. It runs after Decide, for a whole batch in one pipeline,
+// with the decisions this worker recorded, once each; it also counts the
+// persons the index could not store as candidates.
 func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
-	n := 0
+	unencodable := 0
 	for _, o := range outs {
 		for _, h := range o.IndexRefs {
 			key, field := ix.bucket(familyRef, h)
 			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
-			n++
+		}
+		if slices.Contains(o.Decision.Rules, domain.RuleIndexRecordFailed) {
+			unencodable++
 		}
 	}
-	if n == 0 {
-		return nil
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return classify("redis: remember refs", err)
+		}
 	}
-	_, err := pipe.Exec(ctx)
-	return classify("redis: remember refs", err)
+	ix.m.unencodable.Add(float64(unencodable))
+	return nil
 }
 
 // Ready reports whether the index is complete (see ReadyKey).

@@ -169,7 +169,8 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
 	rec := storedRecord(&prof, k)
 	if rec == "" {
-		return // the pipeline does not index a record it cannot encode
+		ix.m.unencodable.Inc() // as in the pipeline, which also raised INDEX_RECORD_FAILED
+		return
 	}
 	key, pre := ix.personBucket(k)
 	pipe.HSet(ctx, key, pre+fieldRecord, rec)
