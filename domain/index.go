@@ -11,7 +11,8 @@ import "time"
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID
 //	wallet:    Key, At (the last wallet change)
-//	candidate: PersonID, Person (as enrolled), for the fuzzy rules
+//	candidate: PersonID, Person (as enrolled), EventID (the enrolment that
+//	           first made the person a candidate), for the fuzzy rules
 type IndexFact struct {
 	PersonID  string
 	Person    *Person

@@ -29,6 +29,12 @@ type Outcome struct {
 	// IndexRefs are index entries to write once the decision is made, such
 	// as the beneficiary-ref map of an admitted enrolment.
 	IndexRefs []string
+	// IndexTokens, when not nil, are the strong name tokens of a person
+	// this enrolment first made a candidate of the fuzzy rules: the index
+	// counts them, and the person, in its name-token frequencies once the
+	// decision is durable, so that a batch decided again counts no one
+	// twice.
+	IndexTokens []string
 	// Redelivered is true when the decision was found already durable: the
 	// event was seen before and is not decided again.
 	Redelivered bool

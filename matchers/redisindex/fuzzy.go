@@ -265,13 +265,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 	}
 
-	// Finish: the name tokens of the persons indexed are counted, and a
-	// held enrolment is marked so that payments wait for its review.
+	// Finish: a held enrolment is marked so that payments wait for its
+	// review.
 	pipe := ix.rdb.Pipeline()
 	for _, q := range qs {
-		if q.id != "" {
-			ix.countTokens(ctx, pipe, q.prof.Record.Name.Strong)
-		}
 		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
 			key, pre := ix.personBucket(q.o.IndexKey)
 			pipe.HSet(ctx, key, pre+fieldHeld+q.o.Event.Programme, flagSet)

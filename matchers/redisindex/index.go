@@ -162,8 +162,15 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
-		if enrolees[i] != nil && enrolees[i].rec == "" && o.Decision.Action != domain.ActionBlock {
-			ix.unindexed(o)
+		if en := enrolees[i]; en != nil && o.Decision.Action != domain.ActionBlock {
+			switch {
+			case en.rec == "":
+				ix.unindexed(o)
+			case len(res) > 4 && res[4] == flagSet:
+				// Not nil, though a name may have no strong token: the
+				// person is counted all the same.
+				o.IndexTokens = append(make([]string, 0, len(en.prof.Record.Name.Strong)), en.prof.Record.Name.Strong...)
+			}
 		}
 	}
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
@@ -370,9 +377,14 @@ func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Aler
 
 // Remember records what an admitted or held enrolment leaves in the index
 // beyond its claim: the beneficiary-ref map that lets a payment without NID
-// find its person. It runs after Decide, for a whole batch in one pipeline,
-// with the decisions this worker recorded, once each; it also counts the
-// persons the index could not store as candidates.
+// find its person, and the name tokens of a person it made a candidate,
+// counted in the token frequencies. It runs after Decide, for a whole
+// batch in one pipeline, with the decisions this worker recorded, once
+// each, so that a batch decided several times counts its persons once; it
+// also counts the persons the index could not store as candidates. A
+// Remember retried after a failure that left part of its pipeline applied
+// counts those persons again: the frequencies are statistics, and the
+// next rebuild counts afresh.
 func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
 	unencodable := 0
@@ -381,13 +393,16 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 			key, field := ix.bucket(familyRef, h)
 			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
 		}
+		if o.IndexTokens != nil {
+			ix.countTokens(ctx, pipe, o.IndexTokens)
+		}
 		if slices.Contains(o.Decision.Rules, domain.RuleIndexRecordFailed) {
 			unencodable++
 		}
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			return classify("redis: remember refs", err)
+			return classify("redis: remember", err)
 		}
 	}
 	ix.m.unencodable.Add(float64(unencodable))

@@ -3,6 +3,7 @@ package redisindex
 import (
 	"context"
 	"encoding/base32"
+	"fmt"
 	"math/bits"
 	"sort"
 	"strconv"
@@ -43,7 +44,7 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "3"
+const layoutVersion = "4"
 
 // The key families: bucket hashes of persons, beneficiary refs and
 // blocking keys.
@@ -69,7 +70,9 @@ const (
 //
 // and for the person: dead (the death event's hash), wc (unix time of the
 // last wallet change), c (the candidate record, written by an enrolment
-// that is not blocked).
+// that is not blocked, after the event hash of the enrolment that first
+// wrote one: the one whose decision counts the person in the name-token
+// frequencies).
 //
 // So a claim on p is in one of the states of domain.Transitions: active
 // (e:p alone), held (e:p and h:p), suspended (e:p and s:p) or exited
@@ -210,9 +213,10 @@ func (ix *Index) MarkHeld(ctx context.Context, k, programme string) error {
 }
 
 // storedRecord is the candidate record of profile p, of the person with
-// index key k, as the person's bucket keeps it: without the person id when
-// the key gives it. It is "" when the record cannot be encoded; such a
-// person is not indexed as a candidate.
+// index key k, as the person's bucket keeps it after the event hash that
+// the enrol script puts before it: without the person id when the key
+// gives it. It is "" when the record cannot be encoded; such a person is
+// not indexed as a candidate.
 func storedRecord(p *fuzzy.Profile, k string) string {
 	r := p.Record
 	if r.PersonID == "P"+k {
@@ -225,9 +229,13 @@ func storedRecord(p *fuzzy.Profile, k string) string {
 	return string(b)
 }
 
-// loadRecord decodes a record stored for the person with index key k.
+// loadRecord decodes a record stored for the person with index key k,
+// after the event hash of the enrolment that first stored one.
 func loadRecord(b []byte, k string) (score.Record, error) {
-	r, err := score.DecodeRecord(b)
+	if len(b) < eventHashLen {
+		return score.Record{}, fmt.Errorf("stored record of %d bytes: %w", len(b), score.ErrCorrupt)
+	}
+	r, err := score.DecodeRecord(b[eventHashLen:])
 	if err == nil && r.PersonID == "" {
 		r.PersonID = "P" + k
 	}

@@ -173,7 +173,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 		return
 	}
 	key, pre := ix.personBucket(k)
-	pipe.HSet(ctx, key, pre+fieldRecord, rec)
+	pipe.HSet(ctx, key, pre+fieldRecord, ix.eventHash(f.EventID)+rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
 }

@@ -155,3 +155,61 @@ func TestUnencodableRecordIsCountedAndAlerted(t *testing.T) {
 		t.Errorf("%v records counted unencodable, want 1", got)
 	}
 }
+
+// TestTermFrequenciesCountEachPersonOnce decides one batch three times, as
+// a batch whose record failed twice is, records it once, and checks that
+// the name-token frequencies count each person once: also a person whose
+// two enrolments are in the batch, and again when a later batch enrols
+// that person in a third programme.
+func TestTermFrequenciesCountEachPersonOnce(t *testing.T) {
+	ix := newTestIndex(t, nil)
+	ctx := context.Background()
+	people := []*domain.Person{
+		{NameEN: "Rafiqul Islam", FatherName: "Idris Ali", DOB: "1950-03-01"},
+		{NameEN: "Shahidul Islam Islam", FatherName: "Yakub Ali", DOB: "1941-06-11"},
+		{NameEN: "Nasima Akter", FatherName: "Moslem Uddin", DOB: "1963-09-30"},
+	}
+	batch := []*domain.Outcome{
+		enrolment("a1", "1000000001", people[0]),
+		enrolment("b1", "1000000002", people[1]),
+		enrolment("c1", "1000000003", people[2]),
+		enrolment("a2", "1000000001", &domain.Person{NameEN: "Rafiqul Islam", FatherName: "Idris Ali", DOB: "1950-03-01"}),
+	}
+	batch[3].Event.Programme = "vgd"
+	for range 3 {
+		for _, o := range batch {
+			o.Decision, o.Alerts, o.IndexTokens = domain.Decision{EventID: o.Event.EventID, Rules: []string{}}, nil, nil
+		}
+		if _, err := ix.Decide(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Remember(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	later := enrolment("a3", "1000000001", &domain.Person{NameEN: "Rafiqul Islam", FatherName: "Idris Ali", DOB: "1950-03-01"})
+	later.Event.Programme = "gr"
+	if _, err := ix.Decide(ctx, []*domain.Outcome{later}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Remember(ctx, []*domain.Outcome{later}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range append(batch, later) {
+		if o.Decision.Action != domain.ActionAdmit {
+			t.Fatalf("%s: %s %v", o.Event.EventID, o.Decision.Action, o.Decision.Rules)
+		}
+	}
+	tf, err := ix.rdb.HGetAll(ctx, ix.tfKey()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ix.rdb.Get(ctx, ix.tfTotalKey()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"rafikul": "1", "islam": "2", "sahidul": "1", "nasima": "1"}
+	if n != "3" || fmt.Sprint(tf) != fmt.Sprint(want) {
+		t.Errorf("persons counted %s, token counts %v; want 3, %v", n, tf, want)
+	}
+}

@@ -2,7 +2,9 @@
 -- by the enrolment with event hash ARGV[2] and wallet key ARGV[4], unless
 -- the person already holds it (DUP_NID) or a programme it excludes
 -- (ARGV[6] on: MULTI_PROGRAMME). A retried enrolment finds its own claim.
--- It stores the candidate record ARGV[5], if any.
+-- It stores the candidate record ARGV[5], if any, after the event hash of
+-- the enrolment that first stored one for the person, and says, fifth, if
+-- that enrolment is this one.
 local k, pre = KEYS[1], ARGV[1]
 local eid, prog, wallet, rec = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local cur = redis.call('HGET', k, pre .. F_ENROL .. prog)
@@ -21,8 +23,13 @@ if not cur then
     redis.call('HSET', k, pre .. F_HELD .. prog, FLAG_SET)
   end
 end
-if rec ~= '' then redis.call('HSET', k, pre .. F_RECORD, rec) end
-if redis.call('HEXISTS', k, pre .. F_DEAD) == 1 then
-  return {'HOLD', 'DECEASED_OR_EXITED', DECEASED, ''}
+local first = ''
+if rec ~= '' then
+  local owner = string.sub(redis.call('HGET', k, pre .. F_RECORD) or eid, 1, EVENT_HASH_LEN)
+  redis.call('HSET', k, pre .. F_RECORD, owner .. rec)
+  if owner == eid then first = FLAG_SET end
 end
-return {'ADMIT', '', '', ''}
+if redis.call('HEXISTS', k, pre .. F_DEAD) == 1 then
+  return {'HOLD', 'DECEASED_OR_EXITED', DECEASED, '', first}
+end
+return {'ADMIT', '', '', '', first}
