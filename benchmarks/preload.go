@@ -165,8 +165,11 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 		district = e.Person.Address.District
 	}
 	rec, _ := json.Marshal(e.Person)
+	// The synthetic refs are each one enrolment's: every enrolment the
+	// index keeps holds its own.
+	holdsRef := state != domain.EnrolmentBlocked && key != "" && e.BeneficiaryRef != ""
 	l.enr = append(l.enr, []any{e.EventID, pid, e.Programme, e.BeneficiaryRef, e.Source, state,
-		l.ix.WalletKey(wallet), rec, district, e.Occurred})
+		l.ix.WalletKey(wallet), rec, district, e.Occurred, holdsRef})
 	if state == domain.EnrolmentBlocked {
 		return nil
 	}
@@ -175,7 +178,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			State: state, Wallet: l.ix.WalletKey(wallet)}); err != nil {
 			return err
 		}
-		if e.BeneficiaryRef != "" {
+		if holdsRef {
 			if err := l.fact(ctx, domain.IndexFact{Kind: "ref", Key: key, Programme: e.Programme, Ref: e.BeneficiaryRef}); err != nil {
 				return err
 			}
@@ -183,7 +186,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 	}
 	// Whatever became of the enrolment, its person is a candidate, as in
 	// the pipeline and a rebuild.
-	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person})
+	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person, EventID: e.EventID})
 }
 
 func (l *EkjonLoader) fact(ctx context.Context, f domain.IndexFact) error {
@@ -205,7 +208,7 @@ func (l *EkjonLoader) Flush(ctx context.Context) error {
 			"person_id", "occurred_at", "decided_at", "config_version"}, Rows: &l.decisions},
 		{Name: "persons", Cols: []string{"person_id", "index_key", "id_kind", "nid", "deceased_at"}, Rows: &l.people},
 		{Name: "enrolments", Cols: []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
-			"wallet_key", "record", "district", "enrolled_at"}, Rows: &l.enr},
+			"wallet_key", "record", "district", "enrolled_at", "holds_ref"}, Rows: &l.enr},
 		{Name: "status_changes", Cols: []string{"event_id", "person_id", "status", "programme", "wallet_key", "occurred_at"}, Rows: &l.changes},
 	})
 }

@@ -159,14 +159,8 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 		return err
 	}
-	err := blocks()
-	if isNoScript(err) {
-		// Adding a person to a block again changes nothing.
-		if err = ix.LoadScripts(ctx); err == nil {
-			err = blocks()
-		}
-	}
-	if err != nil {
+	// Adding a person to a block again changes nothing.
+	if err := ix.withScripts(ctx, blocks); err != nil {
 		return err
 	}
 	tf := tfMap{}

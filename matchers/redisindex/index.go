@@ -137,16 +137,16 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	if err := ix.resolveRefs(ctx, outs); err != nil {
 		return 0, err
 	}
-	enrolees := make([]*enrolee, len(outs))
-	cmds, err := ix.claim(ctx, outs, enrolees)
-	if isNoScript(err) {
-		// Redis lost its script cache (a restart or failover): load the
-		// scripts and run the batch again; claims already made are the
-		// batch's own and are recognised.
-		if err = ix.LoadScripts(ctx); err == nil {
-			cmds, err = ix.claim(ctx, outs, enrolees)
-		}
+	holders, err := ix.claimRefs(ctx, outs)
+	if err != nil {
+		return 0, classify("redis: claim refs", err)
 	}
+	enrolees := make([]*enrolee, len(outs))
+	var cmds []*redis.Cmd
+	err = ix.withScripts(ctx, func() (err error) {
+		cmds, err = ix.claim(ctx, outs, enrolees, holders)
+		return err
+	})
 	if err != nil {
 		return 0, classify("redis: decide", err)
 	}
@@ -162,6 +162,9 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
+		if holders[i] != "" {
+			ix.refConflict(o, holders[i])
+		}
 		if en := enrolees[i]; en != nil && o.Decision.Action != domain.ActionBlock {
 			switch {
 			case en.rec == "":
@@ -179,11 +182,70 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	return 0, nil
 }
 
+// withScripts runs fn, a step that runs the index's scripts by hash, and
+// runs it again once the scripts are loaded if Redis had lost them (a
+// restart or failover). Running a step again is harmless: the claims it
+// already made are the batch's own and are recognised.
+func (ix *Index) withScripts(ctx context.Context, fn func() error) error {
+	err := fn()
+	if isNoScript(err) {
+		if err = ix.LoadScripts(ctx); err == nil {
+			err = fn()
+		}
+	}
+	return err
+}
+
+// claimRefs claims the beneficiary ref of every enrolment that names one
+// for the enrolment's person, in one round trip, before the enrolments'
+// own claims: an enrolment whose ref another person holds is held, and
+// its claim must be written held. It returns, by position in outs, the
+// packed key of the person holding each such ref, and marks the outcomes
+// of enrolments whose person holds its ref.
+func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]string, error) {
+	holders := make([]string, len(outs))
+	var cmds []*redis.Cmd
+	var at []int
+	err := ix.withScripts(ctx, func() error {
+		pipe := ix.rdb.Pipeline()
+		cmds, at = cmds[:0], at[:0]
+		for i, o := range outs {
+			e := o.Event
+			if e.Type != domain.TypeEnrolment || e.BeneficiaryRef == "" || o.IndexKey == "" {
+				continue
+			}
+			key, field := ix.bucket(familyRef, ix.refHash(e.Programme, e.BeneficiaryRef))
+			cmds = append(cmds, refScript.EvalSha(ctx, pipe, []string{key}, field, packedKey(o.IndexKey)))
+			at = append(at, i)
+		}
+		if len(cmds) == 0 {
+			return nil
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j, c := range cmds {
+		holder, err := c.Text()
+		if err != nil {
+			return nil, err
+		}
+		if holder == "" {
+			outs[at[j]].HoldsRef = true
+		}
+		holders[at[j]] = holder
+	}
+	return holders, nil
+}
+
 // claim runs the batch's scripts in one pipeline, by hash. An enrolment's
 // script also stores its person's candidate record, unless it is blocked;
 // the profile the record comes from is left in enrolees for the fuzzy
-// rules.
-func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee) ([]*redis.Cmd, error) {
+// rules. An enrolment whose beneficiary ref another person holds (holders)
+// is claimed held.
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders []string) ([]*redis.Cmd, error) {
 	pipe := ix.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
@@ -203,7 +265,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				p := ix.profile(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "")}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
@@ -337,9 +399,26 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 		d.Rules = append(d.Rules, alert)
 		o.Alerts = append(o.Alerts, ix.alert(o, alert, now))
 	}
-	if o.Event.Type == domain.TypeEnrolment && action != domain.ActionBlock && o.Event.BeneficiaryRef != "" && o.IndexKey != "" {
-		o.IndexRefs = append(o.IndexRefs, ix.refHash(o.Event.Programme, o.Event.BeneficiaryRef))
+}
+
+// refConflict holds an enrolment whose beneficiary ref the person with
+// packed key holder holds (a block stays a block), and raises REF_CONFLICT
+// naming the holder: one ref paying two persons is how a ref is hijacked.
+func (ix *Index) refConflict(o *domain.Outcome, holder string) {
+	d := &o.Decision
+	if d.Action == domain.ActionAdmit {
+		d.Action = domain.ActionHold
 	}
+	d.Rules = append(d.Rules, domain.RuleRefConflict)
+	other := "P" + unpackKey(holder)
+	reason := "the beneficiary ref belongs to another person (" + other + "); payments by it stay theirs"
+	if d.Reason != "" {
+		reason = d.Reason + "; " + reason
+	}
+	d.Reason = reason
+	a := ix.alert(o, domain.RuleRefConflict, d.DecidedAt)
+	a.MatchedPerson = other
+	o.Alerts = append(o.Alerts, a)
 }
 
 // unindexed raises INDEX_RECORD_FAILED on an enrolment whose person could
@@ -375,10 +454,9 @@ func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Aler
 	}
 }
 
-// Remember records what an admitted or held enrolment leaves in the index
-// beyond its claim: the beneficiary-ref map that lets a payment without NID
-// find its person, and the name tokens of a person it made a candidate,
-// counted in the token frequencies. It runs after Decide, for a whole
+// Remember records what an enrolment leaves in the index once its decision
+// is durable: the name tokens of a person it made a candidate, counted in
+// the token frequencies. It runs after Decide, for a whole
 // batch in one pipeline, with the decisions this worker recorded, once
 // each, so that a batch decided several times counts its persons once; it
 // also counts the persons the index could not store as candidates. A
@@ -389,10 +467,6 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
 	unencodable := 0
 	for _, o := range outs {
-		for _, h := range o.IndexRefs {
-			key, field := ix.bucket(familyRef, h)
-			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
-		}
 		if o.IndexTokens != nil {
 			ix.countTokens(ctx, pipe, o.IndexTokens)
 		}

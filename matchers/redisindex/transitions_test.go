@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
@@ -33,7 +34,8 @@ type agreement struct {
 	live    *Index
 	rebuilt *Index
 	store   *postgres.Store
-	names   map[string]string // event hash → event id
+	names   map[string]string  // event hash → event id
+	refs    map[[2]string]bool // programme and beneficiary ref of every enrolment sent
 	seq     int
 	t0      time.Time
 }
@@ -62,7 +64,7 @@ func newAgreement(t *testing.T) *agreement {
 		t.Fatal(err)
 	}
 	return &agreement{t: t, ctx: ctx, policy: cfg.Policy, live: live, rebuilt: New(rdb2, pseudo, cfg), store: store,
-		names: map[string]string{}, t0: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+		names: map[string]string{}, refs: map[[2]string]bool{}, t0: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 }
 
 // send decides one event and records it, as a worker does with a batch.
@@ -77,6 +79,9 @@ func (a *agreement) send(e *domain.Event) *domain.Outcome {
 		a.t.Fatalf("event %+v: %v", e, err)
 	}
 	a.names[a.live.eventHash(e.EventID)] = e.EventID
+	if e.BeneficiaryRef != "" {
+		a.refs[[2]string{e.Programme, e.BeneficiaryRef}] = true
+	}
 	outs := []domain.Outcome{{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
 		Programme: e.Programme, DecidedAt: a.t0.Add(time.Duration(a.seq) * time.Minute), ConfigVersion: "test", Rules: []string{}}}}
 	if _, err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
@@ -103,13 +108,18 @@ func person(nid string, i int, wallet string) *domain.Person {
 // step is one event of a scenario, for the person with the scenario's NID.
 type step struct {
 	enrol  string // an enrolment in this programme, else a status event
+	ref    string // the enrolment's beneficiary ref; "" for one of its own
 	status string
 	prog   string // the status event's programme; "" for all
 	wallet int    // which of the person's wallets, from 1; 0 for none
 }
 
 func enrolIn(prog string, wallet int) step { return step{enrol: prog, wallet: wallet} }
-func statusOf(st, prog string) step        { return step{status: st, prog: prog} }
+
+// enrolWithRef is an enrolment naming beneficiary ref, which other persons
+// may name too.
+func enrolWithRef(prog, ref string) step { return step{enrol: prog, ref: ref, wallet: 1} }
+func statusOf(st, prog string) step      { return step{status: st, prog: prog} }
 func walletChange(prog string, wallet int) step {
 	return step{status: domain.StatusWalletChanged, prog: prog, wallet: wallet}
 }
@@ -124,6 +134,9 @@ func walletOf(i, w int) string {
 }
 
 func (s step) String() string {
+	if s.enrol != "" && s.ref != "" {
+		return "enrol " + s.enrol + " ref " + s.ref
+	}
 	if s.enrol != "" {
 		return "enrol " + s.enrol
 	}
@@ -137,7 +150,11 @@ func (s step) String() string {
 func (a *agreement) apply(nid string, i int, s step) {
 	a.t.Helper()
 	if s.enrol != "" {
-		a.send(&domain.Event{Type: domain.TypeEnrolment, Programme: s.enrol, BeneficiaryRef: fmt.Sprintf("ref-%d", a.seq+1),
+		ref := s.ref
+		if ref == "" {
+			ref = fmt.Sprintf("ref-%d", a.seq+1)
+		}
+		a.send(&domain.Event{Type: domain.TypeEnrolment, Programme: s.enrol, BeneficiaryRef: ref,
 			Person: person(nid, i, walletOf(i, s.wallet))})
 		return
 	}
@@ -288,6 +305,68 @@ func (a *agreement) check(nids []string, what func(i int) string) {
 				strings.Join(live, "; "), strings.Join(record, "; "), strings.Join(rebuilt, "; "))
 		}
 	}
+	if live, record, rebuilt := a.refsView(a.live), a.recordRefs(), a.refsView(a.rebuilt); !slices.Equal(live, record) || !slices.Equal(live, rebuilt) {
+		a.t.Errorf("beneficiary refs:\n  index:   %s\n  record:  %s\n  rebuilt: %s",
+			strings.Join(live, "; "), strings.Join(record, "; "), strings.Join(rebuilt, "; "))
+	}
+	if live, rebuilt := a.tfView(a.live), a.tfView(a.rebuilt); !slices.Equal(live, rebuilt) {
+		a.t.Errorf("name-token frequencies:\n  index:   %s\n  rebuilt: %s", strings.Join(live, "; "), strings.Join(rebuilt, "; "))
+	}
+}
+
+// refsView is the person each beneficiary ref sent maps to in ix, one
+// line per ref mapped, sorted.
+func (a *agreement) refsView(ix *Index) []string {
+	a.t.Helper()
+	var out []string
+	for r := range a.refs {
+		key, field := ix.bucket(familyRef, ix.refHash(r[0], r[1]))
+		v, err := ix.rdb.HGet(a.ctx, key, field).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		} else if err != nil {
+			a.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s/%s: P%s", r[0], r[1], unpackKey(v)))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// recordRefs is the person each beneficiary ref maps to in the record:
+// the persons of the enrolments that hold their refs.
+func (a *agreement) recordRefs() []string {
+	a.t.Helper()
+	rows, err := a.store.Pool().Query(a.ctx, `SELECT DISTINCT e.programme || '/' || e.beneficiary_ref || ': ' || e.person_id
+		FROM enrolments e WHERE e.holds_ref ORDER BY 1`)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return out
+}
+
+// tfView is ix's name-token frequencies: a line per token and the number
+// of persons counted, sorted.
+func (a *agreement) tfView(ix *Index) []string {
+	a.t.Helper()
+	tf, err := ix.rdb.HGetAll(a.ctx, ix.tfKey()).Result()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	n, err := ix.rdb.Get(a.ctx, ix.tfTotalKey()).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		a.t.Fatal(err)
+	}
+	out := []string{"persons " + n}
+	for t, c := range tf {
+		out = append(out, t+" "+c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // run runs scenarios side by side, one person each, a step of each per
@@ -394,7 +473,12 @@ func TestStatusTransitionsAgreeRandomly(t *testing.T) {
 			prog := progs[rng.IntN(len(progs))]
 			switch st := statuses[rng.IntN(len(statuses))]; {
 			case rng.IntN(3) == 0:
-				scenarios[i] = append(scenarios[i], enrolIn(prog, 1+rng.IntN(3)))
+				s := enrolIn(prog, 1+rng.IntN(3))
+				if rng.IntN(2) == 0 {
+					// A ref other persons may name too.
+					s.ref = fmt.Sprintf("shared-%d", rng.IntN(4))
+				}
+				scenarios[i] = append(scenarios[i], s)
 			default:
 				if rng.IntN(2) == 0 {
 					prog = ""
@@ -408,4 +492,43 @@ func TestStatusTransitionsAgreeRandomly(t *testing.T) {
 		}
 	}
 	newAgreement(t).run(names, scenarios, 2000000000)
+}
+
+// TestRefsAgree runs persons enrolling with one another's beneficiary refs:
+// each ref stays with the first person to enrol with it, in the index, the
+// record and the rebuilt index, whatever became of that person's
+// enrolments, and a payment by the ref finds that person after a rebuild.
+func TestRefsAgree(t *testing.T) {
+	a := newAgreement(t)
+	names := []string{"first owner", "newcomer", "third"}
+	a.run(names, [][]step{
+		{enrolWithRef("old_age", "R1"), enrolWithRef("old_age", "R1"), statusOf(domain.StatusExited, "old_age"),
+			enrolWithRef("vgd", "R2")},
+		{enrolWithRef("old_age", "R1"), enrolWithRef("vgd", "R1"), enrolWithRef("vgd", "R2"), enrolWithRef("old_age", "R1")},
+		{enrolWithRef("widow", "R1"), enrolWithRef("old_age", "R2"), statusOf(domain.StatusDeceased, ""), enrolWithRef("old_age", "R1")},
+	}, 3000000000)
+	// The rebuilt index pays by ref whom the live one does.
+	for _, ref := range [][2]string{{"old_age", "R1"}, {"vgd", "R1"}, {"vgd", "R2"}, {"old_age", "R2"}, {"widow", "R1"}} {
+		var got [2]string
+		for i, ix := range []*Index{a.live, a.rebuilt} {
+			o := &domain.Outcome{Event: &domain.Event{EventID: "pay-" + ref[0] + ref[1], Type: domain.TypeDistribution, Programme: ref[0],
+				BeneficiaryRef: ref[1], Cycle: "2026-12", Occurred: a.t0}}
+			if err := ix.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+				t.Fatal(err)
+			}
+			got[i] = o.Decision.PersonID
+		}
+		if got[0] == "" || got[0] != got[1] {
+			t.Errorf("payment by %s/%s: the index pays %q, the rebuilt index %q", ref[0], ref[1], got[0], got[1])
+		}
+	}
+	_, owner := a.live.identity("nid", "3000000000")
+	o := &domain.Outcome{Event: &domain.Event{EventID: "pay-r1", Type: domain.TypeDistribution, Programme: "old_age",
+		BeneficiaryRef: "R1", Cycle: "2026-12", Occurred: a.t0}}
+	if err := a.rebuilt.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	if o.Decision.PersonID != owner {
+		t.Errorf("after a rebuild, old_age/R1 pays %s, want its first owner %s", o.Decision.PersonID, owner)
+	}
 }

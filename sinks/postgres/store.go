@@ -259,6 +259,7 @@ type batchRows struct {
 	}
 	enr struct {
 		id, person, prog, ref, src, status, wallet, record, district []string
+		holdsRef                                                     []bool
 		at                                                           []time.Time
 	}
 	pay struct {
@@ -390,6 +391,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		en.wallet = append(en.wallet, walletKey(o, e.Person.Wallet))
 		en.record = append(en.record, jsonText(e.Person))
 		en.district = append(en.district, district)
+		en.holdsRef = append(en.holdsRef, o.HoldsRef)
 		en.at = append(en.at, e.Occurred)
 	case domain.TypeDistribution:
 		var district, upazila string
@@ -453,13 +455,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 	}
 	if e := b.enr; len(e.id) > 0 {
 		pb.Queue(`INSERT INTO enrolments (event_id, person_id, programme, beneficiary_ref, source, status,
-				wallet_key, record, district, enrolled_at)
-			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at
+				wallet_key, record, district, enrolled_at, holds_ref)
+			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at, holds
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::timestamptz[])
-				AS t(id, person, prog, ref, src, status, wallet, record, district, at)
+				$8::text[], $9::text[], $10::timestamptz[], $11::boolean[])
+				AS t(id, person, prog, ref, src, status, wallet, record, district, at, holds)
 			ON CONFLICT (event_id) DO NOTHING`,
-			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at)
+			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
 	}
 	if p := b.pay; len(p.id) > 0 {
 		pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
@@ -530,9 +532,11 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM (` + claimsFrom + ` WHERE status <> $1 ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
 			[]any{domain.EnrolmentBlocked}},
-		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
+		// A ref is its holder's (see Outcome.HoldsRef): every enrolment
+		// holding one names the same person, so their order is no matter.
+		{"ref", `SELECT DISTINCT p.index_key, e.programme, '', '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
-			WHERE e.beneficiary_ref <> '' AND e.status <> $1`, []any{domain.EnrolmentBlocked}},
+			WHERE e.holds_ref`, nil},
 		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz, '', NULL::jsonb
 			FROM payments y JOIN persons p USING (person_id)
 			WHERE y.action IN ('ADMIT', 'HOLD')`, nil},
