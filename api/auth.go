@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
 
 // Cookie names.
@@ -36,8 +36,8 @@ type Principal struct {
 	session bool
 }
 
-func (p *Principal) actor() postgres.Actor {
-	return postgres.Actor{Username: p.Username, Role: p.Role, Address: p.Address}
+func (p *Principal) actor() review.Actor {
+	return review.Actor{Username: p.Username, Role: p.Role, Address: p.Address}
 }
 
 type principalKey struct{}
@@ -94,7 +94,7 @@ func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
 		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
 			return nil, errUnauthenticated("the Authorization header must be Bearer " + TokenPrefix + "…")
 		}
-		u, err := rv.store.TokenUser(r.Context(), HashToken(tok))
+		u, err := rv.users.TokenUser(r.Context(), HashToken(tok))
 		if domain.KindOf(err) == domain.KindNotFound {
 			return nil, errUnauthenticated("unknown or revoked API token")
 		}
@@ -107,7 +107,7 @@ func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
-	u, csrf, err := rv.store.Session(r.Context(), HashToken(c.Value), rv.cfg.Now())
+	u, csrf, err := rv.users.Session(r.Context(), HashToken(c.Value), rv.cfg.Now())
 	if domain.KindOf(err) == domain.KindNotFound {
 		return nil, nil
 	}
@@ -178,7 +178,7 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 		rv.logins.WithLabelValues("limited").Inc()
 		return "", errTooMany("too many failed logins; wait a few minutes and try again")
 	}
-	u, err := rv.store.User(ctx, username)
+	u, err := rv.users.User(ctx, username)
 	if err != nil && domain.KindOf(err) != domain.KindNotFound {
 		return "", err
 	}
@@ -187,7 +187,7 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 	if !ok {
 		rv.limiter.fail(now, keys...)
 		rv.logins.WithLabelValues("failed").Inc()
-		if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
+		if err := rv.users.Audit(ctx, review.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
 			ObjectID: username, Address: addr}); err != nil {
 			return "", err
 		}
@@ -196,11 +196,11 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 	rv.limiter.reset(keys[0])
 	tok, hash := NewToken("s_")
 	csrf, _ := NewToken("")
-	if err := rv.store.CreateSession(ctx, hash, u.Username, csrf[:32], addr, now.Add(rv.cfg.SessionTTL)); err != nil {
+	if err := rv.users.CreateSession(ctx, hash, u.Username, csrf[:32], addr, now.Add(rv.cfg.SessionTTL)); err != nil {
 		return "", err
 	}
 	rv.logins.WithLabelValues("ok").Inc()
-	if err := rv.store.Audit(ctx, postgres.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
+	if err := rv.users.Audit(ctx, review.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
 		ObjectID: u.Username, Address: addr}); err != nil {
 		return "", err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
@@ -19,7 +20,7 @@ const benchAlerts = 100_000
 
 // loadAlerts COPYs n decisions and their alerts: most unresolved, spread
 // over 30 days, 64 districts, the fuzzy and exact rules and 14 programmes.
-func loadAlerts(b *testing.B, e *env, n int) postgres.AlertCursor {
+func loadAlerts(b *testing.B, e *env, n int) review.AlertCursor {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	rules := []string{"FUZZY_PERSON", "POSSIBLE_PERSON", "SHARED_CONTACT", "WALLET_MISMATCH", "RECENT_WALLET_CHANGE", "DECEASED_OR_EXITED"}
@@ -29,7 +30,7 @@ func loadAlerts(b *testing.B, e *env, n int) postgres.AlertCursor {
 	start := time.Now().Add(-30 * 24 * time.Hour)
 	decs := make([][]any, 0, n)
 	alerts := make([][]any, 0, n)
-	var mid postgres.AlertCursor
+	var mid review.AlertCursor
 	for i := 0; i < n; i++ {
 		ev := fmt.Sprintf("bench-%07d", i)
 		rule, prog := rules[rng.IntN(len(rules))], progs[rng.IntN(len(progs))]
@@ -44,7 +45,7 @@ func loadAlerts(b *testing.B, e *env, n int) postgres.AlertCursor {
 		alerts = append(alerts, []any{ev + "/" + rule, ev, rule, "HOLD", prog, fmt.Sprintf("District%02d", rng.IntN(64)),
 			person, st, assignee, at, at})
 		if i == n/2 {
-			mid = postgres.AlertCursor{CreatedAt: at, AlertID: ev + "/" + rule}
+			mid = review.AlertCursor{CreatedAt: at, AlertID: ev + "/" + rule}
 		}
 	}
 	pool := e.store.Pool()
@@ -90,7 +91,7 @@ func BenchmarkListAlerts(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req, _ := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/v1/alerts?"+queries[i%len(queries)], nil)
-		req.Header.Set("Authorization", "Bearer "+e.tokens[RoleReviewer])
+		req.Header.Set("Authorization", "Bearer "+e.tokens[review.RoleReviewer])
 		t0 := time.Now()
 		res, err := client.Do(req)
 		if err != nil {

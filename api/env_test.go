@@ -28,6 +28,7 @@ import (
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
@@ -42,7 +43,7 @@ type env struct {
 	rdb     *redis.Client
 	pseudo  *domain.Pseudonymizer
 	proc    *pipeline.Processor
-	relay   *postgres.Relay
+	relay   *review.Relay
 	rv      *Review
 	srv     *httptest.Server
 	brokers []string
@@ -92,18 +93,18 @@ func newEnv(tb testing.TB) *env {
 	reg := prometheus.NewRegistry()
 	pcfg := pipeline.DefaultConfig()
 	e.proc = pipeline.NewProcessor(pcfg, e.index, e.store, pub, quietLog(), pipeline.NewMetrics(reg))
-	e.relay = postgres.NewRelay(e.store, pub, e.index, quietLog(), reg)
-	if e.rv, err = NewReview(e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
+	e.relay = review.NewRelay(e.store, pub, e.index, quietLog(), NewRelayMetrics(reg))
+	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
 		tb.Fatal(err)
 	}
 	r := chi.NewRouter()
 	e.rv.Mount(r)
 	e.srv = httptest.NewServer(r)
 	tb.Cleanup(e.srv.Close)
-	for _, role := range []string{RoleViewer, RoleReviewer, RoleSupervisor, RoleAdmin} {
+	for _, role := range []string{review.RoleViewer, review.RoleReviewer, review.RoleSupervisor, review.RoleAdmin} {
 		e.addUser(role, role, role+"-password")
 		tok, hash := NewToken(TokenPrefix)
-		if err := e.store.CreateToken(ctx, role, "test", hash, postgres.Actor{Username: "test"}); err != nil {
+		if err := e.store.CreateToken(ctx, role, "test", hash, review.Actor{Username: "test"}); err != nil {
 			tb.Fatal(err)
 		}
 		e.tokens[role] = tok
@@ -117,7 +118,7 @@ func (e *env) addUser(name, role, password string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.store.CreateUser(e.ctx, postgres.User{Username: name, Role: role, PasswordHash: h}, postgres.Actor{Username: "test"}); err != nil {
+	if err := e.store.CreateUser(e.ctx, review.User{Username: name, Role: role, PasswordHash: h}, review.Actor{Username: "test"}); err != nil {
 		e.t.Fatal(err)
 	}
 }

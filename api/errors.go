@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 )
 
 // accessError is a refusal that is not about the input: not logged in, not
@@ -36,14 +37,19 @@ type errorBody struct {
 	Fields []domain.FieldError `json:"fields,omitempty"`
 }
 
-// classifyError is the one mapping from error kinds to HTTP status. It
-// decides what the client may read: the message of an invalid, not found or
-// conflicting request, and for anything internal only that it happened.
+// classifyError is the one mapping from error kinds (and the review
+// policy's *review.Forbidden) to HTTP status. It decides what the client
+// may read: the message of an invalid, not found or conflicting request,
+// and for anything internal only that it happened.
 func classifyError(err error) (int, errorBody) {
 	var ae *accessError
 	if errors.As(err, &ae) {
 		kind := map[int]string{401: "unauthenticated", 403: "forbidden", 429: "rate_limited"}[ae.status]
 		return ae.status, errorBody{Error: ae.msg, Kind: kind}
+	}
+	var fb *review.Forbidden
+	if errors.As(err, &fb) {
+		return http.StatusForbidden, errorBody{Error: fb.Reason, Kind: "forbidden"}
 	}
 	var de *domain.Error
 	msg := ""
@@ -77,9 +83,4 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, status, body)
-}
-
-// conflict is a review refusal because of the alert's state.
-func conflict(msg string) error {
-	return &domain.Error{Kind: domain.KindConflict, Op: "review", Err: errors.New(msg)}
 }

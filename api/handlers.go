@@ -13,7 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
 
 // Mount adds the JSON API under /api/v1 and the web UI at / to r.
@@ -47,14 +47,14 @@ func pathID(r *http.Request) (string, error) {
 }
 
 // alertFilter reads the queue's filters from a query string.
-func alertFilter(q url.Values, now time.Time) (postgres.AlertFilter, error) {
-	f := postgres.AlertFilter{
+func alertFilter(q url.Values, now time.Time) (review.AlertFilter, error) {
+	f := review.AlertFilter{
 		Status: q.Get("status"), Rule: q.Get("rule"), Programme: q.Get("programme"),
 		District: q.Get("district"), Assignee: q.Get("assignee"),
 	}
 	var fields []domain.FieldError
 	switch f.Status {
-	case "", postgres.AlertActive, postgres.AlertOpen, postgres.AlertAssigned, postgres.AlertEscalated, postgres.AlertClosed:
+	case "", review.AlertActive, review.AlertOpen, review.AlertAssigned, review.AlertEscalated, review.AlertClosed:
 	default:
 		fields = append(fields, domain.FieldError{Field: "status", Reason: "must be active, open, assigned, escalated or closed"})
 	}
@@ -88,7 +88,7 @@ func alertFilter(q url.Values, now time.Time) (postgres.AlertFilter, error) {
 		f.Limit = n
 	}
 	if s := q.Get("cursor"); s != "" {
-		c, err := postgres.DecodeAlertCursor(s)
+		c, err := review.DecodeAlertCursor(s)
 		if err != nil {
 			fields = append(fields, domain.FieldsOf(err)...)
 		} else {
@@ -119,11 +119,11 @@ func parseAge(s string) (time.Duration, error) {
 
 // AlertPage is one page of the queue.
 type AlertPage struct {
-	Alerts     []postgres.AlertRow `json:"alerts"`
-	NextCursor string              `json:"next_cursor,omitempty"`
+	Alerts     []review.AlertRow `json:"alerts"`
+	NextCursor string            `json:"next_cursor,omitempty"`
 }
 
-func (rv *Review) listAlerts(r *http.Request) (AlertPage, postgres.AlertFilter, error) {
+func (rv *Review) listAlerts(r *http.Request) (AlertPage, review.AlertFilter, error) {
 	f, err := alertFilter(r.URL.Query(), rv.cfg.Now())
 	if err != nil {
 		return AlertPage{}, f, err
@@ -134,7 +134,7 @@ func (rv *Review) listAlerts(r *http.Request) (AlertPage, postgres.AlertFilter, 
 	}
 	page := AlertPage{Alerts: rows}
 	if page.Alerts == nil {
-		page.Alerts = []postgres.AlertRow{}
+		page.Alerts = []review.AlertRow{}
 	}
 	if next != nil {
 		page.NextCursor = next.Encode()
@@ -193,7 +193,7 @@ func (rv *Review) apiAssign(w http.ResponseWriter, r *http.Request) {
 		err = decodeBody(r, &req)
 	}
 	if err == nil {
-		var a postgres.AlertRow
+		var a review.AlertRow
 		if a, err = rv.Assign(r.Context(), principalFrom(r.Context()), id, req); err == nil {
 			writeJSON(w, http.StatusOK, a)
 			return
@@ -209,7 +209,7 @@ func (rv *Review) apiDecision(w http.ResponseWriter, r *http.Request) {
 		err = decodeBody(r, &req)
 	}
 	if err == nil {
-		var a postgres.AlertRow
+		var a review.AlertRow
 		if a, err = rv.Decide(r.Context(), principalFrom(r.Context()), id, req); err == nil {
 			writeJSON(w, http.StatusOK, a)
 			return
@@ -221,7 +221,7 @@ func (rv *Review) apiDecision(w http.ResponseWriter, r *http.Request) {
 func (rv *Review) apiPerson(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err == nil {
-		var p *postgres.PersonView
+		var p *review.PersonView
 		if p, err = rv.PersonView(r.Context(), principalFrom(r.Context()), id); err == nil {
 			writeJSON(w, http.StatusOK, p)
 			return
@@ -233,7 +233,7 @@ func (rv *Review) apiPerson(w http.ResponseWriter, r *http.Request) {
 func (rv *Review) apiEventDecision(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err == nil {
-		var d postgres.RevisedDecision
+		var d review.RevisedDecision
 		if d, err = rv.store.Decision(r.Context(), id); err == nil {
 			writeJSON(w, http.StatusOK, d)
 			return

@@ -12,42 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
-
-// Roles, in increasing order of rights: a viewer reads (with personal data
-// masked), a reviewer decides alerts, a supervisor also overrides blocks,
-// decides escalated alerts and reads personal data, an admin also manages
-// users.
-const (
-	RoleViewer     = "viewer"
-	RoleReviewer   = "reviewer"
-	RoleSupervisor = "supervisor"
-	RoleAdmin      = "admin"
-)
-
-var roleRank = map[string]int{RoleViewer: 1, RoleReviewer: 2, RoleSupervisor: 3, RoleAdmin: 4}
-
-// ValidRole reports whether role is one of the four roles.
-func ValidRole(role string) bool { return roleRank[role] > 0 }
-
-func atLeast(role, min string) bool { return roleRank[role] >= roleRank[min] }
-
-// seesPersonalData reports whether role may read NIDs, phones and wallets.
-func seesPersonalData(role string) bool { return atLeast(role, RoleSupervisor) }
-
-// The decisions a reviewer can make on an alert.
-const (
-	DecisionConfirm  = "confirm"         // the block or hold stands
-	DecisionRelease  = "release"         // a held enrolment or payment is admitted; a block is overridden
-	DecisionDismiss  = "dismiss"         // the same as release
-	DecisionEscalate = "escalate"        // a supervisor decides
-	DecisionSame     = "same_person"     // the two records are one person: the hold stands
-	DecisionNotSame  = "not_same_person" // they are two people: the held record is admitted
-)
-
-// DecisionKinds lists the decisions in the order forms offer them.
-var DecisionKinds = []string{DecisionRelease, DecisionConfirm, DecisionEscalate, DecisionSame, DecisionNotSame, DecisionDismiss}
 
 // Config configures the review service.
 type Config struct {
@@ -72,7 +38,8 @@ func DefaultConfig() Config {
 // Review is the review service: the one layer behind the JSON API and the
 // web UI. It is safe for concurrent use.
 type Review struct {
-	store   *postgres.Store
+	store   review.Store
+	users   review.Users
 	log     *slog.Logger
 	cfg     Config
 	notify  func()
@@ -83,10 +50,11 @@ type Review struct {
 	logins  *prometheus.CounterVec
 }
 
-// NewReview returns the service on store. notify, if not nil, is called
-// after a revised decision is committed to the outbox (the relay's
-// Notify). Metrics are registered with reg.
-func NewReview(store *postgres.Store, notify func(), log *slog.Logger, reg prometheus.Registerer, cfg Config) (*Review, error) {
+// NewReview returns the service on store, with its users in users
+// (sinks/postgres's Store is both). notify, if not nil, is called after a
+// revised decision is committed to the outbox (the relay's Notify).
+// Metrics are registered with reg.
+func NewReview(store review.Store, users review.Users, notify func(), log *slog.Logger, reg prometheus.Registerer, cfg Config) (*Review, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,7 +62,7 @@ func NewReview(store *postgres.Store, notify func(), log *slog.Logger, reg prome
 		return nil, domain.Errorf(domain.KindInvalid, "review config", "session TTL, login attempts and window must be positive")
 	}
 	rv := &Review{
-		store: store, log: log, cfg: cfg, notify: notify,
+		store: store, users: users, log: log, cfg: cfg, notify: notify,
 		limiter: newLimiter(cfg.LoginAttempts, cfg.LoginWindow),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_review_actions_total", Help: "Reviewer actions on alerts, by action.",
@@ -119,8 +87,25 @@ func NewReview(store *postgres.Store, notify func(), log *slog.Logger, reg prome
 	return rv, nil
 }
 
-// DecisionRequest is a reviewer's decision on an alert.
+// NewRelayMetrics returns the counters of the review's outbox relay
+// (review.Relay), registered with reg unless it is nil.
+func NewRelayMetrics(reg prometheus.Registerer) review.RelayMetrics {
+	published := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_published_total", Help: "Revised decisions published from the outbox.",
+	})
+	failed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_failed_total", Help: "Outbox relay attempts that failed and will be retried.",
+	})
+	if reg != nil {
+		reg.MustRegister(published, failed)
+	}
+	return review.RelayMetrics{Published: published, Failed: failed}
+}
+
+// DecisionRequest is the body of POST /api/v1/alerts/{id}/decision: a
+// reviewer's ruling on an alert, which the API calls its decision.
 type DecisionRequest struct {
+	// Decision is a review.Ruling.
 	Decision string `json:"decision"`
 	Reason   string `json:"reason"`
 	// Revision, if set, is the alert revision the reviewer saw; a
@@ -130,12 +115,16 @@ type DecisionRequest struct {
 
 func (d DecisionRequest) validate() error {
 	var fields []domain.FieldError
-	switch d.Decision {
-	case DecisionConfirm, DecisionRelease, DecisionDismiss, DecisionEscalate, DecisionSame, DecisionNotSame:
-	case "":
+	switch r := review.Ruling(d.Decision); {
+	case r.Valid():
+	case r == "":
 		fields = append(fields, domain.FieldError{Field: "decision", Reason: "is required"})
 	default:
-		fields = append(fields, domain.FieldError{Field: "decision", Reason: fmt.Sprintf("must be one of %s", strings.Join(DecisionKinds, ", "))})
+		var names []string
+		for _, r := range review.Rulings() {
+			names = append(names, string(r))
+		}
+		fields = append(fields, domain.FieldError{Field: "decision", Reason: fmt.Sprintf("must be one of %s", strings.Join(names, ", "))})
 	}
 	switch r := strings.TrimSpace(d.Reason); {
 	case r == "":
@@ -149,105 +138,31 @@ func (d DecisionRequest) validate() error {
 	return nil
 }
 
-// Decide applies a reviewer's decision to an alert. A release of a held
-// enrolment makes it ADMIT (record, index and ekjon.decisions); overriding a
-// BLOCK needs a supervisor; a second decision on a decided alert is a
-// conflict and changes nothing.
-func (rv *Review) Decide(ctx context.Context, who *Principal, alertID string, req DecisionRequest) (postgres.AlertRow, error) {
+// Decide applies a reviewer's ruling to an alert, as review.PlanRuling
+// says. A release of a held enrolment makes it ADMIT (record, index and
+// ekjon.decisions); overriding a BLOCK needs a supervisor; a second ruling
+// on a closed alert is a conflict and changes nothing.
+func (rv *Review) Decide(ctx context.Context, who *Principal, alertID string, req DecisionRequest) (review.AlertRow, error) {
 	if err := req.validate(); err != nil {
-		return postgres.AlertRow{}, err
+		return review.AlertRow{}, err
 	}
-	if !atLeast(who.Role, RoleReviewer) {
-		return postgres.AlertRow{}, errForbidden("a viewer may not decide alerts")
+	actor := who.actor()
+	if err := review.MayRule(actor); err != nil {
+		return review.AlertRow{}, err
 	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
-	kind := req.Decision
-	if kind == DecisionDismiss {
-		kind = DecisionRelease
-	}
-	a, published, err := rv.store.ReviewAlert(ctx, alertID, who.actor(), strings.TrimSpace(req.Reason), func(l *postgres.Locked) (postgres.Plan, error) {
-		return planDecision(l, who, kind, req.Revision, now)
+	ruling := review.Ruling(req.Decision).Recorded()
+	a, published, err := rv.store.ReviewAlert(ctx, alertID, actor, strings.TrimSpace(req.Reason), func(l *review.Locked) (review.Plan, error) {
+		return review.PlanRuling(l, actor, ruling, req.Revision, now)
 	})
 	if err != nil {
 		return a, err
 	}
-	rv.actions.WithLabelValues(kind).Inc()
+	rv.actions.WithLabelValues(string(ruling)).Inc()
 	if published && rv.notify != nil {
 		rv.notify()
 	}
 	return a, nil
-}
-
-// planDecision is the review policy: what each decision changes, and who
-// may make it, given the alert and decision under lock.
-func planDecision(l *postgres.Locked, who *Principal, kind string, revision *int, now time.Time) (postgres.Plan, error) {
-	a, d := l.Alert, l.Decision.Decision
-	if revision != nil && *revision != a.Revision {
-		return postgres.Plan{}, conflict(fmt.Sprintf("the alert is at revision %d, not %d: someone acted on it; reload it", a.Revision, *revision))
-	}
-	if a.Status == postgres.AlertClosed {
-		return postgres.Plan{}, conflict(fmt.Sprintf("the alert was already decided (%s by %s)", a.Resolution, a.ResolvedBy))
-	}
-	if a.Status == postgres.AlertEscalated && !atLeast(who.Role, RoleSupervisor) {
-		return postgres.Plan{}, errForbidden("an escalated alert is decided by a supervisor")
-	}
-	if a.Status == postgres.AlertAssigned && a.Assignee != who.Username && !atLeast(who.Role, RoleSupervisor) {
-		return postgres.Plan{}, errForbidden("the alert is assigned to " + a.Assignee)
-	}
-	p := postgres.Plan{AuditAction: "decision:" + kind, AlertStatus: postgres.AlertClosed, Resolution: kind}
-	switch kind {
-	case DecisionEscalate:
-		if a.Status == postgres.AlertEscalated {
-			return postgres.Plan{}, conflict("the alert is already escalated")
-		}
-		p.AlertStatus, p.Resolution = postgres.AlertEscalated, ""
-		return p, nil
-	case DecisionConfirm:
-		return p, nil
-	case DecisionSame, DecisionNotSame:
-		if a.MatchedPerson == "" || a.PersonID == "" || a.MatchedPerson == a.PersonID {
-			return postgres.Plan{}, invalidField("decision", "this alert compares no two persons; confirm or release it instead")
-		}
-		if kind == DecisionSame {
-			p.Judgement = "same"
-			return p, nil
-		}
-		p.Judgement = "not_same"
-	}
-	// A release, or "not the same person", which releases what the match
-	// held.
-	switch d.Action {
-	case domain.ActionAdmit:
-		return p, nil // an alert on an admitted event: nothing to revise
-	case domain.ActionRejected:
-		return postgres.Plan{}, conflict("a rejected event cannot be released; the source must send it again, corrected")
-	case domain.ActionBlock:
-		if !atLeast(who.Role, RoleSupervisor) {
-			return postgres.Plan{}, errForbidden("only a supervisor may override a BLOCK")
-		}
-	}
-	nd := d
-	nd.Action, nd.DecidedAt = domain.ActionAdmit, now
-	if d.Action == domain.ActionBlock {
-		nd.Reason = "block overridden on review by a supervisor"
-	} else {
-		nd.Reason = "released on review"
-	}
-	p.Decision = &nd
-	switch {
-	case l.Enrolment != nil:
-		p.EnrolmentStatus = "active"
-		op := postgres.IndexOp{Op: postgres.IndexReleaseHold, IndexKey: l.IndexKey, Programme: l.Enrolment.Programme, EventID: d.EventID}
-		if d.Action == domain.ActionBlock {
-			op.Op, op.WalletKey = postgres.IndexClaim, l.Enrolment.WalletKey
-		}
-		if l.IndexKey != "" {
-			p.IndexOp = &op
-		}
-	case l.PaymentAction != "":
-		p.PaymentAction = string(domain.ActionAdmit)
-	}
-	return p, nil
 }
 
 // AssignRequest assigns an alert to a reviewer ("" means the caller).
@@ -256,40 +171,28 @@ type AssignRequest struct {
 	Reason   string `json:"reason"`
 }
 
-// Assign puts an alert in a reviewer's hands. Reviewers take alerts for
-// themselves; supervisors assign to anyone.
-func (rv *Review) Assign(ctx context.Context, who *Principal, alertID string, req AssignRequest) (postgres.AlertRow, error) {
-	if !atLeast(who.Role, RoleReviewer) {
-		return postgres.AlertRow{}, errForbidden("a viewer may not take alerts")
-	}
+// Assign puts an alert in a reviewer's hands, as review.PlanAssignment
+// says: reviewers take alerts for themselves; supervisors assign to anyone.
+func (rv *Review) Assign(ctx context.Context, who *Principal, alertID string, req AssignRequest) (review.AlertRow, error) {
+	actor := who.actor()
 	target := strings.TrimSpace(req.Assignee)
 	if target == "" {
 		target = who.Username
 	}
-	if target != who.Username && !atLeast(who.Role, RoleSupervisor) {
-		return postgres.AlertRow{}, errForbidden("only a supervisor assigns alerts to others")
+	if err := review.MayAssign(actor, target); err != nil {
+		return review.AlertRow{}, err
 	}
 	if target != who.Username {
-		u, err := rv.store.User(ctx, target)
-		if domain.KindOf(err) == domain.KindNotFound || err == nil && (u.Disabled || !atLeast(u.Role, RoleReviewer)) {
-			return postgres.AlertRow{}, invalidField("assignee", "is not an active reviewer")
+		u, err := rv.users.User(ctx, target)
+		if domain.KindOf(err) == domain.KindNotFound || err == nil && !review.Assignable(u) {
+			return review.AlertRow{}, invalidField("assignee", "is not an active reviewer")
 		}
 		if err != nil {
-			return postgres.AlertRow{}, err
+			return review.AlertRow{}, err
 		}
 	}
-	a, _, err := rv.store.ReviewAlert(ctx, alertID, who.actor(), strings.TrimSpace(req.Reason), func(l *postgres.Locked) (postgres.Plan, error) {
-		switch {
-		case l.Alert.Status == postgres.AlertClosed:
-			return postgres.Plan{}, conflict("the alert is already decided")
-		case l.Alert.Assignee != "" && l.Alert.Assignee != who.Username && !atLeast(who.Role, RoleSupervisor):
-			return postgres.Plan{}, conflict("the alert is already assigned to " + l.Alert.Assignee)
-		}
-		status := postgres.AlertAssigned
-		if l.Alert.Status == postgres.AlertEscalated {
-			status = postgres.AlertEscalated
-		}
-		return postgres.Plan{AuditAction: "assign", AlertStatus: status, Assignee: &target}, nil
+	a, _, err := rv.store.ReviewAlert(ctx, alertID, actor, strings.TrimSpace(req.Reason), func(l *review.Locked) (review.Plan, error) {
+		return review.PlanAssignment(l, actor, target)
 	})
 	if err == nil {
 		rv.actions.WithLabelValues("assign").Inc()
@@ -316,20 +219,20 @@ type Bar struct {
 // CaseView is a case as a role may see it: personal data masked unless
 // the role may read it, and the records compared field by field.
 type CaseView struct {
-	Alert      postgres.AlertRow        `json:"alert"`
-	Decision   postgres.RevisedDecision `json:"decision"`
-	RuleReason string                   `json:"rule_reason"`
-	LeftTitle  string                   `json:"left_title"`
-	RightTitle string                   `json:"right_title,omitempty"`
-	Enrolment  *postgres.Enrolment      `json:"enrolment,omitempty"`
-	Payment    *postgres.Payment        `json:"payment,omitempty"`
-	Matched    *postgres.Enrolment      `json:"matched,omitempty"`
-	Fields     []FieldRow               `json:"fields"`
-	Score      float64                  `json:"score,omitempty"`
-	Bars       []Bar                    `json:"contributions"`
-	History    []postgres.AuditEntry    `json:"history"`
-	// Allowed lists the decisions the viewer may make now.
-	Allowed []string `json:"allowed_decisions"`
+	Alert      review.AlertRow        `json:"alert"`
+	Decision   review.RevisedDecision `json:"decision"`
+	RuleReason string                 `json:"rule_reason"`
+	LeftTitle  string                 `json:"left_title"`
+	RightTitle string                 `json:"right_title,omitempty"`
+	Enrolment  *review.Enrolment      `json:"enrolment,omitempty"`
+	Payment    *review.Payment        `json:"payment,omitempty"`
+	Matched    *review.Enrolment      `json:"matched,omitempty"`
+	Fields     []FieldRow             `json:"fields"`
+	Score      float64                `json:"score,omitempty"`
+	Bars       []Bar                  `json:"contributions"`
+	History    []review.AuditEntry    `json:"history"`
+	// Allowed lists the rulings the viewer may make now.
+	Allowed []review.Ruling `json:"allowed_decisions"`
 }
 
 // Case returns the case of an alert as who may see it.
@@ -369,9 +272,7 @@ var fieldOrder = []string{"person_id", "name_bn", "name_en", "father_name", "mot
 	"nid", "birth_reg_no", "phone", "wallet", "wallet_key", "division", "district", "upazila", "union", "ward", "village",
 	"programme", "beneficiary_ref", "source", "status", "cycle", "amount", "channel", "distributor_id", "at"}
 
-var sensitive = map[string]int{"nid": 4, "birth_reg_no": 4, "phone": 3, "wallet": 3}
-
-func enrolmentFields(e *postgres.Enrolment) map[string]string {
+func enrolmentFields(e *review.Enrolment) map[string]string {
 	p := e.Record
 	m := map[string]string{
 		"person_id": e.PersonID, "name_bn": p.NameBN, "name_en": p.NameEN, "father_name": p.FatherName,
@@ -386,7 +287,7 @@ func enrolmentFields(e *postgres.Enrolment) map[string]string {
 	return m
 }
 
-func paymentFields(p *postgres.Payment) map[string]string {
+func paymentFields(p *review.Payment) map[string]string {
 	return map[string]string{
 		"person_id": p.PersonID, "programme": p.Programme, "cycle": p.Cycle, "amount": fmt.Sprintf("%.2f", p.Amount),
 		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": p.District,
@@ -394,31 +295,10 @@ func paymentFields(p *postgres.Payment) map[string]string {
 	}
 }
 
-// maskPerson hides what role may not read of an enrolled person.
-func maskPerson(p domain.Person, role string) domain.Person {
-	if seesPersonalData(role) {
-		return p
-	}
-	p.NID = domain.Mask(p.NID, sensitive["nid"])
-	p.BirthRegNo = domain.Mask(p.BirthRegNo, sensitive["birth_reg_no"])
-	p.Phone = domain.Mask(p.Phone, sensitive["phone"])
-	p.Wallet = domain.Mask(p.Wallet, sensitive["wallet"])
-	return p
-}
-
-func maskEnrolment(e *postgres.Enrolment, role string) *postgres.Enrolment {
-	if e == nil {
-		return nil
-	}
-	c := *e
-	c.Record = maskPerson(c.Record, role)
-	return &c
-}
-
-func buildCase(c *postgres.Case, who *Principal) *CaseView {
+func buildCase(c *review.Case, who *Principal) *CaseView {
 	v := &CaseView{
 		Alert: c.Alert, Decision: c.Decision, History: c.History,
-		Enrolment: maskEnrolment(c.Enrolment, who.Role), Payment: c.Payment, Matched: maskEnrolment(c.Matched, who.Role),
+		Enrolment: review.MaskEnrolment(who.Role, c.Enrolment), Payment: c.Payment, Matched: review.MaskEnrolment(who.Role, c.Matched),
 		RuleReason: ruleReasons[c.Alert.Rule],
 	}
 	if r := c.Decision.Reason; r != "" && !strings.EqualFold(strings.TrimSuffix(v.RuleReason, "."), r) {
@@ -445,11 +325,10 @@ func buildCase(c *postgres.Case, who *Principal) *CaseView {
 		if l == "" && r == "" {
 			continue
 		}
-		row := FieldRow{Field: f, Label: fieldLabels[f], Left: l, Right: r, Differs: right != nil && l != "" && r != "" && l != r}
-		if k, ok := sensitive[f]; ok && !seesPersonalData(who.Role) {
-			row.Left, row.Right = domain.Mask(l, k), domain.Mask(r, k)
-		}
-		v.Fields = append(v.Fields, row)
+		v.Fields = append(v.Fields, FieldRow{
+			Field: f, Label: fieldLabels[f], Left: review.MaskField(who.Role, f, l), Right: review.MaskField(who.Role, f, r),
+			Differs: right != nil && l != "" && r != "" && l != r,
+		})
 	}
 	expl, score := c.Alert.Explanation, c.Alert.Score
 	if len(expl) == 0 {
@@ -467,51 +346,17 @@ func buildCase(c *postgres.Case, who *Principal) *CaseView {
 		}
 		v.Bars = append(v.Bars, b)
 	}
-	v.Allowed = allowedDecisions(c, who)
+	v.Allowed = review.AllowedRulings(c, who.actor())
 	return v
 }
 
-// allowedDecisions is what the case page offers; Decide enforces the same
-// rules under lock.
-func allowedDecisions(c *postgres.Case, who *Principal) []string {
-	a := c.Alert
-	if !atLeast(who.Role, RoleReviewer) || a.Status == postgres.AlertClosed {
-		return nil
-	}
-	sup := atLeast(who.Role, RoleSupervisor)
-	if (a.Status == postgres.AlertEscalated || a.Status == postgres.AlertAssigned && a.Assignee != who.Username) && !sup {
-		return nil
-	}
-	var out []string
-	canRelease := c.Decision.Action != domain.ActionRejected && (c.Decision.Action != domain.ActionBlock || sup)
-	if canRelease {
-		out = append(out, DecisionRelease)
-	}
-	out = append(out, DecisionConfirm)
-	if a.Status != postgres.AlertEscalated {
-		out = append(out, DecisionEscalate)
-	}
-	if a.MatchedPerson != "" && a.PersonID != "" && a.MatchedPerson != a.PersonID {
-		out = append(out, DecisionSame)
-		if canRelease {
-			out = append(out, DecisionNotSame)
-		}
-	}
-	return out
-}
-
 // PersonView returns a person as who may see them.
-func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*postgres.PersonView, error) {
+func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*review.PersonView, error) {
 	p, err := rv.store.Person(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !seesPersonalData(who.Role) {
-		p.NID = domain.Mask(p.NID, sensitive["nid"])
-		for i := range p.Enrolments {
-			p.Enrolments[i].Record = maskPerson(p.Enrolments[i].Record, who.Role)
-		}
-	}
+	review.MaskPersonView(who.Role, p)
 	return p, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 )
 
 // world is the seeded record: one alert of each shape the case page shows.
@@ -66,7 +67,7 @@ func TestReleaseHeldEnrolment(t *testing.T) {
 	e := newEnv(t)
 	w := seed(t, e)
 
-	res := e.call(RoleReviewer, http.MethodPost, alertPath(w.enrolHold)+"/decision",
+	res := e.call(review.RoleReviewer, http.MethodPost, alertPath(w.enrolHold)+"/decision",
 		map[string]any{"decision": "release", "reason": "death record was for a namesake; checked with the union office"})
 	mustStatus(t, "release", res, http.StatusOK)
 	if res.body["status"] != "closed" || res.body["resolved_by"] != "reviewer" {
@@ -103,7 +104,7 @@ func TestReleaseHeldEnrolment(t *testing.T) {
 		t.Fatalf("second relay: %d, %v; want nothing left", n, err)
 	}
 
-	got := e.call(RoleViewer, http.MethodGet, "/api/v1/events/enr-b/decision", nil)
+	got := e.call(review.RoleViewer, http.MethodGet, "/api/v1/events/enr-b/decision", nil)
 	mustStatus(t, "event decision", got, http.StatusOK)
 	if got.body["action"] != "ADMIT" || got.body["revised_by"] != "reviewer" {
 		t.Fatalf("event decision: %s", got.raw)
@@ -127,7 +128,7 @@ func TestDecisionKinds(t *testing.T) {
 		want     int
 		check    func(t *testing.T, e *env, w world)
 	}{
-		{"release wallet hold admits the payment", RoleReviewer, func(w world) string { return w.walletHold }, "release", 200,
+		{"release wallet hold admits the payment", review.RoleReviewer, func(w world) string { return w.walletHold }, "release", 200,
 			func(t *testing.T, e *env, w world) {
 				if got := e.queryString(`SELECT action FROM payments WHERE event_id = 'pay-a'`); got != "ADMIT" {
 					t.Errorf("payment action %q", got)
@@ -136,13 +137,13 @@ func TestDecisionKinds(t *testing.T) {
 					t.Errorf("outbox rows %d, want 1", n)
 				}
 			}},
-		{"dismiss is a release", RoleReviewer, func(w world) string { return w.enrolHold }, "dismiss", 200,
+		{"dismiss is a release", review.RoleReviewer, func(w world) string { return w.enrolHold }, "dismiss", 200,
 			func(t *testing.T, e *env, w world) {
 				if got := e.queryString(`SELECT action FROM decisions WHERE event_id = 'enr-b'`); got != "ADMIT" {
 					t.Errorf("decision %q", got)
 				}
 			}},
-		{"confirm keeps the hold", RoleReviewer, func(w world) string { return w.enrolHold }, "confirm", 200,
+		{"confirm keeps the hold", review.RoleReviewer, func(w world) string { return w.enrolHold }, "confirm", 200,
 			func(t *testing.T, e *env, w world) {
 				if got := e.queryString(`SELECT action || ' ' || coalesce(revised_by, '-') FROM decisions WHERE event_id = 'enr-b'`); got != "HOLD -" {
 					t.Errorf("decision %q, want HOLD unrevised", got)
@@ -157,14 +158,14 @@ func TestDecisionKinds(t *testing.T) {
 					t.Errorf("hold lifted in the index: %v", h)
 				}
 			}},
-		{"escalate leaves it to a supervisor", RoleReviewer, func(w world) string { return w.enrolHold }, "escalate", 200,
+		{"escalate leaves it to a supervisor", review.RoleReviewer, func(w world) string { return w.enrolHold }, "escalate", 200,
 			func(t *testing.T, e *env, w world) {
-				r := e.call(RoleReviewer, http.MethodPost, alertPath(w.enrolHold)+"/decision", map[string]any{"decision": "release", "reason": "x"})
+				r := e.call(review.RoleReviewer, http.MethodPost, alertPath(w.enrolHold)+"/decision", map[string]any{"decision": "release", "reason": "x"})
 				mustStatus(t, "reviewer on escalated", r, http.StatusForbidden)
-				r = e.call(RoleSupervisor, http.MethodPost, alertPath(w.enrolHold)+"/decision", map[string]any{"decision": "release", "reason": "checked"})
+				r = e.call(review.RoleSupervisor, http.MethodPost, alertPath(w.enrolHold)+"/decision", map[string]any{"decision": "release", "reason": "checked"})
 				mustStatus(t, "supervisor on escalated", r, http.StatusOK)
 			}},
-		{"reviewer may not override a block", RoleReviewer, func(w world) string { return w.block }, "release", 403,
+		{"reviewer may not override a block", review.RoleReviewer, func(w world) string { return w.block }, "release", 403,
 			func(t *testing.T, e *env, w world) {
 				if got := e.queryString(`SELECT action FROM decisions WHERE event_id = 'enr-c2'`); got != "BLOCK" {
 					t.Errorf("decision %q, want BLOCK", got)
@@ -173,7 +174,7 @@ func TestDecisionKinds(t *testing.T) {
 					t.Errorf("alert %q, want open", got)
 				}
 			}},
-		{"supervisor overrides a block and the programme is claimed", RoleSupervisor, func(w world) string { return w.block }, "release", 200,
+		{"supervisor overrides a block and the programme is claimed", review.RoleSupervisor, func(w world) string { return w.block }, "release", 200,
 			func(t *testing.T, e *env, w world) {
 				if got := e.queryString(`SELECT status FROM enrolments WHERE event_id = 'enr-c2'`); got != "active" {
 					t.Errorf("enrolment %q", got)
@@ -191,14 +192,14 @@ func TestDecisionKinds(t *testing.T) {
 					t.Errorf("published: %+v", pub)
 				}
 			}},
-		{"same person is a stored judgement", RoleReviewer, func(w world) string { return w.possible }, "same_person", 200,
+		{"same person is a stored judgement", review.RoleReviewer, func(w world) string { return w.possible }, "same_person", 200,
 			func(t *testing.T, e *env, w world) {
 				v, ok, err := e.store.Judgement(e.ctx, w.personD, w.personA)
 				if err != nil || !ok || v != "same" {
 					t.Errorf("judgement: %q %v %v", v, ok, err)
 				}
 			}},
-		{"not the same person, either order", RoleReviewer, func(w world) string { return w.possible }, "not_same_person", 200,
+		{"not the same person, either order", review.RoleReviewer, func(w world) string { return w.possible }, "not_same_person", 200,
 			func(t *testing.T, e *env, w world) {
 				for _, p := range [][2]string{{w.personA, w.personD}, {w.personD, w.personA}} {
 					v, ok, err := e.store.Judgement(e.ctx, p[0], p[1])
@@ -210,8 +211,8 @@ func TestDecisionKinds(t *testing.T) {
 					t.Errorf("a pair nobody judged has a judgement")
 				}
 			}},
-		{"same person needs two persons", RoleReviewer, func(w world) string { return w.enrolHold }, "same_person", 400, nil},
-		{"viewer may not decide", RoleViewer, func(w world) string { return w.enrolHold }, "confirm", 403, nil},
+		{"same person needs two persons", review.RoleReviewer, func(w world) string { return w.enrolHold }, "same_person", 400, nil},
+		{"viewer may not decide", review.RoleViewer, func(w world) string { return w.enrolHold }, "confirm", 403, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,9 +249,9 @@ func TestConcurrentDecisions(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			role, dec := RoleReviewer, "release"
+			role, dec := review.RoleReviewer, "release"
 			if i%2 == 1 {
-				role, dec = RoleSupervisor, "confirm"
+				role, dec = review.RoleSupervisor, "confirm"
 			}
 			r := e.call(role, http.MethodPost, alertPath(w.enrolHold)+"/decision", map[string]any{"decision": dec, "reason": "race"})
 			mu.Lock()
@@ -271,7 +272,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		t.Fatalf("outbox rows %d after a %s, want %d", got, res, wantOutbox)
 	}
 	// A stale revision is a conflict even on an open alert.
-	r := e.call(RoleReviewer, http.MethodPost, alertPath(w.walletHold)+"/decision", map[string]any{"decision": "confirm", "reason": "x", "revision": 7})
+	r := e.call(review.RoleReviewer, http.MethodPost, alertPath(w.walletHold)+"/decision", map[string]any{"decision": "confirm", "reason": "x", "revision": 7})
 	mustStatus(t, "stale revision", r, http.StatusConflict)
 }
 
@@ -375,7 +376,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.call(RoleSupervisor, tc.method, tc.path, tc.body)
+			r := e.call(review.RoleSupervisor, tc.method, tc.path, tc.body)
 			mustStatus(t, tc.name, r, tc.want)
 			if r.field() != tc.field {
 				t.Errorf("field %q, want %q: %s", r.field(), tc.field, r.raw)
@@ -399,11 +400,11 @@ func TestListAlerts(t *testing.T) {
 		}
 		e.insertAlert(id, domain.RuleSharedContact, domain.ActionHold, "P"+id, "", 0, nil)
 	}
-	r := e.call(RoleReviewer, http.MethodPost, alertPath(w.walletHold)+"/assign", map[string]any{})
+	r := e.call(review.RoleReviewer, http.MethodPost, alertPath(w.walletHold)+"/assign", map[string]any{})
 	mustStatus(t, "assign to self", r, 200)
 
 	count := func(q string) int {
-		r := e.call(RoleViewer, http.MethodGet, "/api/v1/alerts?"+q, nil)
+		r := e.call(review.RoleViewer, http.MethodGet, "/api/v1/alerts?"+q, nil)
 		mustStatus(t, q, r, 200)
 		return len(r.body["alerts"].([]any))
 	}
@@ -437,7 +438,7 @@ func TestListAlerts(t *testing.T) {
 		if next != "" {
 			q += "&cursor=" + url.QueryEscape(next)
 		}
-		r := e.call(RoleViewer, http.MethodGet, q, nil)
+		r := e.call(review.RoleViewer, http.MethodGet, q, nil)
 		mustStatus(t, "page", r, 200)
 		pages++
 		for _, a := range r.body["alerts"].([]any) {
@@ -467,10 +468,10 @@ func TestMaskingAndCase(t *testing.T) {
 		wantNID string
 		phone   string
 	}{
-		{RoleViewer, "••••••0004", "••••••••678"},
-		{RoleReviewer, "••••••0004", "••••••••678"},
-		{RoleSupervisor, "1000000004", "01712345678"},
-		{RoleAdmin, "1000000004", "01712345678"},
+		{review.RoleViewer, "••••••0004", "••••••••678"},
+		{review.RoleReviewer, "••••••0004", "••••••••678"},
+		{review.RoleSupervisor, "1000000004", "01712345678"},
+		{review.RoleAdmin, "1000000004", "01712345678"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.role, func(t *testing.T) {
@@ -511,7 +512,7 @@ func TestMaskingAndCase(t *testing.T) {
 func TestStats(t *testing.T) {
 	e := newEnv(t)
 	seed(t, e)
-	r := e.call(RoleViewer, http.MethodGet, "/api/v1/stats?hours=3", nil)
+	r := e.call(review.RoleViewer, http.MethodGet, "/api/v1/stats?hours=3", nil)
 	mustStatus(t, "stats", r, 200)
 	if r.body["open_total"].(float64) != 4 {
 		t.Fatalf("open_total: %s", r.raw)

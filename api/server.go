@@ -1,5 +1,7 @@
 // Package api serves ekjon over HTTP: the ops endpoints (/metrics,
-// /healthz, /readyz) and the reviewers' JSON API and web UI.
+// /healthz, /readyz) and the reviewers' JSON API and web UI. The review's
+// policy and read model are in package review; the API reaches the record
+// only through review's interfaces, so any implementation of them serves.
 package api
 
 import (

@@ -16,7 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
 
 //go:embed web/templates/*.html web/static/*
@@ -28,20 +28,20 @@ type ui struct {
 	static http.Handler
 }
 
-var decisionLabels = map[string]string{
-	DecisionRelease:  "Release (admit)",
-	DecisionDismiss:  "Dismiss (admit)",
-	DecisionConfirm:  "Confirm (the block or hold stands)",
-	DecisionEscalate: "Escalate to a supervisor",
-	DecisionSame:     "Same person",
-	DecisionNotSame:  "Not the same person (admit)",
+var rulingLabels = map[review.Ruling]string{
+	review.RulingRelease:  "Release (admit)",
+	review.RulingDismiss:  "Dismiss (admit)",
+	review.RulingConfirm:  "Confirm (the block or hold stands)",
+	review.RulingEscalate: "Escalate to a supervisor",
+	review.RulingSame:     "Same person",
+	review.RulingNotSame:  "Not the same person (admit)",
 }
 
 func newUI() (*ui, error) {
 	funcs := template.FuncMap{
-		"pathEscape":    url.PathEscape,
-		"decisionLabel": func(k string) string { return decisionLabels[k] },
-		"age":           func(t time.Time) string { return humanAge(time.Since(t)) },
+		"pathEscape":  url.PathEscape,
+		"rulingLabel": func(r review.Ruling) string { return rulingLabels[r] },
+		"age":         func(t time.Time) string { return humanAge(time.Since(t)) },
 		"langOf": func(field string) string {
 			switch field {
 			case "name_bn", "father_name", "mother_name", "spouse_name":
@@ -218,7 +218,7 @@ func (rv *Review) loginFailed(w http.ResponseWriter, r *http.Request, err error)
 
 func (rv *Review) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := rv.store.DeleteSession(r.Context(), HashToken(c.Value), rv.cfg.Now()); err != nil {
+		if err := rv.users.DeleteSession(r.Context(), HashToken(c.Value), rv.cfg.Now()); err != nil {
 			rv.pageError(w, r, principalFrom(r.Context()), err)
 			return
 		}
@@ -229,7 +229,7 @@ func (rv *Review) logout(w http.ResponseWriter, r *http.Request) {
 
 type queueData struct {
 	Page      AlertPage
-	Filter    postgres.AlertFilter
+	Filter    review.AlertFilter
 	OlderThan string
 	Statuses  []string
 	Rules     []string
@@ -241,7 +241,7 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	q := r.URL.Query()
 	if !q.Has("status") {
-		q.Set("status", postgres.AlertActive)
+		q.Set("status", review.AlertActive)
 		r.URL.RawQuery = q.Encode()
 	}
 	page, f, err := rv.listAlerts(r)
@@ -251,7 +251,7 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := queueData{
 		Page: page, Filter: f, OlderThan: q.Get("older_than"),
-		Statuses: []string{postgres.AlertActive, postgres.AlertOpen, postgres.AlertAssigned, postgres.AlertEscalated, postgres.AlertClosed, ""},
+		Statuses: []string{review.AlertActive, review.AlertOpen, review.AlertAssigned, review.AlertEscalated, review.AlertClosed, ""},
 		Rules: []string{domain.RuleWalletMismatch, domain.RuleDeceasedOrExited, domain.RuleRecentWallet, domain.RuleFuzzyPerson,
 			domain.RulePossiblePerson, domain.RuleSharedContact, domain.RuleDupNID, domain.RuleMultiProgramme,
 			domain.RuleInvalidID, domain.RuleDistributorVel},
@@ -347,7 +347,7 @@ func (rv *Review) caseAssign(w http.ResponseWriter, r *http.Request) {
 }
 
 type overviewData struct {
-	Stats *postgres.Stats
+	Stats *review.Stats
 	Chart template.HTML
 }
 
@@ -364,7 +364,7 @@ func (rv *Review) overviewPage(w http.ResponseWriter, r *http.Request) {
 
 // decisionChart draws decisions per hour as stacked SVG bars. Only numbers
 // and fixed names go into it, so it is safe to emit as HTML.
-func decisionChart(hours []postgres.HourCount) template.HTML {
+func decisionChart(hours []review.HourCount) template.HTML {
 	const w, h, pad, bottom = 720.0, 220.0, 36.0, 24.0
 	var maxN int64 = 1
 	for _, hc := range hours {

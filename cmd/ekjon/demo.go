@@ -18,6 +18,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
@@ -292,10 +293,10 @@ func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 	// One account per role. The demo's data is synthetic and its passwords
 	// are printed, so they protect nothing.
 	users := []struct{ name, role, password string }{
-		{"reviewer", api.RoleReviewer, "reviewer-demo-1"},
-		{"supervisor", api.RoleSupervisor, "supervisor-demo-1"},
-		{"viewer", api.RoleViewer, "viewer-demo-1"},
-		{"admin", api.RoleAdmin, "admin-demo-1"},
+		{"reviewer", review.RoleReviewer, "reviewer-demo-1"},
+		{"supervisor", review.RoleSupervisor, "supervisor-demo-1"},
+		{"viewer", review.RoleViewer, "viewer-demo-1"},
+		{"admin", review.RoleAdmin, "admin-demo-1"},
 	}
 	var out []string
 	for _, u := range users {
@@ -303,8 +304,8 @@ func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = store.CreateUser(ctx, postgres.User{Username: u.name, Role: u.role, PasswordHash: h},
-			postgres.Actor{Username: "ekjon-demo", Role: api.RoleAdmin})
+		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h},
+			review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin})
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
 			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}

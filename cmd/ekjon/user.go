@@ -13,6 +13,7 @@ import (
 	"github.com/ekjon/ekjon/api"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
@@ -65,17 +66,17 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	if u := getenv("USER"); u != "" {
 		who += ":" + u
 	}
-	actor := postgres.Actor{Username: who, Role: api.RoleAdmin, Address: "local"}
+	actor := review.Actor{Username: who, Role: review.RoleAdmin, Address: "local"}
 	switch sub {
 	case "add":
-		if !api.ValidRole(*role) {
+		if !review.ValidRole(*role) {
 			return errors.New("-role: must be viewer, reviewer, supervisor or admin")
 		}
 		n, err := store.UserCount(ctx)
 		if err != nil {
 			return err
 		}
-		if n == 0 && *role != api.RoleAdmin {
+		if n == 0 && *role != review.RoleAdmin {
 			return errors.New("the first user must be an admin (-role admin)")
 		}
 		pw := getenv("EKJON_USER_PASSWORD")
@@ -93,7 +94,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, postgres.User{Username: *name, Role: *role, PasswordHash: h}, actor); err != nil {
+		if err := store.CreateUser(ctx, review.User{Username: *name, Role: *role, PasswordHash: h}, actor); err != nil {
 			if domain.KindOf(err) == domain.KindConflict {
 				return fmt.Errorf("user %q exists", *name)
 			}

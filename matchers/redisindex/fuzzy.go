@@ -16,9 +16,10 @@ import (
 func (ix *Index) tfKey() string      { return ix.cfg.Prefix + "tf" }
 func (ix *Index) tfTotalKey() string { return ix.cfg.Prefix + "tf:n" }
 
-// Judge says whether reviewers judged two persons the same ("same") or
-// different ("not_same"); ok is false when nobody has.
-type Judge func(ctx context.Context, a, b string) (verdict string, ok bool, err error)
+// Judgements reads a reviewer's judgement of two persons:
+// domain.JudgementSame or domain.JudgementNotSame; ok is false when nobody
+// has judged the pair.
+type Judgements func(ctx context.Context, a, b string) (judgement string, ok bool, err error)
 
 // tfMap is a TermFreq read from Redis for one batch.
 type tfMap map[string]float64
@@ -251,7 +252,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			// A shared phone says little about identity.
 			query.Record.PhoneHash = ""
 		}
-		if err := ix.judgeAndApply(ctx, q.o, &query, records, tf); err != nil {
+		if err := ix.matchAndApply(ctx, q.o, &query, records, tf); err != nil {
 			return err
 		}
 		if shared > fc.SharedContactAlert {
@@ -318,24 +319,24 @@ func (ix *Index) fetchRecords(ctx context.Context, ids []string) (map[string]sco
 	return out, nil
 }
 
-// judgeAndApply scores the candidates and records the verdict on the
+// matchAndApply scores the candidates and records the best match on the
 // outcome, respecting reviewers' judgements of the pair.
-func (ix *Index) judgeAndApply(ctx context.Context, o *domain.Outcome, q *fuzzy.Profile, records []score.Record, tf score.TermFreq) error {
+func (ix *Index) matchAndApply(ctx context.Context, o *domain.Outcome, q *fuzzy.Profile, records []score.Record, tf score.TermFreq) error {
 	fc := ix.cfg.Fuzzy
-	var judgeErr error
+	var readErr error
 	skip := func(a, b string) bool {
-		if ix.cfg.Judge == nil {
+		if ix.cfg.Judgements == nil {
 			return false
 		}
-		v, ok, err := ix.cfg.Judge(ctx, a, b)
+		v, ok, err := ix.cfg.Judgements(ctx, a, b)
 		if err != nil {
-			judgeErr = err
+			readErr = err
 		}
-		return ok && v == "not_same"
+		return ok && v == domain.JudgementNotSame
 	}
 	m, ok := fc.Best(q, records, tf, skip)
-	if judgeErr != nil {
-		return judgeErr
+	if readErr != nil {
+		return readErr
 	}
 	if !ok || m.Rule == "" {
 		return nil

@@ -30,9 +30,9 @@ type Config struct {
 	Policy domain.Policy
 	// Fuzzy configures FUZZY_PERSON, POSSIBLE_PERSON and SHARED_CONTACT.
 	Fuzzy fuzzy.Config
-	// Judge, if set, reads reviewers' same/not-same judgements, which the
-	// fuzzy rules respect.
-	Judge Judge
+	// Judgements, if set, reads reviewers' same/not-same judgements, which
+	// the fuzzy rules respect.
+	Judgements Judgements
 	// BucketBits sets the number of buckets of each key family to
 	// 2^BucketBits (8 to 24; 0 means DefaultBucketBits). See layout.go.
 	BucketBits int

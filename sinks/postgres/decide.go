@@ -9,76 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 )
-
-// Actor is the person (or machine client) behind an action, for the audit
-// trail.
-type Actor struct {
-	Username string
-	Role     string
-	Address  string
-}
-
-// Locked is what a review action sees of an alert while holding its lock:
-// the alert, the event's decision and the records the action may change.
-type Locked struct {
-	Alert    AlertRow
-	Decision RevisedDecision
-	// IndexKey names the decision's person in the matching index; "" when
-	// the person has none.
-	IndexKey string
-	// Enrolment is the event's enrolment, when the event is one.
-	Enrolment *Enrolment
-	// PaymentAction is the recorded action of the event's payment, when the
-	// event is one.
-	PaymentAction string
-}
-
-// IndexOp is a change the matching index must make when a revised decision
-// is published. The relay applies it before publishing, and it is
-// idempotent, so relaying twice is harmless.
-type IndexOp struct {
-	// Op is IndexReleaseHold or IndexClaim.
-	Op        string `json:"op"`
-	IndexKey  string `json:"index_key"`
-	Programme string `json:"programme"`
-	EventID   string `json:"event_id"`
-	WalletKey string `json:"wallet_key,omitempty"`
-}
-
-// The index operations a review can ask for.
-const (
-	// IndexReleaseHold lifts the hold on a held enrolment that still holds
-	// its claim, so the person's payments pass.
-	IndexReleaseHold = "release_hold"
-	// IndexClaim makes the enrolment the programme's claim, for a
-	// supervisor's override of a block.
-	IndexClaim = "claim"
-)
-
-// Plan is what a review action changes. Zero fields change nothing.
-type Plan struct {
-	// AuditAction names the action in the audit trail ("decision:release").
-	AuditAction string
-	// AlertStatus is the alert's new status; "" keeps it.
-	AlertStatus string
-	// Assignee, when not nil, becomes the alert's assignee ("" clears it).
-	Assignee *string
-	// Resolution is recorded when the alert is closed.
-	Resolution string
-	// Decision, when not nil, replaces the event's decision; it is written
-	// to the outbox in the same transaction, to be published.
-	Decision *domain.Decision
-	// EnrolmentStatus is the event's enrolment's new status; "" keeps it.
-	EnrolmentStatus string
-	// PaymentAction is the event's payment's new action; "" keeps it.
-	PaymentAction string
-	// IndexOp is relayed with the decision.
-	IndexOp *IndexOp
-	// Judgement, "same" or "not_same", is stored for the alert's person
-	// and matched person.
-	Judgement string
-}
 
 // ReviewAlert applies one action to an alert in one transaction: it locks
 // the alert and its decision, asks plan what to change (plan may refuse
@@ -88,14 +20,14 @@ type Plan struct {
 // reviewers acting at once are serialised: the second sees the first's
 // outcome. It returns the alert as it now stands and whether an outbox row
 // was written.
-func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, reason string, plan func(*Locked) (Plan, error)) (AlertRow, bool, error) {
+func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Actor, reason string, plan func(*review.Locked) (review.Plan, error)) (review.AlertRow, bool, error) {
 	var (
-		out       AlertRow
+		out       review.AlertRow
 		published bool
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var (
-			l   Locked
+			l   review.Locked
 			err error
 		)
 		if l.Alert, err = scanAlert(tx.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.alert_id = $1 FOR UPDATE", alertID)); err != nil {
@@ -142,7 +74,7 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, re
 		if p.Assignee != nil {
 			assignee = pgtype.Text{String: *p.Assignee, Valid: *p.Assignee != ""}
 		}
-		closing := status == AlertClosed && l.Alert.Status != AlertClosed
+		closing := status == review.AlertClosed && l.Alert.Status != review.AlertClosed
 		if out, err = scanAlert(tx.QueryRow(ctx, `UPDATE alerts a SET status = $2, assignee = $3, revision = revision + 1,
 				updated_at = clock_timestamp(),
 				resolution = CASE WHEN $4 THEN $5 ELSE resolution END,
@@ -176,7 +108,7 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, re
 				d.EventID, body, op); err != nil {
 				return classify("postgres: write outbox", err)
 			}
-			after["decision"] = RevisedDecision{Decision: *d, RevisedBy: actor.Username}
+			after["decision"] = review.RevisedDecision{Decision: *d, RevisedBy: actor.Username}
 			published = true
 		}
 		if p.EnrolmentStatus != "" && l.Enrolment != nil {
@@ -205,7 +137,7 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, re
 			}
 			after["judgement"] = p.Judgement
 		}
-		return insertAudit(ctx, tx, AuditEntry{
+		return insertAudit(ctx, tx, review.AuditEntry{
 			Actor: actor.Username, Role: actor.Role, Action: p.AuditAction, ObjectKind: "alert", ObjectID: alertID,
 			Reason: reason, Address: actor.Address,
 		}, before, after)
@@ -213,7 +145,7 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor Actor, re
 	return out, published, err
 }
 
-func insertAudit(ctx context.Context, tx pgx.Tx, e AuditEntry, before, after any) error {
+func insertAudit(ctx context.Context, tx pgx.Tx, e review.AuditEntry, before, after any) error {
 	var b, a []byte
 	if before != nil {
 		b, _ = json.Marshal(before)
@@ -229,7 +161,7 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e AuditEntry, before, after any
 
 // Audit appends one entry to the audit trail on its own, for actions that
 // change nothing else (a login, a refused login).
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+func (s *Store) Audit(ctx context.Context, e review.AuditEntry) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return insertAudit(ctx, tx, e, nil, nil)
 	})

@@ -3,120 +3,139 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"sync"
+	"maps"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 
-// flakyPublisher fails its first fails calls, then records what it
-// publishes.
-type flakyPublisher struct {
-	mu    sync.Mutex
-	fails int
-	got   []domain.Decision
-}
+// TestClaimOutbox: the outbox hands its unsent rows to one relay at a time,
+// oldest first, marks them sent when the relay published them, and keeps
+// each failed attempt and its error.
+func TestClaimOutbox(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op) VALUES
+		('e1', '{"event_id":"e1","action":"ADMIT","rules":["DECEASED_OR_EXITED"],"decided_at":"2026-11-05T10:00:00Z","config_version":"v"}',
+		 '{"op":"release_hold","index_key":"k1","programme":"old_age","event_id":"e1"}'),
+		('e2', '{"event_id":"e2","action":"ADMIT","rules":["MULTI_PROGRAMME"],"decided_at":"2026-11-05T10:01:00Z","config_version":"v"}',
+		 '{"op":"claim","index_key":"k2","programme":"widow","event_id":"e2","wallet_key":"w2"}'),
+		('e3', '{"event_id":"e3","action":"ADMIT","rules":["WALLET_MISMATCH"],"decided_at":"2026-11-05T10:02:00Z","config_version":"v"}', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		sent     bool
+		attempts int
+		lastErr  string
+	}
+	rows := func() map[string]state {
+		t.Helper()
+		out := map[string]state{}
+		r, err := s.Pool().Query(ctx, `SELECT event_id, sent_at IS NOT NULL, attempts, last_error FROM outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var (
+				id string
+				st state
+			)
+			if err := r.Scan(&id, &st.sent, &st.attempts, &st.lastErr); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = st
+		}
+		return out
+	}
+	events := func(batch []review.OutboxRow) []string {
+		var ids []string
+		for _, r := range batch {
+			ids = append(ids, r.Decision.EventID)
+		}
+		return ids
+	}
 
-func (p *flakyPublisher) Publish(_ context.Context, outs []domain.Outcome) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fails > 0 {
-		p.fails--
+	// A failed send leaves the rows unsent, with the attempt and the error.
+	n, err := s.ClaimOutbox(ctx, 2, func(_ context.Context, batch []review.OutboxRow) error {
 		return domain.Wrap(domain.KindTransient, "publish", errors.New("broker down"))
+	})
+	if n != 0 || err == nil {
+		t.Fatalf("failed send: %d, %v", n, err)
 	}
-	for _, o := range outs {
-		p.got = append(p.got, o.Decision)
+	want := map[string]state{
+		"e1": {false, 1, "publish: broker down"}, "e2": {false, 1, "publish: broker down"}, "e3": {false, 0, ""},
 	}
-	return nil
-}
-
-// recordingIndex records index operations, failing while broken is set.
-type recordingIndex struct {
-	broken bool
-	ops    []string
-}
-
-func (x *recordingIndex) ReleaseHold(_ context.Context, key, prog, ev string) error {
-	if x.broken {
-		return domain.Wrap(domain.KindTransient, "redis", errors.New("redis down"))
+	if got := rows(); !maps.Equal(got, want) {
+		t.Fatalf("after a failed send: %+v, want %+v", got, want)
 	}
-	x.ops = append(x.ops, "release "+key+" "+prog+" "+ev)
-	return nil
-}
 
-func (x *recordingIndex) ClaimEnrolment(_ context.Context, key, prog, ev, wallet string) error {
-	x.ops = append(x.ops, "claim "+key+" "+prog+" "+ev+" "+wallet)
-	return nil
-}
-
-// TestRelay: a committed outbox row is published at least once, after its
-// index change, and is retried until the publisher takes it.
-func TestRelay(t *testing.T) {
-	cases := []struct {
-		name        string
-		pubFails    int
-		indexBroken bool
-		// wantErr is whether the first flush fails.
-		wantErr bool
-	}{
-		{"publishes and marks sent", 0, false, false},
-		{"publisher down, then back", 2, false, true},
-		{"index down: nothing published", 0, true, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Pool().Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op) VALUES
-				('e1', '{"event_id":"e1","action":"ADMIT","rules":["DECEASED_OR_EXITED"],"decided_at":"2026-11-05T10:00:00Z","config_version":"v"}',
-				 '{"op":"release_hold","index_key":"k1","programme":"old_age","event_id":"e1"}')`); err != nil {
-				t.Fatal(err)
-			}
-			pub := &flakyPublisher{fails: tc.pubFails}
-			ix := &recordingIndex{broken: tc.indexBroken}
-			r := postgres.NewRelay(s, pub, ix, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-
-			_, err = r.Flush(ctx)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("first flush: %v, want error %v", err, tc.wantErr)
-			}
-			if tc.indexBroken && len(pub.got) != 0 {
-				t.Fatalf("published before the index changed: %+v", pub.got)
-			}
-			ix.broken = false
-			for i := 0; i < 3 && len(pub.got) == 0; i++ {
-				_, _ = r.Flush(ctx)
-			}
-			if len(pub.got) != 1 || pub.got[0].EventID != "e1" || pub.got[0].Action != domain.ActionAdmit {
-				t.Fatalf("published %+v, want e1 ADMIT once", pub.got)
-			}
-			if len(ix.ops) == 0 || ix.ops[len(ix.ops)-1] != "release k1 old_age e1" {
-				t.Fatalf("index ops %v", ix.ops)
-			}
-			var pending, attempts int
-			if err := s.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE sent_at IS NULL), max(attempts) FROM outbox`).Scan(&pending, &attempts); err != nil {
-				t.Fatal(err)
-			}
-			if pending != 0 {
-				t.Fatalf("%d rows still pending", pending)
-			}
-			if wantAttempts := 1 + tc.pubFails + map[bool]int{true: 1}[tc.indexBroken]; attempts != wantAttempts {
-				t.Fatalf("attempts %d, want %d", attempts, wantAttempts)
-			}
-			if n, err := r.Flush(ctx); n != 0 || err != nil {
-				t.Fatalf("flush after sending: %d, %v", n, err)
-			}
+	// While one relay holds the oldest rows, another gets the rest.
+	held, release := make(chan []review.OutboxRow, 1), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.ClaimOutbox(ctx, 2, func(_ context.Context, batch []review.OutboxRow) error {
+			held <- batch
+			<-release
+			return nil
 		})
+		first <- err
+	}()
+	var batch []review.OutboxRow
+	select {
+	case batch = <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first claim got no rows")
+	}
+	if got := events(batch); !slices.Equal(got, []string{"e1", "e2"}) {
+		t.Fatalf("first claim: %v, want the two oldest", got)
+	}
+	if op := batch[1].IndexOp; op == nil || *op != (review.IndexOp{Op: review.IndexClaim, IndexKey: "k2", Programme: "widow", EventID: "e2", WalletKey: "w2"}) {
+		t.Errorf("e2's index op: %+v", op)
+	}
+	if batch[0].Decision.Action != domain.ActionAdmit || batch[0].Decision.Rules[0] != domain.RuleDeceasedOrExited {
+		t.Errorf("e1's decision: %+v", batch[0].Decision)
+	}
+	var second []string
+	n, err = s.ClaimOutbox(ctx, 2, func(_ context.Context, batch []review.OutboxRow) error {
+		second = events(batch)
+		if batch[0].IndexOp != nil {
+			t.Errorf("e3 has an index op: %+v", batch[0].IndexOp)
+		}
+		return nil
+	})
+	if n != 1 || err != nil || !slices.Equal(second, []string{"e3"}) {
+		t.Fatalf("second claim: %d %v, %v; want e3 alone", n, second, err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first claim: %v", err)
+	}
+	want = map[string]state{
+		"e1": {true, 2, "publish: broker down"}, "e2": {true, 2, "publish: broker down"}, "e3": {true, 1, ""},
+	}
+	if got := rows(); !maps.Equal(got, want) {
+		t.Fatalf("after sending: %+v, want %+v", got, want)
+	}
+
+	// Nothing is left, and send is not called for nothing.
+	n, err = s.ClaimOutbox(ctx, 2, func(context.Context, []review.OutboxRow) error {
+		t.Error("send called with no rows")
+		return nil
+	})
+	if n != 0 || err != nil {
+		t.Fatalf("empty outbox: %d, %v", n, err)
 	}
 }

@@ -1,6 +1,12 @@
 // Package postgres is ekjon's system of record on PostgreSQL: decisions,
 // persons, enrolments, payments, status changes and alerts. Every write is
 // idempotent on event_id, so a redelivered batch changes nothing.
+//
+// The same Store keeps what the review needs and implements its
+// interfaces: review.Store (alerts, cases, persons, judgements and the
+// transaction of a review action), review.Users (users, tokens, sessions)
+// and review.Outbox (the revised decisions review.Relay publishes). What
+// a review action may change is decided in package review, not here.
 package postgres
 
 import (

@@ -5,27 +5,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// User is a person or machine client of the review service.
-type User struct {
-	Username     string    `json:"username"`
-	DisplayName  string    `json:"display_name,omitempty"`
-	Role         string    `json:"role"`
-	PasswordHash string    `json:"-"`
-	Disabled     bool      `json:"disabled,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-}
+	"github.com/ekjon/ekjon/review"
+)
 
 // CreateUser adds a user and audits it in one transaction. The error is of
 // KindConflict when the username is taken.
-func (s *Store) CreateUser(ctx context.Context, u User, actor Actor) error {
+func (s *Store) CreateUser(ctx context.Context, u review.User, actor review.Actor) error {
 	return classify("postgres: create user", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)`,
 			u.Username, u.DisplayName, u.Role, u.PasswordHash); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "user:add",
+		return insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "user:add",
 			ObjectKind: "user", ObjectID: u.Username, Address: actor.Address}, nil, map[string]string{"role": u.Role})
 	}))
 }
@@ -39,8 +31,8 @@ func (s *Store) UserCount(ctx context.Context) (int, error) {
 }
 
 // User returns one user; KindNotFound when unknown.
-func (s *Store) User(ctx context.Context, username string) (User, error) {
-	var u User
+func (s *Store) User(ctx context.Context, username string) (review.User, error) {
+	var u review.User
 	err := s.pool.QueryRow(ctx, `SELECT username, display_name, role, password_hash, disabled, created_at
 		FROM users WHERE username = $1`, username).
 		Scan(&u.Username, &u.DisplayName, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
@@ -49,21 +41,21 @@ func (s *Store) User(ctx context.Context, username string) (User, error) {
 
 // CreateToken stores the hash of a new API token for username and audits
 // it.
-func (s *Store) CreateToken(ctx context.Context, username, label, tokenHash string, actor Actor) error {
+func (s *Store) CreateToken(ctx context.Context, username, label, tokenHash string, actor review.Actor) error {
 	return classify("postgres: create token", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_hash, username, label) VALUES ($1, $2, $3)`,
 			tokenHash, username, label); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "token:add",
+		return insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "token:add",
 			ObjectKind: "user", ObjectID: username, Reason: label, Address: actor.Address}, nil, nil)
 	}))
 }
 
 // TokenUser returns the enabled user owning the unrevoked token with this
 // hash; KindNotFound otherwise.
-func (s *Store) TokenUser(ctx context.Context, tokenHash string) (User, error) {
-	var u User
+func (s *Store) TokenUser(ctx context.Context, tokenHash string) (review.User, error) {
+	var u review.User
 	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at
 		FROM api_tokens t JOIN users u USING (username)
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, tokenHash).
@@ -80,9 +72,9 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash, username, csrf, ad
 
 // Session returns the enabled user of an unexpired session and the
 // session's CSRF token; KindNotFound otherwise.
-func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (User, string, error) {
+func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (review.User, string, error) {
 	var (
-		u    User
+		u    review.User
 		csrf string
 	)
 	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token

@@ -4,17 +4,17 @@ import (
 	"context"
 
 	"github.com/ekjon/ekjon/api"
-	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/review"
 )
 
 // mountReview mounts the reviewers' JSON API and web UI on the App's HTTP
 // server and starts what they need. It is called by New once the record,
 // the index and the publisher are up.
 func (a *App) mountReview(ctx context.Context) error {
-	relay := postgres.NewRelay(a.Store, a.pub, a.Index, a.log.With("part", "outbox-relay"), a.Registry)
+	relay := review.NewRelay(a.Store, a.pub, a.Index, a.log.With("part", "outbox-relay"), api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
-	rv, err := api.NewReview(a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
+	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
 	if err != nil {
 		return err
 	}

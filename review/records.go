@@ -1,0 +1,135 @@
+package review
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// RevisedDecision is a decision as recorded, with who last revised it.
+type RevisedDecision struct {
+	domain.Decision
+	RevisedBy string `json:"revised_by,omitempty"`
+}
+
+// Enrolment is one enrolment as recorded, with the person as enrolled.
+type Enrolment struct {
+	EventID        string        `json:"event_id"`
+	PersonID       string        `json:"person_id"`
+	Programme      string        `json:"programme"`
+	BeneficiaryRef string        `json:"beneficiary_ref,omitempty"`
+	Source         string        `json:"source,omitempty"`
+	Status         string        `json:"status"`
+	WalletKey      string        `json:"wallet_key,omitempty"`
+	District       string        `json:"district,omitempty"`
+	EnrolledAt     time.Time     `json:"enrolled_at"`
+	Record         domain.Person `json:"record"`
+}
+
+// Payment is one distribution as recorded.
+type Payment struct {
+	EventID       string    `json:"event_id"`
+	PersonID      string    `json:"person_id,omitempty"`
+	Programme     string    `json:"programme"`
+	Cycle         string    `json:"cycle"`
+	Amount        float64   `json:"amount"`
+	Channel       string    `json:"channel,omitempty"`
+	WalletKey     string    `json:"wallet_key,omitempty"`
+	DistributorID string    `json:"distributor_id,omitempty"`
+	DeviceID      string    `json:"device_id,omitempty"`
+	District      string    `json:"district,omitempty"`
+	Upazila       string    `json:"upazila,omitempty"`
+	Action        string    `json:"action"`
+	PaidAt        time.Time `json:"paid_at"`
+}
+
+// AuditEntry is one row of the audit trail.
+type AuditEntry struct {
+	ID         int64           `json:"id"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Role       string          `json:"role,omitempty"`
+	Action     string          `json:"action"`
+	ObjectKind string          `json:"object_kind"`
+	ObjectID   string          `json:"object_id"`
+	Reason     string          `json:"reason,omitempty"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+	Address    string          `json:"address,omitempty"`
+}
+
+// Case is everything a reviewer needs to rule on an alert: the alert, the
+// decision, the event's record, the record it is compared with and the
+// history of actions on it. Personal data is in clear; the API masks it.
+type Case struct {
+	Alert    AlertRow        `json:"alert"`
+	Decision RevisedDecision `json:"decision"`
+	// Enrolment is the event's record when the event is an enrolment.
+	Enrolment *Enrolment `json:"enrolment,omitempty"`
+	// Payment is the event's record when the event is a distribution.
+	Payment *Payment `json:"payment,omitempty"`
+	// Matched is the matched person's latest enrolment, when the alert
+	// names one; for a payment without one, the payee's enrolment in the
+	// programme, so the wallets can be compared.
+	Matched *Enrolment   `json:"matched,omitempty"`
+	History []AuditEntry `json:"history"`
+}
+
+// PersonView is a person with their enrolments, recent decisions and the
+// judgements made about them. The NID is in clear; the API masks it.
+type PersonView struct {
+	PersonID   string            `json:"person_id"`
+	IDKind     string            `json:"id_kind"`
+	NID        string            `json:"nid,omitempty"`
+	DeceasedAt *time.Time        `json:"deceased_at,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Enrolments []Enrolment       `json:"enrolments"`
+	Decisions  []RevisedDecision `json:"decisions"`
+	Judgements []JudgementRow    `json:"judgements"`
+}
+
+// JudgementRow is one stored judgement of a person and another: whether
+// they are one person (domain.JudgementSame or domain.JudgementNotSame).
+type JudgementRow struct {
+	Other     string `json:"other_person_id"`
+	Judgement string `json:"verdict"`
+	AlertID   string `json:"alert_id,omitempty"`
+	// JudgedBy and JudgedAt say who made the judgement and when.
+	JudgedBy string    `json:"decided_by"`
+	JudgedAt time.Time `json:"decided_at"`
+}
+
+// Stats is the overview: unresolved alerts by rule and district and
+// decisions per hour.
+type Stats struct {
+	OpenTotal      int64       `json:"open_total"`
+	OpenByRule     []Count     `json:"open_by_rule"`
+	OpenByDistrict []Count     `json:"open_by_district"`
+	OpenByStatus   []Count     `json:"open_by_status"`
+	DecisionsPerHr []HourCount `json:"decisions_per_hour"`
+}
+
+// Count is a number of things sharing a key.
+type Count struct {
+	Key   string `json:"key"`
+	Count int64  `json:"count"`
+}
+
+// HourCount is the decisions made in one hour, by action.
+type HourCount struct {
+	Hour     time.Time        `json:"hour"`
+	Total    int64            `json:"total"`
+	ByAction map[string]int64 `json:"by_action"`
+	Revised  int64            `json:"revised"`
+}
+
+// User is a person or machine client of the review service.
+type User struct {
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name,omitempty"`
+	Role         string    `json:"role"`
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}

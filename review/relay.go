@@ -1,0 +1,169 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// Publisher announces decisions; pipeline/kafka's Publisher is one.
+type Publisher interface {
+	Publish(ctx context.Context, outs []domain.Outcome) error
+}
+
+// Index applies a review's change to the matching index;
+// matchers/redisindex's Index is one. Both operations are idempotent.
+type Index interface {
+	ReleaseHold(ctx context.Context, indexKey, programme, eventID string) error
+	ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey string) error
+}
+
+// OutboxRow is a revised decision waiting to be published, with the index
+// change to make first.
+type OutboxRow struct {
+	ID       int64
+	Decision domain.Decision
+	// IndexOp is nil when the index need not change.
+	IndexOp *IndexOp
+}
+
+// Outbox keeps the decisions reviewers revised until they are published;
+// ReviewAlert writes to it in the transaction of the revision.
+// sinks/postgres's Store is one.
+type Outbox interface {
+	// ClaimOutbox claims up to limit unsent rows, oldest first, skipping
+	// rows another relay holds, and hands them to send while it holds
+	// them. When send returns nil the rows are marked sent; otherwise each
+	// row's failed attempt is counted, send's error is kept with it, and
+	// the error is returned. It returns how many rows were sent (0, and no
+	// call of send, when none are waiting). Two concurrent claims never
+	// hold one row.
+	ClaimOutbox(ctx context.Context, limit int, send func(ctx context.Context, rows []OutboxRow) error) (int, error)
+}
+
+// Counter counts; a Prometheus counter is one.
+type Counter interface {
+	Add(float64)
+}
+
+// RelayMetrics are the relay's counters; a nil one counts nothing. The API
+// registers them as ekjon_review_outbox_published_total and
+// ekjon_review_outbox_failed_total.
+type RelayMetrics struct {
+	// Published counts revised decisions published from the outbox.
+	Published Counter
+	// Failed counts relay attempts that failed and will be retried.
+	Failed Counter
+}
+
+func add(c Counter, n int) {
+	if c != nil {
+		c.Add(float64(n))
+	}
+}
+
+// Relay publishes the outbox: revised decisions committed by reviewers. For
+// each row it first applies the row's index change, then publishes the
+// decision, then has the row marked sent, so every committed decision is
+// published at least once and nothing uncommitted ever is. Consumers dedupe
+// by event_id and decided_at. Several relays may run at once, in one
+// process or many: the outbox never gives one row to two of them.
+type Relay struct {
+	outbox  Outbox
+	pub     Publisher
+	index   Index
+	log     *slog.Logger
+	metrics RelayMetrics
+	wake    chan struct{}
+	// Interval is how often the relay looks for rows it was not told of
+	// (written by another process, or left by a failure).
+	Interval time.Duration
+	// Batch is the most rows published at once.
+	Batch int
+}
+
+// NewRelay returns a relay of outbox to pub, applying index changes to
+// index (nil: none are applied).
+func NewRelay(outbox Outbox, pub Publisher, index Index, log *slog.Logger, m RelayMetrics) *Relay {
+	return &Relay{
+		outbox: outbox, pub: pub, index: index, log: log, metrics: m, wake: make(chan struct{}, 1),
+		Interval: time.Second, Batch: 100,
+	}
+}
+
+// Notify tells the relay that rows were committed, so it need not wait for
+// its interval. It never blocks.
+func (r *Relay) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends, backing off after failures.
+func (r *Relay) Run(ctx context.Context) error {
+	backoff := r.Interval
+	for {
+		n, err := r.Flush(ctx)
+		wait := r.Interval
+		switch {
+		case err != nil && ctx.Err() == nil:
+			add(r.metrics.Failed, 1)
+			r.log.Warn("outbox relay failed; will retry", "err", err, "kind", domain.KindOf(err).String())
+			backoff = min(backoff*2, 30*time.Second)
+			wait = backoff
+		case err == nil:
+			backoff = r.Interval
+			if n > 0 {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Flush relays every pending row and returns how many it published.
+func (r *Relay) Flush(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := r.outbox.ClaimOutbox(ctx, r.Batch, r.send)
+		add(r.metrics.Published, n)
+		total += n
+		if err != nil || n < r.Batch {
+			return total, err
+		}
+	}
+}
+
+// send applies the rows' index changes, then publishes their decisions.
+func (r *Relay) send(ctx context.Context, rows []OutboxRow) error {
+	outs := make([]domain.Outcome, len(rows))
+	for i, row := range rows {
+		outs[i] = domain.Outcome{Decision: row.Decision}
+		if row.IndexOp == nil || r.index == nil {
+			continue
+		}
+		if err := r.apply(ctx, row.IndexOp); err != nil {
+			return fmt.Errorf("outbox row %d: index: %w", row.ID, err)
+		}
+	}
+	return r.pub.Publish(ctx, outs)
+}
+
+func (r *Relay) apply(ctx context.Context, op *IndexOp) error {
+	switch op.Op {
+	case IndexReleaseHold:
+		return r.index.ReleaseHold(ctx, op.IndexKey, op.Programme, op.EventID)
+	case IndexClaim:
+		return r.index.ClaimEnrolment(ctx, op.IndexKey, op.Programme, op.EventID, op.WalletKey)
+	}
+	return nil
+}
