@@ -11,6 +11,10 @@ import "time"
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID
 //	wallet:    Key, At (the last wallet change)
+//	clock:     Key, Programme ("" for all), At: the latest status event
+//	           of the person naming that programme, or none
+//	life:      Key, At: the latest status event that marked the person
+//	           dead or alive again
 //	candidate: PersonID, Person (as enrolled), EventID (the enrolment that
 //	           first made the person a candidate), for the fuzzy rules
 type IndexFact struct {

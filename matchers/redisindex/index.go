@@ -278,7 +278,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 			if !ok {
 				continue // validation lets no unknown status through
 			}
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), t.To,
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), e.Occurred.UnixMicro(), t.To,
 				flag(t.ReplacesWallet), flag(t.SetsDeceased), flag(t.ClearsDeceased), flag(t.MarksWalletChange)}
 			for _, s := range t.From {
 				args = append(args, s)

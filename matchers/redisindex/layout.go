@@ -67,9 +67,12 @@ const (
 //	      can restore it)
 //	s:p   present while that enrolment is suspended
 //	p:p:c the payment admitted or held for cycle c (its event hash)
+//	t:p   the time of the latest status event naming p, in Unix
+//	      microseconds (t: alone, the latest naming no programme)
 //
-// and for the person: dead (the death event's hash), wc (unix time of the
-// last wallet change), c (the candidate record, written by an enrolment
+// and for the person: dead (the death event's hash), td (the time of the
+// latest status event that marked the person dead or alive again, in Unix
+// microseconds), wc (unix time of the last wallet change), c (the candidate record, written by an enrolment
 // that is not blocked, after the event hash of the enrolment that first
 // wrote one: the one whose decision counts the person in the name-token
 // frequencies).
@@ -78,15 +81,21 @@ const (
 // (e:p alone), held (e:p and h:p), suspended (e:p and s:p) or exited
 // (x:p). The status script moves claims between them, the rebuild writes
 // them from the record's enrolment states.
+// A status event older than t:p or t: acts on no claim on p, and one older
+// than td does not mark the person dead or alive (see status.lua): status
+// events take effect in the order they occurred, whatever order they
+// arrive in.
 const (
 	fieldEnrol     = "e:"
 	fieldHeld      = "h:"
 	fieldExited    = "x:"
 	fieldSuspended = "s:"
 	fieldPaid      = "p:"
+	fieldStatusAt  = "t:"
 	cycleSep       = ":"
 	fieldDead      = "dead"
 	fieldWalletAt  = "wc"
+	fieldLifeAt    = "td"
 	fieldRecord    = "c"
 	// flagSet is the value of a field that only needs to be present.
 	flagSet = "1"
@@ -120,9 +129,11 @@ func luaNames() []luaName {
 		{"F_EXITED", fieldExited},
 		{"F_SUSPENDED", fieldSuspended},
 		{"F_PAID", fieldPaid},
+		{"F_STATUS_AT", fieldStatusAt},
 		{"CYCLE_SEP", cycleSep},
 		{"F_DEAD", fieldDead},
 		{"F_WALLET_AT", fieldWalletAt},
+		{"F_LIFE_AT", fieldLifeAt},
 		{"F_RECORD", fieldRecord},
 		{"FLAG_SET", flagSet},
 		{"EVENT_HASH_LEN", eventHashLen},

@@ -154,6 +154,10 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		pipe.HSet(ctx, k, pre+fieldDead, ix.eventHash(f.EventID))
 	case "wallet":
 		pipe.HSet(ctx, k, pre+fieldWalletAt, strconv.FormatInt(f.At.Unix(), 10))
+	case "clock":
+		pipe.HSet(ctx, k, pre+fieldStatusAt+f.Programme, strconv.FormatInt(f.At.UnixMicro(), 10))
+	case "life":
+		pipe.HSet(ctx, k, pre+fieldLifeAt, strconv.FormatInt(f.At.UnixMicro(), 10))
 	}
 }
 

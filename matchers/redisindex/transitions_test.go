@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,13 +69,11 @@ func newAgreement(t *testing.T) *agreement {
 }
 
 // send decides one event and records it, as a worker does with a batch.
-func (a *agreement) send(e *domain.Event) *domain.Outcome {
+func (a *agreement) send(e *domain.Event, at time.Time) *domain.Outcome {
 	a.t.Helper()
 	a.seq++
 	e.EventID, e.Source = fmt.Sprintf("ev-%d", a.seq), "test"
-	// Each event later than the last, so that arrival and occurrence
-	// agree.
-	e.OccurredAt = a.t0.Add(time.Duration(a.seq) * time.Minute).Format(time.RFC3339)
+	e.OccurredAt = at.Format(time.RFC3339Nano)
 	if err := domain.Validate(e, a.policy); err != nil {
 		a.t.Fatalf("event %+v: %v", e, err)
 	}
@@ -112,7 +111,13 @@ type step struct {
 	status string
 	prog   string // the status event's programme; "" for all
 	wallet int    // which of the person's wallets, from 1; 0 for none
+	// late is how many rounds before its arrival the event occurred: a
+	// source system that delivers late. 0 means it occurred as it arrived.
+	late int
 }
+
+// stampedEarly is s delivered rounds rounds after it occurred.
+func stampedEarly(s step, rounds int) step { s.late = rounds; return s }
 
 func enrolIn(prog string, wallet int) step { return step{enrol: prog, wallet: wallet} }
 
@@ -144,21 +149,30 @@ func (s step) String() string {
 	if scope == "" {
 		scope = "all"
 	}
+	if s.late > 0 {
+		return fmt.Sprintf("%s %s stamped %d early", s.status, scope, s.late)
+	}
 	return s.status + " " + scope
 }
 
-func (a *agreement) apply(nid string, i int, s step) {
+// apply sends s for the person with NID nid, the i-th of its scenarios'
+// persons, as occurred at at.
+func (a *agreement) apply(nid string, i int, s step, at time.Time) {
 	a.t.Helper()
+	a.send(a.event(nid, i, s), at)
+}
+
+// event is the event of step s for the person with NID nid.
+func (a *agreement) event(nid string, i int, s step) *domain.Event {
 	if s.enrol != "" {
 		ref := s.ref
 		if ref == "" {
 			ref = fmt.Sprintf("ref-%d", a.seq+1)
 		}
-		a.send(&domain.Event{Type: domain.TypeEnrolment, Programme: s.enrol, BeneficiaryRef: ref,
-			Person: person(nid, i, walletOf(i, s.wallet))})
-		return
+		return &domain.Event{Type: domain.TypeEnrolment, Programme: s.enrol, BeneficiaryRef: ref,
+			Person: person(nid, i, walletOf(i, s.wallet))}
 	}
-	a.send(&domain.Event{Type: domain.TypeStatus, NID: nid, Status: s.status, Programme: s.prog, Wallet: walletOf(i, s.wallet)})
+	return &domain.Event{Type: domain.TypeStatus, NID: nid, Status: s.status, Programme: s.prog, Wallet: walletOf(i, s.wallet)}
 }
 
 // claimLine is how every view writes a claim on a programme.
@@ -198,8 +212,12 @@ func (a *agreement) indexView(ix *Index, nid string) []string {
 			claimOf(p).suspended = true
 		} else if strings.HasPrefix(name, fieldPaid) {
 			continue
+		} else if p, ok := strings.CutPrefix(name, fieldStatusAt); ok {
+			out = append(out, clockLine(p, microTime(a.t, v)))
 		} else {
 			switch name {
+			case fieldLifeAt:
+				out = append(out, lifeLine(microTime(a.t, v)))
 			case fieldDead:
 				out = append(out, "deceased")
 			case fieldWalletAt:
@@ -242,6 +260,31 @@ func (a *agreement) indexView(ix *Index, nid string) []string {
 	return out
 }
 
+// clockLine is how every view writes the time of the latest status event
+// of scope prog ("" for all programmes).
+func clockLine(prog string, at time.Time) string {
+	if prog == "" {
+		prog = "all"
+	}
+	return "last status of " + prog + " at " + at.UTC().Format(time.RFC3339Nano)
+}
+
+// lifeLine is how every view writes the time of the latest status event
+// that marked the person dead or alive.
+func lifeLine(at time.Time) string {
+	return "last death or return at " + at.UTC().Format(time.RFC3339Nano)
+}
+
+// microTime reads a time kept as Unix microseconds.
+func microTime(t *testing.T, v string) time.Time {
+	t.Helper()
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t.Fatalf("time %q: %v", v, err)
+	}
+	return time.UnixMicro(n)
+}
+
 // recordView is what the record says of the person with NID nid, in the
 // index's terms: per programme the claim (its latest enrolment not
 // blocked), and any older enrolment that would still be a claim.
@@ -282,6 +325,32 @@ func (a *agreement) recordView(nid string) []string {
 	}
 	if dead {
 		out = append(out, "deceased")
+	}
+	clocks, err := pool.Query(a.ctx, `SELECT programme, max(occurred_at) FROM status_changes WHERE person_id = $1 GROUP BY programme`, pid)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for clocks.Next() {
+		var prog string
+		var at time.Time
+		if err := clocks.Scan(&prog, &at); err != nil {
+			a.t.Fatal(err)
+		}
+		out = append(out, clockLine(prog, at))
+	}
+	clocks.Close()
+	if err := clocks.Err(); err != nil {
+		a.t.Fatal(err)
+	}
+	var lifeAt *time.Time
+	if err := pool.QueryRow(a.ctx, `SELECT max(occurred_at) FROM status_changes WHERE person_id = $1
+		AND ((programme = '' AND status = ANY($2)) OR (programme <> '' AND status = ANY($3)))`, pid,
+		domain.StatusesWhere(func(t domain.Transition) bool { return t.AllProgrammes && t.TouchesLife() }),
+		domain.StatusesWhere(func(t domain.Transition) bool { return !t.AllProgrammes && t.TouchesLife() })).Scan(&lifeAt); err != nil {
+		a.t.Fatal(err)
+	}
+	if lifeAt != nil {
+		out = append(out, lifeLine(*lifeAt))
 	}
 	if walletAt != nil {
 		out = append(out, fmt.Sprintf("wallet changed at %d", walletAt.Unix()))
@@ -382,7 +451,14 @@ func (a *agreement) run(names []string, scenarios [][]step, nidBase int) {
 	for r := range rounds {
 		for i, sc := range scenarios {
 			if r < len(sc) {
-				a.apply(nids[i], nidBase+i, sc[r])
+				// Each event a minute after the last; one stamped early is
+				// so many rounds earlier, and half a minute more, so that
+				// no two events of a person occur at one time.
+				at := a.t0.Add(time.Duration(r*len(scenarios)+i+1) * time.Minute)
+				if l := sc[r].late; l > 0 {
+					at = at.Add(-time.Duration(l*len(scenarios))*time.Minute - 30*time.Second)
+				}
+				a.apply(nids[i], nidBase+i, sc[r], at)
 			}
 		}
 		a.check(nids, func(i int) string {
@@ -487,6 +563,10 @@ func TestStatusTransitionsAgreeRandomly(t *testing.T) {
 				if st == domain.StatusWalletChanged {
 					s.wallet = 1 + rng.IntN(3)
 				}
+				if rng.IntN(2) == 0 {
+					// Delivered late, after events that occurred later.
+					s.late = 1 + rng.IntN(3)
+				}
 				scenarios[i] = append(scenarios[i], s)
 			}
 		}
@@ -531,4 +611,42 @@ func TestRefsAgree(t *testing.T) {
 	if o.Decision.PersonID != owner {
 		t.Errorf("after a rebuild, old_age/R1 pays %s, want its first owner %s", o.Decision.PersonID, owner)
 	}
+}
+
+// TestStatusEventsApplyInTheOrderTheyOccurred delivers status events late,
+// after events of the same person that occurred after them: an older event
+// never overrides a newer one of its person and scope, in the index, the
+// record and the rebuilt index.
+func TestStatusEventsApplyInTheOrderTheyOccurred(t *testing.T) {
+	const w1, w2, w3 = 1, 2, 3
+	named := []struct {
+		name  string
+		steps []step
+	}{
+		{"an exit older than a reinstatement leaves the person active", []step{enrolIn("old_age", w1),
+			statusOf(domain.StatusExited, "old_age"), statusOf(domain.StatusReinstated, "old_age"),
+			stampedEarly(statusOf(domain.StatusExited, "old_age"), 1)}},
+		{"a reinstatement older than a death leaves the person dead", []step{enrolIn("old_age", w1),
+			statusOf(domain.StatusDeceased, ""), stampedEarly(statusOf(domain.StatusReinstated, ""), 1)}},
+		{"a death newer than a reinstatement stands", []step{enrolIn("old_age", w1),
+			statusOf(domain.StatusDeceased, ""), statusOf(domain.StatusReinstated, ""), statusOf(domain.StatusDeceased, "")}},
+		{"an older wallet change keeps the newer wallet", []step{enrolIn("old_age", w1),
+			walletChange("old_age", w2), stampedEarly(walletChange("old_age", w3), 1)}},
+		{"a programme's exit older than a reinstatement of all", []step{enrolIn("old_age", w1), enrolIn("vgd", w1),
+			statusOf(domain.StatusSuspended, ""), statusOf(domain.StatusReinstated, ""),
+			stampedEarly(statusOf(domain.StatusExited, "old_age"), 1), statusOf(domain.StatusExited, "vgd")}},
+		{"an exit of all older than one programme's reinstatement", []step{enrolIn("old_age", w1), enrolIn("vgd", w1),
+			statusOf(domain.StatusSuspended, "old_age"), statusOf(domain.StatusReinstated, "old_age"),
+			stampedEarly(statusOf(domain.StatusExited, ""), 1)}},
+		{"a late suspension of another programme still applies", []step{enrolIn("old_age", w1), enrolIn("vgd", w1),
+			statusOf(domain.StatusExited, "vgd"), stampedEarly(statusOf(domain.StatusSuspended, "old_age"), 1)}},
+		{"a late death older than an exit still marks the person", []step{enrolIn("old_age", w1),
+			statusOf(domain.StatusExited, "old_age"), stampedEarly(statusOf(domain.StatusDeceased, ""), 1)}},
+	}
+	var names []string
+	var scenarios [][]step
+	for _, n := range named {
+		names, scenarios = append(names, n.name), append(scenarios, n.steps)
+	}
+	newAgreement(t).run(names, scenarios, 4000000000)
 }
