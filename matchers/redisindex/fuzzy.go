@@ -261,19 +261,21 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	}
 
 	// Finish: a held enrolment is marked so that payments wait for its
-	// review.
-	pipe := ix.rdb.Pipeline()
-	for _, q := range qs {
-		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
-			key, pre := ix.personBucket(q.o.IndexKey)
-			pipe.HSet(ctx, key, pre+fieldHeld+q.o.Event.Programme, flagSet)
+	// review, as if held when it was claimed (holdScript).
+	return ix.withScripts(ctx, func() error {
+		pipe := ix.rdb.Pipeline()
+		for _, q := range qs {
+			if e := q.o.Event; q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
+				key, pre := ix.personBucket(q.o.IndexKey)
+				holdScript.EvalSha(ctx, pipe, []string{key}, pre, ix.eventHash(e.EventID), e.Programme)
+			}
 		}
-	}
-	if pipe.Len() == 0 {
-		return nil
-	}
-	_, err = pipe.Exec(ctx)
-	return err
+		if pipe.Len() == 0 {
+			return nil
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
 }
 
 // countTokens counts one more indexed person, whose name holds the strong

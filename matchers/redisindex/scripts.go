@@ -53,11 +53,14 @@ var (
 	// every other is told who does. Check and claim are one step, so of two
 	// persons enrolling with one ref at the same moment exactly one gets it.
 	refScript = newScript("ref.lua")
+	// holdScript holds an enrolment the fuzzy rules held, after the claims
+	// of its batch, as if it had been held when claimed.
+	holdScript = newScript("hold.lua")
 )
 
 // allScripts are the scripts LoadScripts loads.
 func allScripts() []*redis.Script {
-	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript}
+	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, holdScript}
 }
 
 // newScript returns the script of lua/name after the prelude. A missing

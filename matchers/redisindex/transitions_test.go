@@ -71,28 +71,40 @@ func newAgreement(t *testing.T) *agreement {
 // send decides one event and records it, as a worker does with a batch.
 func (a *agreement) send(e *domain.Event, at time.Time) *domain.Outcome {
 	a.t.Helper()
-	a.seq++
-	e.EventID, e.Source = fmt.Sprintf("ev-%d", a.seq), "test"
-	e.OccurredAt = at.Format(time.RFC3339Nano)
-	if err := domain.Validate(e, a.policy); err != nil {
-		a.t.Fatalf("event %+v: %v", e, err)
+	return a.sendBatch([]*domain.Event{e}, []time.Time{at})[0]
+}
+
+// sendBatch decides events, which occurred at ats, in one batch and
+// records them, as a worker does.
+func (a *agreement) sendBatch(events []*domain.Event, ats []time.Time) []*domain.Outcome {
+	a.t.Helper()
+	outs := make([]domain.Outcome, len(events))
+	ptrs := make([]*domain.Outcome, len(events))
+	for i, e := range events {
+		a.seq++
+		e.EventID, e.Source = fmt.Sprintf("ev-%d", a.seq), "test"
+		e.OccurredAt = ats[i].Format(time.RFC3339Nano)
+		if err := domain.Validate(e, a.policy); err != nil {
+			a.t.Fatalf("event %+v: %v", e, err)
+		}
+		a.names[a.live.eventHash(e.EventID)] = e.EventID
+		if e.BeneficiaryRef != "" {
+			a.refs[[2]string{e.Programme, e.BeneficiaryRef}] = true
+		}
+		outs[i] = domain.Outcome{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
+			Programme: e.Programme, DecidedAt: a.t0.Add(time.Duration(a.seq) * time.Minute), ConfigVersion: "test", Rules: []string{}}}
+		ptrs[i] = &outs[i]
 	}
-	a.names[a.live.eventHash(e.EventID)] = e.EventID
-	if e.BeneficiaryRef != "" {
-		a.refs[[2]string{e.Programme, e.BeneficiaryRef}] = true
-	}
-	outs := []domain.Outcome{{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
-		Programme: e.Programme, DecidedAt: a.t0.Add(time.Duration(a.seq) * time.Minute), ConfigVersion: "test", Rules: []string{}}}}
-	if _, err := a.live.Decide(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
+	if _, err := a.live.Decide(a.ctx, ptrs); err != nil {
 		a.t.Fatal(err)
 	}
 	if _, err := a.store.Write(a.ctx, outs, 0); err != nil {
 		a.t.Fatal(err)
 	}
-	if err := a.live.Remember(a.ctx, []*domain.Outcome{&outs[0]}); err != nil {
+	if err := a.live.Remember(a.ctx, ptrs); err != nil {
 		a.t.Fatal(err)
 	}
-	return &outs[0]
+	return ptrs
 }
 
 // person is the enrolled person of one scenario, one NID each.
@@ -649,4 +661,43 @@ func TestStatusEventsApplyInTheOrderTheyOccurred(t *testing.T) {
 		names, scenarios = append(names, n.name), append(scenarios, n.steps)
 	}
 	newAgreement(t).run(names, scenarios, 4000000000)
+}
+
+// TestFuzzyHoldAndStatusInOneBatch sends, in one batch, the enrolment of a
+// person already enrolled under another NID, which the fuzzy rules hold,
+// and status events for its programme: the hold is decided after the
+// batch's claims were made, yet the index must hold the enrolment as the
+// record does, since no status event moves a held enrolment.
+func TestFuzzyHoldAndStatusInOneBatch(t *testing.T) {
+	a := newAgreement(t)
+	batches := []struct {
+		name  string
+		steps []step
+	}{
+		{"exit", []step{statusOf(domain.StatusExited, "old_age")}},
+		{"suspension of all", []step{statusOf(domain.StatusSuspended, "")}},
+		{"exit and reinstatement", []step{statusOf(domain.StatusExited, ""), statusOf(domain.StatusReinstated, "old_age")}},
+		{"suspension and wallet change", []step{statusOf(domain.StatusSuspended, "old_age"), walletChange("", 2)}},
+		{"death", []step{statusOf(domain.StatusDeceased, "")}},
+	}
+	const base = 5000000000
+	var nids []string
+	for i, b := range batches {
+		// The same person under two NIDs: the second enrolment matches
+		// the first closely and is held.
+		first, second := fmt.Sprintf("%010d", base+2*i), fmt.Sprintf("%010d", base+2*i+1)
+		nids = append(nids, first, second)
+		at := a.t0.Add(time.Duration(10*i) * time.Minute)
+		a.send(a.event(first, i, enrolIn("old_age", 1)), at)
+		events := []*domain.Event{a.event(second, i, enrolIn("old_age", 1))}
+		ats := []time.Time{at.Add(time.Minute)}
+		for j, s := range b.steps {
+			events, ats = append(events, a.event(second, i, s)), append(ats, at.Add(time.Duration(j+2)*time.Minute))
+		}
+		outs := a.sendBatch(events, ats)
+		if d := outs[0].Decision; d.Action != domain.ActionHold || !slices.Contains(d.Rules, domain.RuleFuzzyPerson) {
+			t.Fatalf("%s: the second enrolment is %s %v, want held as FUZZY_PERSON", b.name, d.Action, d.Rules)
+		}
+	}
+	a.check(nids, func(i int) string { return batches[i/2].name + fmt.Sprintf(" (person %d)", i%2) })
 }
