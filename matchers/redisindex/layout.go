@@ -21,7 +21,8 @@ import (
 //
 //	p:{b}   persons: for a person with index key k, fields <k>e:<prog>,
 //	        <k>h:<prog>, … and <k>c, its candidate record (see below)
-//	r:{b}   beneficiary refs: field <ref hash> → the person's index key
+//	r:{b}   beneficiary refs: field <ref hash> → the packed index key of the
+//	        person holding it, the first to enrol with it (ref.lua)
 //	b:{b}   blocking keys: field <block> → the packedLen-byte index keys of the
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it
