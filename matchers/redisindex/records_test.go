@@ -15,21 +15,27 @@ import (
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
+// mustReady loads ix's scripts and marks it ready, as a worker finds an
+// index grown with the record.
+func mustReady(tb testing.TB, ix *Index) *Index {
+	tb.Helper()
+	ctx := context.Background()
+	if err := ix.LoadScripts(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := ix.MarkReady(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return ix
+}
+
 // newTestIndex returns a ready index under a private prefix, its metrics
 // registered with reg.
 func newTestIndex(t *testing.T, reg prometheus.Registerer) *Index {
 	t.Helper()
 	rdb, prefix := redistest.MustClient(t)
-	ix := New(rdb, domain.NewPseudonymizer([]byte("records-secret-0123456789")),
-		Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), Registerer: reg})
-	ctx := context.Background()
-	if err := ix.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ix
+	return mustReady(t, New(rdb, domain.NewPseudonymizer([]byte("records-secret-0123456789")),
+		Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), Registerer: reg}))
 }
 
 func enrolment(id, nid string, p *domain.Person) *domain.Outcome {

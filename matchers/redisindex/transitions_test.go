@@ -48,13 +48,7 @@ func newAgreement(t *testing.T) *agreement {
 	rdb2, prefix2 := redistest.MustClient(t)
 	pseudo := domain.NewPseudonymizer([]byte("transitions-secret-0123456789"))
 	cfg := Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
-	live := New(rdb, pseudo, cfg)
-	if err := live.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := live.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	live := mustReady(t, New(rdb, pseudo, cfg))
 	cfg.Prefix = prefix2
 	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
 	if err != nil {
