@@ -7,7 +7,8 @@ import "time"
 //
 //	enrolment: Key, Programme, EventID, State (an Enrolment state, not
 //	           blocked), Wallet: the person's claim on the programme
-//	ref:       Programme, Ref, Key (a beneficiary ref and its person)
+//	ref:       Programme, Ref, Key (a beneficiary ref and the person
+//	           holding it)
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID
 //	wallet:    Key, At (the last wallet change)

@@ -128,11 +128,13 @@ func (ix *Index) eventHash(id string) string {
 
 // Decide decides every outcome whose Event is set and whose decision is not
 // yet known, in order, filling Decision (action, rules, reason, person),
-// IndexKey, WalletKey and Alerts. The claims of the whole batch go to Redis
-// in one pipeline, so Redis runs them in order: two events of one person in
-// a batch see each other. Deciding an event again (after a crash before its
-// decision was durable) finds its own claim and returns the same decision.
-// Errors are of KindTransient when Redis is unreachable.
+// IndexKey, WalletKey, HoldsRef, IndexTokens and Alerts. The beneficiary
+// refs that enrolments name are claimed first, then the claims of the
+// whole batch go to Redis in one pipeline, so Redis runs them in order: two
+// events of one person in a batch see each other. Deciding an event again
+// (after a crash before its decision was durable) finds its own claims and
+// returns the same decision. Errors are of KindTransient when Redis is
+// unreachable.
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
 	if err := ix.resolveRefs(ctx, outs); err != nil {
 		return 0, err
@@ -456,13 +458,13 @@ func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Aler
 
 // Remember records what an enrolment leaves in the index once its decision
 // is durable: the name tokens of a person it made a candidate, counted in
-// the token frequencies. It runs after Decide, for a whole
-// batch in one pipeline, with the decisions this worker recorded, once
-// each, so that a batch decided several times counts its persons once; it
-// also counts the persons the index could not store as candidates. A
-// Remember retried after a failure that left part of its pipeline applied
-// counts those persons again: the frequencies are statistics, and the
-// next rebuild counts afresh.
+// the token frequencies. It runs after Decide, for a whole batch in one
+// pipeline, with the decisions this worker recorded, once each, so that a
+// batch decided several times counts its persons once; it also counts the
+// persons the index could not store as candidates. A Remember retried
+// after a failure that left part of its pipeline applied counts those
+// persons again: the frequencies are statistics, and the next rebuild
+// counts afresh.
 func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
 	unencodable := 0
