@@ -22,6 +22,12 @@ type Fate struct {
 	DeadAt    time.Time
 	Wallet    string // the new wallet, after a change
 	WalletAt  time.Time
+	// StatusAt is the time of the latest status event naming each
+	// programme ("" for those naming none), and LifeAt of the latest that
+	// marked the person dead or alive: the times by which the index orders
+	// later status events.
+	StatusAt map[string]time.Time
+	LifeAt   time.Time
 	// changes are the person's status events in order, each with the
 	// programme it names.
 	changes []fateChange
@@ -50,10 +56,16 @@ func Fates(statuses iter.Seq[synth.Record], policy domain.Policy) (map[string]*F
 		}
 		f := fates[e.NID]
 		if f == nil {
-			f = &Fate{}
+			f = &Fate{StatusAt: map[string]time.Time{}}
 			fates[e.NID] = f
 		}
 		f.changes = append(f.changes, fateChange{t, e.Programme})
+		if e.Occurred.After(f.StatusAt[e.Programme]) {
+			f.StatusAt[e.Programme] = e.Occurred
+		}
+		if t.TouchesLife() && e.Occurred.After(f.LifeAt) {
+			f.LifeAt = e.Occurred
+		}
 		switch {
 		case t.SetsDeceased:
 			f.DeadEvent, f.DeadAt = e.EventID, e.Occurred
@@ -149,6 +161,9 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 				return err
 			}
 		}
+		if err := l.clocks(ctx, key, f); err != nil {
+			return err
+		}
 	}
 	state := map[domain.Action]string{domain.ActionAdmit: domain.EnrolmentActive, domain.ActionHold: domain.EnrolmentHeld}[t.Action]
 	wallet := e.Person.Wallet
@@ -187,6 +202,25 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 	// Whatever became of the enrolment, its person is a candidate, as in
 	// the pipeline and a rebuild.
 	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person, EventID: e.EventID})
+}
+
+// clocks loads the times by which the index orders the status events of
+// the person with index key key, whose fate f may be nil.
+func (l *EkjonLoader) clocks(ctx context.Context, key string, f *Fate) error {
+	if f == nil {
+		return nil
+	}
+	if !f.LifeAt.IsZero() {
+		if err := l.fact(ctx, domain.IndexFact{Kind: "life", Key: key, At: f.LifeAt}); err != nil {
+			return err
+		}
+	}
+	for prog, at := range f.StatusAt {
+		if err := l.fact(ctx, domain.IndexFact{Kind: "clock", Key: key, Programme: prog, At: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *EkjonLoader) fact(ctx context.Context, f domain.IndexFact) error {
