@@ -245,17 +245,19 @@ func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*Ca
 }
 
 var ruleReasons = map[string]string{
-	domain.RuleDupNID:           "The NID is already enrolled in this programme.",
-	domain.RuleMultiProgramme:   "The NID already holds a programme that this one excludes.",
-	domain.RuleFuzzyPerson:      "A different or missing NID, but the person matches an enrolled one above the hold threshold.",
-	domain.RulePossiblePerson:   "The person may match an enrolled one (between the review and hold thresholds).",
-	domain.RuleSharedContact:    "The phone or wallet is already tied to several persons.",
-	domain.RuleDeceasedOrExited: "The person is recorded as deceased, exited or suspended.",
-	domain.RuleWalletMismatch:   "Paid to a wallet other than the enrolled one.",
-	domain.RuleRecentWallet:     "The wallet changed shortly before this payment.",
-	domain.RuleDistributorVel:   "The agent records payments unusually fast or far from the person's union.",
-	domain.RuleUnknownPayee:     "No active enrolment in this programme.",
-	domain.RuleDoublePayment:    "Already paid for this programme and cycle.",
+	domain.RuleDupNID:            "The NID is already enrolled in this programme.",
+	domain.RuleMultiProgramme:    "The NID already holds a programme that this one excludes.",
+	domain.RuleFuzzyPerson:       "A different or missing NID, but the person matches an enrolled one above the hold threshold.",
+	domain.RulePossiblePerson:    "The person may match an enrolled one (between the review and hold thresholds).",
+	domain.RuleSharedContact:     "The phone or wallet is already tied to several persons.",
+	domain.RuleDeceasedOrExited:  "The person is recorded as deceased, exited or suspended.",
+	domain.RuleWalletMismatch:    "Paid to a wallet other than the enrolled one.",
+	domain.RuleRecentWallet:      "The wallet changed shortly before this payment.",
+	domain.RuleDistributorVel:    "The agent records payments unusually fast or far from the person's union.",
+	domain.RuleUnknownPayee:      "No active enrolment in this programme.",
+	domain.RuleDoublePayment:     "Already paid for this programme and cycle.",
+	domain.RuleRefConflict:       "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
+	domain.RuleIndexRecordFailed: "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
 }
 
 var fieldLabels = map[string]string{

@@ -22,6 +22,12 @@ type Fate struct {
 	DeadAt    time.Time
 	Wallet    string // the new wallet, after a change
 	WalletAt  time.Time
+	// StatusAt is the time of the latest status event naming each
+	// programme ("" for those naming none), and LifeAt of the latest that
+	// marked the person dead or alive: the times by which the index orders
+	// later status events.
+	StatusAt map[string]time.Time
+	LifeAt   time.Time
 	// changes are the person's status events in order, each with the
 	// programme it names.
 	changes []fateChange
@@ -50,10 +56,16 @@ func Fates(statuses iter.Seq[synth.Record], policy domain.Policy) (map[string]*F
 		}
 		f := fates[e.NID]
 		if f == nil {
-			f = &Fate{}
+			f = &Fate{StatusAt: map[string]time.Time{}}
 			fates[e.NID] = f
 		}
 		f.changes = append(f.changes, fateChange{t, e.Programme})
+		if e.Occurred.After(f.StatusAt[e.Programme]) {
+			f.StatusAt[e.Programme] = e.Occurred
+		}
+		if t.TouchesLife() && e.Occurred.After(f.LifeAt) {
+			f.LifeAt = e.Occurred
+		}
 		switch {
 		case t.SetsDeceased:
 			f.DeadEvent, f.DeadAt = e.EventID, e.Occurred
@@ -149,6 +161,9 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 				return err
 			}
 		}
+		if err := l.clocks(ctx, key, f); err != nil {
+			return err
+		}
 	}
 	state := map[domain.Action]string{domain.ActionAdmit: domain.EnrolmentActive, domain.ActionHold: domain.EnrolmentHeld}[t.Action]
 	wallet := e.Person.Wallet
@@ -165,8 +180,11 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 		district = e.Person.Address.District
 	}
 	rec, _ := json.Marshal(e.Person)
+	// The synthetic refs are each one enrolment's: every enrolment the
+	// index keeps holds its own.
+	holdsRef := state != domain.EnrolmentBlocked && key != "" && e.BeneficiaryRef != ""
 	l.enr = append(l.enr, []any{e.EventID, pid, e.Programme, e.BeneficiaryRef, e.Source, state,
-		l.ix.WalletKey(wallet), rec, district, e.Occurred})
+		l.ix.WalletKey(wallet), rec, district, e.Occurred, holdsRef})
 	if state == domain.EnrolmentBlocked {
 		return nil
 	}
@@ -175,7 +193,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			State: state, Wallet: l.ix.WalletKey(wallet)}); err != nil {
 			return err
 		}
-		if e.BeneficiaryRef != "" {
+		if holdsRef {
 			if err := l.fact(ctx, domain.IndexFact{Kind: "ref", Key: key, Programme: e.Programme, Ref: e.BeneficiaryRef}); err != nil {
 				return err
 			}
@@ -183,7 +201,26 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 	}
 	// Whatever became of the enrolment, its person is a candidate, as in
 	// the pipeline and a rebuild.
-	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person})
+	return l.fact(ctx, domain.IndexFact{Kind: "candidate", PersonID: pid, Person: e.Person, EventID: e.EventID})
+}
+
+// clocks loads the times by which the index orders the status events of
+// the person with index key key, whose fate f may be nil.
+func (l *EkjonLoader) clocks(ctx context.Context, key string, f *Fate) error {
+	if f == nil {
+		return nil
+	}
+	if !f.LifeAt.IsZero() {
+		if err := l.fact(ctx, domain.IndexFact{Kind: "life", Key: key, At: f.LifeAt}); err != nil {
+			return err
+		}
+	}
+	for prog, at := range f.StatusAt {
+		if err := l.fact(ctx, domain.IndexFact{Kind: "clock", Key: key, Programme: prog, At: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *EkjonLoader) fact(ctx context.Context, f domain.IndexFact) error {
@@ -205,7 +242,7 @@ func (l *EkjonLoader) Flush(ctx context.Context) error {
 			"person_id", "occurred_at", "decided_at", "config_version"}, Rows: &l.decisions},
 		{Name: "persons", Cols: []string{"person_id", "index_key", "id_kind", "nid", "deceased_at"}, Rows: &l.people},
 		{Name: "enrolments", Cols: []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
-			"wallet_key", "record", "district", "enrolled_at"}, Rows: &l.enr},
+			"wallet_key", "record", "district", "enrolled_at", "holds_ref"}, Rows: &l.enr},
 		{Name: "status_changes", Cols: []string{"event_id", "person_id", "status", "programme", "wallet_key", "occurred_at"}, Rows: &l.changes},
 	})
 }

@@ -29,6 +29,13 @@ const (
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
 	RuleEventIDReused    = "EVENT_ID_REUSED"
+	// RuleRefConflict holds an enrolment naming a beneficiary ref that
+	// another person holds in the programme: payments by the ref stay the
+	// holder's.
+	RuleRefConflict = "REF_CONFLICT"
+	// RuleIndexRecordFailed says the index could not store the person as a
+	// candidate for the fuzzy rules; the decision stands.
+	RuleIndexRecordFailed = "INDEX_RECORD_FAILED"
 )
 
 // Contribution is one field's share of a match score, kept so a reviewer can

@@ -7,11 +7,17 @@ import "time"
 //
 //	enrolment: Key, Programme, EventID, State (an Enrolment state, not
 //	           blocked), Wallet: the person's claim on the programme
-//	ref:       Programme, Ref, Key (a beneficiary ref and its person)
+//	ref:       Programme, Ref, Key (a beneficiary ref and the person
+//	           holding it)
 //	payment:   Key, Programme, Cycle, EventID
 //	deceased:  Key, EventID
 //	wallet:    Key, At (the last wallet change)
-//	candidate: PersonID, Person (as enrolled), for the fuzzy rules
+//	clock:     Key, Programme ("" for all), At: the latest status event
+//	           of the person naming that programme, or none
+//	life:      Key, At: the latest status event that marked the person
+//	           dead or alive again
+//	candidate: PersonID, Person (as enrolled), EventID (the enrolment that
+//	           first made the person a candidate), for the fuzzy rules
 type IndexFact struct {
 	PersonID  string
 	Person    *Person

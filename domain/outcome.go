@@ -26,9 +26,16 @@ type Outcome struct {
 	// WalletKey is the keyed hash of the event's wallet, for comparing
 	// wallets without keeping the number.
 	WalletKey string
-	// IndexRefs are index entries to write once the decision is made, such
-	// as the beneficiary-ref map of an admitted enrolment.
-	IndexRefs []string
+	// HoldsRef says the enrolment holds its beneficiary ref in the index:
+	// payments naming the ref are its person's. The record keeps it so that
+	// a rebuilt index maps each ref to the person the live one did.
+	HoldsRef bool
+	// IndexTokens, when not nil, are the strong name tokens of a person
+	// this enrolment first made a candidate of the fuzzy rules: the index
+	// counts them, and the person, in its name-token frequencies once the
+	// decision is durable, so that a batch decided again counts no one
+	// twice.
+	IndexTokens []string
 	// Redelivered is true when the decision was found already durable: the
 	// event was seen before and is not decided again.
 	Redelivered bool

@@ -21,7 +21,11 @@ const (
 // Transition is what a status event does, in one scope, to the person's
 // claims and to the person. The record (sinks/postgres), the index's
 // status script and the index's rebuild all apply Transitions, so that the
-// three agree.
+// three agree. All three also apply status events in the order they
+// occurred, not the order they arrive in: an event does nothing to a claim
+// on a programme when a status event naming that programme, or none,
+// occurred after it, and does not mark the person dead or alive when an
+// event that TouchesLife occurred after it.
 type Transition struct {
 	Status string
 	// AllProgrammes says the event names no programme and acts on every
@@ -71,6 +75,9 @@ func Transitions() []Transition {
 	}
 	return out
 }
+
+// TouchesLife says the transition marks the person dead or alive again.
+func (t Transition) TouchesLife() bool { return t.SetsDeceased || t.ClearsDeceased }
 
 // TransitionOf returns the transition of a status event naming programme
 // ("" for all the person's programmes); ok is false for an unknown status.

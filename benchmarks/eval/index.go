@@ -15,8 +15,9 @@ import (
 // keeps every block below that); a block holding BlockCap persons is
 // generic, yields no candidates and takes no more members; at most
 // MaxCandidates records are scored; only admitted and held enrolments are
-// indexed, after they are decided; token frequencies count, per indexed
-// enrolment, each distinct strong token of its name once.
+// indexed, after they are decided; token frequencies count, per person
+// indexed, each distinct strong token of its name once, when its first
+// enrolment is indexed.
 type memIndex struct {
 	cfg    fuzzy.Config
 	policy domain.Policy
@@ -137,6 +138,7 @@ func (ix *memIndex) index(prof *fuzzy.Profile) {
 	if _, err := prof.Record.AppendBinary(nil); err != nil {
 		return // redisindex does not index a record it cannot encode
 	}
+	_, counted := ix.records[prof.ID]
 	ix.records[prof.ID] = prof.Record
 	for _, b := range prof.Blocks {
 		m := ix.blocks[b.Key]
@@ -147,6 +149,9 @@ func (ix *memIndex) index(prof *fuzzy.Profile) {
 		if !found {
 			ix.blocks[b.Key] = slices.Insert(m, i, prof.ID)
 		}
+	}
+	if counted {
+		return
 	}
 	for i, t := range prof.Record.Name.Strong {
 		if !slices.Contains(prof.Record.Name.Strong[:i], t) {

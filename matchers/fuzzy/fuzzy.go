@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/names"
@@ -90,7 +91,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
 	}
 	if a := p.Address; a != nil {
-		r.District, r.Upazila = district(a.District), upazila(a.Upazila)
+		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))
 	}
 
 	// At most three blocks per name key, one per family key and two
@@ -193,11 +194,37 @@ func NumericID(personID string) uint64 {
 	return binary.BigEndian.Uint64(h.Sum(nil)) >> 1
 }
 
+// clip keeps a token list within the candidate record's limits, so that
+// every enrolment's record encodes and its person is a candidate: junk in
+// a name (a pasted paragraph, one endless word) costs the match some
+// precision, never the person's place in the index.
 func clip(t []string) []string {
 	if len(t) > score.MaxTokens {
-		return t[:score.MaxTokens]
+		t = t[:score.MaxTokens]
 	}
-	return t
+	if !slices.ContainsFunc(t, func(tok string) bool { return tok == "" || len(tok) > score.MaxFieldLen }) {
+		return t
+	}
+	out := make([]string, 0, len(t))
+	for _, tok := range t {
+		if tok = clipString(tok); tok != "" {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// clipString cuts s to the record's longest field, at a character
+// boundary.
+func clipString(s string) string {
+	if len(s) <= score.MaxFieldLen {
+		return s
+	}
+	n := score.MaxFieldLen
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Config sets the matcher's thresholds.

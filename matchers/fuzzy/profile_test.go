@@ -41,7 +41,7 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
 	}
 	if a := p.Address; a != nil {
-		r.District, r.Upazila = district(a.District), upazila(a.Upazila)
+		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))
 	}
 	seen := map[string]bool{}
 	add := func(kind byte, parts ...string) {
@@ -113,4 +113,66 @@ func TestProfileOfMatchesReference(t *testing.T) {
 	if n < 3000 {
 		t.Fatalf("only %d enrolments checked", n)
 	}
+}
+
+// oversized are persons whose fields are over the candidate record's
+// limits or full of junk: each must still give a record that encodes, or
+// the index could not hold them as candidates and fuzzy matching would
+// never find them again.
+func oversized() map[string]*domain.Person {
+	var many []string
+	for i := range 200 {
+		many = append(many, "Nam"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	return map[string]*domain.Person{
+		"200-token name":     {NameEN: strings.Join(many, " "), FatherName: strings.Join(many, " "), SpouseName: strings.Join(many, " ")},
+		"one 400-byte token": {NameEN: strings.Repeat("rafiq", 80), FatherName: strings.Repeat("karim", 80)},
+		"300-byte upazila":   {NameEN: "Rafiqul Islam", Address: &domain.Address{District: "Dhaka", Upazila: strings.Repeat("bkdr", 75)}},
+		"300-digit upazila":  {NameEN: "Rafiqul Islam", Address: &domain.Address{District: "Dhaka", Upazila: strings.Repeat("7", 300)}},
+		"300-byte district":  {NameEN: "Rafiqul Islam", Address: &domain.Address{District: strings.Repeat("zxqv", 75), Upazila: "Savar"}},
+		"300-digit district": {NameEN: "Rafiqul Islam", Address: &domain.Address{District: strings.Repeat("4", 300)}},
+		"control characters": {NameEN: "Ra\x00fi\x01qul \x7f\u200b Islam\x1b[31m", FatherName: "\x00\x00\x00",
+			NameBN: "রফি\u0000কুল \u0085ইসলাম", Address: &domain.Address{District: "\x00\x1f", Upazila: "\t\n\r" + strings.Repeat("\x01b", 200)}},
+	}
+}
+
+func TestProfileOfAlwaysEncodes(t *testing.T) {
+	pseudo := domain.NewPseudonymizer([]byte("test"))
+	for name, p := range oversized() {
+		t.Run(name, func(t *testing.T) {
+			pr := ProfileOf(p, "Pabcdefghijklmnop", pseudo)
+			b, err := pr.Record.AppendBinary(nil)
+			if err != nil {
+				t.Fatalf("the record does not encode: %v", err)
+			}
+			r, err := score.DecodeRecord(b)
+			if err != nil {
+				t.Fatalf("the record does not decode: %v", err)
+			}
+			if len(r.Name.Strong)+len(r.Name.Weak) == 0 {
+				t.Errorf("the name was lost: %+v", r.Name)
+			}
+		})
+	}
+}
+
+// FuzzProfileOfEncodes: whatever a person's fields hold, its candidate
+// record encodes.
+func FuzzProfileOfEncodes(f *testing.F) {
+	for _, p := range oversized() {
+		var d, u string
+		if p.Address != nil {
+			d, u = p.Address.District, p.Address.Upazila
+		}
+		f.Add(p.NameBN, p.NameEN, p.FatherName, p.SpouseName, p.DOB, d, u)
+	}
+	pseudo := domain.NewPseudonymizer([]byte("test"))
+	f.Fuzz(func(t *testing.T, bn, en, father, spouse, dob, district, upazila string) {
+		p := &domain.Person{NameBN: bn, NameEN: en, FatherName: father, SpouseName: spouse, DOB: dob, Gender: "female",
+			Phone: "01711000000", Address: &domain.Address{District: district, Upazila: upazila}}
+		pr := ProfileOf(p, "Pabcdefghijklmnop", pseudo)
+		if _, err := pr.Record.AppendBinary(nil); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+	})
 }

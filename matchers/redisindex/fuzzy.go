@@ -160,14 +160,8 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 		return err
 	}
-	err := blocks()
-	if isNoScript(err) {
-		// Adding a person to a block again changes nothing.
-		if err = ix.LoadScripts(ctx); err == nil {
-			err = blocks()
-		}
-	}
-	if err != nil {
+	// Adding a person to a block again changes nothing.
+	if err := ix.withScripts(ctx, blocks); err != nil {
 		return err
 	}
 	tf := tfMap{}
@@ -266,23 +260,22 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 	}
 
-	// Finish: the name tokens of the persons indexed are counted, and a
-	// held enrolment is marked so that payments wait for its review.
-	pipe := ix.rdb.Pipeline()
-	for _, q := range qs {
-		if q.id != "" {
-			ix.countTokens(ctx, pipe, q.prof.Record.Name.Strong)
+	// Finish: a held enrolment is marked so that payments wait for its
+	// review, as if held when it was claimed (holdScript).
+	return ix.withScripts(ctx, func() error {
+		pipe := ix.rdb.Pipeline()
+		for _, q := range qs {
+			if e := q.o.Event; q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
+				key, pre := ix.personBucket(q.o.IndexKey)
+				holdScript.EvalSha(ctx, pipe, []string{key}, pre, ix.eventHash(e.EventID), e.Programme)
+			}
 		}
-		if q.o.Decision.Action == domain.ActionHold && q.o.IndexKey != "" {
-			key, pre := ix.personBucket(q.o.IndexKey)
-			pipe.HSet(ctx, key, pre+fieldHeld+q.o.Event.Programme, flagSet)
+		if pipe.Len() == 0 {
+			return nil
 		}
-	}
-	if pipe.Len() == 0 {
-		return nil
-	}
-	_, err = pipe.Exec(ctx)
-	return err
+		_, err := pipe.Exec(ctx)
+		return err
+	})
 }
 
 // countTokens counts one more indexed person, whose name holds the strong

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
@@ -39,6 +41,8 @@ type Config struct {
 	// call rather than one each. The result is the same; an embedded Redis
 	// that starts an interpreter per call is several times faster.
 	SingleServer bool
+	// Registerer, if set, registers the index's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Index decides events against Redis. It holds no state of its own beyond
@@ -49,15 +53,40 @@ type Index struct {
 	pseudo *domain.Pseudonymizer
 	cfg    Config
 	recent int64 // RECENT_WALLET_CHANGE window in seconds
+	m      *metrics
+	// profile is fuzzy.ProfileOf; tests replace it to make a record that
+	// cannot be encoded.
+	profile func(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) fuzzy.Profile
 }
 
-// New returns an Index on rdb that names persons with pseudo.
+// New returns an Index on rdb that names persons with pseudo. It registers
+// its metrics with cfg.Registerer, if set, and panics if they are already
+// registered there.
 func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *Index {
 	if cfg.BucketBits == 0 {
 		cfg.BucketBits = DefaultBucketBits
 	}
 	cfg.BucketBits = min(max(cfg.BucketBits, 8), 24)
-	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400}
+	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400,
+		m: newMetrics(cfg.Registerer), profile: fuzzy.ProfileOf}
+}
+
+// metrics are the index's Prometheus instruments.
+type metrics struct {
+	unencodable prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		unencodable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ekjon_index_records_unencodable_total",
+			Help: "Persons left out of the fuzzy rules' candidates because their record could not be encoded (each raised INDEX_RECORD_FAILED).",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.unencodable)
+	}
+	return m
 }
 
 // refHash is the keyed hash under which a programme's beneficiary ref is
@@ -99,25 +128,27 @@ func (ix *Index) eventHash(id string) string {
 
 // Decide decides every outcome whose Event is set and whose decision is not
 // yet known, in order, filling Decision (action, rules, reason, person),
-// IndexKey, WalletKey and Alerts. The claims of the whole batch go to Redis
-// in one pipeline, so Redis runs them in order: two events of one person in
-// a batch see each other. Deciding an event again (after a crash before its
-// decision was durable) finds its own claim and returns the same decision.
-// Errors are of KindTransient when Redis is unreachable.
+// IndexKey, WalletKey, HoldsRef, IndexTokens and Alerts. The beneficiary
+// refs that enrolments name are claimed first, then the claims of the
+// whole batch go to Redis in one pipeline, so Redis runs them in order: two
+// events of one person in a batch see each other. Deciding an event again
+// (after a crash before its decision was durable) finds its own claims and
+// returns the same decision. Errors are of KindTransient when Redis is
+// unreachable.
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
 	if err := ix.resolveRefs(ctx, outs); err != nil {
 		return 0, err
 	}
-	enrolees := make([]*enrolee, len(outs))
-	cmds, err := ix.claim(ctx, outs, enrolees)
-	if isNoScript(err) {
-		// Redis lost its script cache (a restart or failover): load the
-		// scripts and run the batch again; claims already made are the
-		// batch's own and are recognised.
-		if err = ix.LoadScripts(ctx); err == nil {
-			cmds, err = ix.claim(ctx, outs, enrolees)
-		}
+	holders, err := ix.claimRefs(ctx, outs)
+	if err != nil {
+		return 0, classify("redis: claim refs", err)
 	}
+	enrolees := make([]*enrolee, len(outs))
+	var cmds []*redis.Cmd
+	err = ix.withScripts(ctx, func() (err error) {
+		cmds, err = ix.claim(ctx, outs, enrolees, holders)
+		return err
+	})
 	if err != nil {
 		return 0, classify("redis: decide", err)
 	}
@@ -133,6 +164,19 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
+		if holders[i] != "" {
+			ix.refConflict(o, holders[i])
+		}
+		if en := enrolees[i]; en != nil && o.Decision.Action != domain.ActionBlock {
+			switch {
+			case en.rec == "":
+				ix.unindexed(o)
+			case len(res) > 4 && res[4] == flagSet:
+				// Not nil, though a name may have no strong token: the
+				// person is counted all the same.
+				o.IndexTokens = append(make([]string, 0, len(en.prof.Record.Name.Strong)), en.prof.Record.Name.Strong...)
+			}
+		}
 	}
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
 		return 0, classify("redis: fuzzy match", err)
@@ -140,11 +184,70 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	return 0, nil
 }
 
+// withScripts runs fn, a step that runs the index's scripts by hash, and
+// runs it again once the scripts are loaded if Redis had lost them (a
+// restart or failover). Running a step again is harmless: the claims it
+// already made are the batch's own and are recognised.
+func (ix *Index) withScripts(ctx context.Context, fn func() error) error {
+	err := fn()
+	if isNoScript(err) {
+		if err = ix.LoadScripts(ctx); err == nil {
+			err = fn()
+		}
+	}
+	return err
+}
+
+// claimRefs claims the beneficiary ref of every enrolment that names one
+// for the enrolment's person, in one round trip, before the enrolments'
+// own claims: an enrolment whose ref another person holds is held, and
+// its claim must be written held. It returns, by position in outs, the
+// packed key of the person holding each such ref, and marks the outcomes
+// of enrolments whose person holds its ref.
+func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]string, error) {
+	holders := make([]string, len(outs))
+	var cmds []*redis.Cmd
+	var at []int
+	err := ix.withScripts(ctx, func() error {
+		pipe := ix.rdb.Pipeline()
+		cmds, at = cmds[:0], at[:0]
+		for i, o := range outs {
+			e := o.Event
+			if e.Type != domain.TypeEnrolment || e.BeneficiaryRef == "" || o.IndexKey == "" {
+				continue
+			}
+			key, field := ix.bucket(familyRef, ix.refHash(e.Programme, e.BeneficiaryRef))
+			cmds = append(cmds, refScript.EvalSha(ctx, pipe, []string{key}, field, packedKey(o.IndexKey)))
+			at = append(at, i)
+		}
+		if len(cmds) == 0 {
+			return nil
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j, c := range cmds {
+		holder, err := c.Text()
+		if err != nil {
+			return nil, err
+		}
+		if holder == "" {
+			outs[at[j]].HoldsRef = true
+		}
+		holders[at[j]] = holder
+	}
+	return holders, nil
+}
+
 // claim runs the batch's scripts in one pipeline, by hash. An enrolment's
 // script also stores its person's candidate record, unless it is blocked;
 // the profile the record comes from is left in enrolees for the fuzzy
-// rules.
-func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee) ([]*redis.Cmd, error) {
+// rules. An enrolment whose beneficiary ref another person holds (holders)
+// is claimed held.
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders []string) ([]*redis.Cmd, error) {
 	pipe := ix.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
@@ -161,10 +264,10 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 		switch e.Type {
 		case domain.TypeEnrolment:
 			if enrolees[i] == nil {
-				p := fuzzy.ProfileOf(e.Person, o.Decision.PersonID, ix.pseudo)
+				p := ix.profile(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "")}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
@@ -177,7 +280,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 			if !ok {
 				continue // validation lets no unknown status through
 			}
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), t.To,
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, e.Occurred.Unix(), e.Occurred.UnixMicro(), t.To,
 				flag(t.ReplacesWallet), flag(t.SetsDeceased), flag(t.ClearsDeceased), flag(t.MarksWalletChange)}
 			for _, s := range t.From {
 				args = append(args, s)
@@ -298,9 +401,38 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 		d.Rules = append(d.Rules, alert)
 		o.Alerts = append(o.Alerts, ix.alert(o, alert, now))
 	}
-	if o.Event.Type == domain.TypeEnrolment && action != domain.ActionBlock && o.Event.BeneficiaryRef != "" && o.IndexKey != "" {
-		o.IndexRefs = append(o.IndexRefs, ix.refHash(o.Event.Programme, o.Event.BeneficiaryRef))
+}
+
+// refConflict holds an enrolment whose beneficiary ref the person with
+// packed key holder holds (a block stays a block), and raises REF_CONFLICT
+// naming the holder: one ref paying two persons is how a ref is hijacked.
+func (ix *Index) refConflict(o *domain.Outcome, holder string) {
+	d := &o.Decision
+	if d.Action == domain.ActionAdmit {
+		d.Action = domain.ActionHold
 	}
+	d.Rules = append(d.Rules, domain.RuleRefConflict)
+	other := "P" + unpackKey(holder)
+	reason := "the beneficiary ref belongs to another person (" + other + "); payments by it stay theirs"
+	if d.Reason != "" {
+		reason = d.Reason + "; " + reason
+	}
+	d.Reason = reason
+	a := ix.alert(o, domain.RuleRefConflict, d.DecidedAt)
+	a.MatchedPerson = other
+	o.Alerts = append(o.Alerts, a)
+}
+
+// unindexed raises INDEX_RECORD_FAILED on an enrolment whose person could
+// not be stored as a candidate: the fuzzy rules will not find it again, and
+// someone must know. The decision stands.
+func (ix *Index) unindexed(o *domain.Outcome) {
+	d := &o.Decision
+	d.Rules = append(d.Rules, domain.RuleIndexRecordFailed)
+	if d.Reason == "" {
+		d.Reason = "the person's candidate record could not be stored: later enrolments are not matched against it"
+	}
+	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleIndexRecordFailed, d.DecidedAt))
 }
 
 func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Alert {
@@ -324,24 +456,33 @@ func (ix *Index) alert(o *domain.Outcome, rule string, at time.Time) domain.Aler
 	}
 }
 
-// Remember records what an admitted or held enrolment leaves in the index
-// beyond its claim: the beneficiary-ref map that lets a payment without NID
-// find its person. It runs after Decide, for a whole batch in one pipeline.
+// Remember records what an enrolment leaves in the index once its decision
+// is durable: the name tokens of a person it made a candidate, counted in
+// the token frequencies. It runs after Decide, for a whole batch in one
+// pipeline, with the decisions this worker recorded, once each, so that a
+// batch decided several times counts its persons once; it also counts the
+// persons the index could not store as candidates. A Remember retried
+// after a failure that left part of its pipeline applied counts those
+// persons again: the frequencies are statistics, and the next rebuild
+// counts afresh.
 func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	pipe := ix.rdb.Pipeline()
-	n := 0
+	unencodable := 0
 	for _, o := range outs {
-		for _, h := range o.IndexRefs {
-			key, field := ix.bucket(familyRef, h)
-			pipe.HSet(ctx, key, field, packedKey(o.IndexKey))
-			n++
+		if o.IndexTokens != nil {
+			ix.countTokens(ctx, pipe, o.IndexTokens)
+		}
+		if slices.Contains(o.Decision.Rules, domain.RuleIndexRecordFailed) {
+			unencodable++
 		}
 	}
-	if n == 0 {
-		return nil
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return classify("redis: remember", err)
+		}
 	}
-	_, err := pipe.Exec(ctx)
-	return classify("redis: remember refs", err)
+	ix.m.unencodable.Add(float64(unencodable))
+	return nil
 }
 
 // Ready reports whether the index is complete (see ReadyKey).

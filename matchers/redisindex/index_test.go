@@ -22,15 +22,7 @@ func newIndexWith(t *testing.T, set func(*redisindex.Config)) *redisindex.Index 
 	rdb, prefix := redistest.MustClient(t)
 	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()}
 	set(&cfg)
-	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")), cfg)
-	ctx := context.Background()
-	if err := ix.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.MarkReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ix
+	return redisindex.MustReady(t, redisindex.New(rdb, domain.NewPseudonymizer([]byte("test-secret-0123456789")), cfg))
 }
 
 var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)

@@ -3,6 +3,7 @@ package redisindex
 import (
 	"context"
 	"encoding/base32"
+	"fmt"
 	"math/bits"
 	"sort"
 	"strconv"
@@ -20,7 +21,8 @@ import (
 //
 //	p:{b}   persons: for a person with index key k, fields <k>e:<prog>,
 //	        <k>h:<prog>, … and <k>c, its candidate record (see below)
-//	r:{b}   beneficiary refs: field <ref hash> → the person's index key
+//	r:{b}   beneficiary refs: field <ref hash> → the packed index key of the
+//	        person holding it, the first to enrol with it (ref.lua)
 //	b:{b}   blocking keys: field <block> → the packedLen-byte index keys of the
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it
@@ -43,7 +45,7 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "3"
+const layoutVersion = "4"
 
 // The key families: bucket hashes of persons, beneficiary refs and
 // blocking keys.
@@ -66,24 +68,35 @@ const (
 //	      can restore it)
 //	s:p   present while that enrolment is suspended
 //	p:p:c the payment admitted or held for cycle c (its event hash)
+//	t:p   the time of the latest status event naming p, in Unix
+//	      microseconds (t: alone, the latest naming no programme)
 //
-// and for the person: dead (the death event's hash), wc (unix time of the
-// last wallet change), c (the candidate record, written by an enrolment
-// that is not blocked).
+// and for the person: dead (the death event's hash), td (the time of the
+// latest status event that marked the person dead or alive again, in Unix
+// microseconds), wc (unix time of the last wallet change), c (the candidate record, written by an enrolment
+// that is not blocked, after the event hash of the enrolment that first
+// wrote one: the one whose decision counts the person in the name-token
+// frequencies).
 //
 // So a claim on p is in one of the states of domain.Transitions: active
 // (e:p alone), held (e:p and h:p), suspended (e:p and s:p) or exited
 // (x:p). The status script moves claims between them, the rebuild writes
 // them from the record's enrolment states.
+// A status event older than t:p or t: acts on no claim on p, and one older
+// than td does not mark the person dead or alive (see status.lua): status
+// events take effect in the order they occurred, whatever order they
+// arrive in.
 const (
 	fieldEnrol     = "e:"
 	fieldHeld      = "h:"
 	fieldExited    = "x:"
 	fieldSuspended = "s:"
 	fieldPaid      = "p:"
+	fieldStatusAt  = "t:"
 	cycleSep       = ":"
 	fieldDead      = "dead"
 	fieldWalletAt  = "wc"
+	fieldLifeAt    = "td"
 	fieldRecord    = "c"
 	// flagSet is the value of a field that only needs to be present.
 	flagSet = "1"
@@ -117,9 +130,11 @@ func luaNames() []luaName {
 		{"F_EXITED", fieldExited},
 		{"F_SUSPENDED", fieldSuspended},
 		{"F_PAID", fieldPaid},
+		{"F_STATUS_AT", fieldStatusAt},
 		{"CYCLE_SEP", cycleSep},
 		{"F_DEAD", fieldDead},
 		{"F_WALLET_AT", fieldWalletAt},
+		{"F_LIFE_AT", fieldLifeAt},
 		{"F_RECORD", fieldRecord},
 		{"FLAG_SET", flagSet},
 		{"EVENT_HASH_LEN", eventHashLen},
@@ -210,9 +225,10 @@ func (ix *Index) MarkHeld(ctx context.Context, k, programme string) error {
 }
 
 // storedRecord is the candidate record of profile p, of the person with
-// index key k, as the person's bucket keeps it: without the person id when
-// the key gives it. It is "" when the record cannot be encoded; such a
-// person is not indexed as a candidate.
+// index key k, as the person's bucket keeps it after the event hash that
+// the enrol script puts before it: without the person id when the key
+// gives it. It is "" when the record cannot be encoded; such a person is
+// not indexed as a candidate.
 func storedRecord(p *fuzzy.Profile, k string) string {
 	r := p.Record
 	if r.PersonID == "P"+k {
@@ -225,9 +241,13 @@ func storedRecord(p *fuzzy.Profile, k string) string {
 	return string(b)
 }
 
-// loadRecord decodes a record stored for the person with index key k.
+// loadRecord decodes a record stored for the person with index key k,
+// after the event hash of the enrolment that first stored one.
 func loadRecord(b []byte, k string) (score.Record, error) {
-	r, err := score.DecodeRecord(b)
+	if len(b) < eventHashLen {
+		return score.Record{}, fmt.Errorf("stored record of %d bytes: %w", len(b), score.ErrCorrupt)
+	}
+	r, err := score.DecodeRecord(b[eventHashLen:])
 	if err == nil && r.PersonID == "" {
 		r.PersonID = "P" + k
 	}

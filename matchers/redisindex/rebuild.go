@@ -154,6 +154,10 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		pipe.HSet(ctx, k, pre+fieldDead, ix.eventHash(f.EventID))
 	case "wallet":
 		pipe.HSet(ctx, k, pre+fieldWalletAt, strconv.FormatInt(f.At.Unix(), 10))
+	case "clock":
+		pipe.HSet(ctx, k, pre+fieldStatusAt+f.Programme, strconv.FormatInt(f.At.UnixMicro(), 10))
+	case "life":
+		pipe.HSet(ctx, k, pre+fieldLifeAt, strconv.FormatInt(f.At.UnixMicro(), 10))
 	}
 }
 
@@ -169,10 +173,11 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
 	rec := storedRecord(&prof, k)
 	if rec == "" {
-		return // the pipeline does not index a record it cannot encode
+		ix.m.unencodable.Inc() // as in the pipeline, which also raised INDEX_RECORD_FAILED
+		return
 	}
 	key, pre := ix.personBucket(k)
-	pipe.HSet(ctx, key, pre+fieldRecord, rec)
+	pipe.HSet(ctx, key, pre+fieldRecord, ix.eventHash(f.EventID)+rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
 }

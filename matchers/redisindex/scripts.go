@@ -48,11 +48,19 @@ var (
 	// enrolled and not held, and its wallet is the one payments are
 	// compared with.
 	claimScript = newScript("claim.lua")
+	// refScript claims a programme's beneficiary ref for a person in its
+	// bucket of the ref map: the first person to claim it holds it, and
+	// every other is told who does. Check and claim are one step, so of two
+	// persons enrolling with one ref at the same moment exactly one gets it.
+	refScript = newScript("ref.lua")
+	// holdScript holds an enrolment the fuzzy rules held, after the claims
+	// of its batch, as if it had been held when claimed.
+	holdScript = newScript("hold.lua")
 )
 
 // allScripts are the scripts LoadScripts loads.
 func allScripts() []*redis.Script {
-	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript}
+	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, holdScript}
 }
 
 // newScript returns the script of lua/name after the prelude. A missing

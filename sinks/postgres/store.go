@@ -265,6 +265,7 @@ type batchRows struct {
 	}
 	enr struct {
 		id, person, prog, ref, src, status, wallet, record, district []string
+		holdsRef                                                     []bool
 		at                                                           []time.Time
 	}
 	pay struct {
@@ -396,6 +397,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		en.wallet = append(en.wallet, walletKey(o, e.Person.Wallet))
 		en.record = append(en.record, jsonText(e.Person))
 		en.district = append(en.district, district)
+		en.holdsRef = append(en.holdsRef, o.HoldsRef)
 		en.at = append(en.at, e.Occurred)
 	case domain.TypeDistribution:
 		var district, upazila string
@@ -459,13 +461,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 	}
 	if e := b.enr; len(e.id) > 0 {
 		pb.Queue(`INSERT INTO enrolments (event_id, person_id, programme, beneficiary_ref, source, status,
-				wallet_key, record, district, enrolled_at)
-			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at
+				wallet_key, record, district, enrolled_at, holds_ref)
+			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at, holds
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::timestamptz[])
-				AS t(id, person, prog, ref, src, status, wallet, record, district, at)
+				$8::text[], $9::text[], $10::timestamptz[], $11::boolean[])
+				AS t(id, person, prog, ref, src, status, wallet, record, district, at, holds)
 			ON CONFLICT (event_id) DO NOTHING`,
-			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at)
+			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
 	}
 	if p := b.pay; len(p.id) > 0 {
 		pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
@@ -476,10 +478,11 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
 			p.upazila, p.action, p.at)
 	}
+	lifeOne, lifeAll := lifeStatuses()
 	for _, st := range b.status {
 		t, _ := domain.TransitionOf(st.status, st.prog)
 		pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
-			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked)
+			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked, lifeOne, lifeAll)
 	}
 	if a := b.alert; len(a.id) > 0 {
 		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
@@ -508,6 +511,13 @@ const (
 // states $7 move to state $8 ("" keeps theirs) and take the event's wallet
 // if $9; the person is marked deceased if $10, or no longer if $11. $12 is
 // the blocked state.
+//
+// Status events take effect in the order they occurred, as in the index
+// (status.lua): a claim on a programme is not acted on when a status event
+// naming that programme, or none, occurred after this one; the person is
+// not marked dead or alive when an event that does so ($13 naming a
+// programme, $14 naming none) occurred after it. Ties go to the later
+// arrival.
 const applyStatus = `WITH recorded AS (
 		INSERT INTO status_changes (event_id, person_id, status, programme, wallet_key, occurred_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
@@ -519,16 +529,29 @@ const applyStatus = `WITH recorded AS (
 			wallet_key = CASE WHEN $9 THEN $5 ELSE e.wallet_key END
 		FROM claims c, recorded
 		WHERE e.event_id = c.event_id AND e.status = ANY($7::text[])
+			AND NOT EXISTS (SELECT 1 FROM status_changes s WHERE s.person_id = $2 AND s.occurred_at > $6
+				AND (s.programme = '' OR s.programme = c.programme))
 	)
 	UPDATE persons p SET deceased_at = CASE WHEN $10 THEN COALESCE(p.deceased_at, $6) END
 	FROM recorded
-	WHERE p.person_id = recorded.person_id AND ($10 OR $11)`
+	WHERE p.person_id = recorded.person_id AND ($10 OR $11)
+		AND NOT EXISTS (SELECT 1 FROM status_changes s WHERE s.person_id = $2 AND s.occurred_at > $6
+			AND ((s.programme <> '' AND s.status = ANY($13::text[])) OR (s.programme = '' AND s.status = ANY($14::text[]))))`
+
+// lifeStatuses returns the statuses that mark a person dead or alive again
+// when they name a programme, and when they name none.
+func lifeStatuses() (one, all []string) {
+	one = domain.StatusesWhere(func(t domain.Transition) bool { return !t.AllProgrammes && t.TouchesLife() })
+	all = domain.StatusesWhere(func(t domain.Transition) bool { return t.AllProgrammes && t.TouchesLife() })
+	return one, all
+}
 
 // IndexFacts streams every fact the matching index holds, for rebuilding it
 // from the record. fn is called in no particular order.
 func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error) error {
 	dead := domain.StatusesWhere(func(t domain.Transition) bool { return t.SetsDeceased })
 	walletChanges := domain.StatusesWhere(func(t domain.Transition) bool { return t.MarksWalletChange })
+	lifeOne, lifeAll := lifeStatuses()
 	queries := []struct {
 		kind, sql string
 		args      []any
@@ -536,9 +559,11 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM (` + claimsFrom + ` WHERE status <> $1 ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
 			[]any{domain.EnrolmentBlocked}},
-		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
+		// A ref is its holder's (see Outcome.HoldsRef): every enrolment
+		// holding one names the same person, so their order is no matter.
+		{"ref", `SELECT DISTINCT p.index_key, e.programme, '', '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
-			WHERE e.beneficiary_ref <> '' AND e.status <> $1`, []any{domain.EnrolmentBlocked}},
+			WHERE e.holds_ref`, nil},
 		{"payment", `SELECT p.index_key, y.programme, y.event_id, '', '', '', y.cycle, NULL::timestamptz, '', NULL::jsonb
 			FROM payments y JOIN persons p USING (person_id)
 			WHERE y.action IN ('ADMIT', 'HOLD')`, nil},
@@ -549,6 +574,16 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		{"wallet", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at), '', NULL::jsonb
 			FROM status_changes s JOIN persons p USING (person_id)
 			WHERE s.status = ANY($1) GROUP BY p.index_key`, []any{walletChanges}},
+		// The times that order status events (applyStatus): the latest of
+		// each person's scopes, and the latest marking the person dead or
+		// alive.
+		{"clock", `SELECT p.index_key, s.programme, '', '', '', '', '', max(s.occurred_at), '', NULL::jsonb
+			FROM status_changes s JOIN persons p USING (person_id)
+			GROUP BY p.index_key, s.programme`, nil},
+		{"life", `SELECT p.index_key, '', '', '', '', '', '', max(s.occurred_at), '', NULL::jsonb
+			FROM status_changes s JOIN persons p USING (person_id)
+			WHERE (s.programme <> '' AND s.status = ANY($1)) OR (s.programme = '' AND s.status = ANY($2))
+			GROUP BY p.index_key`, []any{lifeOne, lifeAll}},
 		// A person enrolled is a candidate for the fuzzy rules whatever
 		// became of the enrolment since, as in the pipeline, which indexes
 		// it on its enrolment and keeps it: a dead or exited person

@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	pseudo := domain.NewPseudonymizer([]byte(cfg.HMACSecret))
 	a.policy, a.pseudo = policy, pseudo
 	icfg := cfg.IndexConfig(policy)
-	icfg.Judgements = a.Store.Judgement
+	icfg.Judgements, icfg.Registerer = a.Store.Judgement, a.Registry
 	a.Index = redisindex.New(a.Redis, pseudo, icfg)
 	if low := a.Index.CheckConfig(ctx); low != nil {
 		log.Warn("Redis keeps the index's buckets in a larger encoding; see deploy/redis.conf", "settings", low)
