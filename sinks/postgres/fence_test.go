@@ -184,3 +184,34 @@ func TestDigestKept(t *testing.T) {
 		t.Fatalf("digest %q, want %q", got["p1"].Digest, o.Decision.Digest)
 	}
 }
+
+// TestWriteKeepsBatchOrder: a person's exit and re-enrolment in one
+// programme, in one batch, are written in the order they came: the exit
+// retires the old enrolment before the new one is live.
+func TestWriteKeepsBatchOrder(t *testing.T) {
+	ctx := context.Background()
+	s := mustStore(t)
+	if _, err := s.Write(ctx, []domain.Outcome{enrolment("e1", "Pa", "old_age", domain.ActionAdmit)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	exit := decided(&domain.Event{EventID: "s1", Type: domain.TypeStatus, Source: "crvs", NID: "1234567890",
+		Status: domain.StatusExited, Programme: "old_age"}, "Pa", domain.ActionAdmit)
+	batch := []domain.Outcome{
+		payment("p1", "Pa", "old_age", "2026-10", domain.ActionAdmit),
+		exit,
+		enrolment("e2", "Pa", "old_age", domain.ActionAdmit),
+		payment("p2", "Pa", "old_age", "2026-11", domain.ActionAdmit),
+	}
+	if _, err := s.Write(ctx, batch, 0); err != nil {
+		t.Fatalf("exit then re-enrolment in one batch: %v", err)
+	}
+	for id, want := range map[string]string{"e1": "exited", "e2": "active"} {
+		var status string
+		if err := s.Pool().QueryRow(ctx, "SELECT status FROM enrolments WHERE event_id = $1", id).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
+		if status != want {
+			t.Errorf("%s is %s, want %s", id, status, want)
+		}
+	}
+}

@@ -263,6 +263,23 @@ type batchRows struct {
 		seen               map[string]bool
 		id, key, kind, nid []string
 	}
+	// segs hold the enrolments, payments and status changes in batch
+	// order: a status change ends a segment, so that what came before it
+	// in the batch is written before it and what came after, after. (An
+	// exit and a re-enrolment of one person in one batch would otherwise
+	// meet the one-live-enrolment rule in the wrong order.)
+	segs  []*segment
+	alert struct {
+		id, event, rule, action, prog, district, person, matched []string
+		score                                                    []pgtype.Float8
+		expl                                                     []string
+		at                                                       []time.Time
+	}
+}
+
+// segment is a run of the batch's enrolments and payments, as columns,
+// and the status changes that follow them.
+type segment struct {
 	enr struct {
 		id, person, prog, ref, src, status, wallet, record, district []string
 		holdsRef                                                     []bool
@@ -276,12 +293,24 @@ type batchRows struct {
 		at                                               []time.Time
 	}
 	status []statusRow
-	alert  struct {
-		id, event, rule, action, prog, district, person, matched []string
-		score                                                    []pgtype.Float8
-		expl                                                     []string
-		at                                                       []time.Time
+}
+
+// rows returns the segment new enrolments and payments go to: the last,
+// unless status changes have ended it.
+func (b *batchRows) rows() *segment {
+	if n := len(b.segs); n > 0 && len(b.segs[n-1].status) == 0 {
+		return b.segs[n-1]
 	}
+	b.segs = append(b.segs, &segment{})
+	return b.segs[len(b.segs)-1]
+}
+
+// statusRows returns the segment a status change goes to: the last.
+func (b *batchRows) statusRows() *segment {
+	if len(b.segs) == 0 {
+		b.segs = append(b.segs, &segment{})
+	}
+	return b.segs[len(b.segs)-1]
 }
 
 type statusRow struct {
@@ -387,7 +416,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		if e.Person.Address != nil {
 			district = e.Person.Address.District
 		}
-		en := &b.enr
+		en := &b.rows().enr
 		en.id = append(en.id, e.EventID)
 		en.person = append(en.person, d.PersonID)
 		en.prog = append(en.prog, e.Programme)
@@ -404,7 +433,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		if e.Location != nil {
 			district, upazila = e.Location.District, e.Location.Upazila
 		}
-		p := &b.pay
+		p := &b.rows().pay
 		p.id = append(p.id, e.EventID)
 		p.person = append(p.person, d.PersonID)
 		p.prog = append(p.prog, e.Programme)
@@ -419,7 +448,8 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
 	case domain.TypeStatus:
-		b.status = append(b.status, statusRow{e.EventID, d.PersonID, e.Status, e.Programme, walletKey(o, e.Wallet), e.Occurred})
+		seg := b.statusRows()
+		seg.status = append(seg.status, statusRow{e.EventID, d.PersonID, e.Status, e.Programme, walletKey(o, e.Wallet), e.Occurred})
 	}
 }
 
@@ -459,30 +489,32 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 			ON CONFLICT (person_id) DO NOTHING`, p.id, p.key, p.kind, p.nid)
 	}
-	if e := b.enr; len(e.id) > 0 {
-		pb.Queue(`INSERT INTO enrolments (event_id, person_id, programme, beneficiary_ref, source, status,
-				wallet_key, record, district, enrolled_at, holds_ref)
-			SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at, holds
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::timestamptz[], $11::boolean[])
-				AS t(id, person, prog, ref, src, status, wallet, record, district, at, holds)
-			ON CONFLICT (event_id) DO NOTHING`,
-			e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
-	}
-	if p := b.pay; len(p.id) > 0 {
-		pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
-				distributor_id, device_id, district, upazila, action, paid_at)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-			ON CONFLICT (event_id) DO NOTHING`,
-			p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
-			p.upazila, p.action, p.at)
-	}
 	lifeOne, lifeAll := lifeStatuses()
-	for _, st := range b.status {
-		t, _ := domain.TransitionOf(st.status, st.prog)
-		pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
-			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked, lifeOne, lifeAll)
+	for _, seg := range b.segs {
+		if e := seg.enr; len(e.id) > 0 {
+			pb.Queue(`INSERT INTO enrolments (event_id, person_id, programme, beneficiary_ref, source, status,
+					wallet_key, record, district, enrolled_at, holds_ref)
+				SELECT id, person, prog, ref, src, status, wallet, record::jsonb, district, at, holds
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+					$8::text[], $9::text[], $10::timestamptz[], $11::boolean[])
+					AS t(id, person, prog, ref, src, status, wallet, record, district, at, holds)
+				ON CONFLICT (event_id) DO NOTHING`,
+				e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
+		}
+		if p := seg.pay; len(p.id) > 0 {
+			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
+					distributor_id, device_id, district, upazila, action, paid_at)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
+				ON CONFLICT (event_id) DO NOTHING`,
+				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
+				p.upazila, p.action, p.at)
+		}
+		for _, st := range seg.status {
+			t, _ := domain.TransitionOf(st.status, st.prog)
+			pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
+				t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked, lifeOne, lifeAll)
+		}
 	}
 	if a := b.alert; len(a.id) > 0 {
 		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
