@@ -41,6 +41,7 @@ type env struct {
 	store   *postgres.Store
 	index   *redisindex.Index
 	rdb     *redis.Client
+	prefix  string // of the index's keys
 	pseudo  *domain.Pseudonymizer
 	proc    *pipeline.Processor
 	relay   *review.Relay
@@ -68,7 +69,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	rdb, prefix := redistest.MustClient(tb)
-	e.rdb = rdb
+	e.rdb, e.prefix = rdb, prefix
 	policy := domain.DefaultPolicy()
 	e.pseudo = domain.NewPseudonymizer([]byte("test-secret"))
 	e.index = redisindex.New(rdb, e.pseudo, redisindex.Config{Prefix: prefix, Policy: policy})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -233,6 +234,10 @@ type CaseView struct {
 	History    []review.AuditEntry    `json:"history"`
 	// Allowed lists the rulings the viewer may make now.
 	Allowed []review.Ruling `json:"allowed_decisions"`
+	// Replaces are the person's enrolments in the programme that
+	// overriding the block would replace: the override makes this
+	// enrolment the person's one claim there.
+	Replaces []string `json:"replaces,omitempty"`
 }
 
 // Case returns the case of an alert as who may see it.
@@ -347,6 +352,9 @@ func buildCase(c *review.Case, who *Principal) *CaseView {
 		v.Bars = append(v.Bars, b)
 	}
 	v.Allowed = review.AllowedRulings(c, who.actor())
+	if slices.Contains(v.Allowed, review.RulingRelease) {
+		v.Replaces = review.Replaces(c)
+	}
 	return v
 }
 

@@ -72,7 +72,11 @@ type Case struct {
 	// Matched is the matched person's latest enrolment, when the alert
 	// names one; for a payment without one, the payee's enrolment in the
 	// programme, so the wallets can be compared.
-	Matched *Enrolment   `json:"matched,omitempty"`
+	Matched *Enrolment `json:"matched,omitempty"`
+	// Others are the person's other enrolments in the enrolment's
+	// programme that may be its claim, newest first (see Locked.Others):
+	// what an override would replace.
+	Others  []Enrolment  `json:"other_enrolments,omitempty"`
 	History []AuditEntry `json:"history"`
 }
 

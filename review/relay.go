@@ -18,7 +18,7 @@ type Publisher interface {
 // matchers/redisindex's Index is one. Both operations are idempotent.
 type Index interface {
 	ReleaseHold(ctx context.Context, indexKey, programme, eventID string) error
-	ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey string) error
+	ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey, ref string) error
 }
 
 // OutboxRow is a revised decision waiting to be published, with the index
@@ -163,7 +163,7 @@ func (r *Relay) apply(ctx context.Context, op *IndexOp) error {
 	case IndexReleaseHold:
 		return r.index.ReleaseHold(ctx, op.IndexKey, op.Programme, op.EventID)
 	case IndexClaim:
-		return r.index.ClaimEnrolment(ctx, op.IndexKey, op.Programme, op.EventID, op.WalletKey)
+		return r.index.ClaimEnrolment(ctx, op.IndexKey, op.Programme, op.EventID, op.WalletKey, op.Ref)
 	}
 	return nil
 }

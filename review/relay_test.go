@@ -112,10 +112,10 @@ func (x *recordingIndex) ReleaseHold(_ context.Context, key, prog, ev string) er
 	return nil
 }
 
-func (x *recordingIndex) ClaimEnrolment(_ context.Context, key, prog, ev, wallet string) error {
+func (x *recordingIndex) ClaimEnrolment(_ context.Context, key, prog, ev, wallet, ref string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.ops = append(x.ops, "claim "+key+" "+prog+" "+ev+" "+wallet)
+	x.ops = append(x.ops, "claim "+key+" "+prog+" "+ev+" "+wallet+" "+ref)
 	return nil
 }
 
@@ -210,7 +210,7 @@ func TestRelay(t *testing.T) {
 // row without an index change as it is.
 func TestRelayBatches(t *testing.T) {
 	rows := []OutboxRow{
-		outboxRow(1, "e1", &IndexOp{Op: IndexClaim, IndexKey: "k1", Programme: "widow", EventID: "e1", WalletKey: "w1"}),
+		outboxRow(1, "e1", &IndexOp{Op: IndexClaim, IndexKey: "k1", Programme: "widow", EventID: "e1", WalletKey: "w1", Ref: "DSS-1"}),
 		outboxRow(2, "e2", nil),
 		outboxRow(3, "e3", &IndexOp{Op: IndexReleaseHold, IndexKey: "k3", Programme: "old_age", EventID: "e3"}),
 		outboxRow(4, "e4", nil),
@@ -236,7 +236,7 @@ func TestRelayBatches(t *testing.T) {
 	if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4", "e5"}) {
 		t.Errorf("published %v", ids)
 	}
-	if want := []string{"claim k1 widow e1 w1", "release k3 old_age e3"}; !slices.Equal(ix.ops, want) {
+	if want := []string{"claim k1 widow e1 w1 DSS-1", "release k3 old_age e3"}; !slices.Equal(ix.ops, want) {
 		t.Errorf("index ops %v, want %v", ix.ops, want)
 	}
 	if published.value() != 5 {

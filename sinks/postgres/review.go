@@ -250,14 +250,13 @@ func (s *Store) Case(ctx context.Context, alertID string) (*review.Case, error) 
 	if c.Decision, err = s.Decision(ctx, a.EventID); err != nil {
 		return nil, err
 	}
-	ens, err := s.enrolments(ctx, "e.event_id = $1", a.EventID)
-	if err != nil {
+	if c.Enrolment, c.Others, err = claimants(ctx, s.pool, a.EventID, false); err != nil {
 		return nil, err
 	}
-	if len(ens) > 0 {
-		c.Enrolment = &ens[0]
-	} else if c.Payment, err = s.payment(ctx, a.EventID); err != nil {
-		return nil, err
+	if c.Enrolment == nil {
+		if c.Payment, err = s.payment(ctx, a.EventID); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case a.MatchedPerson != "":
@@ -269,8 +268,8 @@ func (s *Store) Case(ctx context.Context, alertID string) (*review.Case, error) 
 			c.Matched = &m[0]
 		}
 	case c.Payment != nil && c.Payment.PersonID != "":
-		m, err := s.enrolments(ctx, `e.person_id = $1 AND e.programme = $2 AND e.status <> 'blocked'
-			ORDER BY e.enrolled_at DESC LIMIT 1`, c.Payment.PersonID, c.Payment.Programme)
+		m, err := s.enrolments(ctx, `e.person_id = $1 AND e.programme = $2 AND e.status <> ALL($3)
+			ORDER BY e.enrolled_at DESC, e.event_id DESC LIMIT 1`, c.Payment.PersonID, c.Payment.Programme, domain.NeverClaims())
 		if err != nil {
 			return nil, err
 		}

@@ -479,7 +479,7 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 	for _, st := range b.status {
 		t, _ := domain.TransitionOf(st.status, st.prog)
 		pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
-			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked)
+			t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.NeverClaims())
 	}
 	if a := b.alert; len(a.id) > 0 {
 		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
@@ -495,9 +495,9 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 }
 
 // The claims of persons on programmes: on each, the person's latest
-// enrolment not blocked, which is what the matching index keeps of its
-// enrolments there. claimsFrom and claimsOrder go around a WHERE clause
-// that must leave blocked enrolments out.
+// enrolment neither blocked nor replaced (domain.NeverClaims), which is
+// what the matching index keeps of its enrolments there. claimsFrom and
+// claimsOrder go around a WHERE clause that must leave those out.
 const (
 	claimsFrom  = `SELECT DISTINCT ON (person_id, programme) event_id, person_id, programme, status, wallet_key FROM enrolments`
 	claimsOrder = `ORDER BY person_id, programme, enrolled_at DESC, event_id DESC`
@@ -506,14 +506,14 @@ const (
 // applyStatus records a status event ($1 to $6) and, the first time only,
 // applies its transition (domain.Transitions): the person's claims in the
 // states $7 move to state $8 ("" keeps theirs) and take the event's wallet
-// if $9; the person is marked deceased if $10, or no longer if $11. $12 is
-// the blocked state.
+// if $9; the person is marked deceased if $10, or no longer if $11. $12 are
+// the states that are never a claim.
 const applyStatus = `WITH recorded AS (
 		INSERT INTO status_changes (event_id, person_id, status, programme, wallet_key, occurred_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
 		RETURNING person_id
 	), claims AS (
-		` + claimsFrom + ` WHERE person_id = $2 AND ($4 = '' OR programme = $4) AND status <> $12 ` + claimsOrder + `
+		` + claimsFrom + ` WHERE person_id = $2 AND ($4 = '' OR programme = $4) AND status <> ALL($12) ` + claimsOrder + `
 	), moved AS (
 		UPDATE enrolments e SET status = COALESCE(NULLIF($8, ''), e.status),
 			wallet_key = CASE WHEN $9 THEN $5 ELSE e.wallet_key END
@@ -534,8 +534,8 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		args      []any
 	}{
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
-			FROM (` + claimsFrom + ` WHERE status <> $1 ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
-			[]any{domain.EnrolmentBlocked}},
+			FROM (` + claimsFrom + ` WHERE status <> ALL($1) ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
+			[]any{domain.NeverClaims()}},
 		{"ref", `SELECT p.index_key, e.programme, e.event_id, '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb
 			FROM enrolments e JOIN persons p USING (person_id)
 			WHERE e.beneficiary_ref <> '' AND e.status <> $1`, []any{domain.EnrolmentBlocked}},
