@@ -94,7 +94,7 @@ func newEnv(tb testing.TB) *env {
 	reg := prometheus.NewRegistry()
 	pcfg := pipeline.DefaultConfig()
 	e.proc = pipeline.NewProcessor(pcfg, e.index, e.store, pub, quietLog(), pipeline.NewMetrics(reg))
-	e.relay = review.NewRelay(e.store, pub, e.index, quietLog(), NewRelayMetrics(reg))
+	e.relay = review.NewRelay(e.store, pub, e.index, nil, quietLog(), NewRelayMetrics(reg))
 	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
 		tb.Fatal(err)
 	}

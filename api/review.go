@@ -97,10 +97,14 @@ func NewRelayMetrics(reg prometheus.Registerer) review.RelayMetrics {
 	failed := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ekjon_review_outbox_failed_total", Help: "Outbox relay attempts that failed and will be retried.",
 	})
+	waited := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_index_waits_total",
+		Help: "Outbox relay attempts that waited for the index to be ready at the generation of a review's change.",
+	})
 	if reg != nil {
-		reg.MustRegister(published, failed)
+		reg.MustRegister(published, failed, waited)
 	}
-	return review.RelayMetrics{Published: published, Failed: failed}
+	return review.RelayMetrics{Published: published, Failed: failed, Waited: waited}
 }
 
 // DecisionRequest is the body of POST /api/v1/alerts/{id}/decision: a

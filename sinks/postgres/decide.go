@@ -21,16 +21,23 @@ import (
 // reviewers acting at once are serialised: the second sees the first's
 // outcome. It returns the alert as it now stands and whether an outbox row
 // was written.
+//
+// The transaction holds the index generation lock shared, as Write does,
+// taken first so that it orders with Write's row locks, and records the
+// generation in the outbox row: a rebuild cannot begin while a review is
+// being committed, so the rebuild of any later generation reads a record
+// that holds the review (see review.OutboxRow.Generation).
 func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Actor, reason string, plan func(*review.Locked) (review.Plan, error)) (review.AlertRow, bool, error) {
 	var (
 		out       review.AlertRow
 		published bool
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var (
-			l   review.Locked
-			err error
-		)
+		gen, err := sharedGeneration(ctx, tx)
+		if err != nil {
+			return classify("postgres: index generation", err)
+		}
+		var l review.Locked
 		if l.Alert, err = scanAlert(tx.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.alert_id = $1 FOR UPDATE", alertID)); err != nil {
 			return classify("postgres: lock alert", err)
 		}
@@ -101,8 +108,8 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 			if p.IndexOp != nil {
 				op, _ = json.Marshal(p.IndexOp)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op) VALUES ($1, $2, $3)`,
-				d.EventID, body, op); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op, generation) VALUES ($1, $2, $3, $4)`,
+				d.EventID, body, op, gen); err != nil {
 				return classify("postgres: write outbox", err)
 			}
 			after["decision"] = review.RevisedDecision{Decision: *d, RevisedBy: actor.Username}

@@ -198,21 +198,30 @@ var ErrStaleIndex = errors.New("the matching index was rebuilt after this batch 
 const generationLock = 0x656b6a6f6e67 // "ekjong"
 
 // holdGeneration takes the generation lock shared for tx and checks that
-// the index generation is still fence. The lock and the read are two
-// statements: under READ COMMITTED the read's snapshot must be taken after
-// the lock is held, or a bump it waited for would be missed.
+// the index generation is still fence.
 func holdGeneration(ctx context.Context, tx pgx.Tx, fence int64) error {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
-		return err
-	}
-	var gen int64
-	if err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen); err != nil {
+	gen, err := sharedGeneration(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if gen != fence {
 		return domain.Wrap(domain.KindTransient, fmt.Sprintf("index generation %d, batch decided at %d", gen, fence), ErrStaleIndex)
 	}
 	return nil
+}
+
+// sharedGeneration takes the generation lock shared for tx and returns the
+// index generation, which no rebuild can bump until tx ends. The lock and
+// the read are two statements: under READ COMMITTED the read's snapshot
+// must be taken after the lock is held, or a bump it waited for would be
+// missed.
+func sharedGeneration(ctx context.Context, tx pgx.Tx) (int64, error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
+		return 0, err
+	}
+	var gen int64
+	err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen)
+	return gen, err
 }
 
 // BeginRebuild starts a new index generation and returns it. It waits for
