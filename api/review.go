@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,29 +23,57 @@ type Config struct {
 	// SecureCookies marks cookies Secure even on plain HTTP requests; they
 	// are always Secure on TLS or behind a proxy that says https.
 	SecureCookies bool
-	// LoginAttempts failed logins per LoginWindow are allowed for one
-	// username and for one address; more are refused with 429.
+	// LoginAttempts failed logins of one account from one client are
+	// free; after them each attempt from there waits LoginBackoff, the
+	// wait doubling with each further failure up to LoginMaxBackoff, and
+	// is refused with 429 until it has waited. The account stays open
+	// from everywhere else.
 	LoginAttempts int
-	LoginWindow   time.Duration
+	// LoginClientAttempts failed logins from one client, to any accounts,
+	// are free; after them the client backs off the same way.
+	LoginClientAttempts int
+	LoginBackoff        time.Duration
+	LoginMaxBackoff     time.Duration
+	// LoginWindow is how long failures are remembered after the last one;
+	// it must outlast LoginMaxBackoff, or the back-off would never reach
+	// its longest.
+	LoginWindow time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed: a
+	// request from one of them is from the client it forwards for. None
+	// by default: every request is from its peer.
+	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginWindow: 5 * time.Minute}
+	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginClientAttempts: 30,
+		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.SessionTTL <= 0 || c.LoginAttempts <= 0 || c.LoginClientAttempts <= 0:
+		return domain.Errorf(domain.KindInvalid, "review config", "session TTL and login attempts must be positive")
+	case c.LoginBackoff <= 0 || c.LoginMaxBackoff < c.LoginBackoff:
+		return domain.Errorf(domain.KindInvalid, "review config", "the login back-off must be positive, and its longest at least its first")
+	case c.LoginWindow <= c.LoginMaxBackoff:
+		return domain.Errorf(domain.KindInvalid, "review config", "the login window must outlast the longest back-off")
+	}
+	return nil
 }
 
 // Review is the review service: the one layer behind the JSON API and the
 // web UI. It is safe for concurrent use.
 type Review struct {
-	store   review.Store
-	users   review.Users
-	log     *slog.Logger
-	cfg     Config
-	notify  func()
-	limiter *limiter
-	ui      *ui
+	store  review.Store
+	users  review.Users
+	log    *slog.Logger
+	cfg    Config
+	notify func()
+	ui     *ui
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec
@@ -59,12 +87,11 @@ func NewReview(store review.Store, users review.Users, notify func(), log *slog.
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.SessionTTL <= 0 || cfg.LoginAttempts <= 0 || cfg.LoginWindow <= 0 {
-		return nil, domain.Errorf(domain.KindInvalid, "review config", "session TTL, login attempts and window must be positive")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	rv := &Review{
 		store: store, users: users, log: log, cfg: cfg, notify: notify,
-		limiter: newLimiter(cfg.LoginAttempts, cfg.LoginWindow),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_review_actions_total", Help: "Reviewer actions on alerts, by action.",
 		}, []string{"action"}),
@@ -370,64 +397,4 @@ func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*r
 	}
 	review.MaskPersonView(who.Role, p)
 	return p, nil
-}
-
-// limiter counts failed logins per key in fixed windows. It is safe for
-// concurrent use.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	seen   map[string]*window
-}
-
-type window struct {
-	start time.Time
-	fails int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, seen: make(map[string]*window)}
-}
-
-// allow reports whether every key may try again at now.
-func (l *limiter) allow(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if w := l.seen[k]; w != nil && now.Sub(w.start) < l.window && w.fails >= l.max {
-			return false
-		}
-	}
-	return true
-}
-
-// fail counts a failed attempt against every key.
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.seen) > 100_000 {
-		for k, w := range l.seen {
-			if now.Sub(w.start) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		w := l.seen[k]
-		if w == nil || now.Sub(w.start) >= l.window {
-			w = &window{start: now}
-			l.seen[k] = w
-		}
-		w.fails++
-	}
-}
-
-// reset forgets a key's failures after a successful login.
-func (l *limiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.seen, k)
-	}
 }

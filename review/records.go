@@ -137,3 +137,10 @@ type User struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 }
+
+// LoginFailures is the count of failed logins held against one key (an
+// account tried from one client, or a client) and when the last was.
+type LoginFailures struct {
+	Count int
+	Last  time.Time
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,4 +89,60 @@ func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (r
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2`, tokenHash, now)
 	return classify("postgres: delete session", err)
+}
+
+// UpdateLoginFailures changes the failed-login counts of keys in one
+// transaction that holds their rows locked (see review.Users). The rows
+// are created and locked in key order, so that two attempts on
+// overlapping keys cannot deadlock.
+func (s *Store) UpdateLoginFailures(ctx context.Context, keys []string, forgetBefore time.Time,
+	fn func(map[string]review.LoginFailures) map[string]review.LoginFailures) error {
+	keys = slices.Sorted(slices.Values(keys))
+	keys = slices.Compact(keys)
+	return classify("postgres: login failures", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE last_at < $1`, forgetBefore); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k
+			ON CONFLICT (key) DO NOTHING`, keys); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT key, failures, last_at FROM login_failures WHERE key = ANY($1)
+			ORDER BY key FOR UPDATE`, keys)
+		if err != nil {
+			return err
+		}
+		cur := make(map[string]review.LoginFailures, len(keys))
+		for rows.Next() {
+			var (
+				k string
+				f review.LoginFailures
+			)
+			if err := rows.Scan(&k, &f.Count, &f.Last); err != nil {
+				rows.Close()
+				return err
+			}
+			if f.Count > 0 {
+				cur[k] = f
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		next := fn(cur)
+		for _, k := range keys {
+			f := next[k]
+			if f.Count <= 0 {
+				if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, k); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE login_failures SET failures = $2, last_at = $3 WHERE key = $1`, k, f.Count, f.Last); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }

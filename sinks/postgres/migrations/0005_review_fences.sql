@@ -6,3 +6,13 @@
 -- change only once the index is ready at this generation or a later one,
 -- whose rebuild read a record that holds the review.
 ALTER TABLE outbox ADD COLUMN generation bigint NOT NULL DEFAULT 0;
+
+-- Failed logins, counted where every instance of the API sees them: per
+-- account and client, and per client (see api's login throttle). The key
+-- is a digest, so the table names no account and no address.
+CREATE TABLE login_failures (
+    key      text PRIMARY KEY,
+    failures integer NOT NULL DEFAULT 0,
+    last_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX login_failures_last ON login_failures (last_at);

@@ -26,6 +26,8 @@ func (a *App) mountReview(ctx context.Context) error {
 	relay := review.NewRelay(a.Store, a.pub, a.Index, ready, log, api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
+	// Validate has parsed them already.
+	rc.TrustedProxies, _ = a.cfg.Proxies()
 	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
 	if err != nil {
 		return err
