@@ -70,6 +70,13 @@ func NewToken(prefix string) (token, hash string) {
 	return token, HashToken(token)
 }
 
+// TokenID is the id of an API token: its prefix and its next 8
+// characters (48 random bits), enough to tell one user's tokens apart and
+// far too few to open anything.
+func TokenID(token string) string {
+	return token[:min(len(token), len(TokenPrefix)+8)]
+}
+
 // HashToken is how tokens and session cookies are kept at rest.
 func HashToken(token string) string {
 	s := sha256.Sum256([]byte(token))

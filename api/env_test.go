@@ -114,7 +114,8 @@ func newEnvWith(tb testing.TB, configure func(*Config)) *env {
 	for _, role := range []string{review.RoleViewer, review.RoleReviewer, review.RoleSupervisor, review.RoleAdmin} {
 		e.addUser(role, role, role+"-password")
 		tok, hash := NewToken(TokenPrefix)
-		if err := e.store.CreateToken(ctx, role, "test", hash, review.Actor{Username: "test"}); err != nil {
+		t := review.APIToken{Hash: hash, Username: role, Label: "test", ID: TokenID(tok)}
+		if err := e.store.CreateToken(ctx, t, review.Actor{Username: "test"}); err != nil {
 			tb.Fatal(err)
 		}
 		e.tokens[role] = tok

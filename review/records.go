@@ -138,6 +138,18 @@ type User struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
+// APIToken is a machine client's API token as the record keeps it: its
+// hash, never the token.
+type APIToken struct {
+	Hash     string
+	Username string
+	Label    string
+	// ID is the token's first characters, printed when it is made: it
+	// names the token for revocation and opens nothing.
+	ID        string
+	CreatedAt time.Time
+}
+
 // LoginFailures is the count of failed logins held against one key (an
 // account tried from one client, or a client) and when the last was.
 type LoginFailures struct {

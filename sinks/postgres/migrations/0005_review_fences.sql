@@ -16,3 +16,8 @@ CREATE TABLE login_failures (
     last_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_failures_last ON login_failures (last_at);
+
+-- An API token's id: its first characters, printed when it is made, which
+-- name it for revocation without opening anything (only its hash opens).
+-- Tokens made before have none, and are revoked by label or whole.
+ALTER TABLE api_tokens ADD COLUMN token_id text NOT NULL DEFAULT '';
