@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -271,13 +272,64 @@ type CaseView struct {
 	Replaces []string `json:"replaces,omitempty"`
 }
 
-// Case returns the case of an alert as who may see it.
+// Case returns the case of an alert as who may see it. A case that shows
+// personal data in clear is audited first (auditClearRead).
 func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*CaseView, error) {
 	c, err := rv.store.Case(ctx, alertID)
 	if err != nil {
 		return nil, err
 	}
+	var shown clearRead
+	shown.add(c.Enrolment)
+	shown.add(c.Matched)
+	if err := rv.auditClearRead(ctx, who, "alert", alertID, shown); err != nil {
+		return nil, err
+	}
 	return buildCase(c, who), nil
+}
+
+// clearRead is the personal data an answer shows: of which persons, and
+// which fields.
+type clearRead struct {
+	Persons []string `json:"persons"`
+	Fields  []string `json:"fields"`
+}
+
+func (r *clearRead) person(id string, fields []string) {
+	if len(fields) == 0 {
+		return
+	}
+	if !slices.Contains(r.Persons, id) {
+		r.Persons = append(r.Persons, id)
+	}
+	for _, f := range fields {
+		if !slices.Contains(r.Fields, f) {
+			r.Fields = append(r.Fields, f)
+		}
+	}
+}
+
+func (r *clearRead) add(e *review.Enrolment) {
+	if e != nil {
+		r.person(e.PersonID, review.PersonalFields(e.Record))
+	}
+}
+
+// auditClearRead records that who is about to be shown personal data in
+// clear: who, from where, which object and, in the entry's after, whose
+// data and which fields (never the data). Nothing is recorded when who's
+// role sees it masked or the answer holds none. An answer whose read
+// cannot be recorded is not given: the error is returned.
+func (rv *Review) auditClearRead(ctx context.Context, who *Principal, kind, id string, shown clearRead) error {
+	if !review.SeesPersonalData(who.Role) || len(shown.Fields) == 0 {
+		return nil
+	}
+	after, err := json.Marshal(shown)
+	if err != nil {
+		return err
+	}
+	return rv.users.Audit(ctx, review.AuditEntry{Actor: who.Username, Role: who.Role, Action: "read:personal",
+		ObjectKind: kind, ObjectID: id, Address: who.Address, After: after})
 }
 
 var ruleReasons = map[string]string{
@@ -389,10 +441,21 @@ func buildCase(c *review.Case, who *Principal) *CaseView {
 	return v
 }
 
-// PersonView returns a person as who may see them.
+// PersonView returns a person as who may see them. A view that shows
+// personal data in clear is audited first (auditClearRead).
 func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*review.PersonView, error) {
 	p, err := rv.store.Person(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	var shown clearRead
+	if p.NID != "" {
+		shown.person(p.PersonID, []string{"nid"})
+	}
+	for i := range p.Enrolments {
+		shown.add(&p.Enrolments[i])
+	}
+	if err := rv.auditClearRead(ctx, who, "person", id, shown); err != nil {
 		return nil, err
 	}
 	review.MaskPersonView(who.Role, p)

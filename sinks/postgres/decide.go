@@ -247,9 +247,17 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e review.AuditEntry, before, af
 }
 
 // Audit appends one entry to the audit trail on its own, for actions that
-// change nothing else (a login, a refused login).
+// change nothing else (a login, a refused login, a read of personal data),
+// with e's Before and After if set.
 func (s *Store) Audit(ctx context.Context, e review.AuditEntry) error {
+	var before, after any
+	if len(e.Before) > 0 {
+		before = e.Before
+	}
+	if len(e.After) > 0 {
+		after = e.After
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return insertAudit(ctx, tx, e, nil, nil)
+		return insertAudit(ctx, tx, e, before, after)
 	})
 }

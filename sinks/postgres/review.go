@@ -219,10 +219,13 @@ func (s *Store) payment(ctx context.Context, eventID string) (*review.Payment, e
 	return &p, nil
 }
 
-// History returns the audit trail of one object, oldest first.
+// History returns the actions on one object, oldest first: its audit
+// trail but for the reads of it (action read:…), which the trail keeps
+// and the history a reviewer sees leaves out.
 func (s *Store) History(ctx context.Context, kind, id string) ([]review.AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT audit_id, at, actor, role, action, object_kind, object_id, reason,
-		before, after, address FROM audit WHERE object_kind = $1 AND object_id = $2 ORDER BY at, audit_id`, kind, id)
+		before, after, address FROM audit WHERE object_kind = $1 AND object_id = $2 AND action NOT LIKE 'read:%'
+		ORDER BY at, audit_id`, kind, id)
 	if err != nil {
 		return nil, classify("postgres: read audit", err)
 	}
