@@ -123,6 +123,25 @@ func newEnvWith(tb testing.TB, configure func(*Config)) *env {
 	return e
 }
 
+// serveAnother starts another review service on e's record, with users
+// (e's record when nil) and cfg, as a second instance of the API would be,
+// and returns its test server.
+func (e *env) serveAnother(users review.Users, cfg Config) *httptest.Server {
+	e.t.Helper()
+	if users == nil {
+		users = e.store
+	}
+	rv, err := NewReview(e.store, users, nil, quietLog(), prometheus.NewRegistry(), cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	rv.Mount(r)
+	srv := httptest.NewServer(r)
+	e.t.Cleanup(srv.Close)
+	return srv
+}
+
 func (e *env) addUser(name, role, password string) {
 	e.t.Helper()
 	h, err := hashPassword(password, bcrypt.MinCost) // the cost is not under test; the tests' speed is

@@ -3,15 +3,11 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // testClock is a clock a test moves by hand.
@@ -162,14 +158,7 @@ func TestLoginLimitShared(t *testing.T) {
 	e := newEnvWith(t, func(c *Config) { c.Now = clock.now })
 	cfg := DefaultConfig()
 	cfg.Now = clock.now
-	other, err := NewReview(e.store, e.store, nil, quietLog(), prometheus.NewRegistry(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := chi.NewRouter()
-	other.Mount(r)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
+	srv := e.serveAnother(nil, cfg)
 	b := e.newBrowser("127.0.0.2")
 	for i := 0; i < cfg.LoginAttempts; i++ {
 		_, r := b.login("reviewer", "wrong-password")

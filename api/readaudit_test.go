@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
-	"net/http/httptest"
-
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/review"
 )
@@ -79,15 +75,7 @@ func (failingAudit) Audit(context.Context, review.AuditEntry) error {
 func TestClearReadsNeverUnaudited(t *testing.T) {
 	e := newEnv(t)
 	w := seed(t, e)
-	rv, err := NewReview(e.store, failingAudit{e.store}, nil, quietLog(), prometheus.NewRegistry(), DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := chi.NewRouter()
-	rv.Mount(r)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	e.srv = srv
+	e.srv = e.serveAnother(failingAudit{e.store}, DefaultConfig())
 	for _, path := range []string{alertPath(w.possible), "/api/v1/persons/" + w.personD} {
 		res := e.call(review.RoleSupervisor, http.MethodGet, path, nil)
 		if res.status < 500 || strings.Contains(res.raw, "1000000004") {
