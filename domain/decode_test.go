@@ -1,8 +1,12 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -171,29 +175,124 @@ func TestPseudonymizerHidesAndIsStable(t *testing.T) {
 	}
 }
 
-// FuzzDecodeEvent checks that no input makes decoding or validation panic
-// and that every rejection carries a reason.
+// FuzzDecodeEvent checks that no input makes decoding or validation panic,
+// that every rejection carries a reason that is printable and bounded and
+// leaves only safe fields to record, and that an accepted event holds
+// only what validation promises: every text field valid UTF-8, free of
+// control characters and within its cap, the amount within bounds, the
+// time within range, the cycle canonical, and a person PostgreSQL's jsonb
+// accepts.
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add([]byte(enrolmentJSON))
 	f.Add([]byte(`{"event_id":"p","type":"distribution","amount":-1}`))
 	f.Add([]byte("{\"type\":\"status\",\"nid\":\"\xff\"}"))
 	f.Add([]byte(`[1,2,3]`))
+	f.Add([]byte(`{"event_id":"pay-1","type":"distribution","occurred_at":"2026-11-05T09:12:00Z","source":"g2p",
+		"programme":"old_age","cycle":"Nov 2026","nid":"1950261234","amount":600,"channel":"mfs","wallet":"01712345678",
+		"distributor_id":"a-1","device_id":"d","card_qr":"q","location":{"district":"Dhaka","upazila":"Savar"}}`))
+	f.Add([]byte(`{"event_id":"pay-2","type":"distribution","occurred_at":"2026-11-05T09:12:00Z","source":"g2p",
+		"programme":"vgf","cycle":" Eid-2026 ","nid":"1950261234","amount":1e12}`))
+	f.Add([]byte(`{"event_id":"st-1","type":"status","occurred_at":"2026-11-07T00:00:00Z","source":"crvs\u0000",
+		"nid":"1950261234","status":"wallet_changed","programme":"old_age","wallet":"01812345678"}`))
+	f.Add([]byte(strings.Replace(enrolmentJSON, `"village":""`, `"village":"\u0000"`, 1)))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		p := DefaultPolicy()
 		e, err := DecodeEvent(b, 1<<16)
 		if err == nil {
-			err = Validate(e, DefaultPolicy())
+			err = Validate(e, p)
 		}
 		if err != nil {
 			if KindOf(err) != KindInvalid || err.Error() == "" {
 				t.Fatalf("bad rejection: kind %v, %q", KindOf(err), err)
 			}
-			if !utf8.ValidString(err.Error()) {
-				t.Fatalf("reason is not valid UTF-8: %q", err)
-			}
+			checkRejection(t, Reject(e, err))
 			return
 		}
-		if e.EventID == "" || e.Occurred.IsZero() {
-			t.Fatalf("accepted an event without id or time: %+v", e)
+		checkAccepted(t, e, p)
+	})
+}
+
+// checkRejection fails the test unless what r leaves to record is safe.
+func checkRejection(t *testing.T, r Rejection) {
+	t.Helper()
+	checkReason(t, r.Reason, MaxReasonBytes)
+	switch r.Type {
+	case "", TypeEnrolment, TypeDistribution, TypeStatus:
+	default:
+		t.Fatalf("rejection keeps type %q", r.Type)
+	}
+	if r.Rule != RuleInvalidEvent && r.Rule != RuleInvalidID {
+		t.Fatalf("rejection rule %q", r.Rule)
+	}
+	for _, s := range []string{r.Source, r.Programme} {
+		if s != "" {
+			checkReason(t, s, 64)
+		}
+	}
+}
+
+// checkAccepted fails the test unless e, accepted by Validate under p,
+// holds what validation promises.
+func checkAccepted(t *testing.T, e *Event, p Policy) {
+	t.Helper()
+	caps := map[string]int{}
+	for _, f := range textFields(e) {
+		caps[f.name] = f.max
+	}
+	walkText(reflect.ValueOf(e).Elem(), "", func(field, s string) {
+		max, ok := caps[field]
+		switch {
+		case !ok:
+			t.Fatalf("text field %s has no cap", field)
+		case !utf8.ValidString(s):
+			t.Fatalf("%s is not UTF-8: %q", field, s)
+		case len(s) > max:
+			t.Fatalf("%s is %d bytes, more than its cap %d", field, len(s), max)
+		}
+		for _, r := range s {
+			if unicode.IsControl(r) {
+				t.Fatalf("%s holds %U: %q", field, r, s)
+			}
 		}
 	})
+	if e.EventID == "" || e.Occurred.IsZero() {
+		t.Fatalf("accepted an event without id or time: %+v", e)
+	}
+	if y := e.Occurred.UTC().Year(); y < 2000 || y > 2100 {
+		t.Fatalf("accepted a time in %d", y)
+	}
+	if e.Type == TypeDistribution {
+		if !(e.Amount >= 0 && e.Amount <= p.MaxAmount) {
+			t.Fatalf("accepted amount %v", e.Amount)
+		}
+		if c, err := NormalizeCycle(p.CycleKind(e.Programme), e.Cycle); err != nil || c != e.Cycle {
+			t.Fatalf("accepted cycle %q is not canonical (%q, %v)", e.Cycle, c, err)
+		}
+	}
+	if e.Person != nil {
+		b, err := json.Marshal(e.Person)
+		if err != nil || bytes.Contains(b, []byte(`\u0000`)) {
+			t.Fatalf("the person's record would be refused by jsonb: %s (%v)", b, err)
+		}
+	}
+}
+
+// walkText calls fn with the wire name and value of every string field
+// of the struct v, nested parts included.
+func walkText(v reflect.Value, prefix string, fn func(field, s string)) {
+	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			fn(prefix+name, f.String())
+		case reflect.Pointer:
+			if !f.IsNil() && f.Elem().Kind() == reflect.Struct {
+				walkText(f.Elem(), prefix+name+".", fn)
+			}
+		}
+	}
 }

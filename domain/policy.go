@@ -21,7 +21,19 @@ type Policy struct {
 	Exclusive [][]string
 	// RecentWalletChangeDays is N in RECENT_WALLET_CHANGE.
 	RecentWalletChangeDays int
+	// MaxAmount is the largest amount, in taka, a distribution may carry;
+	// a larger one is rejected. It must stay below 1e12, the first amount
+	// the record's numeric(14,2) column cannot hold.
+	MaxAmount float64
+	// Cycles gives each programme's kind of payment cycle, by which a
+	// distribution's cycle is normalised (see NormalizeCycle). A programme
+	// without one takes one-off cycle ids.
+	Cycles map[string]CycleKind
 }
+
+// maxRecordAmount is the first amount the record cannot hold: payments
+// keep amounts as numeric(14,2).
+const maxRecordAmount = 1e12
 
 // DefaultPolicy returns the rules of DESIGN §4 for Bangladesh's DSS and
 // relief programmes.
@@ -35,6 +47,16 @@ func DefaultPolicy() Policy {
 		},
 		Exclusive:              [][]string{{"old_age", "widow", "disability"}},
 		RecentWalletChangeDays: 30,
+		MaxAmount:              1_000_000_000,
+		Cycles: map[string]CycleKind{
+			// The DSS allowances and VGD are paid every month.
+			"old_age": CycleMonthly, "widow": CycleMonthly, "disability": CycleMonthly,
+			"disability_stipend": CycleMonthly, "hijra": CycleMonthly, "bede": CycleMonthly,
+			"backward_community": CycleMonthly, "tea_garden": CycleMonthly,
+			"freedom_fighter": CycleMonthly, "vgd": CycleMonthly,
+			// Relief comes when a disaster or a festival calls for it.
+			"vgf": CycleOneOff, "gr": CycleOneOff, "oms": CycleOneOff, "emergency_cash": CycleOneOff,
+		},
 	}
 }
 
@@ -56,7 +78,23 @@ func (p Policy) Validate() error {
 	if p.RecentWalletChangeDays < 0 {
 		return Errorf(KindInvalid, "policy", "recent wallet change days is negative")
 	}
+	if !(p.MaxAmount > 0 && p.MaxAmount < maxRecordAmount) {
+		return Errorf(KindInvalid, "policy", "max amount %v is not between 0 and 1e12, which the record cannot hold", p.MaxAmount)
+	}
+	for prog, k := range p.Cycles {
+		if !k.known() {
+			return Errorf(KindInvalid, "policy", "programme %q has cycle kind %q; want monthly, quarterly or one-off", prog, k)
+		}
+	}
 	return nil
+}
+
+// CycleKind returns the kind of payment cycle of programme prog.
+func (p Policy) CycleKind(prog string) CycleKind {
+	if k, ok := p.Cycles[prog]; ok {
+		return k
+	}
+	return CycleOneOff
 }
 
 // Known reports whether the policy accepts programme code prog.

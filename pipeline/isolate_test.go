@@ -266,3 +266,24 @@ func TestRememberOnlyWhatThisWorkerRecorded(t *testing.T) {
 		t.Fatalf("remembered %v, want [[p1 p3]]", got)
 	}
 }
+
+// TestRejectionFieldsAreSafe: what a rejected event's decision keeps of its
+// unvalidated fields is printable and short, so that the record takes it:
+// a NUL in the source or programme, or an unknown type of any length, never
+// reaches PostgreSQL.
+func TestRejectionFieldsAreSafe(t *testing.T) {
+	r := newRig(t)
+	bad := strings.NewReplacer(`"source":"g2p-gateway"`, `"source":"g2p\u0000gateway"`,
+		`"programme":"old_age"`, `"programme":"old_age\u0007"`, `"type":"distribution"`, `"type":"`+strings.Repeat("t", 5000)+`"`).Replace(payment("p1"))
+	outs := r.mustProcess(t, messages(bad))
+	d := outs[0].Decision
+	if d.Action != domain.ActionRejected {
+		t.Fatalf("%s", d.Action)
+	}
+	if d.Source != "" || d.Programme != "" || d.EventType != "" {
+		t.Fatalf("kept source %q, programme %q, type of %d bytes", d.Source, d.Programme, len(d.EventType))
+	}
+	if len(d.Reason) > domain.MaxReasonBytes || strings.ContainsRune(d.Reason, 0) {
+		t.Fatalf("reason of %d bytes: %q", len(d.Reason), d.Reason)
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,6 +16,7 @@ type Metrics struct {
 	batchSize    prometheus.Histogram
 	latency      prometheus.Histogram
 	lag          *prometheus.GaugeVec
+	lastCommit   *prometheus.GaugeVec
 	retries      *prometheus.CounterVec
 	failed       *prometheus.CounterVec
 	deadLetters  *prometheus.CounterVec
@@ -45,7 +47,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "ekjon_pipeline_commit_lag_messages", Help: "Messages behind the partition's high-water mark after the last commit.",
+			Name: "ekjon_pipeline_commit_lag_messages",
+			Help: "Messages of the partition not yet committed: its high-water mark less the next offset to commit; set on every fetch and commit, and while a batch is in flight.",
+		}, []string{"topic", "partition"}),
+		lastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ekjon_pipeline_last_commit_timestamp_seconds",
+			Help: "Unix time of this process's last commit on the partition; before its first, of its first fetch from it.",
 		}, []string{"topic", "partition"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_pipeline_retried_total", Help: "Stage attempts retried after a failure.",
@@ -66,11 +73,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ekjon_pipeline_isolated_total", Help: "Events a stage refused for good and set aside so the stream went on, by stage.",
 		}, []string{"stage"}),
 	}
-	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.lag, m.retries,
+	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.lag, m.lastCommit, m.retries,
 		m.failed, m.deadLetters, m.redelivered, m.commitFailed, m.isolated)
 	return m
 }
 
-func (m *Metrics) setLag(topic string, partition int, lag int64) {
-	m.lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lag))
+func (m *Metrics) setLag(p Partition, lag int64) {
+	m.lag.WithLabelValues(p.Topic, strconv.Itoa(p.Partition)).Set(float64(lag))
+}
+
+func (m *Metrics) setLastCommit(p Partition, t time.Time) {
+	m.lastCommit.WithLabelValues(p.Topic, strconv.Itoa(p.Partition)).Set(float64(t.UnixNano()) / 1e9)
 }

@@ -421,17 +421,14 @@ func (p *Processor) decode(m *Message, now time.Time) domain.Outcome {
 	if id == "" {
 		id = coordinates(&o)
 	}
-	rule := domain.RuleInvalidEvent
-	if domain.IsIDError(err) {
-		rule = domain.RuleInvalidID
-	}
+	// What the decision keeps of the event's own fields is made safe to
+	// record: they were not validated.
+	r := domain.Reject(e, err)
 	o.Decision.EventID = id
 	o.Decision.Action = domain.ActionRejected
-	o.Decision.Rules = []string{rule}
-	o.Decision.Reason = err.Error()
-	if e != nil {
-		o.Decision.EventType, o.Decision.Source, o.Decision.Programme = e.Type, clipField(e.Source), clipField(e.Programme)
-	}
+	o.Decision.Rules = []string{r.Rule}
+	o.Decision.Reason = r.Reason
+	o.Decision.EventType, o.Decision.Source, o.Decision.Programme = r.Type, r.Source, r.Programme
 	o.Dead = true
 	return o
 }
@@ -453,12 +450,4 @@ func resetDecision(o *domain.Outcome) {
 	d.Action, d.Rules, d.Reason = "", []string{}, ""
 	d.Score, d.Explanation, d.PersonID, d.MatchedPerson = 0, nil, "", ""
 	o.Alerts, o.IndexRefs, o.IndexKey, o.WalletKey = nil, nil, "", ""
-}
-
-// clipField keeps an unvalidated field short enough to record.
-func clipField(s string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	return s
 }

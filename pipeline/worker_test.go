@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -191,5 +192,100 @@ func TestWorkerCommitFails(t *testing.T) {
 	}
 	if n := wr.metric(t, "ekjon_pipeline_commit_failed_total"); n != 1 {
 		t.Fatalf("%v failed commits counted", n)
+	}
+}
+
+// at moves msgs to consecutive offsets from first and gives them the
+// high-water mark hwm.
+func at(first, hwm int64, msgs []Message) []Message {
+	for i := range msgs {
+		msgs[i].Offset, msgs[i].HighWaterMark = first+int64(i), hwm
+	}
+	return msgs
+}
+
+// TestWorkerLag: the lag is the partition's high-water mark less the next
+// offset to commit, and it moves on every fetch as well as on every
+// commit, so that a consumer whose commits fail shows its lag growing. The
+// last commit time is the last commit's or, before any, the first fetch's.
+func TestWorkerLag(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		batches [][]Message
+		commits int // commits that succeed before the others fail
+		want    float64
+	}{
+		{"a commit owes from the message after the batch's last", [][]Message{
+			at(0, 10, messages(payment("p1")))}, 1, 10 - 1},
+		{"commits fail: what is owed grows on every fetch; a partition read from further on once all was committed (given back after a rebalance) owes from there", [][]Message{
+			at(0, 10, messages(payment("p1"), payment("p2"))),
+			at(50, 60, messages(payment("p3"), payment("p4"))),
+			at(52, 70, messages(payment("p5")))}, 1, 70 - 50},
+		{"before any commit the first offset fetched is owed; a partition read again from an earlier offset (the group's) owes from there", [][]Message{
+			at(10, 20, messages(payment("p1"), payment("p2"))),
+			at(5, 20, messages(payment("p3")))}, 0, 20 - 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wr := newWorkerRig(t, time.Minute, tc.batches...)
+			wr.src.commit.hook = func(call int) {
+				if call == tc.commits+1 {
+					wr.src.commit.n, wr.src.commit.err = always, timeout("commit")
+				}
+			}
+			start := float64(time.Now().Unix())
+			wr.run()
+			eventually(t, "every batch's commit is tried", func() bool {
+				return int(wr.metric(t, "ekjon_pipeline_commit_failed_total"))+len(wr.src.commits()) == len(tc.batches)
+			})
+			wr.stop(t)
+			if n := wr.metric(t, "ekjon_pipeline_commit_lag_messages", "topic", topic, "partition", "0"); n != tc.want {
+				t.Errorf("lag %v, want %v", n, tc.want)
+			}
+			if ts := wr.metric(t, "ekjon_pipeline_last_commit_timestamp_seconds", "topic", topic, "partition", "0"); ts < start {
+				t.Errorf("last commit time %v, want at least %v", ts, start)
+			}
+		})
+	}
+}
+
+// markSource is a fakeSource that also tells its partitions' high-water
+// marks, which the test moves.
+type markSource struct {
+	*fakeSource
+	hwm atomic.Int64
+}
+
+func (s *markSource) HighWaterMarks(_ context.Context, parts []Partition) (map[Partition]int64, error) {
+	out := map[Partition]int64{}
+	for _, p := range parts {
+		out[p] = s.hwm.Load()
+	}
+	return out, nil
+}
+
+// TestWorkerLagWhileStuck: while a batch is in flight, its partitions'
+// lag is read again, so that a consumer stuck on a batch shows its lag
+// growing as events keep coming; the commit that follows counts from the
+// mark read last.
+func TestWorkerLagWhileStuck(t *testing.T) {
+	wr := newWorkerRig(t, time.Millisecond, at(0, 5, messages(payment("p1"))))
+	src := &markSource{fakeSource: wr.src}
+	wr.w = NewWorker(src, wr.proc, slog.New(slog.NewTextHandler(wr.logs, nil)), wr.m)
+	wr.w.DrainTimeout, wr.w.LagInterval = time.Millisecond, time.Millisecond
+	wr.runUntilPublishing(t)
+	if n := wr.metric(t, "ekjon_pipeline_commit_lag_messages", "topic", topic, "partition", "0"); n != 5 {
+		t.Errorf("lag %v on fetch, want 5", n)
+	}
+	src.hwm.Store(500)
+	eventually(t, "the lag grows while the batch is stuck", func() bool {
+		return wr.metric(t, "ekjon_pipeline_commit_lag_messages", "topic", topic, "partition", "0") == 500
+	})
+	// Unstuck, the batch is committed: what stays owed is counted from
+	// the last mark read.
+	close(wr.pub.block)
+	eventually(t, "the batch is committed", func() bool { return len(wr.src.commits()) == 1 })
+	wr.stop(t)
+	if n := wr.metric(t, "ekjon_pipeline_commit_lag_messages", "topic", topic, "partition", "0"); n != 499 {
+		t.Fatalf("lag %v after the commit, want 499", n)
 	}
 }

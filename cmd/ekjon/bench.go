@@ -490,7 +490,7 @@ func (t *tracker) rate() float64 {
 func produce(ctx context.Context, broker string, topics kafka.Topics, recs []synth.Record, rate float64) error {
 	wr := &kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
-		BatchSize: 1000, BatchTimeout: time.Millisecond, BatchBytes: 16 << 20,
+		BatchSize: 1000, BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(kafka.DefaultMaxMessageBytes),
 	}
 	defer wr.Close()
 	topic := map[domain.EventType]string{domain.TypeEnrolment: topics.Enrolments, domain.TypeDistribution: topics.Distributions,
@@ -661,8 +661,8 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy d
 	if err := produce(ctx, broker, cfg.Topics, runs[0], 0); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
-	pc := kafka.DefaultPublisherConfig()
-	pc.Brokers, pc.Topics = []string{broker}, cfg.Topics
+	pc := cfg.PublisherConfig()
+	pc.Brokers = []string{broker}
 	pub := kafka.NewPublisher(pc)
 	defer pub.Close()
 	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.FuzzyConfig(), pub, log)
@@ -677,9 +677,8 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy d
 	var srcs []*kafka.Source
 	cpu0 := benchmarks.ReadCPU(ctx, rdb)
 	for range o.consumers {
-		sc := kafka.DefaultSourceConfig()
-		sc.Brokers, sc.GroupID, sc.Topics = []string{broker}, "bench-baseline", cfg.Topics.Inputs()
-		sc.BatchSize, sc.BatchWait = cfg.BatchSize, cfg.BatchWait
+		sc := cfg.SourceConfig()
+		sc.Brokers, sc.GroupID = []string{broker}, "bench-baseline"
 		src := kafka.NewSource(sc, log)
 		srcs = append(srcs, src)
 		go func() { appDone <- en.Run(runCtx, src) }()

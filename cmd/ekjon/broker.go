@@ -14,11 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
+	"github.com/ekjon/ekjon/pipeline/kafka"
 )
-
-// kafkaMaxMessageBytes is a stock Kafka broker's message.max.bytes: the
-// largest record batch a producer may send it.
-const kafkaMaxMessageBytes = 1048588
 
 // brokerConfig is how an embedded Kafka-protocol broker is started.
 type brokerConfig struct {
@@ -112,7 +109,7 @@ func ensureTopics(ctx context.Context, addr string, want []string, partitions in
 // data directory if it has one.
 func cmdBroker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := app.DefaultConfig()
-	bc := brokerConfig{addr: "127.0.0.1:9092", partitions: 6, maxMessageBytes: kafkaMaxMessageBytes}
+	bc := brokerConfig{addr: "127.0.0.1:9092", partitions: 6, maxMessageBytes: kafka.DefaultMaxMessageBytes}
 	fs := flag.NewFlagSet("ekjon broker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&bc.addr, "listen", bc.addr, "host:port to listen on and to advertise to clients (port 0: a free one)")

@@ -18,6 +18,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/pipeline/kafka"
 	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
@@ -192,7 +193,7 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		RequiredAcks: kafkago.RequireAll,
 		BatchSize:    1000,
 		BatchTimeout: time.Millisecond,
-		BatchBytes:   16 << 20,
+		BatchBytes:   kafka.BatchBytes(cfg.KafkaMaxMessageBytes),
 	}
 	defer w.Close()
 	topic := map[domain.EventType]string{

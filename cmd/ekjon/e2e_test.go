@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -155,17 +158,20 @@ func TestRulesEndToEnd(t *testing.T) {
 
 // TestBadInputIsRejectedAndDeadLettered sends malformed events between good
 // ones: each becomes a REJECTED decision with a reason, the dead-letter topic
-// holds its original bytes, and the good events are decided normally.
+// holds its original bytes (cut to fit the topic's limit, and marked so,
+// when they would not fit with the headers), and the good events are
+// decided normally.
 func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
 	h := newHarness(t, 1)
-	h.start(nil)
-	big := `{"event_id":"big","type":"enrolment","pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	h.start(func(c *app.Config) { c.MaxEventSize = 256 << 10 })
+	// As large as the broker's stock limit lets a source send.
+	big := `{"event_id":"big","type":"enrolment","pad":"` + strings.Repeat("x", kafka.DefaultMaxMessageBytes-400) + `"}`
 	bad := []struct{ name, value, id, reason string }{
 		{"invalid JSON", `{"event_id":"j1","type":`, "", "not JSON"},
 		{"invalid UTF-8", "{\"event_id\":\"u1\",\"type\":\"enrolment\",\"source\":\"\xff\xfe\"}", "", "not valid UTF-8"},
 		{"wrong types", `{"event_id":"w1","type":"distribution","amount":"six hundred"}`, "w1", "amount: must be a number"},
 		{"missing fields", `{"event_id":"m1","type":"enrolment"}`, "m1", "occurred_at: is required"},
-		{"2 MB message", big, "big", "the limit is"},
+		{"1 MB message", big, "big", "the limit is"},
 		{"unknown event type", `{"event_id":"t1","type":"lottery","occurred_at":"2026-11-01T10:00:00Z","source":"x"}`, "t1", "unknown event type"},
 	}
 	var values []string
@@ -186,12 +192,20 @@ func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
 	for i, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
 			m := dead[i] // one partition: in order
-			if !bytes.Equal(m.Value, []byte(b.value)) {
-				t.Errorf("dead letter does not hold the original bytes (%d bytes vs %d)", len(m.Value), len(b.value))
-			}
 			headers := map[string]string{}
 			for _, hd := range m.Headers {
 				headers[hd.Key] = string(hd.Value)
+			}
+			sum := sha256.Sum256([]byte(b.value))
+			switch {
+			case b.value == big:
+				if headers["ekjon-truncated"] != "true" || headers["ekjon-original-bytes"] != strconv.Itoa(len(big)) ||
+					headers["ekjon-original-sha256"] != hex.EncodeToString(sum[:]) || !strings.HasPrefix(big, string(m.Value)) {
+					t.Errorf("the dead letter of a message at the topic's limit is not its first bytes, marked truncated: %d bytes, headers %v",
+						len(m.Value), headers)
+				}
+			case !bytes.Equal(m.Value, []byte(b.value)):
+				t.Errorf("dead letter does not hold the original bytes (%d bytes vs %d)", len(m.Value), len(b.value))
 			}
 			if !strings.Contains(headers["ekjon-reason"], b.reason) {
 				t.Errorf("reason header %q lacks %q", headers["ekjon-reason"], b.reason)
@@ -427,11 +441,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	}
 }
 
-func publisherConfig(cfg app.Config) kafka.PublisherConfig {
-	pc := kafka.DefaultPublisherConfig()
-	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
-	return pc
-}
+func publisherConfig(cfg app.Config) kafka.PublisherConfig { return cfg.PublisherConfig() }
 
 // flakyDecider decides with the real index, then fails the attempt the
 // first time, as a Redis timeout after the scripts ran would.

@@ -22,7 +22,8 @@ import (
 // startBroker starts an in-process Kafka-protocol broker (franz-go's kfake)
 // on 127.0.0.1:port, or on a free port if port is 0 or taken, with ekjon's
 // topics created. Any Kafka client can connect to the address it returns.
-// Its message limit is 32 MiB, far above a stock Kafka's.
+// Its message limit is a stock Kafka's, as a real deployment has unless
+// it says otherwise, so that what ekjon writes is shown to fit it.
 func startBroker(port, partitions int, topics kafka.Topics) (*kfake.Cluster, string, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	if port != 0 && !portFree(addr) {
@@ -32,7 +33,7 @@ func startBroker(port, partitions int, topics kafka.Topics) (*kfake.Cluster, str
 		addr:            addr,
 		partitions:      partitions,
 		topics:          append(topics.Inputs(), topics.Outputs()...),
-		maxMessageBytes: 32 << 20,
+		maxMessageBytes: kafka.DefaultMaxMessageBytes,
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/pipeline/kafka"
 	"github.com/ekjon/ekjon/sinks/postgres"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
@@ -57,7 +58,7 @@ func newHarness(t *testing.T, partitions int) *harness {
 	h := &harness{t: t, cluster: cluster, cfg: cfg}
 	h.writer = &kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
-		BatchTimeout: time.Millisecond, BatchBytes: 8 << 20,
+		BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.KafkaMaxMessageBytes),
 	}
 	t.Cleanup(func() { h.writer.Close() })
 	return h

@@ -95,9 +95,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 		return nil, err
 	}
 
-	pc := kafka.DefaultPublisherConfig()
-	pc.Brokers, pc.Topics = cfg.Brokers, cfg.Topics
-	a.pub = kafka.NewPublisher(pc)
+	a.pub = kafka.NewPublisher(cfg.PublisherConfig())
 
 	m := pipeline.NewMetrics(a.Registry)
 	pcfg := pipeline.DefaultConfig()
@@ -106,10 +104,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, a.pub, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Consumers; i++ {
-		sc := kafka.DefaultSourceConfig()
-		sc.Brokers, sc.GroupID, sc.Topics = cfg.Brokers, cfg.Group, cfg.Topics.Inputs()
-		sc.BatchSize, sc.BatchWait = cfg.BatchSize, cfg.BatchWait
-		src := kafka.NewSource(sc, log)
+		src := kafka.NewSource(cfg.SourceConfig(), log)
 		a.sources = append(a.sources, src)
 		w := pipeline.NewWorker(src, proc, log.With("consumer", i), m)
 		w.DrainTimeout = cfg.DrainTimeout

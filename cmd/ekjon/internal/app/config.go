@@ -39,18 +39,23 @@ type Config struct {
 	BatchSize    int
 	BatchWait    time.Duration
 	MaxEventSize int
-	Exclusive    string
-	WalletDays   int
-	DrainTimeout time.Duration
-	LogLevel     string
-	PolicyVer    string
-	Review       float64
-	Hold         float64
-	SharedK      int
-	SharedHoldK  int
-	BlockCap     int
-	SecureCookie bool
-	SessionTTL   time.Duration
+	// KafkaMaxMessageBytes is the topics' message limit; MaxBatchBytes
+	// bounds the bytes of a batch a consumer gathers.
+	KafkaMaxMessageBytes int
+	MaxBatchBytes        int
+	Exclusive            string
+	WalletDays           int
+	MaxAmount            float64
+	DrainTimeout         time.Duration
+	LogLevel             string
+	PolicyVer            string
+	Review               float64
+	Hold                 float64
+	SharedK              int
+	SharedHoldK          int
+	BlockCap             int
+	SecureCookie         bool
+	SessionTTL           time.Duration
 	// TrustedProxies are CIDR prefixes (or addresses) of the proxies whose
 	// X-Forwarded-For the review API believes.
 	TrustedProxies []string
@@ -62,30 +67,33 @@ func DefaultConfig() Config {
 	p := domain.DefaultPolicy()
 	f := fuzzy.DefaultConfig()
 	return Config{
-		Brokers:      []string{"127.0.0.1:9092"},
-		Group:        "ekjon",
-		Topics:       kafka.DefaultTopics(),
-		RedisURL:     "redis://127.0.0.1:6379/0",
-		RedisPrefix:  "ekj:",
-		BucketBits:   redisindex.DefaultBucketBits,
-		DatabaseURL:  "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
-		DBMaxConns:   8,
-		HTTPAddr:     ":8080",
-		Consumers:    4,
-		BatchSize:    2000,
-		BatchWait:    5 * time.Millisecond,
-		MaxEventSize: pipeline.DefaultConfig().MaxEventBytes,
-		Exclusive:    "old_age+widow+disability",
-		WalletDays:   p.RecentWalletChangeDays,
-		DrainTimeout: 10 * time.Second,
-		LogLevel:     "info",
-		PolicyVer:    p.Version,
-		Review:       f.Model.Review,
-		Hold:         f.Model.Hold,
-		SharedK:      f.SharedContactAlert,
-		SharedHoldK:  f.SharedContactHold,
-		BlockCap:     f.BlockCap,
-		SessionTTL:   12 * time.Hour,
+		Brokers:              []string{"127.0.0.1:9092"},
+		Group:                "ekjon",
+		Topics:               kafka.DefaultTopics(),
+		RedisURL:             "redis://127.0.0.1:6379/0",
+		RedisPrefix:          "ekj:",
+		BucketBits:           redisindex.DefaultBucketBits,
+		DatabaseURL:          "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
+		DBMaxConns:           8,
+		HTTPAddr:             ":8080",
+		Consumers:            4,
+		BatchSize:            2000,
+		BatchWait:            5 * time.Millisecond,
+		MaxEventSize:         pipeline.DefaultConfig().MaxEventBytes,
+		KafkaMaxMessageBytes: kafka.DefaultMaxMessageBytes,
+		MaxBatchBytes:        kafka.DefaultSourceConfig().MaxBatchBytes,
+		Exclusive:            "old_age+widow+disability",
+		WalletDays:           p.RecentWalletChangeDays,
+		MaxAmount:            p.MaxAmount,
+		DrainTimeout:         10 * time.Second,
+		LogLevel:             "info",
+		PolicyVer:            p.Version,
+		Review:               f.Model.Review,
+		Hold:                 f.Model.Hold,
+		SharedK:              f.SharedContactAlert,
+		SharedHoldK:          f.SharedContactHold,
+		BlockCap:             f.BlockCap,
+		SessionTTL:           12 * time.Hour,
 	}
 }
 
@@ -150,8 +158,11 @@ func (c *Config) settings() []setting {
 		{"batch-size", "most events decided in one batch", num(&c.BatchSize)},
 		{"batch-wait", "how long to gather a batch after its first event", dur(&c.BatchWait)},
 		{"max-event-bytes", "larger events are rejected", num(&c.MaxEventSize)},
+		{"max-batch-bytes", "a consumer's batch stops growing before it holds more bytes of events than this; the reader's queue holds at most as much again", num(&c.MaxBatchBytes)},
+		{"kafka-max-message-bytes", "the topics' message limit (message.max.bytes): the producer's batches and every message ekjon writes stay within it, a dead letter cut to fit", num(&c.KafkaMaxMessageBytes)},
 		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Exclusive)},
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.WalletDays)},
+		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.MaxAmount)},
 		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.DrainTimeout)},
 		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Review)},
 		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Hold)},
@@ -281,6 +292,29 @@ func readConfigFile(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// minKafkaMessageBytes is the smallest message limit ekjon can work with:
+// a decision with a rejection's longest reason, or a dead letter's headers,
+// take several kilobytes.
+const minKafkaMessageBytes = 16 << 10
+
+// SourceConfig builds the settings of a consumer: the reader must take
+// the largest message the input topics may hold, whether or not ekjon
+// accepts an event that large.
+func (c *Config) SourceConfig() kafka.SourceConfig {
+	sc := kafka.DefaultSourceConfig()
+	sc.Brokers, sc.GroupID, sc.Topics = c.Brokers, c.Group, c.Topics.Inputs()
+	sc.BatchSize, sc.BatchWait = c.BatchSize, c.BatchWait
+	sc.MaxBatchBytes, sc.MaxMessageBytes = c.MaxBatchBytes, max(c.KafkaMaxMessageBytes, c.MaxEventSize)
+	return sc
+}
+
+// PublisherConfig builds the settings of the producer.
+func (c *Config) PublisherConfig() kafka.PublisherConfig {
+	pc := kafka.DefaultPublisherConfig()
+	pc.Brokers, pc.Topics, pc.MaxMessageBytes = c.Brokers, c.Topics, c.KafkaMaxMessageBytes
+	return pc
+}
+
 // Validate reports settings that cannot work.
 func (c *Config) Validate() error {
 	var errs []error
@@ -300,6 +334,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEventSize < 1024 {
 		errs = append(errs, errors.New("max-event-bytes: at least 1024"))
+	}
+	if c.KafkaMaxMessageBytes < minKafkaMessageBytes {
+		errs = append(errs, fmt.Errorf("kafka-max-message-bytes: at least %d, room for a decision and a dead letter's headers", minKafkaMessageBytes))
+	}
+	if c.MaxBatchBytes < 64<<10 {
+		errs = append(errs, errors.New("max-batch-bytes: at least 65536"))
 	}
 	if _, err := c.Policy(); err != nil {
 		errs = append(errs, err)
@@ -331,6 +371,7 @@ func (c *Config) Policy() (domain.Policy, error) {
 		return p, fmt.Errorf("exclusive: %w", err)
 	}
 	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, c.WalletDays, c.PolicyVer
+	p.MaxAmount = c.MaxAmount
 	return p, p.Validate()
 }
 
