@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strings"
 
@@ -71,24 +70,23 @@ func NewToken(prefix string) (token, hash string) {
 	return token, HashToken(token)
 }
 
+// TokenID is the id of an API token: its prefix and its next 8
+// characters (48 random bits), enough to tell one user's tokens apart and
+// far too few to open anything.
+func TokenID(token string) string {
+	return token[:min(len(token), len(TokenPrefix)+8)]
+}
+
 // HashToken is how tokens and session cookies are kept at rest.
 func HashToken(token string) string {
 	s := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(s[:])
 }
 
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authenticate finds the caller by bearer token or session cookie. It
 // returns nil, nil when the request carries neither.
 func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
-	addr := clientAddress(r)
+	addr := rv.clientOf(r)
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
@@ -168,15 +166,19 @@ func (rv *Review) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 	})
 }
 
-// login checks a username and password, rate-limited per username and per
-// address, audits the attempt, and on success starts a session and returns
-// the cookie value.
-func (rv *Review) login(ctx context.Context, username, password, addr string) (string, error) {
-	now := rv.cfg.Now()
-	keys := []string{"u:" + username, "a:" + addr}
-	if !rv.limiter.allow(now, keys...) {
+// login checks a username and password from client, limited per account
+// and client and per client (see throttle.go), audits the attempt, and on
+// success starts a session and returns the cookie value.
+func (rv *Review) login(r *http.Request, username, password, client string) (string, error) {
+	ctx := r.Context()
+	th := rv.throttle(username, client)
+	wait, err := th.begin(r)
+	if err != nil {
+		return "", err
+	}
+	if wait > 0 {
 		rv.logins.WithLabelValues("limited").Inc()
-		return "", errTooMany("too many failed logins; wait a few minutes and try again")
+		return "", errTooMany("too many failed logins from here; try again later", wait)
 	}
 	u, err := rv.users.User(ctx, username)
 	if err != nil && domain.KindOf(err) != domain.KindNotFound {
@@ -185,23 +187,24 @@ func (rv *Review) login(ctx context.Context, username, password, addr string) (s
 	ok := err == nil && !u.Disabled && u.PasswordHash != "" &&
 		bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
 	if !ok {
-		rv.limiter.fail(now, keys...)
 		rv.logins.WithLabelValues("failed").Inc()
 		if err := rv.users.Audit(ctx, review.AuditEntry{Actor: username, Action: "login:failed", ObjectKind: "user",
-			ObjectID: username, Address: addr}); err != nil {
+			ObjectID: username, Address: client}); err != nil {
 			return "", err
 		}
 		return "", errUnauthenticated("wrong username or password")
 	}
-	rv.limiter.reset(keys[0])
+	if err := th.succeeded(r); err != nil {
+		return "", err
+	}
 	tok, hash := NewToken("s_")
 	csrf, _ := NewToken("")
-	if err := rv.users.CreateSession(ctx, hash, u.Username, csrf[:32], addr, now.Add(rv.cfg.SessionTTL)); err != nil {
+	if err := rv.users.CreateSession(ctx, hash, u.Username, csrf[:32], client, th.now.Add(rv.cfg.SessionTTL)); err != nil {
 		return "", err
 	}
 	rv.logins.WithLabelValues("ok").Inc()
 	if err := rv.users.Audit(ctx, review.AuditEntry{Actor: u.Username, Role: u.Role, Action: "login", ObjectKind: "user",
-		ObjectID: u.Username, Address: addr}); err != nil {
+		ObjectID: u.Username, Address: client}); err != nil {
 		return "", err
 	}
 	return tok, nil

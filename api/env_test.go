@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -41,6 +42,7 @@ type env struct {
 	store   *postgres.Store
 	index   *redisindex.Index
 	rdb     *redis.Client
+	prefix  string // of the index's keys
 	pseudo  *domain.Pseudonymizer
 	proc    *pipeline.Processor
 	relay   *review.Relay
@@ -54,7 +56,11 @@ type env struct {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newEnv(tb testing.TB) *env {
+func newEnv(tb testing.TB) *env { return newEnvWith(tb, nil) }
+
+// newEnvWith is newEnv with the review service's configuration changed by
+// configure, if not nil.
+func newEnvWith(tb testing.TB, configure func(*Config)) *env {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
@@ -68,7 +74,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	rdb, prefix := redistest.MustClient(tb)
-	e.rdb = rdb
+	e.rdb, e.prefix = rdb, prefix
 	policy := domain.DefaultPolicy()
 	e.pseudo = domain.NewPseudonymizer([]byte("test-secret"))
 	e.index = redisindex.New(rdb, e.pseudo, redisindex.Config{Prefix: prefix, Policy: policy})
@@ -93,8 +99,12 @@ func newEnv(tb testing.TB) *env {
 	reg := prometheus.NewRegistry()
 	pcfg := pipeline.DefaultConfig()
 	e.proc = pipeline.NewProcessor(pcfg, e.index, e.store, pub, quietLog(), pipeline.NewMetrics(reg))
-	e.relay = review.NewRelay(e.store, pub, e.index, quietLog(), NewRelayMetrics(reg))
-	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, DefaultConfig()); err != nil {
+	e.relay = review.NewRelay(e.store, pub, e.index, nil, quietLog(), NewRelayMetrics(reg))
+	cfg := DefaultConfig()
+	if configure != nil {
+		configure(&cfg)
+	}
+	if e.rv, err = NewReview(e.store, e.store, e.relay.Notify, quietLog(), reg, cfg); err != nil {
 		tb.Fatal(err)
 	}
 	r := chi.NewRouter()
@@ -104,12 +114,32 @@ func newEnv(tb testing.TB) *env {
 	for _, role := range []string{review.RoleViewer, review.RoleReviewer, review.RoleSupervisor, review.RoleAdmin} {
 		e.addUser(role, role, role+"-password")
 		tok, hash := NewToken(TokenPrefix)
-		if err := e.store.CreateToken(ctx, role, "test", hash, review.Actor{Username: "test"}); err != nil {
+		t := review.APIToken{Hash: hash, Username: role, Label: "test", ID: TokenID(tok)}
+		if err := e.store.CreateToken(ctx, t, review.Actor{Username: "test"}); err != nil {
 			tb.Fatal(err)
 		}
 		e.tokens[role] = tok
 	}
 	return e
+}
+
+// serveAnother starts another review service on e's record, with users
+// (e's record when nil) and cfg, as a second instance of the API would be,
+// and returns its test server.
+func (e *env) serveAnother(users review.Users, cfg Config) *httptest.Server {
+	e.t.Helper()
+	if users == nil {
+		users = e.store
+	}
+	rv, err := NewReview(e.store, users, nil, quietLog(), prometheus.NewRegistry(), cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	rv.Mount(r)
+	srv := httptest.NewServer(r)
+	e.t.Cleanup(srv.Close)
+	return srv
 }
 
 func (e *env) addUser(name, role, password string) {
@@ -174,6 +204,7 @@ type response struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
 }
 
 func (r response) field() string {
@@ -218,7 +249,7 @@ func (e *env) do(c *http.Client, req *http.Request) response {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	out := response{status: res.StatusCode, raw: string(b)}
+	out := response{status: res.StatusCode, raw: string(b), header: res.Header}
 	_ = json.Unmarshal(b, &out.body)
 	return out
 }
@@ -230,14 +261,39 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	csrf string
+	// forwarded, if set, is sent as X-Forwarded-For: the client behind a
+	// proxy.
+	forwarded string
+	// srv, if set, is the server the browser talks to instead of e.srv.
+	srv string
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (e *env) login(user, password string) (*browser, response) {
 	e.t.Helper()
+	return e.newBrowser("").login(user, password)
+}
+
+// newBrowser returns a browser whose connections come from the loopback
+// address from ("" for the system's choice), so that a test can be several
+// clients without a proxy: every 127.0.0.0/8 address is this machine's.
+func (e *env) newBrowser(from string) *browser {
 	jar, _ := cookiejar.New(nil)
-	b := &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		tr.DialContext = d.DialContext
+	}
+	e.t.Cleanup(tr.CloseIdleConnections)
+	return &browser{e: e, c: &http.Client{Jar: jar, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// login logs in through the form and returns the answer to the form.
+func (b *browser) login(user, password string) (*browser, response) {
+	e := b.e
+	e.t.Helper()
 	page := b.get("/login")
 	m := csrfField.FindStringSubmatch(page.raw)
 	if m == nil {
@@ -253,20 +309,34 @@ func (e *env) login(user, password string) (*browser, response) {
 	return b, res
 }
 
+func (b *browser) request(method, path string, body io.Reader) *http.Request {
+	base := b.srv
+	if base == "" {
+		base = b.e.srv.URL
+	}
+	req, err := http.NewRequestWithContext(b.e.ctx, method, base+path, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if b.forwarded != "" {
+		req.Header.Set("X-Forwarded-For", b.forwarded)
+	}
+	return req
+}
+
 func (b *browser) get(path string) response {
-	req, _ := http.NewRequestWithContext(b.e.ctx, http.MethodGet, b.e.srv.URL+path, nil)
-	return b.e.do(b.c, req)
+	return b.e.do(b.c, b.request(http.MethodGet, path, nil))
 }
 
 func (b *browser) postForm(path string, v url.Values) response {
-	req, _ := http.NewRequestWithContext(b.e.ctx, http.MethodPost, b.e.srv.URL+path, strings.NewReader(v.Encode()))
+	req := b.request(http.MethodPost, path, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.e.do(b.c, req)
 }
 
 func (b *browser) postJSON(path string, body any, csrf string) response {
 	bs, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(b.e.ctx, http.MethodPost, b.e.srv.URL+path, bytes.NewReader(bs))
+	req := b.request(http.MethodPost, path, bytes.NewReader(bs))
 	req.Header.Set("Content-Type", "application/json")
 	if csrf != "" {
 		req.Header.Set("X-CSRF-Token", csrf)

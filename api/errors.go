@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/review"
@@ -14,17 +16,30 @@ import (
 type accessError struct {
 	status int
 	msg    string
+	// retryAfter, when positive, is how long the client must wait.
+	retryAfter time.Duration
 }
 
 func (e *accessError) Error() string { return e.msg }
 
 func errUnauthenticated(msg string) error {
-	return &accessError{http.StatusUnauthorized, msg}
+	return &accessError{status: http.StatusUnauthorized, msg: msg}
 }
 
-func errForbidden(msg string) error { return &accessError{http.StatusForbidden, msg} }
+func errForbidden(msg string) error { return &accessError{status: http.StatusForbidden, msg: msg} }
 
-func errTooMany(msg string) error { return &accessError{http.StatusTooManyRequests, msg} }
+func errTooMany(msg string, wait time.Duration) error {
+	return &accessError{status: http.StatusTooManyRequests, msg: msg, retryAfter: wait}
+}
+
+// setRetryAfter tells the client how long err asks it to wait, in whole
+// seconds rounded up, if it does.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var ae *accessError
+	if errors.As(err, &ae) && ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((ae.retryAfter+time.Second-1)/time.Second), 10))
+	}
+}
 
 func invalidField(field, reason string) error {
 	return &domain.Error{Kind: domain.KindInvalid, Op: "request", Fields: []domain.FieldError{{Field: field, Reason: reason}}}
@@ -82,5 +97,6 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRetryAfter(w, err)
 	writeJSON(w, status, body)
 }

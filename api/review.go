@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,29 +24,57 @@ type Config struct {
 	// SecureCookies marks cookies Secure even on plain HTTP requests; they
 	// are always Secure on TLS or behind a proxy that says https.
 	SecureCookies bool
-	// LoginAttempts failed logins per LoginWindow are allowed for one
-	// username and for one address; more are refused with 429.
+	// LoginAttempts failed logins of one account from one client are
+	// free; after them each attempt from there waits LoginBackoff, the
+	// wait doubling with each further failure up to LoginMaxBackoff, and
+	// is refused with 429 until it has waited. The account stays open
+	// from everywhere else.
 	LoginAttempts int
-	LoginWindow   time.Duration
+	// LoginClientAttempts failed logins from one client, to any accounts,
+	// are free; after them the client backs off the same way.
+	LoginClientAttempts int
+	LoginBackoff        time.Duration
+	LoginMaxBackoff     time.Duration
+	// LoginWindow is how long failures are remembered after the last one;
+	// it must outlast LoginMaxBackoff, or the back-off would never reach
+	// its longest.
+	LoginWindow time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed: a
+	// request from one of them is from the client it forwards for. None
+	// by default: every request is from its peer.
+	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginWindow: 5 * time.Minute}
+	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginClientAttempts: 30,
+		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.SessionTTL <= 0 || c.LoginAttempts <= 0 || c.LoginClientAttempts <= 0:
+		return domain.Errorf(domain.KindInvalid, "review config", "session TTL and login attempts must be positive")
+	case c.LoginBackoff <= 0 || c.LoginMaxBackoff < c.LoginBackoff:
+		return domain.Errorf(domain.KindInvalid, "review config", "the login back-off must be positive, and its longest at least its first")
+	case c.LoginWindow <= c.LoginMaxBackoff:
+		return domain.Errorf(domain.KindInvalid, "review config", "the login window must outlast the longest back-off")
+	}
+	return nil
 }
 
 // Review is the review service: the one layer behind the JSON API and the
 // web UI. It is safe for concurrent use.
 type Review struct {
-	store   review.Store
-	users   review.Users
-	log     *slog.Logger
-	cfg     Config
-	notify  func()
-	limiter *limiter
-	ui      *ui
+	store  review.Store
+	users  review.Users
+	log    *slog.Logger
+	cfg    Config
+	notify func()
+	ui     *ui
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec
@@ -58,12 +88,11 @@ func NewReview(store review.Store, users review.Users, notify func(), log *slog.
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.SessionTTL <= 0 || cfg.LoginAttempts <= 0 || cfg.LoginWindow <= 0 {
-		return nil, domain.Errorf(domain.KindInvalid, "review config", "session TTL, login attempts and window must be positive")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	rv := &Review{
 		store: store, users: users, log: log, cfg: cfg, notify: notify,
-		limiter: newLimiter(cfg.LoginAttempts, cfg.LoginWindow),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_review_actions_total", Help: "Reviewer actions on alerts, by action.",
 		}, []string{"action"}),
@@ -96,10 +125,14 @@ func NewRelayMetrics(reg prometheus.Registerer) review.RelayMetrics {
 	failed := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ekjon_review_outbox_failed_total", Help: "Outbox relay attempts that failed and will be retried.",
 	})
+	waited := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ekjon_review_outbox_index_waits_total",
+		Help: "Outbox relay attempts that waited for the index to be ready at the generation of a review's change.",
+	})
 	if reg != nil {
-		reg.MustRegister(published, failed)
+		reg.MustRegister(published, failed, waited)
 	}
-	return review.RelayMetrics{Published: published, Failed: failed}
+	return review.RelayMetrics{Published: published, Failed: failed, Waited: waited}
 }
 
 // DecisionRequest is the body of POST /api/v1/alerts/{id}/decision: a
@@ -233,15 +266,70 @@ type CaseView struct {
 	History    []review.AuditEntry    `json:"history"`
 	// Allowed lists the rulings the viewer may make now.
 	Allowed []review.Ruling `json:"allowed_decisions"`
+	// Replaces are the person's enrolments in the programme that
+	// overriding the block would replace: the override makes this
+	// enrolment the person's one claim there.
+	Replaces []string `json:"replaces,omitempty"`
 }
 
-// Case returns the case of an alert as who may see it.
+// Case returns the case of an alert as who may see it. A case that shows
+// personal data in clear is audited first (auditClearRead).
 func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*CaseView, error) {
 	c, err := rv.store.Case(ctx, alertID)
 	if err != nil {
 		return nil, err
 	}
+	var shown clearRead
+	shown.add(c.Enrolment)
+	shown.add(c.Matched)
+	if err := rv.auditClearRead(ctx, who, "alert", alertID, shown); err != nil {
+		return nil, err
+	}
 	return buildCase(c, who), nil
+}
+
+// clearRead is the personal data an answer shows: of which persons, and
+// which fields.
+type clearRead struct {
+	Persons []string `json:"persons"`
+	Fields  []string `json:"fields"`
+}
+
+func (r *clearRead) person(id string, fields []string) {
+	if len(fields) == 0 {
+		return
+	}
+	if !slices.Contains(r.Persons, id) {
+		r.Persons = append(r.Persons, id)
+	}
+	for _, f := range fields {
+		if !slices.Contains(r.Fields, f) {
+			r.Fields = append(r.Fields, f)
+		}
+	}
+}
+
+func (r *clearRead) add(e *review.Enrolment) {
+	if e != nil {
+		r.person(e.PersonID, review.PersonalFields(e.Record))
+	}
+}
+
+// auditClearRead records that who is about to be shown personal data in
+// clear: who, from where, which object and, in the entry's after, whose
+// data and which fields (never the data). Nothing is recorded when who's
+// role sees it masked or the answer holds none. An answer whose read
+// cannot be recorded is not given: the error is returned.
+func (rv *Review) auditClearRead(ctx context.Context, who *Principal, kind, id string, shown clearRead) error {
+	if !review.SeesPersonalData(who.Role) || len(shown.Fields) == 0 {
+		return nil
+	}
+	after, err := json.Marshal(shown)
+	if err != nil {
+		return err
+	}
+	return rv.users.Audit(ctx, review.AuditEntry{Actor: who.Username, Role: who.Role, Action: "read:personal",
+		ObjectKind: kind, ObjectID: id, Address: who.Address, After: after})
 }
 
 var ruleReasons = map[string]string{
@@ -349,75 +437,29 @@ func buildCase(c *review.Case, who *Principal) *CaseView {
 		v.Bars = append(v.Bars, b)
 	}
 	v.Allowed = review.AllowedRulings(c, who.actor())
+	if slices.Contains(v.Allowed, review.RulingRelease) {
+		v.Replaces = review.Replaces(c)
+	}
 	return v
 }
 
-// PersonView returns a person as who may see them.
+// PersonView returns a person as who may see them. A view that shows
+// personal data in clear is audited first (auditClearRead).
 func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*review.PersonView, error) {
 	p, err := rv.store.Person(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	var shown clearRead
+	if p.NID != "" {
+		shown.person(p.PersonID, []string{"nid"})
+	}
+	for i := range p.Enrolments {
+		shown.add(&p.Enrolments[i])
+	}
+	if err := rv.auditClearRead(ctx, who, "person", id, shown); err != nil {
+		return nil, err
+	}
 	review.MaskPersonView(who.Role, p)
 	return p, nil
-}
-
-// limiter counts failed logins per key in fixed windows. It is safe for
-// concurrent use.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	seen   map[string]*window
-}
-
-type window struct {
-	start time.Time
-	fails int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, seen: make(map[string]*window)}
-}
-
-// allow reports whether every key may try again at now.
-func (l *limiter) allow(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if w := l.seen[k]; w != nil && now.Sub(w.start) < l.window && w.fails >= l.max {
-			return false
-		}
-	}
-	return true
-}
-
-// fail counts a failed attempt against every key.
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.seen) > 100_000 {
-		for k, w := range l.seen {
-			if now.Sub(w.start) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		w := l.seen[k]
-		if w == nil || now.Sub(w.start) >= l.window {
-			w = &window{start: now}
-			l.seen[k] = w
-		}
-		w.fails++
-	}
-}
-
-// reset forgets a key's failures after a successful login.
-func (l *limiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.seen, k)
-	}
 }

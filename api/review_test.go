@@ -330,21 +330,6 @@ func TestAuthAndCSRF(t *testing.T) {
 	}
 }
 
-// TestLoginRateLimit: after the allowed failures even the right password
-// is refused until the window passes.
-func TestLoginRateLimit(t *testing.T) {
-	e := newEnv(t)
-	limit := DefaultConfig().LoginAttempts
-	for i := 0; i < limit; i++ {
-		_, r := e.login("reviewer", "wrong-password")
-		mustStatus(t, "wrong password", r, http.StatusUnauthorized)
-	}
-	_, r := e.login("reviewer", "reviewer-password")
-	mustStatus(t, "right password after too many failures", r, http.StatusTooManyRequests)
-	_, r = e.login("supervisor", "supervisor-password")
-	mustStatus(t, "another user from the same address", r, http.StatusTooManyRequests)
-}
-
 // TestBadInput: every refusal names the field and the reason.
 func TestBadInput(t *testing.T) {
 	e := newEnv(t)

@@ -195,7 +195,7 @@ func (rv *Review) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("username"))
-	tok, err := rv.login(r.Context(), name, r.PostFormValue("password"), clientAddress(r))
+	tok, err := rv.login(r, name, r.PostFormValue("password"), rv.clientOf(r))
 	if err != nil {
 		rv.loginFailed(w, r, err)
 		return
@@ -210,6 +210,7 @@ func (rv *Review) loginFailed(w http.ResponseWriter, r *http.Request, err error)
 	if status >= 500 {
 		rv.log.Error("login failed", "err", err)
 	}
+	setRetryAfter(w, err)
 	tok, _ := NewToken("")
 	rv.setCookie(w, r, loginCookie, tok, 3600)
 	rv.render(w, status, "login", view{Title: "Log in", Error: body.Error,

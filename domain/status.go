@@ -4,7 +4,9 @@ import "slices"
 
 // Enrolment states: an enrolment's status in the record, and the state of
 // a person's claim on a programme in the matching index. A person's claim
-// on a programme is its latest enrolment there that was not blocked.
+// on a programme is its latest enrolment there that is neither blocked nor
+// replaced (NeverClaims). At most one enrolment of a person and programme
+// is live (Live): the record's unique index enrolments_live_once holds it.
 const (
 	EnrolmentActive = "active"
 	// EnrolmentHeld waits for a reviewer; payments are blocked until one
@@ -16,7 +18,23 @@ const (
 	// EnrolmentExited left the programme; reinstatement restores it,
 	// unless a later enrolment has claimed the programme since.
 	EnrolmentExited = "exited"
+	// EnrolmentReplaced was the person's claim on the programme until a
+	// supervisor's override made another enrolment the claim. It is never
+	// a claim again and no status event acts on it; it stays on record as
+	// what the person once held.
+	EnrolmentReplaced = "replaced"
 )
+
+// NeverClaims are the enrolment states that are never a claim: the record
+// and the rebuild leave such enrolments out when they look for a person's
+// claim on a programme.
+func NeverClaims() []string { return []string{EnrolmentBlocked, EnrolmentReplaced} }
+
+// Live reports whether an enrolment in state is live: active, held or
+// suspended. A person has at most one live enrolment per programme.
+func Live(state string) bool {
+	return state == EnrolmentActive || state == EnrolmentHeld || state == EnrolmentSuspended
+}
 
 // Transition is what a status event does, in one scope, to the person's
 // claims and to the person. The record (sinks/postgres), the index's

@@ -13,6 +13,11 @@ type Locked struct {
 	IndexKey string
 	// Enrolment is the event's enrolment, when the event is one.
 	Enrolment *Enrolment
+	// Others are the person's other enrolments in the enrolment's
+	// programme that may be its claim (neither blocked nor replaced),
+	// newest first, locked with it: what an override replaces, and what
+	// tells whether a held enrolment is still the claim.
+	Others []Enrolment
 	// PaymentAction is the recorded action of the event's payment, when the
 	// event is one.
 	PaymentAction string
@@ -35,6 +40,10 @@ type Plan struct {
 	Decision *domain.Decision
 	// EnrolmentStatus is the event's enrolment's new status; "" keeps it.
 	EnrolmentStatus string
+	// Retire are the event ids of enrolments an override replaces: each
+	// becomes domain.EnrolmentReplaced, before the event's enrolment takes
+	// its new status, with an audit entry of its own.
+	Retire []string
 	// PaymentAction is the event's payment's new action; "" keeps it.
 	PaymentAction string
 	// IndexOp is relayed with the decision.
@@ -54,6 +63,10 @@ type IndexOp struct {
 	Programme string `json:"programme"`
 	EventID   string `json:"event_id"`
 	WalletKey string `json:"wallet_key,omitempty"`
+	// Ref is the claiming enrolment's beneficiary ref, which the index
+	// maps to the person on a claim as it does for an enrolment admitted
+	// by the pipeline.
+	Ref string `json:"beneficiary_ref,omitempty"`
 }
 
 // The index operations a review can ask for.
@@ -61,7 +74,8 @@ const (
 	// IndexReleaseHold lifts the hold on a held enrolment that still holds
 	// its claim, so the person's payments pass.
 	IndexReleaseHold = "release_hold"
-	// IndexClaim makes the enrolment the programme's claim, for a
-	// supervisor's override of a block.
+	// IndexClaim makes the enrolment the programme's claim, in place of
+	// whatever claim the person had there, for a supervisor's override of
+	// a block, and maps its beneficiary ref to the person.
 	IndexClaim = "claim"
 )

@@ -3,6 +3,7 @@ package review
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
@@ -139,6 +140,11 @@ func PlanRuling(l *Locked, who Actor, r Ruling, revision *int, now time.Time) (P
 			return Plan{}, forbidden("only a supervisor may override a BLOCK")
 		}
 	}
+	if l.Enrolment != nil {
+		if err := releasable(d.Action, l.Enrolment, l.Others); err != nil {
+			return Plan{}, err
+		}
+	}
 	nd := d
 	nd.Action, nd.DecidedAt = domain.ActionAdmit, now
 	if d.Action == domain.ActionBlock {
@@ -149,10 +155,14 @@ func PlanRuling(l *Locked, who Actor, r Ruling, revision *int, now time.Time) (P
 	p.Decision = &nd
 	switch {
 	case l.Enrolment != nil:
-		p.EnrolmentStatus = "active"
+		p.EnrolmentStatus = domain.EnrolmentActive
 		op := IndexOp{Op: IndexReleaseHold, IndexKey: l.IndexKey, Programme: l.Enrolment.Programme, EventID: d.EventID}
 		if d.Action == domain.ActionBlock {
-			op.Op, op.WalletKey = IndexClaim, l.Enrolment.WalletKey
+			// An override replaces: the person's claim on the programme
+			// moves to this enrolment, in the index (the claim op) and in
+			// the record (the enrolments it outranks are retired).
+			op.Op, op.WalletKey, op.Ref = IndexClaim, l.Enrolment.WalletKey, l.Enrolment.BeneficiaryRef
+			p.Retire = replacedBy(l.Enrolment, l.Others)
 		}
 		if l.IndexKey != "" {
 			p.IndexOp = &op
@@ -161,6 +171,80 @@ func PlanRuling(l *Locked, who Actor, r Ruling, revision *int, now time.Time) (P
 		p.PaymentAction = string(domain.ActionAdmit)
 	}
 	return p, nil
+}
+
+// releasable refuses a release of enrolment e, decided action, when the
+// record has moved on since the decision: a held enrolment that is no
+// longer held or no longer the person's claim on the programme (replaced by
+// an override, or overtaken by a later enrolment), a blocked one no longer
+// blocked. Releasing it would make it active in the record while the index,
+// whose release only lifts the hold of the enrolment that still holds the
+// claim, ignores it; and it would publish an admission no payment can
+// follow. The reviewer confirms the alert instead. others are the person's
+// other enrolments in the programme that may be its claim, newest first.
+func releasable(action domain.Action, e *Enrolment, others []Enrolment) error {
+	const confirm = "; it can no longer be released: confirm the alert"
+	switch action {
+	case domain.ActionHold:
+		switch {
+		case e.Status == domain.EnrolmentReplaced:
+			by := ""
+			if len(others) > 0 {
+				by = " (" + others[0].EventID + ")"
+			}
+			return conflict(fmt.Sprintf("the enrolment was replaced by another enrolment of the person in %s%s on a supervisor's override%s",
+				e.Programme, by, confirm))
+		case e.Status != domain.EnrolmentHeld:
+			return conflict(fmt.Sprintf("the enrolment is %s now, no longer held%s", e.Status, confirm))
+		}
+		for _, o := range others {
+			if ClaimOrder(o, *e) < 0 {
+				return conflict(fmt.Sprintf("a later enrolment of the person in %s (%s, %s) holds the programme's claim; this one can no longer be released: confirm the alert",
+					e.Programme, o.EventID, o.Status))
+			}
+		}
+	case domain.ActionBlock:
+		if e.Status != domain.EnrolmentBlocked {
+			return conflict(fmt.Sprintf("the enrolment is %s now, no longer blocked; there is no block to override", e.Status))
+		}
+	}
+	return nil
+}
+
+// replacedBy returns the event ids of the enrolments an override of e
+// retires: the person's live enrolment in the programme, and any that
+// would outrank e as the claim, so that e alone is the claim, as the
+// index's claim op makes it.
+func replacedBy(e *Enrolment, others []Enrolment) []string {
+	var out []string
+	for _, o := range others {
+		if domain.Live(o.Status) || ClaimOrder(o, *e) < 0 {
+			out = append(out, o.EventID)
+		}
+	}
+	return out
+}
+
+// Replaces returns the event ids of the enrolments that overriding the
+// case's block would replace (see Plan.Retire), so that the supervisor
+// sees them before ruling; nil when the case is no block of an enrolment.
+func Replaces(c *Case) []string {
+	if c.Enrolment == nil || c.Decision.Action != domain.ActionBlock {
+		return nil
+	}
+	return replacedBy(c.Enrolment, c.Others)
+}
+
+// ClaimOrder compares two enrolments of one person and programme as the
+// record ranks them for its claim there: the latest, by enrolment time
+// and then event id, comes first (negative when a comes before b). Of
+// enrolments sorted with it, the first that is neither blocked nor
+// replaced is the claim.
+func ClaimOrder(a, b Enrolment) int {
+	if c := b.EnrolledAt.Compare(a.EnrolledAt); c != 0 {
+		return c
+	}
+	return strings.Compare(b.EventID, a.EventID)
 }
 
 // AllowedRulings is what the case page offers who: the rulings PlanRuling
@@ -176,7 +260,8 @@ func AllowedRulings(c *Case, who Actor) []Ruling {
 		return nil
 	}
 	var out []Ruling
-	canRelease := c.Decision.Action != domain.ActionRejected && (c.Decision.Action != domain.ActionBlock || sup)
+	canRelease := c.Decision.Action != domain.ActionRejected && (c.Decision.Action != domain.ActionBlock || sup) &&
+		(c.Enrolment == nil || releasable(c.Decision.Action, c.Enrolment, c.Others) == nil)
 	if canRelease {
 		out = append(out, RulingRelease)
 	}

@@ -71,7 +71,10 @@ func locked(eventID, rule string, action domain.Action, person, matched, program
 	case paymentAction != "":
 		l.Decision.EventType = domain.TypeDistribution
 	case programme != "":
-		l.Enrolment = &Enrolment{EventID: eventID, PersonID: person, Programme: programme, Status: "held", WalletKey: "w-" + eventID}
+		status := map[domain.Action]string{domain.ActionAdmit: domain.EnrolmentActive, domain.ActionHold: domain.EnrolmentHeld,
+			domain.ActionBlock: domain.EnrolmentBlocked}[action]
+		l.Enrolment = &Enrolment{EventID: eventID, PersonID: person, Programme: programme, Status: status,
+			WalletKey: "w-" + eventID, BeneficiaryRef: "ref-" + eventID, EnrolledAt: decidedAt()}
 	default:
 		l.Decision.EventType = ""
 	}
@@ -88,11 +91,22 @@ func with(l Locked, fn func(*Locked)) Locked {
 type alerts struct {
 	enrolHold, noIndexKey, multiBlock, payHold, payBlock, fuzzyHold, possible, pairBlock, samePerson, rejected,
 	escalated, assignedOut, assignedRev, closed Locked
+	// Enrolments the record has moved on from since they were decided,
+	// and blocks beside other enrolments of the person in the programme.
+	heldReplaced, heldExited, heldOvertaken, blockActive, dupBlock, dupBlockOlder Locked
 }
 
 func (a alerts) all() []Locked {
 	return []Locked{a.enrolHold, a.noIndexKey, a.multiBlock, a.payHold, a.payBlock, a.fuzzyHold, a.possible, a.pairBlock,
-		a.samePerson, a.rejected, a.escalated, a.assignedOut, a.assignedRev, a.closed}
+		a.samePerson, a.rejected, a.escalated, a.assignedOut, a.assignedRev, a.closed,
+		a.heldReplaced, a.heldExited, a.heldOvertaken, a.blockActive, a.dupBlock, a.dupBlockOlder}
+}
+
+// other is another enrolment of the person in l's programme, in status,
+// enrolled hours after l's (before it when negative).
+func other(l Locked, eventID, status string, hours int) Enrolment {
+	return Enrolment{EventID: eventID, PersonID: l.Enrolment.PersonID, Programme: l.Enrolment.Programme, Status: status,
+		EnrolledAt: l.Enrolment.EnrolledAt.Add(time.Duration(hours) * time.Hour)}
 }
 
 func newAlerts() alerts {
@@ -113,8 +127,37 @@ func newAlerts() alerts {
 	a.closed = with(a.enrolHold, func(l *Locked) {
 		l.Alert.Status, l.Alert.Resolution, l.Alert.ResolvedBy = AlertClosed, "confirm", "someone"
 	})
+	a.heldReplaced = with(a.enrolHold, func(l *Locked) {
+		l.Enrolment = ptr(*l.Enrolment)
+		l.Enrolment.Status = domain.EnrolmentReplaced
+		l.Others = []Enrolment{other(*l, "enr-override", domain.EnrolmentActive, 2)}
+	})
+	a.heldExited = with(a.enrolHold, func(l *Locked) {
+		l.Enrolment = ptr(*l.Enrolment)
+		l.Enrolment.Status = domain.EnrolmentExited
+	})
+	a.heldOvertaken = with(a.enrolHold, func(l *Locked) {
+		l.Others = []Enrolment{other(*l, "enr-newer", domain.EnrolmentExited, 1)}
+	})
+	a.blockActive = with(a.multiBlock, func(l *Locked) {
+		l.Enrolment = ptr(*l.Enrolment)
+		l.Enrolment.Status = domain.EnrolmentActive
+	})
+	// A DUP_NID block beside the live enrolment it met, and an exited one
+	// from before; the override replaces the live one only.
+	a.dupBlock = locked("enr-dup", domain.RuleDupNID, domain.ActionBlock, "P7", "", "old_age", "")
+	a.dupBlock.Others = []Enrolment{other(a.dupBlock, "enr-live", domain.EnrolmentSuspended, -1),
+		other(a.dupBlock, "enr-gone", domain.EnrolmentExited, -48)}
+	// A DUP_NID block on an enrolment older than one that has exited
+	// since: the exited one would outrank it as the claim, so it is
+	// replaced too.
+	a.dupBlockOlder = locked("enr-dup-older", domain.RuleDupNID, domain.ActionBlock, "P8", "", "old_age", "")
+	a.dupBlockOlder.Others = []Enrolment{other(a.dupBlockOlder, "enr-later", domain.EnrolmentExited, 3),
+		other(a.dupBlockOlder, "enr-earlier", domain.EnrolmentExited, -3)}
 	return a
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // The plans the table expects.
 
@@ -145,9 +188,15 @@ func enrolled(p Plan, l Locked, reason, op string) Plan {
 	p.EnrolmentStatus = "active"
 	ix := IndexOp{Op: op, IndexKey: l.IndexKey, Programme: l.Enrolment.Programme, EventID: l.Alert.EventID}
 	if op == IndexClaim {
-		ix.WalletKey = l.Enrolment.WalletKey
+		ix.WalletKey, ix.Ref = l.Enrolment.WalletKey, l.Enrolment.BeneficiaryRef
 	}
 	p.IndexOp = &ix
+	return p
+}
+
+// retiring is p replacing the enrolments ids.
+func retiring(p Plan, ids ...string) Plan {
+	p.Retire = ids
 	return p
 }
 
@@ -279,6 +328,25 @@ func TestPlanRuling(t *testing.T) {
 		{"stale revision", a.escalated, intp(0), RulingEscalate, byRole{forbid, conflicts, conflicts, conflicts}, Plan{}},
 		{"current revision", a.enrolHold, intp(2), RulingRelease, all, enrolled(closing(RulingRelease), a.enrolHold, released, IndexReleaseHold)},
 
+		// A held enrolment the record has moved on from is not released:
+		// replaced by an override, exited, or overtaken by a later
+		// enrolment that claims the programme. The alert is confirmed.
+		{"held enrolment replaced since", a.heldReplaced, nil, RulingRelease, byRole{forbid, conflicts, conflicts, conflicts}, Plan{}},
+		{"held enrolment replaced since", a.heldReplaced, nil, RulingConfirm, all, closing(RulingConfirm)},
+		{"held enrolment exited since", a.heldExited, nil, RulingRelease, byRole{forbid, conflicts, conflicts, conflicts}, Plan{}},
+		{"held enrolment overtaken", a.heldOvertaken, nil, RulingRelease, byRole{forbid, conflicts, conflicts, conflicts}, Plan{}},
+		{"held enrolment overtaken", a.heldOvertaken, nil, RulingDismiss, byRole{forbid, conflicts, conflicts, conflicts}, Plan{}},
+		{"blocked enrolment no longer blocked", a.blockActive, nil, RulingRelease, byRole{forbid, forbid, conflicts, conflicts}, Plan{}},
+
+		// An override replaces: the live enrolment of the person in the
+		// programme, and any that would outrank the override as the
+		// claim, are retired with it.
+		{"DUP_NID block beside a live enrolment", a.dupBlock, nil, RulingRelease, supervisors,
+			retiring(enrolled(closing(RulingRelease), a.dupBlock, overridden, IndexClaim), "enr-live")},
+		{"DUP_NID block beside a live enrolment", a.dupBlock, nil, RulingConfirm, all, closing(RulingConfirm)},
+		{"DUP_NID block older than an exited enrolment", a.dupBlockOlder, nil, RulingRelease, supervisors,
+			retiring(enrolled(closing(RulingRelease), a.dupBlockOlder, overridden, IndexClaim), "enr-later")},
+
 		// A ruling the policy does not know.
 		{"unknown ruling", a.enrolHold, nil, Ruling("approve"), noPair, Plan{}},
 	}
@@ -325,6 +393,12 @@ func TestPlanRulingRefusals(t *testing.T) {
 		{a.enrolHold, RoleReviewer, RulingConfirm, intp(7), "review: the alert is at revision 2, not 7: someone acted on it; reload it"},
 		{a.rejected, RoleReviewer, RulingRelease, nil, "review: a rejected event cannot be released; the source must send it again, corrected"},
 		{a.enrolHold, RoleReviewer, RulingSame, nil, "review: decision: this alert compares no two persons; confirm or release it instead"},
+		{a.heldReplaced, RoleReviewer, RulingRelease, nil,
+			"review: the enrolment was replaced by another enrolment of the person in old_age (enr-override) on a supervisor's override; it can no longer be released: confirm the alert"},
+		{a.heldExited, RoleReviewer, RulingRelease, nil, "review: the enrolment is exited now, no longer held; it can no longer be released: confirm the alert"},
+		{a.heldOvertaken, RoleReviewer, RulingRelease, nil,
+			"review: a later enrolment of the person in old_age (enr-newer, exited) holds the programme's claim; this one can no longer be released: confirm the alert"},
+		{a.blockActive, RoleSupervisor, RulingRelease, nil, "review: the enrolment is active now, no longer blocked; there is no block to override"},
 	}
 	for _, tc := range cases {
 		l := tc.l
@@ -357,10 +431,13 @@ func TestAllowedRulings(t *testing.T) {
 		{"assigned elsewhere, reviewer", a.assignedOut, RoleReviewer, nil},
 		{"assigned to the reviewer", a.assignedRev, RoleReviewer, []Ruling{RulingRelease, RulingConfirm, RulingEscalate}},
 		{"closed", a.closed, RoleAdmin, nil},
+		{"held enrolment replaced since", a.heldReplaced, RoleReviewer, []Ruling{RulingConfirm, RulingEscalate}},
+		{"held enrolment overtaken", a.heldOvertaken, RoleSupervisor, []Ruling{RulingConfirm, RulingEscalate}},
+		{"DUP_NID block, supervisor", a.dupBlock, RoleSupervisor, []Ruling{RulingRelease, RulingConfirm, RulingEscalate}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Case{Alert: tc.l.Alert, Decision: tc.l.Decision}
+			c := caseOf(tc.l)
 			if got := AllowedRulings(c, actor(tc.role)); !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
@@ -374,7 +451,7 @@ func TestAllowedRulings(t *testing.T) {
 func TestAllowedRulingsArePlanned(t *testing.T) {
 	for _, l := range newAlerts().all() {
 		for _, role := range roles() {
-			offered := AllowedRulings(&Case{Alert: l.Alert, Decision: l.Decision}, actor(role))
+			offered := AllowedRulings(caseOf(l), actor(role))
 			for _, r := range Rulings() {
 				if r == RulingDismiss {
 					continue
@@ -387,6 +464,11 @@ func TestAllowedRulingsArePlanned(t *testing.T) {
 			}
 		}
 	}
+}
+
+// caseOf is the case the store would assemble for the alert l locks.
+func caseOf(l Locked) *Case {
+	return &Case{Alert: l.Alert, Decision: l.Decision, Enrolment: l.Enrolment, Others: l.Others}
 }
 
 // TestPlanAssignment: reviewers take alerts, supervisors give them; a

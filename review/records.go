@@ -72,7 +72,11 @@ type Case struct {
 	// Matched is the matched person's latest enrolment, when the alert
 	// names one; for a payment without one, the payee's enrolment in the
 	// programme, so the wallets can be compared.
-	Matched *Enrolment   `json:"matched,omitempty"`
+	Matched *Enrolment `json:"matched,omitempty"`
+	// Others are the person's other enrolments in the enrolment's
+	// programme that may be its claim, newest first (see Locked.Others):
+	// what an override would replace.
+	Others  []Enrolment  `json:"other_enrolments,omitempty"`
 	History []AuditEntry `json:"history"`
 }
 
@@ -132,4 +136,23 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+}
+
+// APIToken is a machine client's API token as the record keeps it: its
+// hash, never the token.
+type APIToken struct {
+	Hash     string
+	Username string
+	Label    string
+	// ID is the token's first characters, printed when it is made: it
+	// names the token for revocation and opens nothing.
+	ID        string
+	CreatedAt time.Time
+}
+
+// LoginFailures is the count of failed logins held against one key (an
+// account tried from one client, or a client) and when the last was.
+type LoginFailures struct {
+	Count int
+	Last  time.Time
 }

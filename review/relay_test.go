@@ -112,11 +112,33 @@ func (x *recordingIndex) ReleaseHold(_ context.Context, key, prog, ev string) er
 	return nil
 }
 
-func (x *recordingIndex) ClaimEnrolment(_ context.Context, key, prog, ev, wallet string) error {
+func (x *recordingIndex) ClaimEnrolment(_ context.Context, key, prog, ev, wallet, ref string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.ops = append(x.ops, "claim "+key+" "+prog+" "+ev+" "+wallet)
+	x.ops = append(x.ops, "claim "+key+" "+prog+" "+ev+" "+wallet+" "+ref)
 	return nil
+}
+
+// readiness is an IndexReadiness whose answer the test sets.
+type readiness struct {
+	mu    sync.Mutex
+	gen   int64
+	ready bool
+	err   error
+	asked int
+}
+
+func (x *readiness) ReadyGeneration(context.Context) (int64, bool, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.asked++
+	return x.gen, x.ready, x.err
+}
+
+func (x *readiness) set(gen int64, ready bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.gen, x.ready = gen, ready
 }
 
 // counter is a Counter for tests.
@@ -165,7 +187,7 @@ func TestRelay(t *testing.T) {
 			pub := &flakyPublisher{fails: tc.pubFails}
 			ix := &recordingIndex{broken: tc.indexBroken}
 			var published, failed counter
-			r := NewRelay(ob, pub, ix, quiet(), RelayMetrics{Published: &published, Failed: &failed})
+			r := NewRelay(ob, pub, ix, nil, quiet(), RelayMetrics{Published: &published, Failed: &failed})
 
 			_, err := r.Flush(ctx)
 			if (err != nil) != tc.wantErr {
@@ -210,7 +232,7 @@ func TestRelay(t *testing.T) {
 // row without an index change as it is.
 func TestRelayBatches(t *testing.T) {
 	rows := []OutboxRow{
-		outboxRow(1, "e1", &IndexOp{Op: IndexClaim, IndexKey: "k1", Programme: "widow", EventID: "e1", WalletKey: "w1"}),
+		outboxRow(1, "e1", &IndexOp{Op: IndexClaim, IndexKey: "k1", Programme: "widow", EventID: "e1", WalletKey: "w1", Ref: "DSS-1"}),
 		outboxRow(2, "e2", nil),
 		outboxRow(3, "e3", &IndexOp{Op: IndexReleaseHold, IndexKey: "k3", Programme: "old_age", EventID: "e3"}),
 		outboxRow(4, "e4", nil),
@@ -220,7 +242,7 @@ func TestRelayBatches(t *testing.T) {
 	pub := &flakyPublisher{}
 	ix := &recordingIndex{}
 	var published counter
-	r := NewRelay(ob, pub, ix, quiet(), RelayMetrics{Published: &published})
+	r := NewRelay(ob, pub, ix, nil, quiet(), RelayMetrics{Published: &published})
 	r.Batch = 2
 	n, err := r.Flush(context.Background())
 	if err != nil || n != 5 {
@@ -236,7 +258,7 @@ func TestRelayBatches(t *testing.T) {
 	if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4", "e5"}) {
 		t.Errorf("published %v", ids)
 	}
-	if want := []string{"claim k1 widow e1 w1", "release k3 old_age e3"}; !slices.Equal(ix.ops, want) {
+	if want := []string{"claim k1 widow e1 w1 DSS-1", "release k3 old_age e3"}; !slices.Equal(ix.ops, want) {
 		t.Errorf("index ops %v, want %v", ix.ops, want)
 	}
 	if published.value() != 5 {
@@ -245,7 +267,7 @@ func TestRelayBatches(t *testing.T) {
 
 	// Without an index, nothing is applied and everything is published.
 	ob, pub = newMemOutbox(rows...), &flakyPublisher{}
-	if n, err := NewRelay(ob, pub, nil, quiet(), RelayMetrics{}).Flush(context.Background()); err != nil || n != 5 {
+	if n, err := NewRelay(ob, pub, nil, nil, quiet(), RelayMetrics{}).Flush(context.Background()); err != nil || n != 5 {
 		t.Fatalf("flush without an index: %d, %v", n, err)
 	}
 }
@@ -257,7 +279,7 @@ func TestRelayRun(t *testing.T) {
 	ob := newMemOutbox()
 	pub := &flakyPublisher{fails: 1}
 	var failed counter
-	r := NewRelay(ob, pub, &recordingIndex{}, quiet(), RelayMetrics{Failed: &failed})
+	r := NewRelay(ob, pub, &recordingIndex{}, nil, quiet(), RelayMetrics{Failed: &failed})
 	r.Interval = time.Hour // only Notify, or the backoff after a failure, wakes it
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -287,5 +309,100 @@ func TestRelayRun(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not stop when its context ended")
+	}
+}
+
+// TestRelayWaitsForTheIndexGeneration: a row's index change is applied only
+// once the index is ready at the generation its review saw, or a later
+// one; before that nothing of the batch is applied or published, and the
+// wait is counted as a wait, not a failure.
+func TestRelayWaitsForTheIndexGeneration(t *testing.T) {
+	at := func(gen int64, r OutboxRow) OutboxRow {
+		r.Generation = gen
+		return r
+	}
+	rows := []OutboxRow{
+		at(3, outboxRow(1, "e1", &IndexOp{Op: IndexReleaseHold, IndexKey: "k1", Programme: "old_age", EventID: "e1"})),
+		at(4, outboxRow(2, "e2", &IndexOp{Op: IndexClaim, IndexKey: "k2", Programme: "widow", EventID: "e2"})),
+		at(9, outboxRow(3, "e3", nil)), // no index change: no generation to wait for
+	}
+	steps := []struct {
+		name       string
+		gen        int64
+		ready      bool
+		wantPublic int
+	}{
+		{"the index is being rebuilt", 4, false, 0},
+		{"ready at an older generation than a row's", 3, true, 0},
+		{"ready at the rows' generation", 4, true, 3},
+	}
+	ob := newMemOutbox(rows...)
+	pub := &flakyPublisher{}
+	ix := &recordingIndex{}
+	ready := &readiness{}
+	var published, failed, waited counter
+	r := NewRelay(ob, pub, ix, ready, quiet(), RelayMetrics{Published: &published, Failed: &failed, Waited: &waited})
+	for i, st := range steps {
+		ready.set(st.gen, st.ready)
+		n, err := r.Flush(context.Background())
+		if got := len(pub.published()); got != st.wantPublic || n != st.wantPublic {
+			t.Fatalf("%s: published %d (flush said %d), want %d", st.name, got, n, st.wantPublic)
+		}
+		if st.wantPublic == 0 {
+			if !errors.Is(err, ErrIndexBehind) || domain.KindOf(err) != domain.KindTransient {
+				t.Fatalf("%s: flush error %v, want a transient ErrIndexBehind", st.name, err)
+			}
+			if len(ix.ops) != 0 {
+				t.Fatalf("%s: index changed: %v", st.name, ix.ops)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if want := []string{"release k1 old_age e1", "claim k2 widow e2  "}; !slices.Equal(ix.ops, want) {
+			t.Fatalf("%s: index ops %v, want %v", st.name, ix.ops, want)
+		}
+		if i != len(steps)-1 {
+			t.Fatalf("published before the last step")
+		}
+	}
+
+	// Run waits without counting a failure or backing off.
+	ob = newMemOutbox(rows[1])
+	pub = &flakyPublisher{}
+	ready.set(3, true)
+	r = NewRelay(ob, pub, &recordingIndex{}, ready, quiet(), RelayMetrics{Failed: &failed, Waited: &waited})
+	r.Interval = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for waited.value() < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if len(pub.published()) != 0 {
+		t.Fatalf("published while the index is behind: %+v", pub.published())
+	}
+	ready.set(4, true)
+	for len(pub.published()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := pub.published(); len(got) != 1 || got[0].EventID != "e2" {
+		t.Fatalf("published %+v once the index caught up, want e2", got)
+	}
+	if failed.value() != 0 {
+		t.Errorf("waits counted as failures: %v", failed.value())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+
+	// A readiness that cannot be read is a failure like any other.
+	ready.err = domain.Wrap(domain.KindTransient, "redis", errors.New("down"))
+	if _, err := NewRelay(newMemOutbox(rows[0]), &flakyPublisher{}, &recordingIndex{}, ready, quiet(), RelayMetrics{}).Flush(context.Background()); err == nil || errors.Is(err, ErrIndexBehind) {
+		t.Errorf("flush with an unreadable readiness: %v", err)
 	}
 }

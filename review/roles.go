@@ -69,6 +69,21 @@ func MaskField(role, field, value string) string {
 	return value
 }
 
+// PersonalFields names the personal data fields (nid, birth_reg_no,
+// phone, wallet) that p holds, in that order: what a role that may read
+// them is shown in clear.
+func PersonalFields(p domain.Person) []string {
+	var out []string
+	for _, f := range []struct{ name, value string }{
+		{"nid", p.NID}, {"birth_reg_no", p.BirthRegNo}, {"phone", p.Phone}, {"wallet", p.Wallet},
+	} {
+		if f.value != "" {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // MaskPerson returns an enrolled person as role may see them.
 func MaskPerson(role string, p domain.Person) domain.Person {
 	p.NID = MaskField(role, "nid", p.NID)

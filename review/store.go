@@ -55,4 +55,12 @@ type Users interface {
 	DeleteSession(ctx context.Context, tokenHash string, now time.Time) error
 	// Audit appends one entry to the audit trail on its own.
 	Audit(ctx context.Context, e AuditEntry) error
+	// UpdateLoginFailures changes the failed-login counts of keys in one
+	// transaction that holds them locked, so that attempts made at once,
+	// through any instance of the API, are counted one after another: fn
+	// is given the counts (a zero LoginFailures for a key without any)
+	// and returns what they become (a zero Count forgets the key). Counts
+	// last changed before forgetBefore are dropped on the way.
+	UpdateLoginFailures(ctx context.Context, keys []string, forgetBefore time.Time,
+		fn func(map[string]LoginFailures) map[string]LoginFailures) error
 }

@@ -23,7 +23,8 @@ Usage:
   ekjon run       [flags]   the production worker and API (see ekjon run --help)
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
-  ekjon user      add|token add a reviewer (the first must be an admin) or an API token
+  ekjon user      add|token|disable  add a reviewer (the first must be an admin), make or
+                            revoke an API token, or disable a user
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
   ekjon eval      [flags]   precision and recall of the matcher on labelled data
   ekjon bench     [flags]   ekjon against a PostgreSQL-only baseline, as the index grows

@@ -18,18 +18,24 @@ import (
 )
 
 const userUsage = `Usage:
-  ekjon user add   -name NAME -role viewer|reviewer|supervisor|admin [-password-stdin]
-  ekjon user token -name NAME [-label LABEL]
+  ekjon user add     -name NAME -role viewer|reviewer|supervisor|admin [-password-stdin]
+  ekjon user token   -name NAME [-label LABEL]
+  ekjon user token   -name NAME -revoke LABEL|TOKEN-ID|TOKEN
+  ekjon user disable -name NAME
 
 add creates a user; the password is read from EKJON_USER_PASSWORD or, with
 -password-stdin, from the first line of standard input (at least 10
 characters). The first user must be an admin. token prints a new API token
 for a machine client; only its hash is stored, so keep the printed value.
+Its id (the token's first 12 characters, said on standard error) names it
+later. token -revoke revokes the user's live tokens with that label, or
+the one with that id, or that whole token. disable disables a user: its
+sessions end and its tokens are revoked at once. Every change is audited.
 The database is the one in EKJON_DATABASE_URL (see ekjon settings).
 `
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "token") {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "token" && args[0] != "disable") {
 		fmt.Fprint(stderr, userUsage)
 		return errUsage
 	}
@@ -39,6 +45,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	name := fs.String("name", "", "username")
 	role := fs.String("role", "", "viewer, reviewer, supervisor or admin")
 	label := fs.String("label", "", "what the token is for")
+	revoke := fs.String("revoke", "", "with token: revoke the user's live tokens with this label, id or whole token")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: EKJON_DATABASE_URL, then the ekjon run default)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -105,11 +112,45 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		if _, err := store.User(ctx, *name); err != nil {
 			return fmt.Errorf("user %q: %w", *name, err)
 		}
+		if *revoke != "" {
+			revoked, err := store.RevokeTokens(ctx, *name, *revoke, api.HashToken(*revoke), actor)
+			if err != nil {
+				return err
+			}
+			for _, t := range revoked {
+				fmt.Fprintf(stderr, "revoked token id %s (label %q, made %s)\n", orNone(t.ID), t.Label, t.CreatedAt.UTC().Format("2006-01-02 15:04"))
+			}
+			fmt.Fprintf(stdout, "%d %s of %s revoked\n", len(revoked), plural(len(revoked), "token", "tokens"), *name)
+			return nil
+		}
 		tok, hash := api.NewToken(api.TokenPrefix)
-		if err := store.CreateToken(ctx, *name, *label, hash, actor); err != nil {
+		id := api.TokenID(tok)
+		if err := store.CreateToken(ctx, review.APIToken{Hash: hash, Username: *name, Label: *label, ID: id}, actor); err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "token id %s: revoke it with ekjon user token -name %s -revoke %s\n", id, *name, id)
 		fmt.Fprintln(stdout, tok)
+	case "disable":
+		sessions, tokens, err := store.DisableUser(ctx, *name, actor)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", *name, err)
+		}
+		fmt.Fprintf(stdout, "user %s disabled: %d %s ended, %d %s revoked\n", *name,
+			sessions, plural(sessions, "session", "sessions"), tokens, plural(tokens, "token", "tokens"))
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

@@ -378,7 +378,7 @@ func TestOverrideMakesAnActiveClaim(t *testing.T) {
 	if verdict(b) != "BLOCK [DUP_NID]" {
 		t.Fatalf("second enrolment: %s", verdict(b))
 	}
-	if err := ix.ClaimEnrolment(context.Background(), b.IndexKey, "old_age", "e2", ""); err != nil {
+	if err := ix.ClaimEnrolment(context.Background(), b.IndexKey, "old_age", "e2", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	p := pay("p1", nid, "old_age", "2026-11", "", t0.Add(2*time.Hour))

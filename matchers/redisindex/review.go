@@ -19,11 +19,20 @@ func (ix *Index) ReleaseHold(ctx context.Context, indexKey, programme, eventID s
 }
 
 // ClaimEnrolment records an overridden enrolment as the person's claim on
-// programme, with its wallet key. It is safe to call again.
-func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey string) error {
+// programme, with its wallet key, and maps its beneficiary ref (if any) to
+// the person, as Remember does for an enrolment the pipeline admits: a
+// blocked enrolment's ref was not mapped. It is safe to call again.
+func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey, ref string) error {
 	if indexKey == "" {
 		return nil
 	}
 	key, pre := ix.personBucket(indexKey)
-	return classify("redis: claim enrolment", claimScript.Run(ctx, ix.rdb, []string{key}, pre, ix.eventHash(eventID), programme, walletKey).Err())
+	if err := claimScript.Run(ctx, ix.rdb, []string{key}, pre, ix.eventHash(eventID), programme, walletKey).Err(); err != nil {
+		return classify("redis: claim enrolment", err)
+	}
+	if ref == "" {
+		return nil
+	}
+	rk, field := ix.bucket(familyRef, ix.refHash(programme, ref))
+	return classify("redis: claim enrolment: ref", ix.rdb.HSet(ctx, rk, field, packedKey(indexKey)).Err())
 }

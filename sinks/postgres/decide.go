@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -20,16 +21,23 @@ import (
 // reviewers acting at once are serialised: the second sees the first's
 // outcome. It returns the alert as it now stands and whether an outbox row
 // was written.
+//
+// The transaction holds the index generation lock shared, as Write does,
+// taken first so that it orders with Write's row locks, and records the
+// generation in the outbox row: a rebuild cannot begin while a review is
+// being committed, so the rebuild of any later generation reads a record
+// that holds the review (see review.OutboxRow.Generation).
 func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Actor, reason string, plan func(*review.Locked) (review.Plan, error)) (review.AlertRow, bool, error) {
 	var (
 		out       review.AlertRow
 		published bool
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var (
-			l   review.Locked
-			err error
-		)
+		gen, err := sharedGeneration(ctx, tx)
+		if err != nil {
+			return classify("postgres: index generation", err)
+		}
+		var l review.Locked
 		if l.Alert, err = scanAlert(tx.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.alert_id = $1 FOR UPDATE", alertID)); err != nil {
 			return classify("postgres: lock alert", err)
 		}
@@ -46,12 +54,8 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 		}
 		switch l.Decision.EventType {
 		case domain.TypeEnrolment:
-			e, err := scanEnrolment(tx.QueryRow(ctx, "SELECT "+enrolmentColumns+" FROM enrolments e WHERE e.event_id = $1 FOR UPDATE", l.Alert.EventID))
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return classify("postgres: lock enrolment", err)
-			}
-			if err == nil {
-				l.Enrolment = &e
+			if l.Enrolment, l.Others, err = claimants(ctx, tx, l.Alert.EventID, true); err != nil {
+				return err
 			}
 		case domain.TypeDistribution:
 			err := tx.QueryRow(ctx, "SELECT action FROM payments WHERE event_id = $1 FOR UPDATE", l.Alert.EventID).Scan(&l.PaymentAction)
@@ -104,12 +108,18 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 			if p.IndexOp != nil {
 				op, _ = json.Marshal(p.IndexOp)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op) VALUES ($1, $2, $3)`,
-				d.EventID, body, op); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, index_op, generation) VALUES ($1, $2, $3, $4)`,
+				d.EventID, body, op, gen); err != nil {
 				return classify("postgres: write outbox", err)
 			}
 			after["decision"] = review.RevisedDecision{Decision: *d, RevisedBy: actor.Username}
 			published = true
+		}
+		if err := retire(ctx, tx, p.Retire, &l, actor, alertID); err != nil {
+			return err
+		}
+		if len(p.Retire) > 0 {
+			after["replaced"] = p.Retire
 		}
 		if p.EnrolmentStatus != "" && l.Enrolment != nil {
 			if _, err := tx.Exec(ctx, `UPDATE enrolments SET status = $2 WHERE event_id = $1`, l.Alert.EventID, p.EnrolmentStatus); err != nil {
@@ -145,6 +155,83 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 	return out, published, err
 }
 
+// querier is what a pool and a transaction share.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// claimants returns the enrolment of event eventID (nil when the event has
+// none) and, newest first (review.ClaimOrder), the person's other
+// enrolments in its programme that may be the claim there
+// (review.Locked.Others). With lock, it locks them all, in event id order
+// so that two reviews of one person's enrolments lock them in the same
+// order.
+func claimants(ctx context.Context, q querier, eventID string, lock bool) (*review.Enrolment, []review.Enrolment, error) {
+	var person, prog string
+	err := q.QueryRow(ctx, "SELECT person_id, programme FROM enrolments WHERE event_id = $1", eventID).Scan(&person, &prog)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, classify("postgres: read enrolment", err)
+	}
+	sql := "SELECT " + enrolmentColumns + " FROM enrolments e WHERE e.person_id = $1 AND e.programme = $2 ORDER BY e.event_id"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	rows, err := q.Query(ctx, sql, person, prog)
+	if err != nil {
+		return nil, nil, classify("postgres: read enrolments", err)
+	}
+	defer rows.Close()
+	var (
+		own    *review.Enrolment
+		others []review.Enrolment
+	)
+	for rows.Next() {
+		e, err := scanEnrolment(rows)
+		if err != nil {
+			return nil, nil, classify("postgres: read enrolments", err)
+		}
+		switch {
+		case e.EventID == eventID:
+			own = &e
+		case !slices.Contains(domain.NeverClaims(), e.Status):
+			others = append(others, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, classify("postgres: read enrolments", err)
+	}
+	slices.SortFunc(others, review.ClaimOrder)
+	return own, others, nil
+}
+
+// retire marks the enrolments ids, among l.Others, replaced by the alert's
+// enrolment, each with an audit entry of its own. It runs before the
+// alert's enrolment becomes active: the record allows one live enrolment
+// per person and programme.
+func retire(ctx context.Context, tx pgx.Tx, ids []string, l *review.Locked, actor review.Actor, alertID string) error {
+	for _, id := range ids {
+		i := slices.IndexFunc(l.Others, func(e review.Enrolment) bool { return e.EventID == id })
+		if i < 0 || l.Enrolment == nil {
+			return domain.Errorf(domain.KindInternal, "postgres: retire enrolment", "%s is not an enrolment the review locked", id)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE enrolments SET status = $2 WHERE event_id = $1`, id, domain.EnrolmentReplaced); err != nil {
+			return classify("postgres: retire enrolment", err)
+		}
+		if err := insertAudit(ctx, tx, review.AuditEntry{
+			Actor: actor.Username, Role: actor.Role, Action: "enrolment:" + domain.EnrolmentReplaced, ObjectKind: "enrolment",
+			ObjectID: id, Reason: "replaced on the override of alert " + alertID, Address: actor.Address,
+		}, map[string]string{"status": l.Others[i].Status},
+			map[string]string{"status": domain.EnrolmentReplaced, "replaced_by": l.Enrolment.EventID, "alert_id": alertID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func insertAudit(ctx context.Context, tx pgx.Tx, e review.AuditEntry, before, after any) error {
 	var b, a []byte
 	if before != nil {
@@ -160,9 +247,17 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e review.AuditEntry, before, af
 }
 
 // Audit appends one entry to the audit trail on its own, for actions that
-// change nothing else (a login, a refused login).
+// change nothing else (a login, a refused login, a read of personal data),
+// with e's Before and After if set.
 func (s *Store) Audit(ctx context.Context, e review.AuditEntry) error {
+	var before, after any
+	if len(e.Before) > 0 {
+		before = e.Before
+	}
+	if len(e.After) > 0 {
+		after = e.After
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return insertAudit(ctx, tx, e, nil, nil)
+		return insertAudit(ctx, tx, e, before, after)
 	})
 }

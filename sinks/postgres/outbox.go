@@ -25,7 +25,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, send func(context.Co
 		failedIDs []int64
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT outbox_id, decision, index_op FROM outbox WHERE sent_at IS NULL
+		rows, err := tx.Query(ctx, `SELECT outbox_id, decision, index_op, generation FROM outbox WHERE sent_at IS NULL
 			ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 		if err != nil {
 			return err
@@ -36,7 +36,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, send func(context.Co
 				row      review.OutboxRow
 				dec, opb []byte
 			)
-			if err := rows.Scan(&row.ID, &dec, &opb); err != nil {
+			if err := rows.Scan(&row.ID, &dec, &opb, &row.Generation); err != nil {
 				rows.Close()
 				return err
 			}

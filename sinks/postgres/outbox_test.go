@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -137,5 +138,84 @@ func TestClaimOutbox(t *testing.T) {
 	})
 	if n != 0 || err != nil {
 		t.Fatalf("empty outbox: %d, %v", n, err)
+	}
+}
+
+// TestReviewOutboxGeneration: a review's outbox row carries the index
+// generation its transaction saw, and the transaction holds the generation
+// lock shared, so a rebuild's bump waits for it and the rebuild's snapshot
+// holds the review: the relay may apply the row's change once the index is
+// ready at that generation.
+func TestReviewOutboxGeneration(t *testing.T) {
+	ctx := context.Background()
+	s := mustStore(t)
+	if _, err := s.Write(ctx, []domain.Outcome{
+		enrolment("e1", "Pa", "old_age", domain.ActionHold, domain.RuleDeceasedOrExited),
+		enrolment("e2", "Pb", "old_age", domain.ActionHold, domain.RuleDeceasedOrExited),
+	}, 0); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := s.BeginRebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := review.Actor{Username: "sup", Role: review.RoleSupervisor, Address: "10.0.0.9"}
+	release := func(l *review.Locked) (review.Plan, error) {
+		return review.PlanRuling(l, sup, review.RulingRelease, nil, time.Now().UTC())
+	}
+	// While the review's transaction is open, a rebuild asks to bump the
+	// generation; it must wait for the review.
+	bumped := make(chan int64, 1)
+	_, published, err := s.ReviewAlert(ctx, domain.AlertID("e1", domain.RuleDeceasedOrExited), sup, "checked",
+		func(l *review.Locked) (review.Plan, error) {
+			go func() {
+				g, err := s.BeginRebuild(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				bumped <- g
+			}()
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				var waiting bool
+				if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+					AND classid = 25963 AND objid = 1785687655 AND mode = 'ExclusiveLock' AND NOT granted)`).Scan(&waiting); err != nil {
+					return review.Plan{}, err
+				}
+				if waiting {
+					break
+				}
+				select {
+				case g := <-bumped:
+					return review.Plan{}, fmt.Errorf("the rebuild bumped to %d while a review was in its transaction", g)
+				default:
+				}
+				if time.Now().After(deadline) {
+					return review.Plan{}, errors.New("the rebuild never asked for the generation lock")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			return release(l)
+		})
+	if err != nil || !published {
+		t.Fatalf("review: published %v, %v", published, err)
+	}
+	if g := <-bumped; g != gen+1 {
+		t.Fatalf("the rebuild bumped to %d, want %d", g, gen+1)
+	}
+	if _, _, err := s.ReviewAlert(ctx, domain.AlertID("e2", domain.RuleDeceasedOrExited), sup, "checked", release); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	if _, err := s.ClaimOutbox(ctx, 10, func(_ context.Context, rows []review.OutboxRow) error {
+		for _, r := range rows {
+			got[r.Decision.EventID] = r.Generation
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"e1": gen, "e2": gen + 1}; !maps.Equal(got, want) {
+		t.Fatalf("outbox generations %v, want %v", got, want)
 	}
 }

@@ -219,10 +219,13 @@ func (s *Store) payment(ctx context.Context, eventID string) (*review.Payment, e
 	return &p, nil
 }
 
-// History returns the audit trail of one object, oldest first.
+// History returns the actions on one object, oldest first: its audit
+// trail but for the reads of it (action read:…), which the trail keeps
+// and the history a reviewer sees leaves out.
 func (s *Store) History(ctx context.Context, kind, id string) ([]review.AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT audit_id, at, actor, role, action, object_kind, object_id, reason,
-		before, after, address FROM audit WHERE object_kind = $1 AND object_id = $2 ORDER BY at, audit_id`, kind, id)
+		before, after, address FROM audit WHERE object_kind = $1 AND object_id = $2 AND action NOT LIKE 'read:%'
+		ORDER BY at, audit_id`, kind, id)
 	if err != nil {
 		return nil, classify("postgres: read audit", err)
 	}
@@ -250,14 +253,13 @@ func (s *Store) Case(ctx context.Context, alertID string) (*review.Case, error) 
 	if c.Decision, err = s.Decision(ctx, a.EventID); err != nil {
 		return nil, err
 	}
-	ens, err := s.enrolments(ctx, "e.event_id = $1", a.EventID)
-	if err != nil {
+	if c.Enrolment, c.Others, err = claimants(ctx, s.pool, a.EventID, false); err != nil {
 		return nil, err
 	}
-	if len(ens) > 0 {
-		c.Enrolment = &ens[0]
-	} else if c.Payment, err = s.payment(ctx, a.EventID); err != nil {
-		return nil, err
+	if c.Enrolment == nil {
+		if c.Payment, err = s.payment(ctx, a.EventID); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case a.MatchedPerson != "":
@@ -269,8 +271,8 @@ func (s *Store) Case(ctx context.Context, alertID string) (*review.Case, error) 
 			c.Matched = &m[0]
 		}
 	case c.Payment != nil && c.Payment.PersonID != "":
-		m, err := s.enrolments(ctx, `e.person_id = $1 AND e.programme = $2 AND e.status <> 'blocked'
-			ORDER BY e.enrolled_at DESC LIMIT 1`, c.Payment.PersonID, c.Payment.Programme)
+		m, err := s.enrolments(ctx, `e.person_id = $1 AND e.programme = $2 AND e.status <> ALL($3)
+			ORDER BY e.enrolled_at DESC, e.event_id DESC LIMIT 1`, c.Payment.PersonID, c.Payment.Programme, domain.NeverClaims())
 		if err != nil {
 			return nil, err
 		}

@@ -198,21 +198,30 @@ var ErrStaleIndex = errors.New("the matching index was rebuilt after this batch 
 const generationLock = 0x656b6a6f6e67 // "ekjong"
 
 // holdGeneration takes the generation lock shared for tx and checks that
-// the index generation is still fence. The lock and the read are two
-// statements: under READ COMMITTED the read's snapshot must be taken after
-// the lock is held, or a bump it waited for would be missed.
+// the index generation is still fence.
 func holdGeneration(ctx context.Context, tx pgx.Tx, fence int64) error {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
-		return err
-	}
-	var gen int64
-	if err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen); err != nil {
+	gen, err := sharedGeneration(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if gen != fence {
 		return domain.Wrap(domain.KindTransient, fmt.Sprintf("index generation %d, batch decided at %d", gen, fence), ErrStaleIndex)
 	}
 	return nil
+}
+
+// sharedGeneration takes the generation lock shared for tx and returns the
+// index generation, which no rebuild can bump until tx ends. The lock and
+// the read are two statements: under READ COMMITTED the read's snapshot
+// must be taken after the lock is held, or a bump it waited for would be
+// missed.
+func sharedGeneration(ctx context.Context, tx pgx.Tx) (int64, error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
+		return 0, err
+	}
+	var gen int64
+	err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen)
+	return gen, err
 }
 
 // BeginRebuild starts a new index generation and returns it. It waits for
@@ -513,7 +522,7 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		for _, st := range seg.status {
 			t, _ := domain.TransitionOf(st.status, st.prog)
 			pb.Queue(applyStatus, st.eventID, st.person, st.status, st.prog, st.wallet, st.at,
-				t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.EnrolmentBlocked, lifeOne, lifeAll)
+				t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.NeverClaims(), lifeOne, lifeAll)
 		}
 	}
 	if a := b.alert; len(a.id) > 0 {
@@ -530,9 +539,9 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 }
 
 // The claims of persons on programmes: on each, the person's latest
-// enrolment not blocked, which is what the matching index keeps of its
-// enrolments there. claimsFrom and claimsOrder go around a WHERE clause
-// that must leave blocked enrolments out.
+// enrolment neither blocked nor replaced (domain.NeverClaims), which is
+// what the matching index keeps of its enrolments there. claimsFrom and
+// claimsOrder go around a WHERE clause that must leave those out.
 const (
 	claimsFrom  = `SELECT DISTINCT ON (person_id, programme) event_id, person_id, programme, status, wallet_key FROM enrolments`
 	claimsOrder = `ORDER BY person_id, programme, enrolled_at DESC, event_id DESC`
@@ -541,8 +550,8 @@ const (
 // applyStatus records a status event ($1 to $6) and, the first time only,
 // applies its transition (domain.Transitions): the person's claims in the
 // states $7 move to state $8 ("" keeps theirs) and take the event's wallet
-// if $9; the person is marked deceased if $10, or no longer if $11. $12 is
-// the blocked state.
+// if $9; the person is marked deceased if $10, or no longer if $11. $12 are
+// the states that are never a claim.
 //
 // Status events take effect in the order they occurred, as in the index
 // (status.lua): a claim on a programme is not acted on when a status event
@@ -555,7 +564,7 @@ const applyStatus = `WITH recorded AS (
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
 		RETURNING person_id
 	), claims AS (
-		` + claimsFrom + ` WHERE person_id = $2 AND ($4 = '' OR programme = $4) AND status <> $12 ` + claimsOrder + `
+		` + claimsFrom + ` WHERE person_id = $2 AND ($4 = '' OR programme = $4) AND status <> ALL($12) ` + claimsOrder + `
 	), moved AS (
 		UPDATE enrolments e SET status = COALESCE(NULLIF($8, ''), e.status),
 			wallet_key = CASE WHEN $9 THEN $5 ELSE e.wallet_key END
@@ -589,8 +598,8 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		args      []any
 	}{
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
-			FROM (` + claimsFrom + ` WHERE status <> $1 ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
-			[]any{domain.EnrolmentBlocked}},
+			FROM (` + claimsFrom + ` WHERE status <> ALL($1) ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
+			[]any{domain.NeverClaims()}},
 		// A ref is its holder's (see Outcome.HoldsRef): every enrolment
 		// holding one names the same person, so their order is no matter.
 		{"ref", `SELECT DISTINCT p.index_key, e.programme, '', '', '', e.beneficiary_ref, '', NULL::timestamptz, '', NULL::jsonb

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/review"
 )
 
@@ -39,17 +41,91 @@ func (s *Store) User(ctx context.Context, username string) (review.User, error) 
 	return u, classify("postgres: read user", err)
 }
 
-// CreateToken stores the hash of a new API token for username and audits
-// it.
-func (s *Store) CreateToken(ctx context.Context, username, label, tokenHash string, actor review.Actor) error {
+// CreateToken stores a new API token of t.Username (its hash, never the
+// token) and audits it.
+func (s *Store) CreateToken(ctx context.Context, t review.APIToken, actor review.Actor) error {
 	return classify("postgres: create token", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_hash, username, label) VALUES ($1, $2, $3)`,
-			tokenHash, username, label); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_hash, username, label, token_id) VALUES ($1, $2, $3, $4)`,
+			t.Hash, t.Username, t.Label, t.ID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "token:add",
-			ObjectKind: "user", ObjectID: username, Reason: label, Address: actor.Address}, nil, nil)
+			ObjectKind: "user", ObjectID: t.Username, Reason: t.Label, Address: actor.Address}, nil, map[string]string{"token_id": t.ID})
 	}))
+}
+
+// RevokeTokens revokes every unrevoked API token of username whose label
+// or id is which, or whose hash is hash (of which, when it is a whole
+// token), each with an audit entry, and returns them. None matching is of
+// KindNotFound.
+func (s *Store) RevokeTokens(ctx context.Context, username, which, hash string, actor review.Actor) ([]review.APIToken, error) {
+	var out []review.APIToken
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE api_tokens SET revoked_at = now()
+			WHERE username = $1 AND revoked_at IS NULL AND (label = $2 OR (token_id <> '' AND token_id = $2) OR token_hash = $3)
+			RETURNING token_hash, username, label, token_id, created_at`, username, which, hash)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var t review.APIToken
+			if err := rows.Scan(&t.Hash, &t.Username, &t.Label, &t.ID, &t.CreatedAt); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return domain.Errorf(domain.KindNotFound, "postgres: revoke token", "no live token of %s has the label or id %q", username, which)
+		}
+		for _, t := range out {
+			if err := insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "token:revoke",
+				ObjectKind: "user", ObjectID: username, Reason: t.Label, Address: actor.Address},
+				map[string]string{"token_id": t.ID, "created_at": t.CreatedAt.UTC().Format(time.RFC3339)}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, classify("postgres: revoke token", err)
+	}
+	return out, nil
+}
+
+// DisableUser disables username, ends its sessions and revokes its API
+// tokens, in one transaction with an audit entry, so that nothing of the
+// user's works from its commit on (sessions and tokens of a disabled user
+// are refused anyway; ended and revoked, they stay so if the user is ever
+// enabled again). It returns how many sessions it ended and tokens it
+// revoked. An unknown user is of KindNotFound.
+func (s *Store) DisableUser(ctx context.Context, username string, actor review.Actor) (sessions, tokens int, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var was bool
+		if err := tx.QueryRow(ctx, `SELECT disabled FROM users WHERE username = $1 FOR UPDATE`, username).Scan(&was); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET disabled = true WHERE username = $1`, username); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE username = $1`, username)
+		if err != nil {
+			return err
+		}
+		sessions = int(tag.RowsAffected())
+		if tag, err = tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE username = $1 AND revoked_at IS NULL`, username); err != nil {
+			return err
+		}
+		tokens = int(tag.RowsAffected())
+		return insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "user:disable",
+			ObjectKind: "user", ObjectID: username, Address: actor.Address},
+			map[string]bool{"disabled": was}, map[string]any{"disabled": true, "sessions_ended": sessions, "tokens_revoked": tokens})
+	})
+	return sessions, tokens, classify("postgres: disable user", err)
 }
 
 // TokenUser returns the enabled user owning the unrevoked token with this
@@ -88,4 +164,60 @@ func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (r
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string, now time.Time) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2`, tokenHash, now)
 	return classify("postgres: delete session", err)
+}
+
+// UpdateLoginFailures changes the failed-login counts of keys in one
+// transaction that holds their rows locked (see review.Users). The rows
+// are created and locked in key order, so that two attempts on
+// overlapping keys cannot deadlock.
+func (s *Store) UpdateLoginFailures(ctx context.Context, keys []string, forgetBefore time.Time,
+	fn func(map[string]review.LoginFailures) map[string]review.LoginFailures) error {
+	keys = slices.Sorted(slices.Values(keys))
+	keys = slices.Compact(keys)
+	return classify("postgres: login failures", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE last_at < $1`, forgetBefore); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k
+			ON CONFLICT (key) DO NOTHING`, keys); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT key, failures, last_at FROM login_failures WHERE key = ANY($1)
+			ORDER BY key FOR UPDATE`, keys)
+		if err != nil {
+			return err
+		}
+		cur := make(map[string]review.LoginFailures, len(keys))
+		for rows.Next() {
+			var (
+				k string
+				f review.LoginFailures
+			)
+			if err := rows.Scan(&k, &f.Count, &f.Last); err != nil {
+				rows.Close()
+				return err
+			}
+			if f.Count > 0 {
+				cur[k] = f
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		next := fn(cur)
+		for _, k := range keys {
+			f := next[k]
+			if f.Count <= 0 {
+				if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, k); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE login_failures SET failures = $2, last_at = $3 WHERE key = $1`, k, f.Count, f.Last); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"flag"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 )
 
@@ -18,5 +20,50 @@ func TestNewFailsCleanly(t *testing.T) {
 	if err == nil {
 		a.Close()
 		t.Fatal("New succeeded without a database")
+	}
+}
+
+// TestTrustedProxies: the setting takes CIDR prefixes and single
+// addresses, from a flag or the environment, and refuses anything else.
+func TestTrustedProxies(t *testing.T) {
+	cases := []struct {
+		env     string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"10.0.0.0/8, 192.0.2.7 ,fd00::/8", []string{"10.0.0.0/8", "192.0.2.7/32", "fd00::/8"}, false},
+		{"10.1.2.3/8", []string{"10.0.0.0/8"}, false},
+		{"proxy.example", nil, true},
+		{"10.0.0.0/33", nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.HMACSecret = "a-secret-long-enough-0123456789"
+			fs := flag.NewFlagSet("run", flag.ContinueOnError)
+			if err := BindFlags(fs, &cfg, func(k string) string {
+				if k == "EKJON_TRUSTED_PROXIES" {
+					return tc.env
+				}
+				return ""
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Validate(); (err != nil) != tc.wantErr {
+				t.Fatalf("Validate: %v, want an error %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			ps, _ := cfg.Proxies()
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("proxies %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

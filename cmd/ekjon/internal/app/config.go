@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -55,7 +56,10 @@ type Config struct {
 	BlockCap             int
 	SecureCookie         bool
 	SessionTTL           time.Duration
-	Pprof                bool
+	// TrustedProxies are CIDR prefixes (or addresses) of the proxies whose
+	// X-Forwarded-For the review API believes.
+	TrustedProxies []string
+	Pprof          bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -128,12 +132,7 @@ func (c *Config) settings() []setting {
 		return func(fs *flag.FlagSet, n, h string) { fs.DurationVar(p, n, *p, h) }
 	}
 	list := func(p *[]string) func(*flag.FlagSet, string, string) {
-		return func(fs *flag.FlagSet, n, h string) {
-			fs.Func(n, h+fmt.Sprintf(" (default %q)", strings.Join(*p, ",")), func(v string) error {
-				*p = SplitList(v)
-				return nil
-			})
-		}
+		return func(fs *flag.FlagSet, n, h string) { fs.Var(listFlag{p}, n, h) }
 	}
 	boolean := func(p *bool) func(*flag.FlagSet, string, string) {
 		return func(fs *flag.FlagSet, n, h string) { fs.BoolVar(p, n, *p, h) }
@@ -172,10 +171,44 @@ func (c *Config) settings() []setting {
 		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.BlockCap)},
 		{"secure-cookies", "mark session cookies Secure even on plain HTTP (always so on TLS or behind an https proxy)", boolean(&c.SecureCookie)},
 		{"session-ttl", "how long a reviewer's browser session lasts", dur(&c.SessionTTL)},
+		{"trusted-proxies", "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client: the address logins are limited by and audited under; none by default", list(&c.TrustedProxies)},
 		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
 	}
+}
+
+// listFlag is a comma-separated setting as a flag: its String is its
+// value, so the flag's default is the setting's.
+type listFlag struct{ p *[]string }
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listFlag) Set(v string) error {
+	*l.p = SplitList(v)
+	return nil
+}
+
+// Proxies parses the trusted proxies: CIDR prefixes, or single addresses.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("trusted-proxies: %q is neither a CIDR prefix nor an address", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func envName(flagName string) string {
@@ -324,6 +357,9 @@ func (c *Config) Validate() error {
 	if c.BucketBits < 8 || c.BucketBits > 24 {
 		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))
 	}
+	if _, err := c.Proxies(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -348,11 +384,7 @@ func WriteSettings(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "flag\tenvironment\tdefault\tmeaning")
 	for _, s := range def.settings() {
-		f := fs.Lookup(s.flag)
-		d := f.DefValue
-		if strings.Contains(f.Usage, "(default") {
-			d = strings.Join(def.Brokers, ",")
-		}
+		d := fs.Lookup(s.flag).DefValue
 		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", s.flag, envName(s.flag), strconv.Quote(d), s.help)
 	}
 	tw.Flush()

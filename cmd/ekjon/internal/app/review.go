@@ -11,9 +11,23 @@ import (
 // server and starts what they need. It is called by New once the record,
 // the index and the publisher are up.
 func (a *App) mountReview(ctx context.Context) error {
-	relay := review.NewRelay(a.Store, a.pub, a.Index, a.log.With("part", "outbox-relay"), api.NewRelayMetrics(a.Registry))
+	log := a.log.With("part", "outbox-relay")
+	// The relay applies a reviewer's index change only once the index is
+	// ready at the generation the review saw, which the index tells when
+	// its ready marker carries the generation. An index that cannot tell
+	// leaves the relay unfenced: a change applied while a rebuild clears
+	// and reloads the index may be lost, until the next rebuild.
+	var ready review.IndexReadiness
+	if r, ok := any(a.Index).(review.IndexReadiness); ok {
+		ready = r
+	} else {
+		log.Warn("the matching index does not report the generation it is ready at; reviewers' index changes are applied unfenced by rebuilds")
+	}
+	relay := review.NewRelay(a.Store, a.pub, a.Index, ready, log, api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
+	// Validate has parsed them already.
+	rc.TrustedProxies, _ = a.cfg.Proxies()
 	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
 	if err != nil {
 		return err
