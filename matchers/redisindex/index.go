@@ -9,10 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -302,9 +300,11 @@ func flag(b bool) string {
 	return ""
 }
 
-func isNoScript(err error) bool {
-	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
-}
+// isNoScript reports whether Redis lacks a script in its cache (a restart
+// or failover emptied it). go-redis has no typed check for NOSCRIPT: its
+// ErrNoScript is one text of the reply, which Redis versions word
+// differently, so the reply's code is matched.
+func isNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // LoadScripts loads the index's scripts into Redis (every master of a
 // cluster), so that batches can run them by hash.
@@ -499,20 +499,4 @@ func (ix *Index) MarkReady(ctx context.Context) error {
 // Ping reports whether Redis answers.
 func (ix *Index) Ping(ctx context.Context) error {
 	return classify("redis: ping", ix.rdb.Ping(ctx).Err())
-}
-
-func classify(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var netErr net.Error
-	switch {
-	case errors.As(err, &netErr), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, redis.ErrClosed), strings.HasPrefix(err.Error(), "LOADING"),
-		strings.HasPrefix(err.Error(), "CLUSTERDOWN"), strings.HasPrefix(err.Error(), "TRYAGAIN"),
-		strings.HasPrefix(err.Error(), "MOVED"), strings.HasPrefix(err.Error(), "ASK"),
-		strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "EOF"):
-		return domain.Wrap(domain.KindTransient, op, err)
-	}
-	return domain.Wrap(domain.KindInternal, op, err)
 }
