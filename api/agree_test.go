@@ -79,7 +79,7 @@ func (e *env) agreeing(step string, nids []string) {
 	e.t.Helper()
 	rdb, prefix := redistest.MustClient(e.t)
 	rebuilt := redisindex.New(rdb, e.pseudo, redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy()})
-	if _, ok, err := rebuilt.Rebuild(e.ctx, e.store.IndexFacts); err != nil || !ok {
+	if _, ok, err := rebuilt.Rebuild(e.ctx, e.store.Generation, e.store.IndexFacts); err != nil || !ok {
 		e.t.Fatalf("%s: rebuild: %v %v", step, ok, err)
 	}
 	live, fresh := e.indexView(e.index, e.prefix, nids), e.indexView(rebuilt, prefix, nids)

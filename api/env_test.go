@@ -78,10 +78,7 @@ func newEnvWith(tb testing.TB, configure func(*Config)) *env {
 	policy := domain.DefaultPolicy()
 	e.pseudo = domain.NewPseudonymizer([]byte("test-secret"))
 	e.index = redisindex.New(rdb, e.pseudo, redisindex.Config{Prefix: prefix, Policy: policy})
-	if err := e.index.LoadScripts(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := e.index.MarkReady(ctx); err != nil {
+	if _, _, err := e.index.Rebuild(ctx, e.store.BeginRebuild, e.store.IndexFacts); err != nil {
 		tb.Fatal(err)
 	}
 

@@ -247,13 +247,15 @@ func (l *EkjonLoader) Flush(ctx context.Context) error {
 	})
 }
 
-// Close flushes both stores and marks the index ready.
-func (l *EkjonLoader) Close(ctx context.Context) error {
+// Close flushes both stores and marks the index ready, answering to the
+// record's index generation that generation gives (see
+// redisindex.BulkLoader.Close).
+func (l *EkjonLoader) Close(ctx context.Context, generation redisindex.Generation) error {
 	if err := l.Flush(ctx); err != nil {
 		return err
 	}
 	t := time.Now()
-	err := l.bulk.Close(ctx)
+	err := l.bulk.Close(ctx, generation)
 	l.Redis += time.Since(t)
 	return err
 }

@@ -78,11 +78,11 @@ func TestPreloadAgreesWithRebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := l.Close(ctx); err != nil {
+	if err := l.Close(ctx, store.BeginRebuild); err != nil {
 		t.Fatal(err)
 	}
 	rebuilt, rebuiltDump := index()
-	if _, ok, err := rebuilt.Rebuild(ctx, store.IndexFacts); err != nil || !ok {
+	if _, ok, err := rebuilt.Rebuild(ctx, store.BeginRebuild, store.IndexFacts); err != nil || !ok {
 		t.Fatalf("rebuild: %v %v", ok, err)
 	}
 	a, b := preDump(), rebuiltDump()

@@ -324,7 +324,9 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 			return res, err
 		}
 	}
-	if err := el.Close(ctx); err != nil {
+	// The preloaded index is a generation of its own, as a rebuilt one
+	// is: the fresh record has begun none.
+	if err := el.Close(ctx, postgres.NewStore(epool).BeginRebuild); err != nil {
 		return res, err
 	}
 	if runBase {

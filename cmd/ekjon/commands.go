@@ -92,7 +92,7 @@ func cmdReindex(ctx context.Context, args []string, getenv func(string) string, 
 	defer rdb.Close()
 	ix := redisindex.New(rdb, domain.NewPseudonymizer([]byte(cfg.HMACSecret)), cfg.IndexConfig(policy))
 	start := time.Now()
-	n, rebuilt, err := ix.Rebuild(ctx, store.IndexFacts)
+	n, rebuilt, err := ix.Rebuild(ctx, store.BeginRebuild, store.IndexFacts)
 	if err != nil {
 		return err
 	}

@@ -80,13 +80,19 @@ func (l *BulkLoader) Flush(ctx context.Context) error {
 }
 
 // Close flushes and marks the index ready, so workers decide against it
-// instead of rebuilding it from the record.
-func (l *BulkLoader) Close(ctx context.Context) error {
+// instead of rebuilding it from the record. generation gives the record's
+// current index generation (sinks/postgres Store.Generation), which the
+// index answers to from then on; it is read under the rebuild lock, so no
+// rebuild begins a newer one in between, and it must not be 0, the
+// generation of a record no rebuild has begun (call Store.BeginRebuild
+// before loading). Close fails with ErrRebuilding while a rebuild holds
+// the lock.
+func (l *BulkLoader) Close(ctx context.Context, generation Generation) error {
 	if err := l.Flush(ctx); err != nil {
 		return err
 	}
 	if err := l.ix.LoadScripts(ctx); err != nil {
 		return err
 	}
-	return l.ix.MarkReady(ctx)
+	return l.ix.markReadyAs(ctx, generation)
 }

@@ -41,7 +41,7 @@ func BenchmarkFetchRecords(b *testing.B) {
 			ids = append(ids, packedKey(k))
 		}
 	}
-	if err := l.Close(ctx); err != nil {
+	if err := l.Close(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil {
 		b.Fatal(err)
 	}
 	if len(ids) < 200 {

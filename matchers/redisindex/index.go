@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -93,13 +92,6 @@ func (ix *Index) refHash(programme, ref string) string {
 	return ix.pseudo.Hash("ref", programme+"\x00"+ref)[:keyDigits]
 }
 
-// ReadyKey marks an index that is complete: built from the record or grown
-// from empty together with it, in this key layout. A worker finding it
-// missing must rebuild the index before deciding.
-func (ix *Index) ReadyKey() string {
-	return ix.cfg.Prefix + "meta:ready:" + layoutVersion + "/" + strconv.Itoa(ix.cfg.BucketBits)
-}
-
 // identity returns the index key and person id of the person an event names,
 // or "" when it names none by an exact identifier.
 func (ix *Index) identity(kind, value string) (key, personID string) {
@@ -131,10 +123,13 @@ func (ix *Index) eventHash(id string) string {
 // whole batch go to Redis in one pipeline, so Redis runs them in order: two
 // events of one person in a batch see each other. Deciding an event again
 // (after a crash before its decision was durable) finds its own claims and
-// returns the same decision. Errors are of KindTransient when Redis is
-// unreachable.
+// returns the same decision. It returns the index generation it decided
+// against, which the ready marker gives (see Rebuild). Errors are of
+// KindTransient when Redis is unreachable; ErrNotReady when the index is
+// not ready.
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
-	if err := ix.resolveRefs(ctx, outs); err != nil {
+	gen, err := ix.resolveRefs(ctx, outs)
+	if err != nil {
 		return 0, err
 	}
 	holders, err := ix.claimRefs(ctx, outs)
@@ -179,7 +174,7 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
 		return 0, classify("redis: fuzzy match", err)
 	}
-	return 0, nil
+	return gen, nil
 }
 
 // withScripts runs fn, a step that runs the index's scripts by hash, and
@@ -318,14 +313,17 @@ func (ix *Index) LoadScripts(ctx context.Context) error {
 }
 
 // resolveRefs finds the person of each event, by NID where it has one and
-// otherwise through the index's beneficiary-ref map, in one round trip.
-func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error {
+// otherwise through the index's beneficiary-ref map, in one round trip,
+// and returns the generation of the index it found.
+func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (int64, error) {
 	var refCmds []*redis.StringCmd
 	var refOuts []*domain.Outcome
 	pipe := ix.rdb.Pipeline()
 	// The readiness check rides with the ref look-ups: an index lost and not
-	// yet rebuilt would admit what it should block.
-	ready := pipe.Exists(ctx, ix.ReadyKey())
+	// yet rebuilt would admit what it should block. The marker's generation
+	// goes with the batch to the record, which refuses it if a rebuild has
+	// begun since.
+	ready := pipe.Get(ctx, ix.ReadyKey())
 	for _, o := range outs {
 		e := o.Event
 		switch {
@@ -345,10 +343,11 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return classify("redis: resolve refs", err)
+		return 0, classify("redis: resolve refs", err)
 	}
-	if ready.Val() != 1 {
-		return ErrNotReady
+	m, ok := parseMarker(ready.Val())
+	if !ok {
+		return 0, ErrNotReady
 	}
 	for i, c := range refCmds {
 		if v, err := c.Result(); err == nil && len(v) == packedLen {
@@ -356,7 +355,7 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) error 
 			refOuts[i].IndexKey, refOuts[i].Decision.PersonID = k, "P"+k
 		}
 	}
-	return nil
+	return m.generation, nil
 }
 
 // unclaimed decides an event that names no person in the index.
@@ -483,17 +482,6 @@ func (ix *Index) Remember(ctx context.Context, outs []*domain.Outcome) error {
 	}
 	ix.m.unencodable.Add(float64(unencodable))
 	return nil
-}
-
-// Ready reports whether the index is complete (see ReadyKey).
-func (ix *Index) Ready(ctx context.Context) (bool, error) {
-	n, err := ix.rdb.Exists(ctx, ix.ReadyKey()).Result()
-	return n == 1, classify("redis: ready", err)
-}
-
-// MarkReady marks the index complete.
-func (ix *Index) MarkReady(ctx context.Context) error {
-	return classify("redis: mark ready", ix.rdb.Set(ctx, ix.ReadyKey(), time.Now().UTC().Format(time.RFC3339), 0).Err())
 }
 
 // Ping reports whether Redis answers.

@@ -204,7 +204,7 @@ func TestRebuildRestoresDecisions(t *testing.T) {
 		{Kind: "ref", Key: e.IndexKey, Programme: "old_age", Ref: "ref-e1"},
 		{Kind: "payment", Key: e.IndexKey, Programme: "old_age", Cycle: "2026-11", EventID: "p1"},
 	}
-	n, ok, err := ix.Rebuild(context.Background(), func(ctx context.Context, fn func(domain.IndexFact) error) error {
+	n, ok, err := ix.Rebuild(context.Background(), func(context.Context) (int64, error) { return 2, nil }, func(ctx context.Context, fn func(domain.IndexFact) error) error {
 		for _, f := range facts {
 			if err := fn(f); err != nil {
 				return err
@@ -356,7 +356,7 @@ func TestOtherLayoutIsNotReady(t *testing.T) {
 	ctx := context.Background()
 	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 12}
 	pseudo := domain.NewPseudonymizer([]byte("test-secret-0123456789"))
-	if err := redisindex.New(rdb, pseudo, cfg).MarkReady(ctx); err != nil {
+	if err := redisindex.New(rdb, pseudo, cfg).MarkReady(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	cfg.BucketBits = 14

@@ -41,7 +41,7 @@ func BenchmarkIndexMemory(b *testing.B) {
 	if low := ix.CheckConfig(ctx); low != nil {
 		b.Fatalf("Redis settings still low: %v", low)
 	}
-	if err := ix.MarkReady(ctx); err != nil {
+	if err := ix.MarkReady(ctx, 1); err != nil {
 		b.Fatal(err)
 	}
 	c := synth.DefaultConfig()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -16,44 +15,70 @@ import (
 // of KindTransient: the batch waits for the rebuild.
 var ErrNotReady = domain.Errorf(domain.KindTransient, "redis index", "index is not ready; it must be rebuilt from the record (ekjon reindex)")
 
-func (ix *Index) lockKey() string { return ix.cfg.Prefix + "meta:rebuild-lock" }
-
-// rebuildLease is how long the rebuild lock lasts without progress; a
-// rebuilder that dies frees it after this.
-const rebuildLease = 5 * time.Minute
-
 // Facts streams the record's index facts (see sinks/postgres IndexFacts).
 type Facts func(ctx context.Context, fn func(domain.IndexFact) error) error
 
 // Rebuild clears the index and loads it again from the record, then marks
-// it ready. Only one worker rebuilds at a time; others find the lock taken
-// and return false. It returns the number of facts loaded.
-func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt bool, err error) {
-	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), "1", rebuildLease).Result()
+// it ready. Only one process rebuilds at a time; others find the lock
+// taken and return false. begin starts the record's next index generation
+// (sinks/postgres Store.BeginRebuild): it is called once the lock is held
+// and before the record is read, so that batches decided against the old
+// index and not yet recorded are refused by the record and decided again,
+// and the index is marked ready answering to it. A rebuild whose lease on
+// the lock lapsed stops at its next write with ErrLockLost, leaving the
+// index to the rebuild that took over. It returns the number of facts
+// loaded.
+func (ix *Index) Rebuild(ctx context.Context, begin Generation, facts Facts) (loaded int, rebuilt bool, err error) {
+	l, err := ix.acquire(ctx)
+	if err != nil || l == nil {
+		return 0, false, err
+	}
+	defer l.release(context.WithoutCancel(ctx)) //nolint:errcheck // the lease lapses anyway
+	ctx, cancel := context.WithCancelCause(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		l.keep(ctx, func() { cancel(ErrLockLost) })
+	}()
+	defer func() {
+		cancel(nil)
+		<-kept
+	}()
+	loaded, err = ix.rebuild(ctx, l, begin, facts)
+	if cause := context.Cause(ctx); cause != nil && err != nil {
+		err = cause
+	}
+	return loaded, err == nil, err
+}
+
+func (ix *Index) rebuild(ctx context.Context, l *lease, begin Generation, facts Facts) (loaded int, err error) {
+	// No batch decides against the index from here; those deciding now
+	// are refused by the record once begin returns.
+	if err := ix.Invalidate(ctx); err != nil {
+		return 0, err
+	}
+	gen, err := begin(ctx)
 	if err != nil {
-		return 0, false, classify("redis: rebuild lock", err)
-	}
-	if !ok {
-		return 0, false, nil
-	}
-	defer ix.rdb.Del(context.WithoutCancel(ctx), ix.lockKey())
-	if err := ix.rdb.Del(ctx, ix.ReadyKey()).Err(); err != nil {
-		return 0, false, classify("redis: rebuild", err)
+		return 0, err
 	}
 	if err := ix.clear(ctx); err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	if err := ix.LoadScripts(ctx); err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	pipe := ix.rdb.Pipeline()
 	flush := func() error {
 		if pipe.Len() == 0 {
 			return nil
 		}
-		// Keep the lock while the rebuild makes progress: a national
-		// registry takes longer than the lock's first lease to load.
-		pipe.Expire(ctx, ix.lockKey(), rebuildLease)
+		// A national registry takes longer than the lease to load: keep
+		// the lock while the rebuild makes progress, and stop once
+		// another rebuild has taken it over, whose record is newer.
+		if err := l.extend(ctx); err != nil {
+			pipe.Discard()
+			return err
+		}
 		_, err := pipe.Exec(ctx)
 		return classify("redis: rebuild", err)
 	}
@@ -69,9 +94,9 @@ func (ix *Index) Rebuild(ctx context.Context, facts Facts) (loaded int, rebuilt 
 		err = flush()
 	}
 	if err != nil {
-		return loaded, false, err
+		return loaded, err
 	}
-	return loaded, true, ix.MarkReady(ctx)
+	return loaded, l.markReady(ctx, gen)
 }
 
 // clear deletes every key under the prefix but the lock. On a cluster it
@@ -180,10 +205,4 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	pipe.HSet(ctx, key, pre+fieldRecord, ix.eventHash(f.EventID)+rec)
 	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
 	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
-}
-
-// Invalidate marks the index incomplete, so that no batch is decided until
-// it has been rebuilt from the record.
-func (ix *Index) Invalidate(ctx context.Context) error {
-	return classify("redis: invalidate", ix.rdb.Del(ctx, ix.ReadyKey()).Err())
 }

@@ -23,7 +23,7 @@ func mustReady(tb testing.TB, ix *Index) *Index {
 	if err := ix.LoadScripts(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	if err := ix.MarkReady(ctx); err != nil {
+	if err := ix.MarkReady(ctx, 1); err != nil {
 		tb.Fatal(err)
 	}
 	return ix

@@ -370,7 +370,7 @@ func (a *agreement) recordView(nid string) []string {
 // same. what names each person's scenario and the steps so far.
 func (a *agreement) check(nids []string, what func(i int) string) {
 	a.t.Helper()
-	if _, ok, err := a.rebuilt.Rebuild(a.ctx, a.store.IndexFacts); err != nil || !ok {
+	if _, ok, err := a.rebuilt.Rebuild(a.ctx, a.store.BeginRebuild, a.store.IndexFacts); err != nil || !ok {
 		a.t.Fatalf("rebuild: %v %v", ok, err)
 	}
 	for i, nid := range nids {
@@ -599,7 +599,7 @@ func TestRefsAgree(t *testing.T) {
 		for i, ix := range []*Index{a.live, a.rebuilt} {
 			o := &domain.Outcome{Event: &domain.Event{EventID: "pay-" + ref[0] + ref[1], Type: domain.TypeDistribution, Programme: ref[0],
 				BeneficiaryRef: ref[1], Cycle: "2026-12", Occurred: a.t0}}
-			if err := ix.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+			if _, err := ix.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
 				t.Fatal(err)
 			}
 			got[i] = o.Decision.PersonID
@@ -611,7 +611,7 @@ func TestRefsAgree(t *testing.T) {
 	_, owner := a.live.identity("nid", "3000000000")
 	o := &domain.Outcome{Event: &domain.Event{EventID: "pay-r1", Type: domain.TypeDistribution, Programme: "old_age",
 		BeneficiaryRef: "R1", Cycle: "2026-12", Occurred: a.t0}}
-	if err := a.rebuilt.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+	if _, err := a.rebuilt.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
 		t.Fatal(err)
 	}
 	if o.Decision.PersonID != owner {

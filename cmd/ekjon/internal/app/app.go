@@ -149,25 +149,29 @@ func OpenRedis(cfg Config) (redis.UniversalClient, error) {
 	return redis.NewClient(opt), nil
 }
 
-// EnsureIndex makes sure the index is complete before anything is decided:
-// an index that lost its data (or never had any) is rebuilt from the record.
-// When another worker holds the rebuild lock, it waits for that rebuild.
+// EnsureIndex makes sure the index can be decided against before anything
+// is: an index that lost its data (or never had any), that a Redis restart
+// or failover may have set back, or that answers to another generation
+// than the record's (see redisindex.Index.Verify) is rebuilt from the
+// record. When another process holds the rebuild lock, it waits for that
+// rebuild.
 func (a *App) EnsureIndex(ctx context.Context) error {
 	for {
-		ok, err := a.Index.Ready(ctx)
+		reason, err := a.Index.Verify(ctx, a.Store.Generation)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if reason == "" {
 			return nil
 		}
 		start := time.Now()
-		n, rebuilt, err := a.Index.Rebuild(ctx, a.Store.IndexFacts)
+		n, rebuilt, err := a.Index.Rebuild(ctx, a.Store.BeginRebuild, a.Store.IndexFacts)
 		if err != nil {
 			return fmt.Errorf("rebuild index: %w", err)
 		}
 		if rebuilt {
-			a.log.Info("rebuilt the matching index from the record", "facts", n, "took", time.Since(start).Round(time.Millisecond))
+			a.log.Info("rebuilt the matching index from the record", "reason", reason, "facts", n,
+				"took", time.Since(start).Round(time.Millisecond))
 			return nil
 		}
 		select {
@@ -178,8 +182,8 @@ func (a *App) EnsureIndex(ctx context.Context) error {
 	}
 }
 
-// guardIndex watches the index while the workers run and rebuilds it when
-// it is lost (a Redis restart) or marked incomplete by a worker.
+// guardIndex checks the index every second while the workers run (see
+// checkIndex).
 func (a *App) guardIndex(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -189,13 +193,26 @@ func (a *App) guardIndex(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if ok, err := a.Index.Ready(ctx); err == nil && !ok {
-			a.log.Warn("matching index is not ready; rebuilding it from the record")
-			if err := a.EnsureIndex(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("index rebuild failed; will retry", "err", err)
-			}
+		if err := a.checkIndex(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("index rebuild failed; will retry", "err", err)
 		}
 	}
+}
+
+// checkIndex rebuilds the index from the record when it can no longer be
+// decided against: lost (a Redis restart without persistence), marked
+// incomplete by a worker, set back by a Redis restart from an older
+// snapshot or a failover to a replica that missed the last writes, or
+// answering to another generation than the record's. While Redis or the
+// record does not answer, it does nothing: the workers wait for them too.
+// It returns an error only when a rebuild failed.
+func (a *App) checkIndex(ctx context.Context) error {
+	reason, err := a.Index.Verify(ctx, a.Store.Generation)
+	if err != nil || reason == "" {
+		return nil
+	}
+	a.log.Warn("the matching index cannot be decided against; rebuilding it from the record", "reason", reason)
+	return a.EnsureIndex(ctx)
 }
 
 // Run runs the workers, the index guard and the HTTP server until ctx ends

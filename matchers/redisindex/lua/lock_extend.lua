@@ -1,0 +1,7 @@
+-- Extends the rebuild lock KEYS[1] to ARGV[2] milliseconds if its owner is
+-- still ARGV[1], the caller's token. Returns 1 if it did.
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
