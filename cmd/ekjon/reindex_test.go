@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
@@ -69,5 +72,55 @@ func TestLostIndexIsRebuiltFromTheRecord(t *testing.T) {
 		if after[id] != w {
 			t.Errorf("%s after the rebuild: %s, want %s", id, after[id], w)
 		}
+	}
+}
+
+// TestRedisRestartFromSnapshotIsRebuilt restarts the index's Redis from a
+// snapshot older than its last claims, as a crash of a Redis persisting by
+// snapshots alone (or a failover to a replica that lagged) would. The
+// ready marker survives in the snapshot; the index guard finds that Redis
+// restarted since it was marked and rebuilds the index from the record,
+// which brings back the claim made after the snapshot.
+func TestRedisRestartFromSnapshotIsRebuilt(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.Snapshot})
+	h := newHarness(t, 1)
+	a := h.start(func(c *app.Config) { c.RedisURL = srv.URL() })
+	ctx := context.Background()
+	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
+	h.decisions("before")
+	if err := a.Redis.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("after", "2222222222", "widow", 2))
+	if v := verdictOf(h.decisions("after")["after"]); v != "ADMIT []" {
+		t.Fatalf("after the snapshot: %s", v)
+	}
+	st := storeOn(h.db)
+	gen, err := st.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := a.Index.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: &domain.Person{NID: "2222222222"}})
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+
+	deadline := time.Now().Add(time.Minute)
+	for {
+		fields, err := a.Index.PersonFields(ctx, key)
+		if err == nil && fields["e:widow"] != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the claim made after the snapshot never came back (%v, %v)", fields, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if g, err := st.Generation(ctx); err != nil || g <= gen {
+		t.Fatalf("generation %d (%v) after the restart, %d before: the index was not rebuilt", g, err, gen)
+	}
+	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("again", "2222222222", "widow", 2))
+	if v := verdictOf(h.decisions("again")["again"]); v != "BLOCK [DUP_NID]" {
+		t.Fatalf("the same NID enrolled again after the rebuild: %s", v)
 	}
 }

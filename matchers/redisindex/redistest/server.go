@@ -26,6 +26,10 @@ const (
 	// (appendonly yes, appendfsync always): a restart keeps every write
 	// the server acknowledged.
 	AppendOnly
+	// Snapshot keeps what the last SAVE or BGSAVE wrote, and nothing
+	// after it: a restart comes back with the data as it was then, as a
+	// server persisting by RDB snapshots alone does after a crash.
+	Snapshot
 )
 
 // ServerOptions says how to run a private Redis server.
@@ -105,11 +109,17 @@ func (s *Server) kill() {
 
 // Restart kills the server if it runs and starts it again on the same
 // port and directory, and returns once it answers PING (with
-// AppendOnly, once it has loaded its log).
+// AppendOnly or Snapshot, once it has loaded its data).
 func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.kill()
+	if s.opts.Persistence == NoPersistence {
+		// A SAVE the test sent would otherwise be loaded.
+		if err := os.Remove(filepath.Join(s.dir, "dump.rdb")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("redistest: %w", err)
+		}
+	}
 	appendOnly := "no"
 	if s.opts.Persistence == AppendOnly {
 		appendOnly = "yes"

@@ -13,8 +13,9 @@ import (
 )
 
 // TestServerRestart: a restart keeps the port; without persistence the
-// keys are gone, with the append-only log they stay; a killed server
-// answers nothing until restarted.
+// keys are gone, with the append-only log they stay, with snapshots those
+// saved stay and later ones are gone; a killed server answers nothing
+// until restarted.
 func TestServerRestart(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -23,6 +24,7 @@ func TestServerRestart(t *testing.T) {
 	}{
 		{"no persistence", redistest.ServerOptions{Persistence: redistest.NoPersistence}, false},
 		{"append only", redistest.ServerOptions{Persistence: redistest.AppendOnly}, true},
+		{"snapshot", redistest.ServerOptions{Persistence: redistest.Snapshot}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := redistest.StartServer(t, c.opts)
@@ -35,6 +37,12 @@ func TestServerRestart(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.Set(ctx, "later", "v", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			addr := s.Addr()
@@ -50,6 +58,10 @@ func TestServerRestart(t *testing.T) {
 				t.Fatalf("after restart: %q, %v; want the key kept", v, err)
 			case !c.keeps && !errors.Is(err, redis.Nil):
 				t.Fatalf("after restart: %q, %v; want the key gone", v, err)
+			}
+			later := c.opts.Persistence == redistest.AppendOnly
+			if n, err := rdb.Exists(ctx, "later").Result(); err != nil || (n == 1) != later {
+				t.Fatalf("after restart, a key written after the snapshot: %d, %v; want kept %v", n, err, later)
 			}
 
 			s.Kill()

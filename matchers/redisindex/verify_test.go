@@ -1,0 +1,104 @@
+package redisindex_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
+)
+
+// TestRestartFromOlderSnapshotIsFound: Redis saves a snapshot, takes more
+// claims, and restarts from the snapshot. The ready marker, saved with
+// it, survives, but the claims since are gone: the index must not be
+// trusted, and a rebuild from the record brings them back.
+func TestRestartFromOlderSnapshotIsFound(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.Snapshot})
+	opt, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := redisindex.Config{Prefix: "ekj:", Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
+	ix := redisindex.New(rdb, fencePseudo, cfg)
+	f := &fenced{t: t, ctx: ctx, store: store, ix: ix, cfg: cfg}
+	f.rebuild(ix)
+	trusted := func(when string) string {
+		t.Helper()
+		reason, err := ix.Verify(ctx, store.Generation)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return reason
+	}
+	if r := trusted("after the rebuild"); r != "" {
+		t.Fatalf("a fresh index is not trusted: %s", r)
+	}
+
+	var conflicts atomic.Int64
+	f.decideAndWrite([]domain.Outcome{f.enrolment("before", 1, "old_age")}, &conflicts)
+	if err := rdb.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.decideAndWrite([]domain.Outcome{f.enrolment("after", 2, "old_age")}, &conflicts)
+	if r := trusted("before the restart"); r != "" {
+		t.Fatalf("the index is not trusted before the restart: %s", r)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+
+	if ok, err := ix.Ready(ctx); err != nil || !ok {
+		t.Fatalf("after the restart ready = %v, %v; the snapshot kept the marker", ok, err)
+	}
+	claim := func(i int) string {
+		t.Helper()
+		key, _ := ix.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: fencedPerson(i)})
+		fields, err := ix.PersonFields(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fields["e:old_age"]
+	}
+	if claim(1) == "" || claim(2) != "" {
+		t.Fatalf("after the restart: claim before the snapshot %q, after it %q; want the first only", claim(1), claim(2))
+	}
+	r := trusted("after the restart")
+	if r == "" {
+		t.Fatal("an index that lost its claims since the snapshot is trusted")
+	}
+	if !strings.Contains(r, "restarted") {
+		t.Errorf("reason %q does not say Redis restarted", r)
+	}
+
+	f.rebuild(ix)
+	if claim(2) == "" {
+		t.Fatal("the rebuild did not bring back the claim made after the snapshot")
+	}
+	if r := trusted("after the rebuild"); r != "" {
+		t.Fatalf("the rebuilt index is not trusted: %s", r)
+	}
+	if conflicts.Load() != 0 {
+		t.Fatalf("%d conflicts", conflicts.Load())
+	}
+}
