@@ -40,6 +40,12 @@ type Config struct {
 	SingleServer bool
 	// Registerer, if set, registers the index's metrics.
 	Registerer prometheus.Registerer
+	// WaitReplicas, if above 0, makes each batch's claims wait (WAIT)
+	// until that many replicas have them, for at most WaitTimeout
+	// (DefaultWaitTimeout if 0); fewer is a transient error. It does
+	// nothing on a cluster client (see waitReplicas).
+	WaitReplicas int
+	WaitTimeout  time.Duration
 }
 
 // Index decides events against Redis. It holds no state of its own beyond
@@ -281,10 +287,11 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 			cmds[i] = statusScript.EvalSha(ctx, pipe, []string{key}, args...)
 		}
 	}
+	wait := ix.waitReplicas(ctx, pipe)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	return cmds, nil
+	return cmds, ix.replicated(wait)
 }
 
 // flag is a boolean as the scripts take it.

@@ -67,3 +67,29 @@ func TestTrustedProxies(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRedisWait: waiting for replicas needs a count of at least
+// 0, a timeout, and one master: on a cluster WAIT cannot see a batch's
+// writes.
+func TestValidateRedisWait(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		set     func(*Config)
+		refused bool
+	}{
+		{"default", func(*Config) {}, false},
+		{"one replica", func(c *Config) { c.RedisWait = 1 }, false},
+		{"negative", func(c *Config) { c.RedisWait = -1 }, true},
+		{"on a cluster", func(c *Config) { c.RedisWait, c.RedisCluster = 1, true }, true},
+		{"no timeout", func(c *Config) { c.RedisWait, c.RedisWaitFor = 1, 0 }, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.HMACSecret = "a-secret-long-enough-0123456789"
+			c.set(&cfg)
+			if err := cfg.Validate(); (err != nil) != c.refused {
+				t.Fatalf("Validate() = %v, refused %v wanted", err, c.refused)
+			}
+		})
+	}
+}

@@ -30,6 +30,8 @@ type Config struct {
 	RedisURL     string
 	RedisCluster bool
 	RedisPrefix  string
+	RedisWait    int
+	RedisWaitFor time.Duration
 	BucketBits   int
 	DatabaseURL  string
 	DBMaxConns   int
@@ -72,6 +74,7 @@ func DefaultConfig() Config {
 		Topics:               kafka.DefaultTopics(),
 		RedisURL:             "redis://127.0.0.1:6379/0",
 		RedisPrefix:          "ekj:",
+		RedisWaitFor:         redisindex.DefaultWaitTimeout,
 		BucketBits:           redisindex.DefaultBucketBits,
 		DatabaseURL:          "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
 		DBMaxConns:           8,
@@ -100,7 +103,7 @@ func DefaultConfig() Config {
 // IndexConfig builds the matching index's settings.
 func (c *Config) IndexConfig(policy domain.Policy) redisindex.Config {
 	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.FuzzyConfig(), BucketBits: c.BucketBits,
-		SingleServer: !c.RedisCluster}
+		SingleServer: !c.RedisCluster, WaitReplicas: c.RedisWait, WaitTimeout: c.RedisWaitFor}
 }
 
 // FuzzyConfig builds the fuzzy matcher's settings.
@@ -149,6 +152,8 @@ func (c *Config) settings() []setting {
 		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.RedisURL)},
 		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.RedisCluster)},
 		{"redis-prefix", "prefix of every index key", str(&c.RedisPrefix)},
+		{"redis-wait-replicas", "replicas that must have a batch's claims (WAIT) before it is recorded; 0 waits for none; not with redis-cluster", num(&c.RedisWait)},
+		{"redis-wait-timeout", "how long a batch's claims wait for those replicas before the batch is decided again", dur(&c.RedisWaitFor)},
 		{"index-bucket-bits", "2^n buckets per family of index keys: about log2(persons/64), 8 to 24; a change rebuilds the index", num(&c.BucketBits)},
 		{"database-url", "PostgreSQL URL of the system of record", str(&c.DatabaseURL)},
 		{"db-max-conns", "PostgreSQL connections per process", num(&c.DBMaxConns)},
@@ -353,6 +358,16 @@ func (c *Config) Validate() error {
 	}
 	if c.BlockCap < 2 {
 		errs = append(errs, errors.New("block-cap: at least 2"))
+	}
+	switch {
+	case c.RedisWait < 0:
+		errs = append(errs, errors.New("redis-wait-replicas: 0 or more"))
+	case c.RedisWait > 0 && c.RedisCluster:
+		// WAIT counts the writes of its own connection; a batch's claims
+		// go to many masters on connections go-redis does not expose.
+		errs = append(errs, errors.New("redis-wait-replicas: not supported with redis-cluster"))
+	case c.RedisWait > 0 && c.RedisWaitFor <= 0:
+		errs = append(errs, errors.New("redis-wait-timeout: above 0"))
 	}
 	if c.BucketBits < 8 || c.BucketBits > 24 {
 		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))
