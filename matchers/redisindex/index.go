@@ -216,6 +216,7 @@ func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]strin
 				continue
 			}
 			key, field := ix.bucket(familyRef, ix.refHash(e.Programme, e.BeneficiaryRef))
+			ix.noteFreeRef(ctx, pipe, e)
 			cmds = append(cmds, refScript.EvalSha(ctx, pipe, []string{key}, field, packedKey(o.IndexKey)))
 			at = append(at, i)
 		}
@@ -266,6 +267,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				p := ix.profile(e.Person, o.Decision.PersonID, ix.pseudo)
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
+			ix.noteDisplaced(ctx, pipe, o.IndexKey, ix.eventHash(e.EventID), e.Programme)
 			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "")}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)

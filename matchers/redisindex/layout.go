@@ -27,6 +27,11 @@ import (
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it
 //	tf:n    persons counted in tf
+//	u:{b}   notes, for a day, of what enrolments' claims replaced: the
+//	        exited claim beside the person bucket p:{b}, the free ref
+//	        beside the ref bucket r:{b} (see release.go)
+//	{meta}:ready:…, {meta}:rebuild-lock
+//	        the ready marker and the rebuild lock (see meta.go, lock.go)
 //
 // b is the top BucketBits bits of the entry's keyed hash; the field is the
 // hash in binary, less the whole bytes that b holds. Every command and script

@@ -60,7 +60,7 @@ var (
 
 // allScripts are the scripts LoadScripts loads.
 func allScripts() []*redis.Script {
-	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, holdScript}
+	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, holdScript, noteScript, noteRefScript}
 }
 
 // newScript returns the script of lua/name after the prelude. A missing
