@@ -106,16 +106,7 @@ func (ix *Index) servers(ctx context.Context) ([]string, error) {
 		mu.Unlock()
 		return err
 	}
-	var err error
-	switch c := ix.rdb.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, one)
-	case *redis.Client:
-		err = one(ctx, c)
-	default:
-		err = errors.New("unsupported redis client")
-	}
-	if err != nil {
+	if err := ix.eachMaster(ctx, one); err != nil {
 		return nil, classify("redis: server identity", err)
 	}
 	slices.Sort(out)

@@ -121,16 +121,19 @@ func (ix *Index) clear(ctx context.Context) error {
 		}
 		return delEach(ctx, c, batch)
 	}
-	var err error
+	return classify("redis: clear", ix.eachMaster(ctx, scan))
+}
+
+// eachMaster runs fn on the Redis server, or on every master of a
+// cluster, concurrently.
+func (ix *Index) eachMaster(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
 	switch c := ix.rdb.(type) {
 	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
+		return c.ForEachMaster(ctx, fn)
 	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		err = errors.New("unsupported redis client")
+		return fn(ctx, c)
 	}
-	return classify("redis: clear", err)
+	return errors.New("unsupported redis client")
 }
 
 // delEach deletes keys one command each, pipelined, since on a cluster the

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
@@ -24,16 +22,7 @@ func TestClaimsWaitForReplicas(t *testing.T) {
 	defer cancel()
 	master := redistest.StartServer(t, redistest.ServerOptions{})
 	replica := redistest.StartServer(t, redistest.ServerOptions{})
-	client := func(s *redistest.Server) *redis.Client {
-		opt, err := redis.ParseURL(s.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClient(opt)
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	mc, rc := client(master), client(replica)
+	mc, rc := master.Client(t), replica.Client(t)
 	ix := redisindex.New(mc, fencePseudo, redisindex.Config{Prefix: "ekj:", Policy: domain.DefaultPolicy(),
 		Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8, WaitReplicas: 1, WaitTimeout: 100 * time.Millisecond})
 	if err := ix.LoadScripts(ctx); err != nil {

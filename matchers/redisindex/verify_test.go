@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
@@ -23,12 +21,7 @@ import (
 // trusted, and a rebuild from the record brings them back.
 func TestRestartFromOlderSnapshotIsFound(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.Snapshot})
-	opt, err := redis.ParseURL(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := srv.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
