@@ -46,6 +46,10 @@ type Config struct {
 	// nothing on a cluster client (see waitReplicas).
 	WaitReplicas int
 	WaitTimeout  time.Duration
+	// RebuildLease is how long the rebuild lock lasts unless renewed
+	// (DefaultRebuildLease if 0): a rebuilder that dies frees it after
+	// this, and one that stalls longer loses it.
+	RebuildLease time.Duration
 }
 
 // Index decides events against Redis. It holds no state of its own beyond

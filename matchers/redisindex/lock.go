@@ -22,9 +22,17 @@ var (
 	lockReadyScript   = newScript("lock_ready.lua")
 )
 
-// rebuildLease is how long the rebuild lock lasts without being extended;
-// a rebuilder that dies frees it after this.
-const rebuildLease = 5 * time.Minute
+// DefaultRebuildLease is how long the rebuild lock lasts unless renewed,
+// when Config.RebuildLease is not set.
+const DefaultRebuildLease = 5 * time.Minute
+
+// leaseTerm returns how long the rebuild lock lasts unless renewed.
+func (ix *Index) leaseTerm() time.Duration {
+	if ix.cfg.RebuildLease > 0 {
+		return ix.cfg.RebuildLease
+	}
+	return DefaultRebuildLease
+}
 
 // ErrLockLost says a rebuild's lease on the lock lapsed and another took
 // the lock: the rebuild stopped, leaving the index to the other. It is of
@@ -41,7 +49,7 @@ type lease struct {
 	token string
 }
 
-// acquire takes the rebuild lock for rebuildLease, or returns a nil lease
+// acquire takes the rebuild lock for a lease, or returns a nil lease
 // when another holds it.
 func (ix *Index) acquire(ctx context.Context) (*lease, error) {
 	b := make([]byte, 16)
@@ -49,7 +57,7 @@ func (ix *Index) acquire(ctx context.Context) (*lease, error) {
 		return nil, domain.Wrap(domain.KindInternal, "redis: rebuild lock", err)
 	}
 	l := &lease{ix: ix, token: hex.EncodeToString(b)}
-	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), l.token, rebuildLease).Result()
+	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), l.token, ix.leaseTerm()).Result()
 	if err != nil {
 		return nil, classify("redis: rebuild lock", err)
 	}
@@ -59,10 +67,10 @@ func (ix *Index) acquire(ctx context.Context) (*lease, error) {
 	return l, nil
 }
 
-// extend renews the lease for another rebuildLease; ErrLockLost if the
+// extend renews the lease for another term; ErrLockLost if the
 // lock is no longer the lease's.
 func (l *lease) extend(ctx context.Context) error {
-	n, err := lockExtendScript.Run(ctx, l.ix.rdb, []string{l.ix.lockKey()}, l.token, rebuildLease.Milliseconds()).Int()
+	n, err := lockExtendScript.Run(ctx, l.ix.rdb, []string{l.ix.lockKey()}, l.token, l.ix.leaseTerm().Milliseconds()).Int()
 	if err != nil {
 		return classify("redis: extend rebuild lock", err)
 	}
@@ -105,7 +113,7 @@ func (l *lease) markReady(ctx context.Context, generation int64) error {
 // rebuild that spends long between writes (the record sorting a national
 // registry) keeps the lock; when the lock is lost, it calls lost.
 func (l *lease) keep(ctx context.Context, lost func()) {
-	t := time.NewTicker(rebuildLease / 3)
+	t := time.NewTicker(l.ix.leaseTerm() / 3)
 	defer t.Stop()
 	for {
 		select {

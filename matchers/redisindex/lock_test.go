@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
@@ -132,5 +133,58 @@ func TestRebuildWhoseLeaseLapsed(t *testing.T) {
 	}
 	if n, err := ix.rdb.Exists(ctx, ix.lockKey()).Result(); err != nil || n != 0 {
 		t.Fatalf("the lock stays after B finished: %d, %v", n, err)
+	}
+}
+
+// TestRebuildKeepsItsLease: a rebuild that spends longer than its lease
+// between writes (the record sorting its facts) keeps the lock by renewing
+// it, and marks the index ready; one that finds its lock taken meanwhile
+// stops at once, whatever it was waiting for.
+func TestRebuildKeepsItsLease(t *testing.T) {
+	ctx := context.Background()
+	ix := newBareIndex(t)
+	ix.cfg.RebuildLease = 2 * time.Second
+	begin := func(context.Context) (int64, error) { return 1, nil }
+	slow := func(ctx context.Context, fn func(domain.IndexFact) error) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+			return nil
+		}
+	}
+	if _, ok, err := ix.Rebuild(ctx, begin, slow); err != nil || !ok {
+		t.Fatalf("a rebuild slower than its lease: rebuilt %v, %v", ok, err)
+	}
+	if ok, err := ix.Ready(ctx); err != nil || !ok {
+		t.Fatalf("ready = %v, %v", ok, err)
+	}
+
+	waiting := func(ctx context.Context, fn func(domain.IndexFact) error) error {
+		// The lease lapses and another takes the lock.
+		if err := ix.rdb.Set(ctx, ix.lockKey(), "another", 0).Err(); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := ix.Rebuild(ctx, begin, waiting)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrLockLost) {
+			t.Fatalf("a rebuild whose lock was taken: %v, want ErrLockLost", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a rebuild whose lock was taken went on waiting")
+	}
+	if owner, err := ix.rdb.Get(ctx, ix.lockKey()).Result(); err != nil || owner != "another" {
+		t.Fatalf("the lock is %q, %v; want the other's", owner, err)
+	}
+	if ok, err := ix.Ready(ctx); err != nil || ok {
+		t.Fatalf("ready = %v, %v after a rebuild that lost its lock", ok, err)
 	}
 }
