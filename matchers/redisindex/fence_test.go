@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
@@ -30,7 +32,17 @@ type fenced struct {
 
 var fencePseudo = domain.NewPseudonymizer([]byte("fence-secret-0123456789"))
 
+// newFenced returns an index, under a private prefix of the test Redis,
+// rebuilt from a fresh record.
 func newFenced(t *testing.T) *fenced {
+	t.Helper()
+	rdb, prefix := redistest.MustClient(t)
+	return newFencedOn(t, rdb, prefix)
+}
+
+// newFencedOn returns an index on rdb under prefix, rebuilt from a fresh
+// record.
+func newFencedOn(t *testing.T, rdb redis.UniversalClient, prefix string) *fenced {
 	t.Helper()
 	ctx := context.Background()
 	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 8)
@@ -41,7 +53,6 @@ func newFenced(t *testing.T) *fenced {
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rdb, prefix := redistest.MustClient(t)
 	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
 	f := &fenced{t: t, ctx: ctx, store: store, ix: redisindex.New(rdb, fencePseudo, cfg), cfg: cfg}
 	f.rebuild(f.ix)

@@ -1,18 +1,12 @@
 package redisindex_test
 
 import (
-	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/matchers/fuzzy"
-	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
-	"github.com/ekjon/ekjon/sinks/postgres"
-	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 
 // TestRestartFromOlderSnapshotIsFound: Redis saves a snapshot, takes more
@@ -22,20 +16,8 @@ import (
 func TestRestartFromOlderSnapshotIsFound(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.Snapshot})
 	rdb := srv.Client(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg := redisindex.Config{Prefix: "ekj:", Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
-	ix := redisindex.New(rdb, fencePseudo, cfg)
-	f := &fenced{t: t, ctx: ctx, store: store, ix: ix, cfg: cfg}
-	f.rebuild(ix)
+	f := newFencedOn(t, rdb, "ekj:")
+	ctx, ix, store := f.ctx, f.ix, f.store
 	trusted := func(when string) string {
 		t.Helper()
 		reason, err := ix.Verify(ctx, store.Generation)
