@@ -20,11 +20,14 @@ type Facts func(ctx context.Context, fn func(domain.IndexFact) error) error
 
 // Rebuild clears the index and loads it again from the record, then marks
 // it ready. Only one process rebuilds at a time; others find the lock
-// taken and return false. begin starts the record's next index generation
-// (sinks/postgres Store.BeginRebuild): it is called once the lock is held
-// and before the record is read, so that batches decided against the old
-// index and not yet recorded are refused by the record and decided again,
-// and the index is marked ready answering to it. A rebuild whose lease on
+// taken and return false. begin gives the generation the rebuilt index
+// answers to; it is called once the lock is held and before the record is
+// read. A live index passes the store's BeginRebuild, which starts the
+// record's next generation, so that batches decided against the old index
+// and not yet recorded are refused by the record and decided again. An
+// index rebuilt beside the live one, which no batch is decided against
+// (to compare the two), passes Store.Generation, so as not to refuse the
+// live index's batches. A rebuild whose lease on
 // the lock lapsed stops at its next write with ErrLockLost, leaving the
 // index to the rebuild that took over. It returns the number of facts
 // loaded.
