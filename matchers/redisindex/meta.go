@@ -149,6 +149,19 @@ func (ix *Index) Ready(ctx context.Context) (bool, error) {
 	return ok, err
 }
 
+// ReadyGeneration returns the record's index generation the index is
+// ready at, and whether it is ready at all. The review's relay applies a
+// reviewer's change to the index only once it is ready at the generation
+// the review saw, so a rebuild in progress cannot load the record's older
+// state over the change.
+func (ix *Index) ReadyGeneration(ctx context.Context) (int64, bool, error) {
+	m, ok, err := ix.readMarker(ctx)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	return m.generation, true, nil
+}
+
 // Verify says whether the index may still be decided against: "" when it
 // may, else why not, for the log. It may not when it is not ready, when
 // its generation is not the record's current one (the record restored

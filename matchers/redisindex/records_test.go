@@ -219,3 +219,22 @@ func TestTermFrequenciesCountEachPersonOnce(t *testing.T) {
 		t.Errorf("persons counted %s, token counts %v; want 3, %v", n, tf, want)
 	}
 }
+
+// TestReadyGeneration: the index says the generation its ready marker
+// carries, and that it is not ready once invalidated.
+func TestReadyGeneration(t *testing.T) {
+	ctx := context.Background()
+	ix := newTestIndex(t, nil)
+	if err := ix.MarkReady(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if gen, ok, err := ix.ReadyGeneration(ctx); err != nil || !ok || gen != 7 {
+		t.Fatalf("ReadyGeneration = %d, %v, %v; want 7, true", gen, ok, err)
+	}
+	if err := ix.Invalidate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if gen, ok, err := ix.ReadyGeneration(ctx); err != nil || ok {
+		t.Fatalf("after Invalidate: %d, %v, %v; want not ready", gen, ok, err)
+	}
+}

@@ -13,17 +13,8 @@ import (
 func (a *App) mountReview(ctx context.Context) error {
 	log := a.log.With("part", "outbox-relay")
 	// The relay applies a reviewer's index change only once the index is
-	// ready at the generation the review saw, which the index tells when
-	// its ready marker carries the generation. An index that cannot tell
-	// leaves the relay unfenced: a change applied while a rebuild clears
-	// and reloads the index may be lost, until the next rebuild.
-	var ready review.IndexReadiness
-	if r, ok := any(a.Index).(review.IndexReadiness); ok {
-		ready = r
-	} else {
-		log.Warn("the matching index does not report the generation it is ready at; reviewers' index changes are applied unfenced by rebuilds")
-	}
-	relay := review.NewRelay(a.Store, a.pub, a.Index, ready, log, api.NewRelayMetrics(a.Registry))
+	// ready at the generation the review saw (Index.ReadyGeneration).
+	relay := review.NewRelay(a.Store, a.pub, a.Index, a.Index, log, api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
 	// Validate has parsed them already.
