@@ -2,12 +2,17 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,4 +180,68 @@ func (b *brokerProcess) stop(t *testing.T, sig syscall.Signal) {
 	if sig == syscall.SIGTERM && !strings.Contains(b.output(), "ekjon broker: stopped") {
 		t.Fatalf("after SIGTERM the broker did not say it stopped\n%s", b.tail(40))
 	}
+}
+
+// runProcess is `ekjon run` running as a process.
+type runProcess struct {
+	*child
+	http string // address of its HTTP server
+}
+
+var runRunning = regexp.MustCompile(`msg="ekjon running" http=(\S+)`)
+
+// startRunProcess starts `ekjon run args...` with env added to the test's
+// environment, and waits until it has joined its world and serves HTTP.
+func startRunProcess(t *testing.T, name, bin string, env []string, args ...string) *runProcess {
+	t.Helper()
+	c, addr := startChild(t, name, bin, env, runRunning, append([]string{"run"}, args...)...)
+	return &runProcess{child: c, http: addr}
+}
+
+// metrics returns the process's /metrics page.
+func (r *runProcess) metrics(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.http+"/metrics", nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("/metrics: %s", res.Status)
+	}
+	return string(b), err
+}
+
+// metricSum adds up the samples of the metric name on a page of the
+// Prometheus text format whose labels include every one of labels (each
+// written name="value").
+func metricSum(page, name string, labels ...string) float64 {
+	var sum float64
+	for _, line := range strings.Split(page, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		set := ""
+		if rest[0] == '{' {
+			end := strings.IndexByte(rest, '}')
+			if end < 0 {
+				continue
+			}
+			set, rest = rest[1:end], rest[end+1:]
+		}
+		have := strings.Split(set, ",") // ekjon's label values hold no commas
+		if slices.ContainsFunc(labels, func(l string) bool { return !slices.Contains(have, l) }) {
+			continue
+		}
+		// The client writes no timestamps: the value is what is left.
+		if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }
