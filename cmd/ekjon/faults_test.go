@@ -409,6 +409,13 @@ func (fw *faultWorld) fault(name string, do func() string) {
 	fw.faults = append(fw.faults, r)
 }
 
+// fatalf ends a run that cannot go on, with what the workers said.
+func (fw *faultWorld) fatalf(format string, args ...any) {
+	fw.t.Helper()
+	fw.logWorkers()
+	fw.t.Fatalf(format, args...)
+}
+
 // logWorkers logs what the workers warned of, and what they did to the
 // index, for a run that failed.
 func (fw *faultWorld) logWorkers() {
@@ -541,8 +548,8 @@ func (fw *faultWorld) waitProgress(n int) (first, all time.Duration) {
 	from := -1
 	for from < 0 {
 		if from = fw.decisionCount(); from < 0 {
-			if time.Since(begin) > 2*time.Minute {
-				fw.t.Fatal("the record did not answer for two minutes")
+			if time.Since(begin) > 2*time.Minute || fw.ctx.Err() != nil {
+				fw.fatalf("the record did not answer for %s", time.Since(begin).Round(time.Second))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -557,8 +564,8 @@ func (fw *faultWorld) waitProgress(n int) (first, all time.Duration) {
 		if c >= from+n {
 			break
 		}
-		if time.Now().After(deadline) {
-			fw.t.Fatalf("decisions stalled at %d for two minutes (waiting for %d)", c, from+n)
+		if time.Now().After(deadline) || fw.ctx.Err() != nil {
+			fw.fatalf("decisions stalled at %d for %s (waiting for %d)", c, time.Since(begin).Round(time.Second), from+n)
 		}
 		fw.checkRunning()
 		time.Sleep(100 * time.Millisecond)
