@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,15 +18,7 @@ func TestBrokerCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the ekjon binary")
 	}
-	bin := filepath.Join(t.TempDir(), "ekjon")
-	build := []string{"build", "-o", bin}
-	// Built as this test binary was, the packages it compiled are reused.
-	if bi, ok := debug.ReadBuildInfo(); ok && slices.Contains(bi.Settings, debug.BuildSetting{Key: "-race", Value: "true"}) {
-		build = append(build, "-race")
-	}
-	if out, err := exec.Command("go", append(build, ".")...).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ekjonBinary(t)
 
 	t.Run("a restart keeps the logs and the committed offsets", func(t *testing.T) {
 		dir := t.TempDir()
@@ -120,81 +107,6 @@ func tooLarge(err error) bool {
 		return slices.ContainsFunc(werrs, tooLarge)
 	}
 	return errors.Is(err, kafkago.MessageSizeTooLarge)
-}
-
-// brokerProcess is `ekjon broker` running as a process.
-type brokerProcess struct {
-	cmd    *exec.Cmd
-	addr   string
-	exited chan struct{} // closed once the process has exited
-	err    error         // how it exited; read after exited
-	stderr bytes.Buffer  // complete, and safe to read, after exited
-}
-
-// startBrokerProcess starts `ekjon broker args...` and waits for the line
-// that gives its address. The process is killed when the test ends.
-func startBrokerProcess(t *testing.T, bin string, args ...string) *brokerProcess {
-	t.Helper()
-	b := &brokerProcess{cmd: exec.Command(bin, append([]string{"broker"}, args...)...), exited: make(chan struct{})}
-	b.cmd.Stderr = &b.stderr
-	out, err := b.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		b.err = b.cmd.Wait()
-		close(b.exited)
-	}()
-	t.Cleanup(b.kill)
-	select {
-	case line := <-lines:
-		addr, ok := strings.CutPrefix(line, "ekjon broker: listening on ")
-		if !ok {
-			t.Fatalf("first line %q", line)
-		}
-		b.addr = addr
-		return b
-	case <-b.exited:
-		t.Fatalf("ekjon broker exited: %v\n%s", b.err, &b.stderr)
-	case <-time.After(time.Minute):
-		b.kill()
-		t.Fatalf("ekjon broker printed no address in a minute\n%s", &b.stderr)
-	}
-	return nil
-}
-
-func (b *brokerProcess) kill() {
-	_ = b.cmd.Process.Kill() // ErrProcessDone once it has exited
-	<-b.exited
-}
-
-// stop sends sig and waits for the process to exit; after SIGTERM it must
-// exit cleanly.
-func (b *brokerProcess) stop(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := b.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-b.exited:
-		if sig == syscall.SIGTERM && (b.err != nil || !strings.Contains(b.stderr.String(), "ekjon broker: stopped")) {
-			t.Fatalf("after SIGTERM: %v\n%s", b.err, &b.stderr)
-		}
-	case <-time.After(time.Minute):
-		b.kill()
-		t.Fatalf("ekjon broker still runs a minute after %v\n%s", sig, &b.stderr)
-	}
 }
 
 func produceTo(t *testing.T, addr, value string) {

@@ -278,10 +278,17 @@ func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
 // partitions, so that a race between consumers is a real one.
 func (h *harness) waitGroupMembers(n int) {
 	h.t.Helper()
-	c := &kafkago.Client{Addr: kafkago.TCP(h.cfg.Brokers...), Timeout: 5 * time.Second}
+	waitGroupMembersAt(h.t, h.cfg.Brokers, h.cfg.Group, n)
+}
+
+// waitGroupMembersAt waits up to a minute until group, on brokers, is
+// stable with at least n members holding partitions.
+func waitGroupMembersAt(tb testing.TB, brokers []string, group string, n int) {
+	tb.Helper()
+	c := &kafkago.Client{Addr: kafkago.TCP(brokers...), Timeout: 5 * time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		res, err := c.DescribeGroups(context.Background(), &kafkago.DescribeGroupsRequest{GroupIDs: []string{h.cfg.Group}})
+		res, err := c.DescribeGroups(context.Background(), &kafkago.DescribeGroupsRequest{GroupIDs: []string{group}})
 		if err == nil && len(res.Groups) == 1 && res.Groups[0].GroupState == "Stable" {
 			holding := 0
 			for _, m := range res.Groups[0].Members {
@@ -295,7 +302,7 @@ func (h *harness) waitGroupMembers(n int) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	h.t.Fatalf("the group never had %d members holding partitions", n)
+	tb.Fatalf("group %s never had %d members holding partitions", group, n)
 }
 
 // crashingSource lets a worker make a batch durable and published, then

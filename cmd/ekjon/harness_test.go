@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,21 +147,36 @@ func (h *harness) decisions(ids ...string) map[string]domain.Decision {
 // partitions, waiting up to a few seconds for at least want of them.
 func (h *harness) readTopic(topic string, want int) []kafkago.Message {
 	h.t.Helper()
-	conn, err := kafkago.Dial("tcp", h.cfg.Brokers[0])
+	return readTopicAt(h.t, h.cfg.Brokers[0], topic, want)
+}
+
+// readTopicAt reads every message of a topic of the broker at addr written
+// so far, from all partitions at once, waiting up to 20 seconds for at
+// least want of them.
+func readTopicAt(tb testing.TB, addr, topic string, want int) []kafkago.Message {
+	tb.Helper()
+	conn, err := kafkago.Dial("tcp", addr)
 	if err != nil {
-		h.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	parts, err := conn.ReadPartitions(topic)
 	conn.Close()
 	if err != nil {
-		h.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var out []kafkago.Message
-		for _, p := range parts {
-			out = append(out, h.readPartition(topic, p.ID)...)
+		read := make([][]kafkago.Message, len(parts))
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Go(func() { read[i], errs[i] = readPartitionAt(addr, topic, p.ID) })
 		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			tb.Fatal(err)
+		}
+		out := slices.Concat(read...)
 		if len(out) >= want || time.Now().After(deadline) {
 			return out
 		}
@@ -167,35 +184,33 @@ func (h *harness) readTopic(topic string, want int) []kafkago.Message {
 	}
 }
 
-func (h *harness) readPartition(topic string, partition int) []kafkago.Message {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// readPartitionAt reads every message of a partition written so far.
+func readPartitionAt(addr, topic string, partition int) ([]kafkago.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := kafkago.DialLeader(ctx, "tcp", h.cfg.Brokers[0], topic, partition)
+	conn, err := kafkago.DialLeader(ctx, "tcp", addr, topic, partition)
 	if err != nil {
-		h.t.Fatal(err)
+		return nil, err
 	}
 	defer conn.Close()
 	last, err := conn.ReadLastOffset()
-	if err != nil {
-		h.t.Fatal(err)
+	if err != nil || last == 0 {
+		return nil, err
 	}
-	if last == 0 {
-		return nil
-	}
-	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: h.cfg.Brokers, Topic: topic, Partition: partition, MaxBytes: 16 << 20, MaxWait: 2 * time.Second})
+	// A short wait: the reader is closed as soon as it has read up to
+	// last, and closing waits for the fetch it has under way.
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{addr}, Topic: topic, Partition: partition,
+		MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
 	defer r.Close()
-	var out []kafkago.Message
+	out := make([]kafkago.Message, 0, last)
 	for int64(len(out)) < last {
 		m, err := r.ReadMessage(ctx)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				h.t.Fatalf("reading %s/%d: got %d of %d", topic, partition, len(out), last)
-			}
-			h.t.Fatal(err)
+			return out, fmt.Errorf("reading %s/%d: got %d of %d: %w", topic, partition, len(out), last, err)
 		}
 		out = append(out, m)
 	}
-	return out
+	return out, nil
 }
 
 // publishedDecisions decodes the decisions topic, keyed by event id; an
