@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -41,10 +40,6 @@ import (
 // with the record; no person holds two live enrolments in one programme or
 // two admitted payments in one cycle; and the side effects of every
 // decision are in the record once.
-//
-// A fault that still makes ekjon decide wrongly is skipped, in a subtest
-// that says why, unless EKJON_TEST_KNOWN_FAULTS is set; see "Known faults"
-// in docs/reliability.md.
 func TestFaultsAcrossProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ekjon as processes through a series of faults for a few minutes")
@@ -76,9 +71,6 @@ func TestFaultsAcrossProcesses(t *testing.T) {
 	for _, fault := range []struct {
 		name string
 		do   func() string
-		// known, if set, is why the fault still makes ekjon decide wrongly;
-		// the fault is skipped unless EKJON_TEST_KNOWN_FAULTS is set.
-		known string
 	}{
 		{name: "SIGKILL of an ekjon run mid-batch, then a new one started", do: fw.killWorker},
 		{name: "PostgreSQL crash (immediate shutdown) and restart", do: func() string {
@@ -92,19 +84,10 @@ func TestFaultsAcrossProcesses(t *testing.T) {
 				t.Fatalf("restart Redis: %v", err)
 			}
 			return ""
-		}, known: "a batch decided against the lost index and recorded after the rebuild read the record is missing " +
-			"from the rebuilt index (Index.Decide reports generation 0 and Index.Rebuild does not bump it, so the record's " +
-			"generation fence refuses nothing): later payments of those people are blocked UNKNOWN_PAYEE, and an enrolment " +
-			"in a programme theirs excludes is admitted"},
+		}},
 		{name: "SIGKILL of the broker, and a restart on its data directory", do: fw.restartBroker},
 	} {
 		feeding()
-		if fault.known != "" && os.Getenv("EKJON_TEST_KNOWN_FAULTS") == "" {
-			t.Run(fault.name, func(t *testing.T) {
-				t.Skip("known to make ekjon decide wrongly: " + fault.known + "; EKJON_TEST_KNOWN_FAULTS=1 runs it")
-			})
-			continue
-		}
 		fw.fault(fault.name, fault.do)
 	}
 	feeding()

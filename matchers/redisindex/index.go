@@ -136,9 +136,10 @@ func (ix *Index) eventHash(id string) string {
 // returns the same decision. It returns the index generation it decided
 // against, which the ready marker gives (see Rebuild). Errors are of
 // KindTransient when Redis is unreachable; ErrNotReady when the index is
-// not ready.
+// not ready, or stopped being the index the batch began against before its
+// claims were done (see confirm).
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
-	gen, err := ix.resolveRefs(ctx, outs)
+	began, err := ix.resolveRefs(ctx, outs)
 	if err != nil {
 		return 0, err
 	}
@@ -184,7 +185,10 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	if err := ix.matchFuzzy(ctx, outs, enrolees); err != nil {
 		return 0, classify("redis: fuzzy match", err)
 	}
-	return gen, nil
+	if err := ix.confirm(ctx, began); err != nil {
+		return 0, err
+	}
+	return began.generation, nil
 }
 
 // withScripts runs fn, a step that runs the index's scripts by hash, and
@@ -327,8 +331,8 @@ func (ix *Index) LoadScripts(ctx context.Context) error {
 
 // resolveRefs finds the person of each event, by NID where it has one and
 // otherwise through the index's beneficiary-ref map, in one round trip,
-// and returns the generation of the index it found.
-func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (int64, error) {
+// and returns the ready marker of the index it found.
+func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (marker, error) {
 	var refCmds []*redis.StringCmd
 	var refOuts []*domain.Outcome
 	pipe := ix.rdb.Pipeline()
@@ -356,11 +360,11 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (int64
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return 0, classify("redis: resolve refs", err)
+		return marker{}, classify("redis: resolve refs", err)
 	}
 	m, ok := parseMarker(ready.Val())
 	if !ok {
-		return 0, ErrNotReady
+		return marker{}, ErrNotReady
 	}
 	for i, c := range refCmds {
 		if v, err := c.Result(); err == nil && len(v) == packedLen {
@@ -368,7 +372,7 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (int64
 			refOuts[i].IndexKey, refOuts[i].Decision.PersonID = k, "P"+k
 		}
 	}
-	return m.generation, nil
+	return m, nil
 }
 
 // unclaimed decides an event that names no person in the index.

@@ -207,6 +207,37 @@ func (ix *Index) Verify(ctx context.Context, generation Generation) (reason stri
 		" of the record, which is at " + strconv.FormatInt(gen, 10), nil
 }
 
+// confirm checks, once a batch's claims have run, that the index the batch
+// began against is still there: the same ready marker, and every master of
+// Redis the same server the marker names. A Redis that restarted in the
+// middle of the batch (losing its data, or reloading an older snapshot)
+// may have taken the claims against an empty or older index; the batch
+// then fails with ErrNotReady, to be decided again once the index is
+// rebuilt, and the index is marked for that rebuild. The check runs after
+// the claims, so a restart before it is seen; one after it cannot change
+// what the claims saw. A server that does not say who it is (see servers)
+// is trusted, as in Verify.
+func (ix *Index) confirm(ctx context.Context, began marker) error {
+	m, ok, err := ix.readMarker(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok || m.String() != began.String() {
+		return ErrNotReady
+	}
+	now, err := ix.servers(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(now, began.servers) {
+		if err := ix.Invalidate(ctx); err != nil {
+			return err
+		}
+		return ErrNotReady
+	}
+	return nil
+}
+
 // Invalidate marks the index incomplete, so that no batch is decided until
 // it has been rebuilt from the record.
 func (ix *Index) Invalidate(ctx context.Context) error {

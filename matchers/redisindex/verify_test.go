@@ -1,9 +1,12 @@
 package redisindex_test
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
@@ -75,5 +78,60 @@ func TestRestartFromOlderSnapshotIsFound(t *testing.T) {
 	}
 	if conflicts.Load() != 0 {
 		t.Fatalf("%d conflicts", conflicts.Load())
+	}
+}
+
+// restartBeforeClaims is a go-redis hook that restarts the server once,
+// just before the first pipeline that runs a script: after Decide has read
+// the ready marker, before it claims.
+type restartBeforeClaims struct {
+	srv  *redistest.Server
+	done atomic.Bool
+	t    *testing.T
+}
+
+func (h *restartBeforeClaims) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *restartBeforeClaims) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (h *restartBeforeClaims) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if name := c.Name(); (name == "evalsha" || name == "eval") && h.done.CompareAndSwap(false, true) {
+				if err := h.srv.Restart(); err != nil {
+					h.t.Errorf("restart: %v", err)
+				}
+				break
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRestartInTheMiddleOfABatch: Redis restarts, losing everything, after
+// a batch has found the index ready and before its claims run. The claims
+// then meet an empty index (the scripts are reloaded as after any
+// restart); the batch must not come out decided against it — a payment to
+// an enrolled person blocked as UNKNOWN_PAYEE — but wait for the rebuild.
+func TestRestartInTheMiddleOfABatch(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.NoPersistence})
+	rdb := srv.Client(t)
+	f := newFencedOn(t, rdb, "ekj:")
+	var conflicts atomic.Int64
+	f.decideAndWrite([]domain.Outcome{f.enrolment("e1", 1, "old_age")}, &conflicts)
+
+	rdb.AddHook(&restartBeforeClaims{srv: srv, t: t})
+	pay := &domain.Event{EventID: "pay1", Type: domain.TypeDistribution, Source: "test", Programme: "old_age",
+		Cycle: "2026-11", NID: fencedPerson(1).NID, Amount: 500, OccurredAt: "2026-11-05T10:00:00Z"}
+	if err := domain.Validate(pay, domain.DefaultPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	o := &domain.Outcome{Event: pay, Decision: domain.Decision{EventID: pay.EventID, Rules: []string{}}}
+	_, err := f.ix.Decide(f.ctx, []*domain.Outcome{o})
+	if err == nil {
+		t.Fatalf("decided %s %v against an index Redis lost in the middle of the batch", o.Decision.Action, o.Decision.Rules)
+	}
+	if domain.KindOf(err) != domain.KindTransient {
+		t.Fatalf("error %v is %v, want transient (the batch waits for the rebuild)", err, domain.KindOf(err))
 	}
 }
