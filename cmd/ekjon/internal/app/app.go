@@ -189,6 +189,7 @@ func (a *App) guardIndex(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		a.noteIndexReady(ctx)
 		if ok, err := a.Index.Ready(ctx); err == nil && !ok {
 			a.log.Warn("matching index is not ready; rebuilding it from the record")
 			if err := a.EnsureIndex(ctx); err != nil && ctx.Err() == nil {
