@@ -24,6 +24,7 @@ Usage:
   ekjon check     [flags]   the start-up checks of ekjon run alone, each with ok/WARN/FAIL and a remedy
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
+  ekjon replay    [flags]   write dead letters back to the input topics after a fix
   ekjon user      add|token add a reviewer (the first must be an admin) or an API token
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
   ekjon eval      [flags]   precision and recall of the matcher on labelled data
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdCheck(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, rest, getenv, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, rest, getenv, stdout, stderr)
 	case "user":
