@@ -26,8 +26,9 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	// Every bootstrap broker is asked: a wrong address in the list is
 	// hidden for as long as another answers.
 	var (
-		meta   *kafkago.MetadataResponse
-		silent []string
+		meta     *kafkago.MetadataResponse
+		answered string
+		silent   []string
 	)
 	for _, b := range cfg.Brokers {
 		m, err := client(b).Metadata(ctx, &kafkago.MetadataRequest{})
@@ -36,7 +37,7 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 			continue
 		}
 		if meta == nil {
-			meta = m
+			meta, answered = m, b
 		}
 	}
 	const name, brokersRemedy = "kafka brokers", "check --brokers (EKJON_BROKERS) and that the brokers run and are reachable from here"
@@ -48,16 +49,17 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 		out[0] = warned(name, "some bootstrap brokers do not answer: "+strings.Join(silent, ", "), brokersRemedy)
 	}
 
-	have := map[string]bool{}
+	have, broken := map[string]bool{}, map[string]error{}
 	for _, t := range meta.Topics {
-		if t.Error == nil {
-			have[t.Name] = true
+		have[t.Name] = true
+		if t.Error != nil {
+			broken[t.Name] = t.Error
 		}
 	}
-	bootstrap := client(cfg.Brokers[0])
+	bootstrap := client(answered)
 	var outputs []string
 	for _, topic := range cfg.Topics.Outputs() {
-		if have[topic] {
+		if have[topic] && broken[topic] == nil {
 			outputs = append(outputs, topic)
 		}
 	}
@@ -71,6 +73,9 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 		case !have[topic]:
 			out = append(out, failed(tname, "topic "+topic+" does not exist",
 				"create it or run with --create-topics (with --topic-partitions and --topic-replication)"))
+		case broken[topic] != nil:
+			out = append(out, failed(tname, "topic "+topic+" is not usable: "+errText(broken[topic]),
+				"check the topic's partitions and their leaders (kafka-topics.sh --describe)"))
 		case !output:
 			out = append(out, passed(tname, "exists"))
 		default:

@@ -173,6 +173,17 @@ func TestKafkaChecks(t *testing.T) {
 			"at most 500000 bytes (the broker's message.max.bytes)")
 	})
 
+	// A dead address first in --brokers: a warning, and the topics are
+	// checked through the broker that answered.
+	t.Run("one bootstrap broker of two answers", func(t *testing.T) {
+		_, addr := checkBroker(t, nil, allTopics()...)
+		cfg := cfgFor(addr)
+		cfg.Brokers = []string{"127.0.0.1:1", addr}
+		rs := checkKafka(ctx, cfg, ForCheck)
+		wantResult(t, rs, "kafka brokers", CheckWarn, "some bootstrap brokers do not answer: 127.0.0.1:1")
+		wantResult(t, rs, "kafka topic "+tp.Decisions, CheckOK, "1048588 bytes (max.message.bytes)")
+	})
+
 	t.Run("no broker answers", func(t *testing.T) {
 		rs := checkKafka(ctx, cfgFor("127.0.0.1:1"), ForCheck)
 		if len(rs) != 1 {
