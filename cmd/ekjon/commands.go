@@ -41,6 +41,9 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if err := app.Preflight(ctx, cfg, log); err != nil {
+		return err
+	}
 	a, err := app.New(ctx, cfg, log, nil)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ import (
 
 // demoSecret keys the demo's hashes. It is public: the demo's data is
 // synthetic. `ekjon run` refuses to start without a secret of your own.
-const demoSecret = "ekjon-demo-secret-not-for-production"
+const demoSecret = app.DemoSecret
 
 type demoOptions struct {
 	events     int

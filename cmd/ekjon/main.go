@@ -21,8 +21,10 @@ const usage = `ekjon — one person, one benefit.
 Usage:
   ekjon demo      [flags]   run everything in one process on embedded defaults
   ekjon run       [flags]   the production worker and API (see ekjon run --help)
+  ekjon check     [flags]   the start-up checks of ekjon run alone, each with ok/WARN/FAIL and a remedy
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
+  ekjon replay    [flags]   write dead letters back to the input topics after a fix
   ekjon user      add|token|disable  add a reviewer (the first must be an admin), make or
                             revoke an API token, or disable a user
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
@@ -59,8 +61,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdDemo(ctx, rest, getenv, stdout, stderr)
 	case "run":
 		return cmdRun(ctx, rest, getenv, stderr)
+	case "check":
+		return cmdCheck(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, rest, getenv, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, rest, getenv, stdout, stderr)
 	case "user":

@@ -193,6 +193,7 @@ func (a *App) guardIndex(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		a.noteIndexReady(ctx)
 		if err := a.checkIndex(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("index rebuild failed; will retry", "err", err)
 		}

@@ -62,6 +62,12 @@ type Config struct {
 	// X-Forwarded-For the review API believes.
 	TrustedProxies []string
 	Pprof          bool
+	// CreateTopics makes the start-up checks create the topics that do
+	// not exist, with TopicPartitions partitions of TopicReplication
+	// replicas each.
+	CreateTopics     bool
+	TopicPartitions  int
+	TopicReplication int
 }
 
 // DefaultConfig returns the documented defaults.
@@ -97,6 +103,8 @@ func DefaultConfig() Config {
 		SharedHoldK:          f.SharedContactHold,
 		BlockCap:             f.BlockCap,
 		SessionTTL:           12 * time.Hour,
+		TopicPartitions:      12,
+		TopicReplication:     3,
 	}
 }
 
@@ -149,6 +157,9 @@ func (c *Config) settings() []setting {
 		{"topic-decisions", "output topic of decisions", str(&c.Topics.Decisions)},
 		{"topic-alerts", "output topic of alerts for reviewers", str(&c.Topics.Alerts)},
 		{"topic-deadletter", "output topic of rejected events' original bytes", str(&c.Topics.DeadLetter)},
+		{"create-topics", "create the input and output topics that do not exist, at the start-up checks of ekjon run and ekjon check", boolean(&c.CreateTopics)},
+		{"topic-partitions", "partitions of each topic --create-topics creates: the most consumers the group can use on it", num(&c.TopicPartitions)},
+		{"topic-replication", "replicas of each partition --create-topics creates, at most the number of brokers", num(&c.TopicReplication)},
 		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.RedisURL)},
 		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.RedisCluster)},
 		{"redis-prefix", "prefix of every index key", str(&c.RedisPrefix)},
@@ -245,7 +256,9 @@ func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
 func BindTopicFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
 	var topics []setting
 	for _, s := range c.settings() {
-		if strings.HasPrefix(s.flag, "topic-") {
+		// topic-partitions and topic-replication say how to create
+		// topics, not which.
+		if strings.HasPrefix(s.flag, "topic-") && s.flag != "topic-partitions" && s.flag != "topic-replication" {
 			topics = append(topics, s)
 		}
 	}
@@ -368,6 +381,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("redis-wait-replicas: not supported with redis-cluster"))
 	case c.RedisWait > 0 && c.RedisWaitFor <= 0:
 		errs = append(errs, errors.New("redis-wait-timeout: above 0"))
+	}
+	if c.TopicPartitions < 1 || c.TopicReplication < 1 {
+		errs = append(errs, errors.New("topic-partitions and topic-replication: at least 1"))
 	}
 	if c.BucketBits < 8 || c.BucketBits > 24 {
 		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))

@@ -24,6 +24,6 @@ func (a *App) mountReview(ctx context.Context) error {
 		return err
 	}
 	rv.Mount(a.server.Router)
-	a.background = append(a.background, relay.Run)
+	a.background = append(a.background, relay.Run, a.watchReviewQueue)
 	return nil
 }
