@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 	"github.com/ekjon/ekjon/pipeline/kafka"
 	"github.com/ekjon/ekjon/sinks/postgres/pglocal"
@@ -336,7 +338,13 @@ const faultGroup = "ekjon-faults"
 func newFaultWorld(t *testing.T, ctx context.Context) *faultWorld {
 	fw := &faultWorld{t: t, ctx: ctx, bin: ekjonBinary(t), dataDir: t.TempDir(), killed: map[*runProcess]bool{}}
 	fw.pg = pgtest.StartServer(t, pglocal.Config{})
-	fw.redis = redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.NoPersistence})
+	// As deploy/redis.conf has it: ekjon run refuses a Redis that would keep
+	// the index's buckets three times as large.
+	listpack := map[string]string{}
+	for name, v := range redisindex.ListpackSettings() {
+		listpack[name] = strconv.Itoa(v)
+	}
+	fw.redis = redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.NoPersistence, Config: listpack})
 	fw.broker = startBrokerProcess(t, fw.bin, "--listen", "127.0.0.1:0", "--partitions", "6", "--data-dir", fw.dataDir)
 	var err error
 	if fw.db, err = pgxpool.New(ctx, fw.pg.URL()); err != nil {

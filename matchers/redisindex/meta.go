@@ -88,9 +88,10 @@ func (ix *Index) readMarker(ctx context.Context) (m marker, ok bool, err error) 
 const unknownServer = "?"
 
 // servers names each master of Redis (every master of a cluster) by its
-// run id, which a restart changes, and its replication id, which changes
-// when the server takes another's data set (a replica promoted, a master
-// turned replica and back): "run_id/master_replid", sorted. A server that
+// run id, sorted: a restart changes it, and a failover puts another
+// server, with another run id, in the master's place. The replication id
+// is left out: a master takes a new one when its first replica attaches,
+// or when its backlog is recreated, without losing anything. A server that
 // refuses INFO (an embedded test server, a managed service that hides it)
 // is unknownServer, and is trusted as it is: its restarts are found only
 // when they lose the marker too.
@@ -113,24 +114,20 @@ func (ix *Index) servers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// serverID is one server's "run_id/master_replid".
+// serverID is one server's run id.
 func serverID(ctx context.Context, c *redis.Client) (string, error) {
-	var fields []string
-	for _, section := range []string{"server", "replication"} {
-		info, err := c.Info(ctx, section).Result()
-		var reply redis.Error
-		if errors.As(err, &reply) && !transient(err) {
-			return unknownServer, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		fields = append(fields, infoField(info, map[string]string{"server": "run_id", "replication": "master_replid"}[section]))
-	}
-	if fields[0] == "" {
+	info, err := c.Info(ctx, "server").Result()
+	var reply redis.Error
+	if errors.As(err, &reply) && !transient(err) {
 		return unknownServer, nil
 	}
-	return fields[0] + "/" + fields[1], nil
+	if err != nil {
+		return "", err
+	}
+	if id := infoField(info, "run_id"); id != "" {
+		return id, nil
+	}
+	return unknownServer, nil
 }
 
 // infoField returns the value of name in an INFO reply, or "".
@@ -183,7 +180,7 @@ func (ix *Index) Verify(ctx context.Context, generation Generation) (reason stri
 		return "", err
 	}
 	if !slices.Equal(now, m.servers) {
-		return "a Redis server restarted or failed over since the index was built (its run or replication id changed): " +
+		return "a Redis server restarted or failed over since the index was built (its run id changed): " +
 			"recent claims may be lost", nil
 	}
 	gen, err := generation(ctx)

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,9 @@ const (
 // ServerOptions says how to run a private Redis server.
 type ServerOptions struct {
 	Persistence Persistence
+	// Config are more redis-server settings, name to value, given on its
+	// command line at every start (CONFIG SET would not outlive a restart).
+	Config map[string]string
 }
 
 // Server is a private redis-server process for one test, which the test
@@ -142,8 +147,12 @@ func (s *Server) Restart() error {
 	}
 	defer log.Close()
 	st, _ := log.Stat()
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "", "--appendonly", appendOnly, "--appendfsync", "always", "--daemonize", "no", "--logfile", "")
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--appendonly", appendOnly, "--appendfsync", "always", "--daemonize", "no", "--logfile", ""}
+	for _, name := range slices.Sorted(maps.Keys(s.opts.Config)) {
+		args = append(args, "--"+name, s.opts.Config[name])
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: redis-server: %w", err)

@@ -295,7 +295,7 @@ func TestPostgresChecks(t *testing.T) {
 
 	rs := checkPostgres(ctx, cfg, ForCheck)
 	wantResult(t, rs, "postgresql", CheckOK, "answers, version")
-	wantResult(t, rs, "postgresql migrations", CheckFail, "the record lacks 3 of the 3 migrations (0001_record.sql,", "run ekjon migrate")
+	wantResult(t, rs, "postgresql migrations", CheckFail, "the record lacks", "migrations (0001_record.sql,", "run ekjon migrate")
 	wantResult(t, checkPostgres(ctx, cfg, ForRun), "postgresql migrations", CheckOK, "ekjon run applies 0001_record.sql")
 
 	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
@@ -306,7 +306,7 @@ func TestPostgresChecks(t *testing.T) {
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wantResult(t, checkPostgres(ctx, cfg, ForCheck), "postgresql migrations", CheckOK, "all 3 applied")
+	wantResult(t, checkPostgres(ctx, cfg, ForCheck), "postgresql migrations", CheckOK, "all ", " applied")
 
 	if _, err := store.Pool().Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_later.sql')"); err != nil {
 		t.Fatal(err)
