@@ -272,6 +272,12 @@ type batchRows struct {
 		seen               map[string]bool
 		id, key, kind, nid []string
 	}
+	// links are the identity numbers the index linked to persons
+	// (Outcome.Links).
+	links struct {
+		hash, person, event []string
+		core                []bool
+	}
 	// segs hold the enrolments, payments and status changes in batch
 	// order: a status change ends a segment, so that what came before it
 	// in the batch is written before it and what came after, after. (An
@@ -417,6 +423,12 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 	}
 	if d.PersonID != "" && o.IndexKey != "" {
 		b.addPerson(d.PersonID, o.IndexKey, e)
+		for _, l := range o.Links {
+			b.links.hash = append(b.links.hash, l.Hash)
+			b.links.person = append(b.links.person, d.PersonID)
+			b.links.event = append(b.links.event, e.EventID)
+			b.links.core = append(b.links.core, l.Core)
+		}
 	}
 	switch e.Type {
 	case domain.TypeEnrolment:
@@ -497,6 +509,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		pb.Queue(`INSERT INTO persons (person_id, index_key, id_kind, nid)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 			ON CONFLICT (person_id) DO NOTHING`, p.id, p.key, p.kind, p.nid)
+	}
+	if l := b.links; len(l.hash) > 0 {
+		// The index linked each number once, to its first claimant: the
+		// first to be recorded is the same one.
+		pb.Queue(`INSERT INTO identity_links (link, person_id, core, event_id)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[])
+			ON CONFLICT (link) DO NOTHING`, l.hash, l.person, l.core, l.event)
 	}
 	lifeOne, lifeAll := lifeStatuses()
 	for _, seg := range b.segs {
@@ -597,6 +616,10 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		kind, sql string
 		args      []any
 	}{
+		// The identity links come first: the candidates' numbers, which
+		// link records made before links were kept, yield to them.
+		{"link", `SELECT p.index_key, '', '', CASE WHEN l.core THEN 'core' ELSE '' END, '', l.link, '', NULL::timestamptz, '', NULL::jsonb
+			FROM identity_links l JOIN persons p USING (person_id)`, nil},
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM (` + claimsFrom + ` WHERE status <> ALL($1) ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
 			[]any{domain.NeverClaims()}},
