@@ -313,3 +313,35 @@ func TestBirthRegistrationNumberIsOnePerson(t *testing.T) {
 		}
 	}
 }
+
+// TestNIDPlaceIsEvidence: a man enrolled where he lives now, in Gazipur,
+// with an NID issued in Dhaka, enrols again under another NID with an
+// address in Dhaka. That his NID names the district the second record
+// lives in is counted in the match's explanation; it blocks nothing
+// alone: a stranger with an NID from Dhaka is admitted.
+func TestNIDPlaceIsEvidence(t *testing.T) {
+	h := newHarness(t, 1)
+	h.start(nil)
+	enrolAt := func(id, nid, nameBN, nameEN, father, district, upazila string) string {
+		return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
+			"programme":"old_age","beneficiary_ref":"ref-%s","person":{"nid":%q,"name_bn":%q,"name_en":%q,"father_name":%q,
+			"dob":"1950-03-01","gender":"male","address":{"district":%q,"upazila":%q}}}`,
+			id, id, nid, nameBN, nameEN, father, district, upazila)
+	}
+	h.produce(h.cfg.Topics.Enrolments, enrolAt("g1", "2600000005555", "", "Md. Rafiqul Islam", "Late Abdul Karim", "Gazipur", "Kaliakair"))
+	h.decisions("g1")
+	h.produce(h.cfg.Topics.Enrolments,
+		enrolAt("g2", "3300000006666", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "ঢাকা", "Savar"),
+		enrolAt("g3", "2600000007777", "", "Shahidul Alam Chowdhury", "Nurul Alam", "Gazipur", "Kaliakair"))
+	got := h.decisions("g2", "g3")
+	found := false
+	for _, c := range got["g2"].Explanation {
+		found = found || (c.Field == "nid_place" && c.Weight > 0)
+	}
+	if got["g2"].Action == "ADMIT" && len(got["g2"].Rules) == 0 || !found {
+		t.Errorf("the same man under another NID: %s, explanation %+v; want a match that counts the NID's district", verdictOf(got["g2"]), got["g2"].Explanation)
+	}
+	if v := verdictOf(got["g3"]); v != "ADMIT []" {
+		t.Errorf("a stranger with an NID from Dhaka: %s, want ADMIT []", v)
+	}
+}

@@ -90,6 +90,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	if p.NID != "" {
 		// The core, so that the 17- and 13-digit forms of one NID compare equal.
 		r.NIDHash = pseudo.Hash("nid", domain.NIDCore(p.NID))[:8]
+		r.NIDDistrict = NIDDistrict(p.NID)
 	}
 	if a := p.Address; a != nil {
 		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))
