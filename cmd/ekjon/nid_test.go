@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	kafkago "github.com/segmentio/kafka-go"
 
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
@@ -343,5 +344,54 @@ func TestNIDPlaceIsEvidence(t *testing.T) {
 	}
 	if v := verdictOf(got["g3"]); v != "ADMIT []" {
 		t.Errorf("a stranger with an NID from Dhaka: %s, want ADMIT []", v)
+	}
+}
+
+// TestRecordsFromBeforeTheLinks: persons recorded before numbers were
+// linked keep their ids, a 17-digit NID's being the hash of all 17
+// digits. Once the index is rebuilt from the record, the 13-digit form
+// finds such a person; and where the record already holds one NID as two
+// persons (its two forms, enrolled apart), the number is the first
+// enrolled's.
+func TestRecordsFromBeforeTheLinks(t *testing.T) {
+	h := newHarness(t, 1)
+	h.start(nil)
+	ctx := context.Background()
+	pseudo := domain.NewPseudonymizer([]byte(h.cfg.HMACSecret))
+	old := func(id, nid, prog, at string) string {
+		pid := "P" + pseudo.Hash("nid", nid)[:16]
+		rec := fmt.Sprintf(`{"nid":%q,"name_en":"Sufia Kamal","dob":"1950-03-01","address":{"district":"Dhaka"}}`, nid)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO decisions (event_id, event_type, action, person_id, decided_at, config_version)
+				VALUES ($1, 'enrolment', 'ADMIT', $2, $3, 'old')`, []any{id, pid, at}},
+			{`INSERT INTO persons (person_id, index_key, id_kind, nid) VALUES ($1, $2, 'nid', $3) ON CONFLICT DO NOTHING`,
+				[]any{pid, pid[1:], nid}},
+			{`INSERT INTO enrolments (event_id, person_id, programme, status, record, enrolled_at)
+				VALUES ($1, $2, $3, 'active', $4::jsonb, $5)`, []any{id, pid, prog, rec, at}},
+		} {
+			if _, err := h.db.Exec(ctx, q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return pid
+	}
+	a := old("old-a", "19502600000008888", "old_age", "2025-01-01T00:00:00Z")
+	// The same NID under its 13-digit form, enrolled later as another
+	// person: a duplicate the record held before.
+	b := old("old-b", "2600000008888", "vgd", "2025-02-01T00:00:00Z")
+	c := old("old-c", "19502600000009999", "widow", "2025-03-01T00:00:00Z")
+	h.wipeIndex()
+	h.produce(h.cfg.Topics.Enrolments,
+		nidEnrolment("n1", "disability", "Sufia Kamal", "1950-03-01", map[string]string{"nid": "2600000009999"}),
+		nidEnrolment("n2", "widow", "Sufia Kamal", "1950-03-01", map[string]string{"nid": "2600000008888"}))
+	got := h.decisions("n1", "n2")
+	if d := got["n1"]; verdictOf(d) != "BLOCK [MULTI_PROGRAMME]" || d.PersonID != c {
+		t.Errorf("13-digit form of a person recorded under 17: %s for %s, want BLOCK [MULTI_PROGRAMME] for %s", verdictOf(d), d.PersonID, c)
+	}
+	if d := got["n2"]; verdictOf(d) != "BLOCK [MULTI_PROGRAMME]" || d.PersonID != a {
+		t.Errorf("an NID recorded as two persons: %s for %s, want BLOCK [MULTI_PROGRAMME] for the first enrolled, %s (not %s)", verdictOf(d), d.PersonID, a, b)
 	}
 }

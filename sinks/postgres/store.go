@@ -652,11 +652,17 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		// became of the enrolment since, as in the pipeline, which indexes
 		// it on its enrolment and keeps it: a dead or exited person
 		// enrolled again under another NID is what the rules look for.
-		{"candidate", `SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, ''), e.programme, e.event_id, e.status, '', '', '',
-				NULL::timestamptz, e.person_id, e.record
-			FROM enrolments e LEFT JOIN persons p USING (person_id)
-			WHERE e.status <> $1
-			ORDER BY e.person_id, e.enrolled_at`, []any{domain.EnrolmentBlocked}},
+		// In the order the persons were first enrolled: where two
+		// persons recorded before the links were kept share a number
+		// (an NID under its two forms), the rebuild links it to the
+		// first.
+		{"candidate", `SELECT key, programme, event_id, status, '', '', '', NULL::timestamptz, person_id, record
+			FROM (SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, '') AS key, e.programme, e.event_id, e.status,
+					e.person_id, e.record, e.enrolled_at
+				FROM enrolments e LEFT JOIN persons p USING (person_id)
+				WHERE e.status <> $1
+				ORDER BY e.person_id, e.enrolled_at) c
+			ORDER BY enrolled_at, event_id`, []any{domain.EnrolmentBlocked}},
 	}
 	// One snapshot for every query, so that the facts are of one moment:
 	// an enrolment written between two queries would otherwise be missed
