@@ -32,10 +32,10 @@ func checkRedis(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	}
 	version, cluster := infoField(info, "redis_version"), infoField(info, "cluster_enabled") == "1"
 	switch {
-	case cluster && !cfg.RedisCluster:
+	case cluster && !cfg.Redis.Cluster:
 		return []CheckResult{failed(name, "Redis at "+seed.Addr+" is a Redis Cluster node, and --redis-cluster is not set",
 			"set --redis-cluster (EKJON_REDIS_CLUSTER=true) with the cluster's seed URL in --redis-url")}
-	case !cluster && cfg.RedisCluster:
+	case !cluster && cfg.Redis.Cluster:
 		return []CheckResult{failed(name, "Redis at "+seed.Addr+" is a single server, not a Redis Cluster node, and --redis-cluster is set",
 			"unset --redis-cluster (EKJON_REDIS_CLUSTER=false), or point --redis-url at a cluster")}
 	}
@@ -83,14 +83,14 @@ func checkRedis(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 // of --redis-url, whichever the mode, to ask the server what it is, and
 // the addresses the URL names.
 func seedOptions(cfg Config) (*redis.Options, string, error) {
-	if !cfg.RedisCluster {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+	if !cfg.Redis.Cluster {
+		opt, err := redis.ParseURL(cfg.Redis.URL)
 		if err != nil {
 			return nil, "", fmt.Errorf("redis-url: %w", err)
 		}
 		return opt, opt.Addr, nil
 	}
-	co, err := redis.ParseClusterURL(cfg.RedisURL)
+	co, err := redis.ParseClusterURL(cfg.Redis.URL)
 	if err != nil {
 		return nil, "", fmt.Errorf("redis-url: %w", err)
 	}
