@@ -73,7 +73,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg.Kafka.Brokers = []string{broker}
 
 	cfg.Redis.Prefix = "ekjdemo:"
-	redisNote := getenv("REDIS_URL")
+	redisNote := getenv("EKJON_REDIS_URL")
 	if redisNote != "" {
 		cfg.Redis.URL = redisNote
 	} else {
@@ -104,7 +104,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	defer a.Close()
 	// The record is new, so an index left in an external Redis by an
 	// earlier demo must not be trusted: rebuild it from the empty record.
-	if getenv("REDIS_URL") != "" {
+	if getenv("EKJON_REDIS_URL") != "" {
 		if err := a.Index.Invalidate(ctx); err != nil {
 			return err
 		}
