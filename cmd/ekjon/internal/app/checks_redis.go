@@ -76,7 +76,7 @@ func checkRedis(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	} else {
 		out = append(out, passed("redis listpack", "hash-max-listpack-entries and hash-max-listpack-value keep the index's buckets compact"))
 	}
-	return append(out, judgeServers(confs))
+	return append(out, worstPersistence(confs))
 }
 
 // seedOptions returns the options of a plain client to the first address
@@ -150,12 +150,12 @@ func serverConfigs(ctx context.Context, rdb redis.UniversalClient, names ...stri
 	return nil, fmt.Errorf("unexpected Redis client %T", rdb)
 }
 
-// judgeServers is the persistence check over every server: the first
+// worstPersistence is the persistence check over every server: the first
 // failure, else the first warning, else what the first server keeps.
-func judgeServers(servers []serverConfig) CheckResult {
+func worstPersistence(servers []serverConfig) CheckResult {
 	var worst CheckResult
 	for i, s := range servers {
-		r := judgePersistence(s.conf)
+		r := checkPersistence(s.conf)
 		if len(servers) > 1 {
 			r.Found = s.addr + ": " + r.Found
 		}
@@ -170,10 +170,10 @@ func rank(s CheckStatus) int {
 	return map[CheckStatus]int{CheckOK: 0, CheckWarn: 1, CheckFail: 2}[s]
 }
 
-// judgePersistence judges a server's persistence and eviction settings
+// checkPersistence checks a server's persistence and eviction settings
 // as docs/redis.md asks: the append-only file, or no persistence at all,
 // never RDB snapshots alone; and never evicting a key.
-func judgePersistence(conf map[string]string) CheckResult {
+func checkPersistence(conf map[string]string) CheckResult {
 	const name = "redis persistence"
 	aof, fsync, save, policy := conf["appendonly"], conf["appendfsync"], conf["save"], conf["maxmemory-policy"]
 	found := fmt.Sprintf("appendonly %s (appendfsync %s), save %q, maxmemory-policy %s", aof, fsync, save, policy)

@@ -269,7 +269,7 @@ func TestRedisChecks(t *testing.T) {
 	})
 }
 
-func TestJudgePersistence(t *testing.T) {
+func TestCheckPersistence(t *testing.T) {
 	for _, c := range []struct {
 		aof, fsync, save, policy string
 		want                     CheckStatus
@@ -281,7 +281,7 @@ func TestJudgePersistence(t *testing.T) {
 		{"no", "everysec", "3600 1 300 100", "noeviction", CheckFail},
 		{"yes", "everysec", "", "volatile-lru", CheckFail},
 	} {
-		r := judgePersistence(map[string]string{"appendonly": c.aof, "appendfsync": c.fsync, "save": c.save, "maxmemory-policy": c.policy})
+		r := checkPersistence(map[string]string{"appendonly": c.aof, "appendfsync": c.fsync, "save": c.save, "maxmemory-policy": c.policy})
 		if r.Status != c.want {
 			t.Errorf("%+v: %s %s", c, r.Status, r.Message())
 		}
