@@ -49,7 +49,7 @@ func newHarness(t *testing.T, partitions int) *harness {
 	_, _ = rand.Read(b)
 	cfg.Brokers = []string{broker}
 	cfg.DatabaseURL = pgtest.MustSchema(t)
-	cfg.RedisURL = redistest.URL()
+	cfg.RedisURL, cfg.RedisCluster = redistest.Shared(), redistest.Cluster()
 	cfg.RedisPrefix = prefix
 	cfg.HMACSecret = "harness-secret-0123456789"
 	cfg.HTTPAddr = "127.0.0.1:0"
