@@ -49,7 +49,7 @@ func newHarness(t *testing.T, partitions int) *harness {
 	_, _ = rand.Read(b)
 	cfg.Kafka.Brokers = []string{broker}
 	cfg.Postgres.URL = pgtest.MustSchema(t)
-	cfg.Redis.URL = redistest.URL()
+	cfg.Redis.URL, cfg.Redis.Cluster = redistest.Shared(), redistest.Cluster()
 	cfg.Redis.Prefix = prefix
 	cfg.HMACSecret = "harness-secret-0123456789"
 	cfg.HTTP.Addr = "127.0.0.1:0"

@@ -18,7 +18,7 @@ func TestRedisOutagePausesAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	a := h.start(func(c *app.Config) { c.Redis.URL = "redis://" + mr.Addr() })
+	a := h.start(func(c *app.Config) { c.Redis.URL, c.Redis.Cluster = "redis://"+mr.Addr(), false })
 	h.produce(h.cfg.Kafka.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
 	if v := verdictOf(h.decisions("before")["before"]); v != "ADMIT []" {
 		t.Fatalf("before the outage: %s", v)
