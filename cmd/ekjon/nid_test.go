@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/ekjon/ekjon/domain"
@@ -37,19 +36,16 @@ var nidNames = []string{"Amena Khatun", "Rahima Begum", "Sufia Kamal", "Nurjahan
 // without persistence would; the worker rebuilds it from the record.
 func (h *harness) wipeIndex() {
 	h.t.Helper()
-	opt, err := redis.ParseURL(redistest.URL())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := redistest.Client(h.t)
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, h.cfg.RedisPrefix+"*").Result()
+	keys, err := redistest.Keys(ctx, rdb, h.cfg.Redis.Prefix+"*")
 	if err != nil || len(keys) == 0 {
 		h.t.Fatalf("index keys: %d, %v", len(keys), err)
 	}
-	if err := rdb.Del(ctx, keys...).Err(); err != nil {
-		h.t.Fatal(err)
+	for _, k := range keys { // one by one: a cluster refuses a DEL across slots
+		if err := rdb.Del(ctx, k).Err(); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 }
 
@@ -81,7 +77,7 @@ func splitForms(t *testing.T, year string, seed int) (nid17, nid13 string) {
 func TestNIDFormsAreOnePerson(t *testing.T) {
 	h := newHarness(t, 2)
 	h.start(nil)
-	topics := h.cfg.Topics
+	topics := h.cfg.Kafka.Topics
 	const dob = "1950-03-01"
 	cases := []struct {
 		name         string
@@ -138,12 +134,12 @@ func TestNIDFormsAreOnePerson(t *testing.T) {
 // other blocked, never both admitted.
 func TestNIDFormsRaceOnTwoPartitions(t *testing.T) {
 	h := newHarness(t, 2)
-	h.cfg.Consumers = 2
+	h.cfg.Pipeline.Consumers = 2
 	h.start(nil)
 	for round := range 3 {
 		nid17, nid13 := splitForms(t, "1950", 8000+round*1000)
 		p, name := fmt.Sprintf("r%d", round), nidNames[round]
-		h.produce(h.cfg.Topics.Enrolments,
+		h.produce(h.cfg.Kafka.Topics.Enrolments,
 			nidEnrolment(p+"a", "old_age", name, "1950-03-01", map[string]string{"nid": nid17}),
 			nidEnrolment(p+"b", "widow", name, "1950-03-01", map[string]string{"nid": nid13}))
 		got := h.decisions(p+"a", p+"b")
@@ -166,7 +162,7 @@ func TestNIDFormsRaceOnTwoPartitions(t *testing.T) {
 func TestSmartCardNumberIsTheSamePerson(t *testing.T) {
 	h := newHarness(t, 2)
 	h.start(nil)
-	topics := h.cfg.Topics
+	topics := h.cfg.Kafka.Topics
 	const dob = "1950-03-01"
 	// NID first, then the smart-card number alone.
 	h.produce(topics.Enrolments, nidEnrolment("s1a", "old_age", "Amena Khatun", dob,
@@ -253,7 +249,7 @@ func TestSmartCardNumberIsTheSamePerson(t *testing.T) {
 // other may then be held as its fuzzy match).
 func TestSmartCardNumberRacesTheNID(t *testing.T) {
 	h := newHarness(t, 2)
-	h.cfg.Consumers = 2
+	h.cfg.Pipeline.Consumers = 2
 	h.start(nil)
 	var k kafkago.Hash
 	for round := range 4 {
@@ -270,7 +266,7 @@ func TestSmartCardNumberRacesTheNID(t *testing.T) {
 		if round%2 == 1 {
 			first, second = second, first
 		}
-		h.produce(h.cfg.Topics.Enrolments, first, second)
+		h.produce(h.cfg.Kafka.Topics.Enrolments, first, second)
 		got := h.decisions(p+"a", p+"b")
 		admitted := 0
 		for _, d := range got {
@@ -295,7 +291,7 @@ func TestSmartCardNumberRacesTheNID(t *testing.T) {
 func TestBirthRegistrationNumberIsOnePerson(t *testing.T) {
 	h := newHarness(t, 1)
 	h.start(nil)
-	topics := h.cfg.Topics
+	topics := h.cfg.Kafka.Topics
 	h.produce(topics.Enrolments, nidEnrolment("b1", "old_age", "Amena Khatun", "1950-03-01",
 		map[string]string{"nid": "2600000004444", "birth_reg_no": "১৯৫০-২৬১২-৩৪৫৬৭-৮৯০১"}))
 	a := h.decisions("b1")["b1"]
@@ -329,9 +325,9 @@ func TestNIDPlaceIsEvidence(t *testing.T) {
 			"dob":"1950-03-01","gender":"male","address":{"district":%q,"upazila":%q}}}`,
 			id, id, nid, nameBN, nameEN, father, district, upazila)
 	}
-	h.produce(h.cfg.Topics.Enrolments, enrolAt("g1", "2600000005555", "", "Md. Rafiqul Islam", "Late Abdul Karim", "Gazipur", "Kaliakair"))
+	h.produce(h.cfg.Kafka.Topics.Enrolments, enrolAt("g1", "2600000005555", "", "Md. Rafiqul Islam", "Late Abdul Karim", "Gazipur", "Kaliakair"))
 	h.decisions("g1")
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		enrolAt("g2", "3300000006666", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "ঢাকা", "Savar"),
 		enrolAt("g3", "2600000007777", "", "Shahidul Alam Chowdhury", "Nurul Alam", "Gazipur", "Kaliakair"))
 	got := h.decisions("g2", "g3")
@@ -384,7 +380,7 @@ func TestRecordsFromBeforeTheLinks(t *testing.T) {
 	b := old("old-b", "2600000008888", "vgd", "2025-02-01T00:00:00Z")
 	c := old("old-c", "19502600000009999", "widow", "2025-03-01T00:00:00Z")
 	h.wipeIndex()
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		nidEnrolment("n1", "disability", "Sufia Kamal", "1950-03-01", map[string]string{"nid": "2600000009999"}),
 		nidEnrolment("n2", "widow", "Sufia Kamal", "1950-03-01", map[string]string{"nid": "2600000008888"}))
 	got := h.decisions("n1", "n2")
