@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/review"
 )
 
@@ -345,12 +346,13 @@ var ruleReasons = map[string]string{
 	domain.RuleUnknownPayee:      "No active enrolment in this programme.",
 	domain.RuleDoublePayment:     "Already paid for this programme and cycle.",
 	domain.RuleRefConflict:       "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
+	domain.RuleIDConflict:        "An identity number of this enrolment (smart-card or birth registration number, or the NID) belongs to another person; the numbers stay linked as they were.",
 	domain.RuleIndexRecordFailed: "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
 }
 
 var fieldLabels = map[string]string{
 	"name_bn": "Name (Bangla)", "name_en": "Name (English)", "father_name": "Father", "mother_name": "Mother",
-	"spouse_name": "Spouse", "dob": "Date of birth", "gender": "Gender", "nid": "NID", "birth_reg_no": "Birth reg. no.",
+	"spouse_name": "Spouse", "dob": "Date of birth", "gender": "Gender", "nid": "NID", "nid_smart": "Smart-card no.", "nid_place": "District of the NID", "birth_reg_no": "Birth reg. no.",
 	"phone": "Phone", "wallet": "Wallet", "wallet_key": "Wallet (keyed hash)", "division": "Division",
 	"district": "District", "upazila": "Upazila", "union": "Union", "ward": "Ward", "village": "Village",
 	"programme": "Programme", "beneficiary_ref": "Beneficiary ref", "source": "Source", "status": "Status",
@@ -359,7 +361,7 @@ var fieldLabels = map[string]string{
 }
 
 var fieldOrder = []string{"person_id", "name_bn", "name_en", "father_name", "mother_name", "spouse_name", "dob", "gender",
-	"nid", "birth_reg_no", "phone", "wallet", "wallet_key", "division", "district", "upazila", "union", "ward", "village",
+	"nid", "nid_smart", "nid_place", "birth_reg_no", "phone", "wallet", "wallet_key", "division", "district", "upazila", "union", "ward", "village",
 	"programme", "beneficiary_ref", "source", "status", "cycle", "amount", "channel", "distributor_id", "at"}
 
 func enrolmentFields(e *review.Enrolment) map[string]string {
@@ -367,14 +369,33 @@ func enrolmentFields(e *review.Enrolment) map[string]string {
 	m := map[string]string{
 		"person_id": e.PersonID, "name_bn": p.NameBN, "name_en": p.NameEN, "father_name": p.FatherName,
 		"mother_name": p.MotherName, "spouse_name": p.SpouseName, "dob": p.DOB, "gender": p.Gender, "nid": p.NID,
-		"birth_reg_no": p.BirthRegNo, "phone": p.Phone, "wallet": p.Wallet, "wallet_key": e.WalletKey,
+		"nid_smart": p.NIDSmart, "birth_reg_no": p.BirthRegNo, "phone": p.Phone, "wallet": p.Wallet, "wallet_key": e.WalletKey,
 		"programme": e.Programme, "beneficiary_ref": e.BeneficiaryRef, "source": e.Source, "status": e.Status,
 		"at": e.EnrolledAt.UTC().Format("2006-01-02 15:04"),
 	}
 	if a := p.Address; a != nil {
 		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = a.Division, a.District, a.Upazila, a.Union, a.Ward, a.Village
 	}
+	m["nid_place"] = nidPlace(p)
 	return m
+}
+
+// nidPlace names the district whose BBS code opens the person's NID, and
+// says so when the address is in another: someone who moved, or an NID
+// that is not theirs. The fuzzy rules count it as evidence; it blocks
+// nothing.
+func nidPlace(p domain.Person) string {
+	code := fuzzy.NIDDistrict(p.NID)
+	if code == "" {
+		return ""
+	}
+	s := fuzzy.DistrictName(code) + " (" + code + ")"
+	if p.Address != nil {
+		if at, ok := fuzzy.DistrictCode(p.Address.District); ok && at != code {
+			s += ", not the address's district"
+		}
+	}
+	return s
 }
 
 func paymentFields(p *review.Payment) map[string]string {

@@ -38,8 +38,9 @@ type fateChange struct {
 	programme string
 }
 
-// Fates reads the registry's status changes, keyed by normalised NID (in
-// memory only), and returns them decoded for the record.
+// Fates reads the registry's status changes, keyed by the NID's core (in
+// memory only; domain.NIDCore, which both forms of an NID share), and
+// returns them decoded for the record.
 func Fates(statuses iter.Seq[synth.Record], policy domain.Policy) (map[string]*Fate, []Decoded) {
 	fates := map[string]*Fate{}
 	var evs []Decoded
@@ -54,10 +55,10 @@ func Fates(statuses iter.Seq[synth.Record], policy domain.Policy) (map[string]*F
 		if !ok {
 			continue
 		}
-		f := fates[e.NID]
+		f := fates[domain.NIDCore(e.NID)]
 		if f == nil {
 			f = &Fate{StatusAt: map[string]time.Time{}}
-			fates[e.NID] = f
+			fates[domain.NIDCore(e.NID)] = f
 		}
 		f.changes = append(f.changes, fateChange{t, e.Programme})
 		if e.Occurred.After(f.StatusAt[e.Programme]) {
@@ -136,7 +137,7 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 	}
 	l.decisions = append(l.decisions, []any{e.EventID, string(e.Type), e.Source, e.Programme, string(t.Action),
 		t.Rules, "", pid, e.Occurred, l.now, l.policy})
-	f := l.fates[e.Person.NID]
+	f := l.fates[domain.NIDCore(e.Person.NID)]
 	if e.Person.NID == "" {
 		f = nil
 	}

@@ -33,6 +33,11 @@ const (
 	// another person holds in the programme: payments by the ref stay the
 	// holder's.
 	RuleRefConflict = "REF_CONFLICT"
+	// RuleIDConflict holds an enrolment whose identity numbers belong to
+	// two persons: a smart-card or birth registration number that another
+	// NID holds, or an NID beside a number whose holder has another NID.
+	// The links stay as they were.
+	RuleIDConflict = "ID_CONFLICT"
 	// RuleIndexRecordFailed says the index could not store the person as a
 	// candidate for the fuzzy rules; the decision stands.
 	RuleIndexRecordFailed = "INDEX_RECORD_FAILED"

@@ -42,8 +42,11 @@ type Event struct {
 	Person         *Person `json:"person,omitempty"`
 
 	// Distribution.
-	Cycle         string    `json:"cycle,omitempty"`
-	NID           string    `json:"nid,omitempty"`
+	Cycle string `json:"cycle,omitempty"`
+	NID   string `json:"nid,omitempty"`
+	// NIDSmart is the person's 10-digit smart-card number beside a 13-
+	// or 17-digit nid (distribution, status; a v1 addition).
+	NIDSmart      string    `json:"nid_smart,omitempty"`
 	CardQR        string    `json:"card_qr,omitempty"`
 	Amount        float64   `json:"amount,omitempty"`
 	Channel       string    `json:"channel,omitempty"`
@@ -61,7 +64,10 @@ type Event struct {
 
 // Person is the identity carried by an enrolment.
 type Person struct {
-	NID        string   `json:"nid"`
+	NID string `json:"nid"`
+	// NIDSmart is the 10-digit smart-card number beside a 13- or
+	// 17-digit NID: a third number of the same person (a v1 addition).
+	NIDSmart   string   `json:"nid_smart,omitempty"`
 	BirthRegNo string   `json:"birth_reg_no,omitempty"`
 	NameBN     string   `json:"name_bn"`
 	NameEN     string   `json:"name_en"`
@@ -116,4 +122,37 @@ func (e *Event) IdentityNID() string {
 		return e.Person.NID
 	}
 	return e.NID
+}
+
+// An Identifier is one exact identity number of a person: its kind, the
+// namespace it is hashed in ("nid" or "brn"), and its canonical value.
+type Identifier struct {
+	Kind, Value string
+}
+
+// Identifiers returns the exact identity numbers a validated event names
+// its person by, strongest first: the NID's core (NIDCore, for a 13- or
+// 17-digit NID), the 10-digit smart-card number, the birth registration
+// number. Each form of one number gives one Identifier, so that the
+// person is the same however a clerk wrote it. A smart-card number is
+// hashed in the namespace of NIDs: a 10-digit nid is one.
+func (e *Event) Identifiers() []Identifier {
+	var ids []Identifier
+	nid, smart, brn := e.IdentityNID(), e.NIDSmart, ""
+	if e.Type == TypeEnrolment && e.Person != nil {
+		smart, brn = e.Person.NIDSmart, e.Person.BirthRegNo
+	}
+	if IsSmartNID(nid) {
+		nid, smart = "", nid
+	}
+	if nid != "" {
+		ids = append(ids, Identifier{"nid", NIDCore(nid)})
+	}
+	if smart != "" {
+		ids = append(ids, Identifier{"nid", smart})
+	}
+	if brn != "" {
+		ids = append(ids, Identifier{"brn", brn})
+	}
+	return ids
 }

@@ -55,6 +55,21 @@ func NormalizeNID(s string) (string, bool) {
 	return d, false
 }
 
+// NIDCore returns the part of a normalised NID that names its holder
+// whatever form a clerk wrote: a 17-digit NID is the birth year followed
+// by the 13-digit NID, so both give the 13 digits; any other NID (a
+// 13-digit one, a 10-digit smart-card number) is its own core.
+func NIDCore(nid string) string {
+	if len(nid) == 17 {
+		return nid[4:]
+	}
+	return nid
+}
+
+// IsSmartNID reports whether a normalised NID is a 10-digit smart-card
+// number, which is not derived from the 13- and 17-digit forms.
+func IsSmartNID(nid string) bool { return len(nid) == 10 }
+
 // NormalizePhone returns a Bangladeshi mobile number as 01XXXXXXXXX, from
 // forms such as +8801712345678, 8801712345678, 008801712345678, 01712-345678
 // or Bangla digits. It reports false for anything that is not such a number.

@@ -30,6 +30,11 @@ type Outcome struct {
 	// payments naming the ref are its person's. The record keeps it so that
 	// a rebuilt index maps each ref to the person the live one did.
 	HoldsRef bool
+	// Links are the identity numbers the index links to this event's
+	// person (see Event.Identifiers), as keyed hashes. The record keeps
+	// them so that a rebuilt index finds the person by each number, as
+	// the live one does.
+	Links []Link
 	// IndexTokens, when not nil, are the strong name tokens of a person
 	// this enrolment first made a candidate of the fuzzy rules: the index
 	// counts them, and the person, in its name-token frequencies once the
@@ -41,4 +46,15 @@ type Outcome struct {
 	Redelivered bool
 	// Dead is true when the event goes to the dead-letter topic.
 	Dead bool
+}
+
+// A Link ties an identity number to a person: Hash is the number's keyed
+// hash, the index key it would give a person of its own; Core says it is
+// the core of the person's NID, of which a person has one. New says the
+// event made the link (and, for a core, gave the person its core), so
+// that undoing the event's claims undoes it; the record does not keep it.
+type Link struct {
+	Hash string
+	Core bool
+	New  bool
 }

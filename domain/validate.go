@@ -53,6 +53,7 @@ func textFields(e *Event) []textField {
 		textField{"beneficiary_ref", maxIDBytes, &e.BeneficiaryRef},
 		textField{"cycle", maxCodeBytes, &e.Cycle},
 		textField{"nid", maxNumberBytes, &e.NID},
+		textField{"nid_smart", maxNumberBytes, &e.NIDSmart},
 		textField{"card_qr", maxCardBytes, &e.CardQR},
 		textField{"channel", maxCodeBytes, &e.Channel},
 		textField{"wallet", maxNumberBytes, &e.Wallet},
@@ -69,6 +70,7 @@ func textFields(e *Event) []textField {
 	if p := e.Person; p != nil {
 		fs = append(fs,
 			textField{"person.nid", maxNumberBytes, &p.NID},
+			textField{"person.nid_smart", maxNumberBytes, &p.NIDSmart},
 			textField{"person.birth_reg_no", maxNumberBytes, &p.BirthRegNo},
 			textField{"person.name_bn", maxNameBytes, &p.NameBN},
 			textField{"person.name_en", maxNameBytes, &p.NameEN},
@@ -159,6 +161,7 @@ func Validate(e *Event, p Policy) error {
 			v.add("nid", "one of nid, beneficiary_ref or card_qr is required")
 		}
 		e.NID = v.nid("nid", e.NID)
+		e.NIDSmart = v.smart("nid_smart", e.NIDSmart, e.NID)
 		v.amount(e.Amount, p)
 		e.Wallet = NormalizeWallet(e.Wallet)
 	case TypeStatus:
@@ -169,6 +172,7 @@ func Validate(e *Event, p Policy) error {
 			v.add("nid", "is required")
 		}
 		e.NID = v.nid("nid", e.NID)
+		e.NIDSmart = v.smart("nid_smart", e.NIDSmart, e.NID)
 		v.programme(e.Programme, p, false)
 		e.Wallet = NormalizeWallet(e.Wallet)
 		if e.Status == StatusWalletChanged && e.Wallet == "" && v.ok("wallet") {
@@ -182,7 +186,8 @@ func Validate(e *Event, p Policy) error {
 // (the INVALID_ID rule) rather than the event's shape.
 func IsIDError(err error) bool {
 	for _, f := range FieldsOf(err) {
-		if f.Field == "nid" || f.Field == "person.nid" || f.Field == "person.birth_reg_no" {
+		switch f.Field {
+		case "nid", "nid_smart", "person.nid", "person.nid_smart", "person.birth_reg_no":
 			return true
 		}
 	}
@@ -276,16 +281,49 @@ func (v *validator) nid(field, s string) string {
 	return n
 }
 
+// smart normalises a 10-digit smart-card number given beside the NID
+// nid (normalised): it names the same person, so a 10-digit nid that is
+// another number is refused rather than guessed between.
+func (v *validator) smart(field, s, nid string) string {
+	if s == "" || !v.ok(field) {
+		return s
+	}
+	d, ok := digitsOnly(s)
+	if !ok || !IsSmartNID(d) {
+		v.add(field, "must be 10 digits (Bangla or ASCII)")
+		return s
+	}
+	if IsSmartNID(nid) && nid != d {
+		v.add(field, "differs from the 10-digit NID beside it")
+	}
+	return d
+}
+
+// birthYear is the year a 17-digit NID or birth registration number
+// begins with, or 0.
+func birthYear(n string) int {
+	if len(n) != 17 {
+		return 0
+	}
+	y, _ := strconv.Atoi(n[:4])
+	return y
+}
+
 func (v *validator) person(p *Person) {
 	if p == nil {
 		v.add("person", "is required")
 		return
 	}
 	p.NID = v.nid("person.nid", p.NID)
+	p.NIDSmart = v.smart("person.nid_smart", p.NIDSmart, p.NID)
 	if p.BirthRegNo != "" && v.ok("person.birth_reg_no") {
-		if d, ok := digitsOnly(p.BirthRegNo); !ok || len(d) != 17 {
+		d, ok := digitsOnly(p.BirthRegNo)
+		switch y := birthYear(d); {
+		case !ok || len(d) != 17:
 			v.add("person.birth_reg_no", "must be 17 digits")
-		} else {
+		case y < 1900 || y > time.Now().Year():
+			v.add("person.birth_reg_no", fmt.Sprintf("must begin with a birth year; %d is not one", y))
+		default:
 			p.BirthRegNo = d
 		}
 	}
@@ -301,6 +339,12 @@ func (v *validator) person(p *Person) {
 			v.add("person.dob", "is not a plausible date of birth")
 		case len(p.NID) == 17 && v.ok("person.nid") && p.NID[:4] != strconv.Itoa(dob.Year()):
 			v.add("person.nid", fmt.Sprintf("17-digit NID begins with birth year %s but dob is in %d", p.NID[:4], dob.Year()))
+		case len(p.BirthRegNo) == 17 && v.ok("person.birth_reg_no") && birthYear(p.BirthRegNo) != dob.Year():
+			v.add("person.birth_reg_no", fmt.Sprintf("begins with birth year %s but dob is in %d", p.BirthRegNo[:4], dob.Year()))
+		case len(p.NID) == 13 && v.ok("person.nid"):
+			// The record keeps the full form: the year is known, and a
+			// 17-digit NID shows a reader the same number a card does.
+			p.NID = strconv.Itoa(dob.Year()) + p.NID
 		}
 	}
 	if v.ok("person.gender") && !validGenders[p.Gender] {

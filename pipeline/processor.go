@@ -449,5 +449,5 @@ func resetDecision(o *domain.Outcome) {
 	d := &o.Decision
 	d.Action, d.Rules, d.Reason = "", []string{}, ""
 	d.Score, d.Explanation, d.PersonID, d.MatchedPerson = 0, nil, "", ""
-	o.Alerts, o.HoldsRef, o.IndexTokens, o.IndexKey, o.WalletKey = nil, false, nil, "", ""
+	o.Alerts, o.HoldsRef, o.Links, o.IndexTokens, o.IndexKey, o.WalletKey = nil, false, nil, nil, "", ""
 }

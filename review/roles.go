@@ -51,7 +51,7 @@ func SeesPersonalData(role string) bool { return AtLeast(role, RoleSupervisor) }
 // data.
 func shownDigits(field string) (n int, ok bool) {
 	switch field {
-	case "nid", "birth_reg_no":
+	case "nid", "nid_smart", "birth_reg_no":
 		return 4, true
 	case "phone", "wallet":
 		return 3, true
@@ -60,7 +60,7 @@ func shownDigits(field string) (n int, ok bool) {
 }
 
 // MaskField returns a field's value as role may see it: personal data
-// (nid, birth_reg_no, phone, wallet) masked but for its last digits unless
+// (nid, nid_smart, birth_reg_no, phone, wallet) masked but for its last digits unless
 // the role may read it, anything else as it is.
 func MaskField(role, field, value string) string {
 	if n, ok := shownDigits(field); ok && !SeesPersonalData(role) {
@@ -69,13 +69,13 @@ func MaskField(role, field, value string) string {
 	return value
 }
 
-// PersonalFields names the personal data fields (nid, birth_reg_no,
-// phone, wallet) that p holds, in that order: what a role that may read
+// PersonalFields names the personal data fields (nid, nid_smart,
+// birth_reg_no, phone, wallet) that p holds, in that order: what a role that may read
 // them is shown in clear.
 func PersonalFields(p domain.Person) []string {
 	var out []string
 	for _, f := range []struct{ name, value string }{
-		{"nid", p.NID}, {"birth_reg_no", p.BirthRegNo}, {"phone", p.Phone}, {"wallet", p.Wallet},
+		{"nid", p.NID}, {"nid_smart", p.NIDSmart}, {"birth_reg_no", p.BirthRegNo}, {"phone", p.Phone}, {"wallet", p.Wallet},
 	} {
 		if f.value != "" {
 			out = append(out, f.name)
@@ -87,6 +87,7 @@ func PersonalFields(p domain.Person) []string {
 // MaskPerson returns an enrolled person as role may see them.
 func MaskPerson(role string, p domain.Person) domain.Person {
 	p.NID = MaskField(role, "nid", p.NID)
+	p.NIDSmart = MaskField(role, "nid_smart", p.NIDSmart)
 	p.BirthRegNo = MaskField(role, "birth_reg_no", p.BirthRegNo)
 	p.Phone = MaskField(role, "phone", p.Phone)
 	p.Wallet = MaskField(role, "wallet", p.Wallet)

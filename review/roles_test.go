@@ -44,6 +44,7 @@ func TestMasking(t *testing.T) {
 		{RoleViewer, "nid", "1000000004", "••••••0004"},
 		{RoleReviewer, "nid", "1000000004", "••••••0004"},
 		{RoleReviewer, "birth_reg_no", "20001234567890123", "•••••••••••••0123"},
+		{RoleReviewer, "nid_smart", "4444001111", "••••••1111"},
 		{RoleReviewer, "phone", "01712345678", "••••••••678"},
 		{RoleReviewer, "wallet", "01712345678", "••••••••678"},
 		{RoleReviewer, "name_bn", "মোঃ রফিকুল ইসলাম", "মোঃ রফিকুল ইসলাম"},

@@ -98,7 +98,9 @@ func keyOf(e *domain.Event) []byte {
 		nid = e.Person.NID
 	}
 	if n, ok := domain.NormalizeNID(nid); ok {
-		return []byte(n)
+		// The core, as the docs ask: both forms of one NID go to one
+		// partition.
+		return []byte(domain.NIDCore(n))
 	}
 	return []byte(e.BeneficiaryRef)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/names"
 )
 
@@ -122,6 +123,35 @@ func DistrictCode(s string) (code string, ok bool) {
 	code, ok = d.byKey[placeKey(s)]
 	return code, ok
 }
+
+// NIDDistrict returns the BBS code of the district a normalised 13- or
+// 17-digit NID names, its core's first two digits, or "" for a smart-card
+// number or a code no district has.
+func NIDDistrict(nid string) string {
+	core := domain.NIDCore(nid)
+	if len(core) != 13 {
+		return ""
+	}
+	if _, ok := districtNames()[core[:2]]; !ok {
+		return ""
+	}
+	return core[:2]
+}
+
+// districtNames maps each BBS district code to the district's first
+// English name in districtTable.
+var districtNames = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(districtTable, "\n") {
+		f := strings.Split(line, "|")
+		m[f[0]] = f[1]
+	}
+	return m
+})
+
+// DistrictName returns the English name of the district with BBS code
+// code, or "".
+func DistrictName(code string) string { return districtNames()[code] }
 
 // district folds a district to its BBS code, or to its place key when the
 // table does not know it (then it agrees only with the same spelling).

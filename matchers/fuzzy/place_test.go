@@ -98,3 +98,23 @@ func TestPlaceKeyAcrossScripts(t *testing.T) {
 		t.Errorf("Savar and Dhamrai share key %q", a)
 	}
 }
+
+// TestNIDDistrict: the district code that opens an NID, with or without
+// its birth year, is a BBS district's; a smart-card number and a code no
+// district has name none.
+func TestNIDDistrict(t *testing.T) {
+	for nid, want := range map[string]string{
+		"19502612345678901": "26", "2612345678901": "26", "3312345678901": "33",
+		"4444001111": "", "0012345678901": "", "19500012345678901": "", "": "",
+	} {
+		if got := NIDDistrict(nid); got != want {
+			t.Errorf("NIDDistrict(%q) = %q, want %q", nid, got, want)
+		}
+	}
+	if got := DistrictName("26"); got != "Dhaka" {
+		t.Errorf("DistrictName(26) = %q", got)
+	}
+	if n := len(districtNames()); n != 64 {
+		t.Errorf("%d districts, want 64", n)
+	}
+}

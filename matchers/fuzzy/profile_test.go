@@ -38,7 +38,8 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 		r.PhoneHash = pseudo.Hash("phone", p.Phone)[:8]
 	}
 	if p.NID != "" {
-		r.NIDHash = pseudo.Hash("nid", p.NID)[:8]
+		r.NIDHash = pseudo.Hash("nid", domain.NIDCore(p.NID))[:8]
+		r.NIDDistrict = NIDDistrict(p.NID)
 	}
 	if a := p.Address; a != nil {
 		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))

@@ -9,16 +9,16 @@ import (
 )
 
 // Identify returns the index key and person id the index gives the person a
-// validated event names, exactly as Decide would: by NID, else by birth
-// registration number, else (an enrolment without an exact identifier) a
+// validated event names, as Decide would for a person none of whose
+// numbers is linked to another (see links.go): by the NID's core, else
+// by smart-card number, else by birth registration number, else (an enrolment without an exact identifier) a
 // person id of its own and no index key. A distribution named only by a
 // beneficiary ref gets no key here: Decide finds it through the ref map.
 func (ix *Index) Identify(e *domain.Event) (key, personID string) {
+	ids := e.Identifiers()
 	switch {
-	case e.IdentityNID() != "":
-		return ix.identity("nid", e.IdentityNID())
-	case e.Type == domain.TypeEnrolment && e.Person != nil && e.Person.BirthRegNo != "":
-		return ix.identity("brn", e.Person.BirthRegNo)
+	case len(ids) > 0:
+		return ix.identity(ids[0].Kind, ids[0].Value)
 	case e.Type == domain.TypeEnrolment:
 		_, id := ix.identity("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)
 		return "", id

@@ -144,9 +144,15 @@ func (ix *Index) eventHash(id string) string {
 // not ready, or stopped being the index the batch began against before its
 // claims were done (see confirm).
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
-	began, err := ix.resolveRefs(ctx, outs)
+	began, ls, err := ix.resolveRefs(ctx, outs)
 	if err != nil {
 		return 0, err
+	}
+	if err := ix.chooseKeys(ctx, outs, ls); err != nil {
+		return 0, classify("redis: resolve links", err)
+	}
+	if err := ix.claimLinks(ctx, outs, ls); err != nil {
+		return 0, classify("redis: claim links", err)
 	}
 	holders, err := ix.claimRefs(ctx, outs)
 	if err != nil {
@@ -155,7 +161,7 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	enrolees := make([]*enrolee, len(outs))
 	var cmds []*redis.Cmd
 	err = ix.withScripts(ctx, func() (err error) {
-		cmds, err = ix.claim(ctx, outs, enrolees, holders)
+		cmds, err = ix.claim(ctx, outs, enrolees, holders, ls)
 		return err
 	})
 	if err != nil {
@@ -175,6 +181,9 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 		ix.apply(o, res)
 		if holders[i] != "" {
 			ix.refConflict(o, holders[i])
+		}
+		if ls[i] != nil && ls[i].conflict != "" {
+			ix.idConflict(o, ls[i].conflict)
 		}
 		if en := enrolees[i]; en != nil && o.Decision.Action != domain.ActionBlock {
 			switch {
@@ -260,7 +269,7 @@ func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]strin
 // the profile the record comes from is left in enrolees for the fuzzy
 // rules. An enrolment whose beneficiary ref another person holds (holders)
 // is claimed held.
-func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders []string) ([]*redis.Cmd, error) {
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders []string, ls []*linking) ([]*redis.Cmd, error) {
 	pipe := ix.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
@@ -281,7 +290,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
 			ix.noteDisplaced(ctx, pipe, o.IndexKey, ix.eventHash(e.EventID), e.Programme)
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "")}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "" || (ls[i] != nil && ls[i].conflict != ""))}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
@@ -334,25 +343,31 @@ func (ix *Index) LoadScripts(ctx context.Context) error {
 	return nil
 }
 
-// resolveRefs finds the person of each event, by NID where it has one and
-// otherwise through the index's beneficiary-ref map, in one round trip,
-// and returns the ready marker of the index it found.
-func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (marker, error) {
+// resolveRefs reads the links of each event's identity numbers, for
+// chooseKeys to find its person by, and finds the person of an event
+// without one through the index's beneficiary-ref map, in one round trip.
+// It returns the ready marker of the index it found and, by position in
+// outs, the events' identity numbers.
+func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (marker, []*linking, error) {
 	var refCmds []*redis.StringCmd
 	var refOuts []*domain.Outcome
+	ls := make([]*linking, len(outs))
+	linkCmds := make([][]*redis.StringCmd, len(outs))
 	pipe := ix.rdb.Pipeline()
 	// The readiness check rides with the ref look-ups: an index lost and not
 	// yet rebuilt would admit what it should block. The marker's generation
 	// goes with the batch to the record, which refuses it if a rebuild has
 	// begun since.
 	ready := pipe.Get(ctx, ix.ReadyKey())
-	for _, o := range outs {
+	for i, o := range outs {
 		e := o.Event
+		ls[i] = ix.linkingOf(e)
 		switch {
-		case e.IdentityNID() != "":
-			o.IndexKey, o.Decision.PersonID = ix.identity("nid", e.IdentityNID())
-		case e.Type == domain.TypeEnrolment && e.Person.BirthRegNo != "":
-			o.IndexKey, o.Decision.PersonID = ix.identity("brn", e.Person.BirthRegNo)
+		case ls[i] != nil:
+			for _, h := range ls[i].ids {
+				key, field := ix.linkField(h)
+				linkCmds[i] = append(linkCmds[i], pipe.HGet(ctx, key, field))
+			}
 		case e.Type == domain.TypeEnrolment:
 			// No exact identifier: the enrolment is a person of its own,
 			// whom only fuzzy matching can find again; its index entry
@@ -365,11 +380,11 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (marke
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return marker{}, classify("redis: resolve refs", err)
+		return marker{}, nil, classify("redis: resolve refs", err)
 	}
 	m, ok := parseMarker(ready.Val())
 	if !ok {
-		return marker{}, ErrNotReady
+		return marker{}, nil, ErrNotReady
 	}
 	for i, c := range refCmds {
 		if v, err := c.Result(); err == nil && len(v) == packedLen {
@@ -377,7 +392,14 @@ func (ix *Index) resolveRefs(ctx context.Context, outs []*domain.Outcome) (marke
 			refOuts[i].IndexKey, refOuts[i].Decision.PersonID = k, "P"+k
 		}
 	}
-	return m, nil
+	for i, cs := range linkCmds {
+		for j, c := range cs {
+			if v, err := c.Result(); err == nil && len(v) == packedLen {
+				ls[i].found[j] = v
+			}
+		}
+	}
+	return m, ls, nil
 }
 
 // unclaimed decides an event that names no person in the index.

@@ -23,6 +23,9 @@ import (
 //	        <k>h:<prog>, … and <k>c, its candidate record (see below)
 //	r:{b}   beneficiary refs: field <ref hash> → the packed index key of the
 //	        person holding it, the first to enrol with it (ref.lua)
+//	i:{b}   identity links: field <number hash> → the packed index key of
+//	        the person an identity number (an NID's core, a smart-card or
+//	        birth registration number) names (links.go)
 //	b:{b}   blocking keys: field <block> → the packedLen-byte index keys of the
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it
@@ -50,7 +53,7 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "4"
+const layoutVersion = "5"
 
 // The key families: bucket hashes of persons, beneficiary refs and
 // blocking keys.
@@ -78,7 +81,8 @@ const (
 //
 // and for the person: dead (the death event's hash), td (the time of the
 // latest status event that marked the person dead or alive again, in Unix
-// microseconds), wc (unix time of the last wallet change), c (the candidate record, written by an enrolment
+// microseconds), n (the packed hash of the NID core the person is known
+// by, see links.go), wc (unix time of the last wallet change), c (the candidate record, written by an enrolment
 // that is not blocked, after the event hash of the enrolment that first
 // wrote one: the one whose decision counts the person in the name-token
 // frequencies).

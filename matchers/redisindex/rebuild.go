@@ -158,6 +158,10 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		ix.loadCandidate(ctx, pipe, f)
 		return
 	}
+	if f.Kind == "link" {
+		ix.loadLink(ctx, pipe, f.Key, f.Ref, f.State == "core", false)
+		return
+	}
 	if f.Kind == "ref" {
 		key, field := ix.bucket(familyRef, ix.refHash(f.Programme, f.Ref))
 		pipe.HSet(ctx, key, field, packedKey(f.Key))
@@ -201,6 +205,7 @@ func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f doma
 	if f.Person == nil || !ok {
 		return
 	}
+	ix.loadIdentities(ctx, pipe, k, f.Person)
 	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
 	rec := storedRecord(&prof, k)
 	if rec == "" {

@@ -76,7 +76,9 @@ func (ix *Index) noteFreeRef(ctx context.Context, pipe redis.Pipeliner, e *domai
 //     and its places in the blocking keys go too, so the fuzzy rules no
 //     longer see a person the record does not hold;
 //   - an enrolment's claim on its beneficiary ref, if the ref was free
-//     before it and its person still holds it.
+//     before it and its person still holds it;
+//   - the links of an enrolment's identity numbers that it made, where
+//     they still name its person (see links.go).
 //
 // Where the claims cannot be undone exactly, the whole index is marked
 // incomplete instead, to be rebuilt from the record: for a status event,
@@ -104,6 +106,9 @@ func (ix *Index) Release(ctx context.Context, outs []*domain.Outcome) error {
 			}
 		case domain.TypeEnrolment:
 			if err := ix.freeRef(ctx, o); err != nil {
+				return err
+			}
+			if err := ix.freeLinks(ctx, o); err != nil {
 				return err
 			}
 			notes, _ := ix.bucket(familyNote, o.IndexKey)

@@ -53,6 +53,11 @@ var (
 	// every other is told who does. Check and claim are one step, so of two
 	// persons enrolling with one ref at the same moment exactly one gets it.
 	refScript = newScript("ref.lua")
+	// linkScript claims an identity number's link to its person in the
+	// link map, or the core NID a person is known by in its bucket (see
+	// links.go): the first claim holds, and every other is told who
+	// does.
+	linkScript = newScript("link.lua")
 	// holdScript holds an enrolment the fuzzy rules held, after the claims
 	// of its batch, as if it had been held when claimed.
 	holdScript = newScript("hold.lua")
@@ -60,7 +65,7 @@ var (
 
 // allScripts are the scripts LoadScripts loads.
 func allScripts() []*redis.Script {
-	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, holdScript, noteScript, noteRefScript}
+	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, linkScript, holdScript, noteScript, noteRefScript}
 }
 
 // newScript returns the script of lua/name after the prelude. A missing

@@ -599,7 +599,7 @@ func TestRefsAgree(t *testing.T) {
 		for i, ix := range []*Index{a.live, a.rebuilt} {
 			o := &domain.Outcome{Event: &domain.Event{EventID: "pay-" + ref[0] + ref[1], Type: domain.TypeDistribution, Programme: ref[0],
 				BeneficiaryRef: ref[1], Cycle: "2026-12", Occurred: a.t0}}
-			if _, err := ix.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+			if _, _, err := ix.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
 				t.Fatal(err)
 			}
 			got[i] = o.Decision.PersonID
@@ -611,7 +611,7 @@ func TestRefsAgree(t *testing.T) {
 	_, owner := a.live.identity("nid", "3000000000")
 	o := &domain.Outcome{Event: &domain.Event{EventID: "pay-r1", Type: domain.TypeDistribution, Programme: "old_age",
 		BeneficiaryRef: "R1", Cycle: "2026-12", Occurred: a.t0}}
-	if _, err := a.rebuilt.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
+	if _, _, err := a.rebuilt.resolveRefs(a.ctx, []*domain.Outcome{o}); err != nil {
 		t.Fatal(err)
 	}
 	if o.Decision.PersonID != owner {

@@ -9,18 +9,22 @@ import (
 // Field names in Contributions. They are part of the explanation shown to
 // reviewers and stored with decisions, so they do not change lightly.
 const (
-	FieldName      = "name"
-	FieldNameTF    = "name_tf"
-	FieldNameWeak  = "name_weak"
-	FieldFather    = "father"
-	FieldFatherTF  = "father_tf"
-	FieldSpouse    = "spouse"
-	FieldSpouseTF  = "spouse_tf"
-	FieldDOB       = "dob"
-	FieldGender    = "gender"
-	FieldPhone     = "phone"
-	FieldNID       = "nid"
-	FieldLocation  = "location"
+	FieldName     = "name"
+	FieldNameTF   = "name_tf"
+	FieldNameWeak = "name_weak"
+	FieldFather   = "father"
+	FieldFatherTF = "father_tf"
+	FieldSpouse   = "spouse"
+	FieldSpouseTF = "spouse_tf"
+	FieldDOB      = "dob"
+	FieldGender   = "gender"
+	FieldPhone    = "phone"
+	FieldNID      = "nid"
+	FieldLocation = "location"
+	// FieldNIDPlace: one person's NID was issued in the district where
+	// the other lives (the district code opens the NID), though the two
+	// live in different districts: someone who moved.
+	FieldNIDPlace  = "nid_place"
 	FieldHousehold = "household"
 )
 
@@ -367,6 +371,21 @@ func compareGender(a, b Gender) string {
 		return LevelSame
 	}
 	return LevelDifferent
+}
+
+// compareNIDPlace says whether the district one record's NID names is
+// where the other lives, when their addresses are in two districts (same
+// districts are the location's evidence, not counted twice); missing
+// otherwise, which weighs zero: a mismatch of NID and address is evidence
+// for a match, never against one.
+func compareNIDPlace(a, b *Record) string {
+	if a.District == "" || b.District == "" || a.District == b.District {
+		return LevelMissing
+	}
+	if (a.NIDDistrict != "" && a.NIDDistrict == b.District) || (b.NIDDistrict != "" && b.NIDDistrict == a.District) {
+		return LevelSame
+	}
+	return LevelMissing
 }
 
 // compareLocation compares residence. Upazila names repeat across

@@ -324,3 +324,54 @@ func FuzzCompareNames(f *testing.F) {
 		checkCompareNames(t, toks(a), toks(b))
 	})
 }
+
+// TestNIDPlace: an NID issued in the district the other record lives in
+// is evidence for a match when the two live apart, and nothing otherwise;
+// it never weighs against one.
+func TestNIDPlace(t *testing.T) {
+	tests := []struct {
+		name                   string
+		da, nida, db, nidb, lv string
+	}{
+		{"moved from the NID's district", "33", "26", "26", "", LevelSame},
+		{"the other moved", "26", "", "33", "26", LevelSame},
+		{"NID from a third district", "33", "61", "26", "", LevelMissing},
+		{"same district: the location's evidence", "26", "26", "26", "26", LevelMissing},
+		{"no NID place", "33", "", "26", "", LevelMissing},
+		{"no address", "", "26", "26", "", LevelMissing},
+	}
+	m := DefaultModel()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Without the family's evidence, which the household cap
+			// would take the NID place's weight into.
+			rec := func(district, nidDistrict string) Record {
+				r := typicalRecord()
+				r.PhoneHash, r.Father = "", Name{}
+				r.District, r.NIDDistrict = district, nidDistrict
+				return r
+			}
+			a, b := rec(tc.da, tc.nida), rec(tc.db, tc.nidb)
+			if got := compareNIDPlace(&a, &b); got != tc.lv {
+				t.Fatalf("compareNIDPlace = %s, want %s", got, tc.lv)
+			}
+			without := rec(tc.da, "")
+			other := b
+			other.NIDDistrict = ""
+			with, base := m.Score(&a, &b, nil).Total, m.Score(&without, &other, nil).Total
+			switch {
+			case tc.lv == LevelSame && !(with > base):
+				t.Errorf("score %.2f with the NID place, %.2f without: want more", with, base)
+			case tc.lv != LevelSame && with != base:
+				t.Errorf("score %.2f with the NID place, %.2f without: want the same", with, base)
+			}
+			found := false
+			for _, c := range m.Score(&a, &b, nil).Contributions {
+				found = found || c.Field == FieldNIDPlace
+			}
+			if found != (tc.lv == LevelSame) {
+				t.Errorf("explanation names nid_place: %v, want %v", found, tc.lv == LevelSame)
+			}
+		})
+	}
+}

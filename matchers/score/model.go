@@ -78,6 +78,9 @@ type Model struct {
 	Phone    AgreeLevels
 	NID      AgreeLevels
 	Location LocationLevels
+	// NIDPlace: one's NID names the district the other lives in, the two
+	// living apart (only Same is ever met).
+	NIDPlace AgreeLevels
 
 	// TokenClose is the least Jaro-Winkler similarity at which two name
 	// tokens count as one name misspelt; the pair must also be within one
@@ -140,6 +143,12 @@ type Model struct {
 //     different NID is evidence against, not proof.
 //   - Location: 494 upazilas, but candidates are often blocked by upazila,
 //     so U(same upazila) is 1 in 50 and M 0.8 (people move).
+//   - NID place: the district code that opens an NID is where it was
+//     issued. Of one person's two records with addresses in two districts
+//     (someone who moved), about one in five has the NID of the other's
+//     district; two people living apart do by chance about one time in
+//     fifty (64 districts, Dhaka's large share). Only agreement is
+//     counted: an NID from elsewhere says nothing against a match.
 //   - Gender: entry errors are rare (2 %).
 //
 // The thresholds follow from the household cap of 10 bits: a pair that
@@ -189,6 +198,7 @@ func DefaultModel() Model {
 			SameDistrict: MU{0.10, 0.05},
 			Different:    MU{0.10, 0.93},
 		},
+		NIDPlace:        AgreeLevels{Same: MU{0.20, 0.02}, Different: MU{0.80, 0.98}},
 		TokenClose:      0.88,
 		TFTokensPerName: 1,
 		TFMaxDown:       6,
@@ -219,6 +229,7 @@ func (m *Model) Validate() error {
 		{FieldPhone, agree(m.Phone)},
 		{FieldNID, agree(m.NID)},
 		{FieldLocation, []MU{m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different}},
+		{FieldNIDPlace, agree(m.NIDPlace)},
 	}
 	// Sums may exceed 1 by rounding in hand-written defaults, not more.
 	const slack = 1e-6

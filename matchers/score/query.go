@@ -38,6 +38,7 @@ const (
 	genderField
 	phoneField
 	nidField
+	nidPlaceField
 )
 
 // Query returns the Query of a against m, with the term frequencies tf,
@@ -110,6 +111,9 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 	cs.add(FieldPhone, lv, q.agreeWeight(phoneField, lv), true)
 	lv = compareLocation(a, b)
 	cs.add(FieldLocation, lv, q.locationWeight(lv), true)
+	if lv = compareNIDPlace(a, b); lv != LevelMissing {
+		cs.add(FieldNIDPlace, lv, q.agreeWeight(nidPlaceField, lv), true)
+	}
 
 	if hh := cs.household; hh > m.HouseholdCap {
 		cs.add(FieldHousehold, LevelCapped, m.HouseholdCap-hh, false)
@@ -180,7 +184,7 @@ const (
 	slotName     = 0                // by name and nameIndex
 	slotLogU     = slotName + 3*5   // by name and nameIndex
 	slotAgree    = slotLogU + 3*5   // by field compared for equality and agreeIndex
-	slotDOB      = slotAgree + 4*2  // by dobIndex
+	slotDOB      = slotAgree + 5*2  // by dobIndex
 	slotLocation = slotDOB + 6      // by locationIndex
 	nSlots       = slotLocation + 3 // at most 64, the bits of taken
 )
@@ -279,6 +283,8 @@ func (m *Model) agreeLevels(k int) *AgreeLevels {
 		return &m.Phone
 	case nidField:
 		return &m.NID
+	case nidPlaceField:
+		return &m.NIDPlace
 	}
 	return &m.NameWeak
 }

@@ -71,6 +71,9 @@ type Record struct {
 	NIDHash   string
 	District  string
 	Upazila   string
+	// NIDDistrict is the BBS code of the district the person's NID names
+	// (its first two digits after any birth year), or "".
+	NIDDistrict string
 }
 
 // Encoding limits. They bound what a corrupt or hostile index entry can make
@@ -81,7 +84,7 @@ const (
 	// MaxFieldLen is the longest string field or token, in bytes.
 	MaxFieldLen = 255
 
-	encVersion = 1
+	encVersion = 2
 	// header: version, six token counts, gender, month, day, year (2 bytes).
 	headerLen = 1 + 6 + 1 + 1 + 1 + 2
 )
@@ -124,6 +127,7 @@ func (r *Record) AppendBinary(b []byte) ([]byte, error) {
 	b = appendString(b, r.NIDHash)
 	b = appendString(b, r.District)
 	b = appendString(b, r.Upazila)
+	b = appendString(b, r.NIDDistrict)
 	return b, nil
 }
 
@@ -138,7 +142,7 @@ func (r *Record) check() error {
 			}
 		}
 	}
-	for _, s := range [...]string{r.PersonID, r.PhoneHash, r.NIDHash, r.District, r.Upazila} {
+	for _, s := range [...]string{r.PersonID, r.PhoneHash, r.NIDHash, r.District, r.Upazila, r.NIDDistrict} {
 		if len(s) > MaxFieldLen {
 			return fmt.Errorf("encode record: field of %d bytes, limit %d", len(s), MaxFieldLen)
 		}
@@ -216,6 +220,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	r.NIDHash = d.next()
 	r.District = d.next()
 	r.Upazila = d.next()
+	r.NIDDistrict = d.next()
 	if d.bad {
 		return Record{}, fmt.Errorf("decode record: truncated: %w", ErrCorrupt)
 	}

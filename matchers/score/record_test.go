@@ -14,15 +14,16 @@ import (
 // codes for the location.
 func typicalRecord() Record {
 	return Record{
-		PersonID:  "p-01HZX3K9M2QF",
-		Name:      Name{Strong: []string{"rafikul", "islam"}},
-		Father:    Name{Strong: []string{"abdul", "karim"}},
-		DOB:       DOB{Year: 1950, Month: 3, Day: 1},
-		Gender:    GenderMale,
-		PhoneHash: "\x8a\x01\xf3\x22\x9c\x00\x41\x7e",
-		NIDHash:   "\x13\x37\xbe\xef\x00\xff\x10\x20",
-		District:  "26",
-		Upazila:   "72",
+		PersonID:    "p-01HZX3K9M2QF",
+		Name:        Name{Strong: []string{"rafikul", "islam"}},
+		Father:      Name{Strong: []string{"abdul", "karim"}},
+		DOB:         DOB{Year: 1950, Month: 3, Day: 1},
+		Gender:      GenderMale,
+		PhoneHash:   "\x8a\x01\xf3\x22\x9c\x00\x41\x7e",
+		NIDHash:     "\x13\x37\xbe\xef\x00\xff\x10\x20",
+		District:    "26",
+		Upazila:     "72",
+		NIDDistrict: "33",
 	}
 }
 
@@ -173,7 +174,8 @@ func TestDecodeRecordCorrupt(t *testing.T) {
 		"short header":   good[:headerLen-1],
 		"truncated":      good[:len(good)-1],
 		"trailing":       append(bytes.Clone(good), 0),
-		"version":        set(0, 2),
+		"version":        set(0, encVersion+1),
+		"old version":    set(0, encVersion-1),
 		"count":          set(1, MaxTokens+1),
 		"gender":         set(7, 9),
 		"month":          set(8, 13),

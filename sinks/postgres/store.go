@@ -273,6 +273,12 @@ type batchRows struct {
 		seen               map[string]bool
 		id, key, kind, nid []string
 	}
+	// links are the identity numbers the index linked to persons
+	// (Outcome.Links).
+	links struct {
+		hash, person, event []string
+		core                []bool
+	}
 	// segs hold the enrolments, payments and status changes in batch
 	// order: a status change ends a segment, so that what came before it
 	// in the batch is written before it and what came after, after. (An
@@ -418,6 +424,12 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 	}
 	if d.PersonID != "" && o.IndexKey != "" {
 		b.addPerson(d.PersonID, o.IndexKey, e)
+		for _, l := range o.Links {
+			b.links.hash = append(b.links.hash, l.Hash)
+			b.links.person = append(b.links.person, d.PersonID)
+			b.links.event = append(b.links.event, e.EventID)
+			b.links.core = append(b.links.core, l.Core)
+		}
 	}
 	switch e.Type {
 	case domain.TypeEnrolment:
@@ -498,6 +510,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		pb.Queue(`INSERT INTO persons (person_id, index_key, id_kind, nid)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 			ON CONFLICT (person_id) DO NOTHING`, p.id, p.key, p.kind, p.nid)
+	}
+	if l := b.links; len(l.hash) > 0 {
+		// The index linked each number once, to its first claimant: the
+		// first to be recorded is the same one.
+		pb.Queue(`INSERT INTO identity_links (link, person_id, core, event_id)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[])
+			ON CONFLICT (link) DO NOTHING`, l.hash, l.person, l.core, l.event)
 	}
 	lifeOne, lifeAll := lifeStatuses()
 	for _, seg := range b.segs {
@@ -598,6 +617,10 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		kind, sql string
 		args      []any
 	}{
+		// The identity links come first: the candidates' numbers, which
+		// link records made before links were kept, yield to them.
+		{"link", `SELECT p.index_key, '', '', CASE WHEN l.core THEN 'core' ELSE '' END, '', l.link, '', NULL::timestamptz, '', NULL::jsonb
+			FROM identity_links l JOIN persons p USING (person_id)`, nil},
 		{"enrolment", `SELECT p.index_key, c.programme, c.event_id, c.status, c.wallet_key, '', '', NULL::timestamptz, '', NULL::jsonb
 			FROM (` + claimsFrom + ` WHERE status <> ALL($1) ` + claimsOrder + `) c JOIN persons p USING (person_id)`,
 			[]any{domain.NeverClaims()}},
@@ -630,11 +653,17 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		// became of the enrolment since, as in the pipeline, which indexes
 		// it on its enrolment and keeps it: a dead or exited person
 		// enrolled again under another NID is what the rules look for.
-		{"candidate", `SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, ''), e.programme, e.event_id, e.status, '', '', '',
-				NULL::timestamptz, e.person_id, e.record
-			FROM enrolments e LEFT JOIN persons p USING (person_id)
-			WHERE e.status <> $1
-			ORDER BY e.person_id, e.enrolled_at`, []any{domain.EnrolmentBlocked}},
+		// In the order the persons were first enrolled: where two
+		// persons recorded before the links were kept share a number
+		// (an NID under its two forms), the rebuild links it to the
+		// first.
+		{"candidate", `SELECT key, programme, event_id, status, '', '', '', NULL::timestamptz, person_id, record
+			FROM (SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, '') AS key, e.programme, e.event_id, e.status,
+					e.person_id, e.record, e.enrolled_at
+				FROM enrolments e LEFT JOIN persons p USING (person_id)
+				WHERE e.status <> $1
+				ORDER BY e.person_id, e.enrolled_at) c
+			ORDER BY enrolled_at, event_id`, []any{domain.EnrolmentBlocked}},
 	}
 	// One snapshot for every query, so that the facts are of one moment:
 	// an enrolment written between two queries would otherwise be missed
