@@ -250,3 +250,41 @@ func TestReviewsKeepIndexAndRecordAgreed(t *testing.T) {
 		t.Fatalf("%d persons hold two live enrolments in one programme", n)
 	}
 }
+
+// TestOverrideKeepsAnotherPersonsRef overrides the block of an enrolment
+// naming a beneficiary ref another person holds: the enrolment becomes its
+// person's claim, and the ref stays its holder's, in the live index as in
+// the record, so a payment by the ref pays the holder.
+func TestOverrideKeepsAnotherPersonsRef(t *testing.T) {
+	e := newEnv(t)
+	const nidA, nidB = "1200000011", "1200000012"
+	withRef := func(id, prog, nid, ref string, hour int) map[string]any {
+		ev := enrolledAt(id, prog, nid, hour)
+		ev["beneficiary_ref"] = ref
+		return ev
+	}
+	if d := e.feed(withRef("b1", "old_age", nidB, "SHARED", 1))["b1"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("b1: %+v", d)
+	}
+	if d := e.feed(withRef("a1", "widow", nidA, "A-WIDOW", 2))["a1"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("a1: %+v", d)
+	}
+	a2 := e.feed(withRef("a2", "old_age", nidA, "SHARED", 3))["a2"]
+	if v := fmt.Sprint(a2.Action, " ", a2.Rules); v != "BLOCK [MULTI_PROGRAMME REF_CONFLICT]" {
+		t.Fatalf("a2: %s", v)
+	}
+	r := e.call(review.RoleSupervisor, http.MethodPost, alertPath(domain.AlertID("a2", domain.RuleMultiProgramme))+"/decision",
+		map[string]any{"decision": "release", "reason": "lawful exception"})
+	mustStatus(t, "override", r, http.StatusOK)
+	if _, err := e.relay.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.agreeing("the override", []string{nidA, nidB})
+	pay := payment("p1", "old_age", "", "")
+	delete(pay, "nid")
+	pay["beneficiary_ref"], pay["wallet"] = "SHARED", "017"+nidB[len(nidB)-8:]
+	d := e.feed(pay)["p1"]
+	if _, want := e.index.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: &domain.Person{NID: nidB}}); d.PersonID != want || d.Action != domain.ActionAdmit {
+		t.Fatalf("payment by the ref: %s %v to %s, want ADMIT to its holder %s", d.Action, d.Rules, d.PersonID, want)
+	}
+}
