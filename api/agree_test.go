@@ -288,3 +288,43 @@ func TestOverrideKeepsAnotherPersonsRef(t *testing.T) {
 		t.Fatalf("payment by the ref: %s %v to %s, want ADMIT to its holder %s", d.Action, d.Rules, d.PersonID, want)
 	}
 }
+
+// TestPaymentByRefInTheBatchOfItsEnrolment pays by beneficiary ref in the
+// batch that enrols the ref's person: the payment finds the person, as it
+// would in the next batch, whatever the ref's first enrolment was decided.
+func TestPaymentByRefInTheBatchOfItsEnrolment(t *testing.T) {
+	e := newEnv(t)
+	const nidA, nidB = "1200000021", "1200000022"
+	withRef := func(id, nid, ref string, hour int) map[string]any {
+		ev := enrolledAt(id, "vgd", nid, hour)
+		ev["beneficiary_ref"] = ref
+		return ev
+	}
+	byRef := func(id, ref, nid string) map[string]any {
+		p := payment(id, "vgd", "", "017"+nid[len(nid)-8:])
+		delete(p, "nid")
+		p["beneficiary_ref"] = ref
+		return p
+	}
+	got := e.feed(byRef("early", "REF-A", nidA), withRef("a1", nidA, "REF-A", 1), byRef("p1", "REF-A", nidA),
+		// B names A's ref: the ref stays A's, and pays A.
+		withRef("b1", nidB, "REF-A", 2), byRef("p2", "REF-A", nidA))
+	_, pidA := e.index.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: &domain.Person{NID: nidA}})
+	want := map[string]string{
+		"early": "BLOCK [UNKNOWN_PAYEE] ", // before the enrolment
+		"a1":    "ADMIT [] " + pidA,
+		"p1":    "ADMIT [] " + pidA,
+		"b1":    "HOLD [REF_CONFLICT] ",
+		"p2":    "BLOCK [DOUBLE_PAYMENT] " + pidA,
+	}
+	for id, w := range want {
+		d := got[id]
+		v := fmt.Sprint(d.Action, " ", d.Rules, " ")
+		if d.Action != domain.ActionHold && id != "early" {
+			v += d.PersonID
+		}
+		if v != w {
+			t.Errorf("%s: %s, want %s", id, v, w)
+		}
+	}
+}
