@@ -380,6 +380,20 @@ func (r crashRecorder) Write(ctx context.Context, outs []domain.Outcome, gen int
 	return m, r.c.after("record", err)
 }
 
+// flakyRecorder fails its first writes as transient, writing nothing.
+type flakyRecorder struct {
+	pipeline.Recorder
+	fails int
+}
+
+func (r *flakyRecorder) Write(ctx context.Context, outs []domain.Outcome, gen int64) (map[string]domain.Decision, error) {
+	if r.fails > 0 {
+		r.fails--
+		return nil, domain.Errorf(domain.KindTransient, "postgres", "connection reset")
+	}
+	return r.Recorder.Write(ctx, outs, gen)
+}
+
 type crashPublisher struct {
 	pipeline.Publisher
 	c *crash
@@ -641,6 +655,8 @@ func (m *model) batch(n int) {
 	tangled := m.tangled(evs)
 	switch r := m.rng.IntN(100); {
 	case r < 70 || (r >= 90 && tangled):
+		// (A tangled batch is not decided twice but after a kill; see
+		// above.)
 		if err := m.proc.Process(ctx, msgs); err != nil {
 			m.t.Fatal(err)
 		}
@@ -671,6 +687,16 @@ func (m *model) batch(n int) {
 			m.t.Fatal(err)
 		}
 		m.check("redelivery after a crash after "+stage, msgs, evs, want, m.pub.take())
+	case r < 93:
+		// PostgreSQL fails the first write, as a dropped connection
+		// would: the processor writes the batch again, with the same
+		// decisions, tangled or not.
+		m.stats["record failed once"]++
+		rec := &flakyRecorder{Recorder: m.e.store, fails: 1}
+		if err := m.processor(m.e.index, rec, m.pub).Process(ctx, msgs); err != nil {
+			m.t.Fatal(err)
+		}
+		m.check("batch after a failed write", msgs, evs, want, m.pub.take())
 	default:
 		// A rebalance: two workers hold the batch at once.
 		m.stats["rebalance"]++
