@@ -40,8 +40,8 @@ import (
 // SHARED_CONTACT never fires: the model holds the exact rules only.
 //
 //	EKJON_MODEL_SEED=n       replay the sequence of seed n only
-//	EKJON_MODEL_SEQUENCES=n  run n sequences (default 6)
-//	EKJON_MODEL_EVENTS=n     messages per sequence (default 400)
+//	EKJON_MODEL_SEQUENCES=n  run n sequences (default 8)
+//	EKJON_MODEL_EVENTS=n     messages per sequence (default 500)
 
 // modelPerson is one person of the model: what the rules need to know.
 type modelPerson struct {
@@ -875,7 +875,7 @@ func sortedMembers(v string) string {
 
 // modelSeeds returns the seeds to run and the messages per sequence.
 func modelSeeds(t *testing.T) ([]uint64, int) {
-	events := 400
+	events := 500
 	if s := os.Getenv("EKJON_MODEL_EVENTS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -890,7 +890,7 @@ func modelSeeds(t *testing.T) ([]uint64, int) {
 		}
 		return []uint64{seed}, events
 	}
-	n := 6
+	n := 8
 	if s := os.Getenv("EKJON_MODEL_SEQUENCES"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil {
