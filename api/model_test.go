@@ -143,16 +143,28 @@ func (o *oracle) decide(m *modelEvent) verdict {
 		v.rules = []string{}
 	}
 	o.decided[m.id] = &decided{ev: m, v: v}
-	// Holds with a rule, MULTI_PROGRAMME, REF_CONFLICT and
-	// RECENT_WALLET_CHANGE raise alerts.
-	for _, r := range v.rules {
-		if r == domain.RuleDupNID || r == domain.RuleDoublePayment || r == domain.RuleUnknownPayee ||
-			(r == domain.RuleDeceasedOrExited && v.action == domain.ActionBlock) {
-			continue
-		}
+	for _, r := range alertRules(v) {
 		o.alerts = append(o.alerts, &modelAlert{id: domain.AlertID(m.id, r), event: m.id})
 	}
 	return v
+}
+
+// alertRules are the rules of v that raise an alert: a reused id, a
+// hold's rule, MULTI_PROGRAMME, REF_CONFLICT and RECENT_WALLET_CHANGE;
+// not the certain blocks (DUP_NID, DOUBLE_PAYMENT, UNKNOWN_PAYEE, a
+// payment to the dead or exited), nor a rejection of junk.
+func alertRules(v verdict) []string {
+	out := []string{}
+	for _, r := range v.rules {
+		switch {
+		case r == domain.RuleInvalidEvent || r == domain.RuleInvalidID:
+		case r == domain.RuleDupNID || r == domain.RuleDoublePayment || r == domain.RuleUnknownPayee:
+		case r == domain.RuleDeceasedOrExited && v.action == domain.ActionBlock:
+		default:
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (o *oracle) enrol(m *modelEvent) verdict {
@@ -580,7 +592,7 @@ func (m *model) message(ev *modelEvent) pipeline.Message {
 }
 
 // check compares what a processor published for msgs with want.
-func (m *model) check(what string, msgs []pipeline.Message, evs []*modelEvent, want []verdict, got []domain.Outcome) {
+func (m *model) check(what string, msgs []pipeline.Message, evs []*modelEvent, want []verdict, got []domain.Outcome, alerts bool) {
 	m.t.Helper()
 	if len(got) != len(msgs) {
 		m.t.Fatalf("%s: %d outcomes published for %d messages", what, len(got), len(msgs))
@@ -608,6 +620,21 @@ func (m *model) check(what string, msgs []pipeline.Message, evs []*modelEvent, w
 			m.t.Fatalf("%s: %s decided on person %s, want %s", what, ev.id, d.PersonID, w.pid)
 		case (d.Action == domain.ActionRejected) != o.Dead:
 			m.t.Fatalf("%s: %s is %s, dead letter %v", what, ev.id, d.Action, o.Dead)
+		}
+		// A worker that lost the race for an event publishes the
+		// decision on record without the alerts, which the winner
+		// published.
+		if alerts {
+			var rules []string
+			for _, a := range o.Alerts {
+				rules = append(rules, a.Rule)
+				if a.AlertID != domain.AlertID(wantID, a.Rule) {
+					m.t.Fatalf("%s: %s raised alert %s, want it named %s", what, ev.id, a.AlertID, domain.AlertID(wantID, a.Rule))
+				}
+			}
+			if want := alertRules(w); !slices.Equal(slices.Sorted(slices.Values(rules)), slices.Sorted(slices.Values(want))) {
+				m.t.Fatalf("%s: %s (%s, %s) published alerts %v, the model says %v", what, ev.id, ev.body, w, rules, want)
+			}
 		}
 	}
 }
@@ -660,7 +687,7 @@ func (m *model) batch(n int) {
 		if err := m.proc.Process(ctx, msgs); err != nil {
 			m.t.Fatal(err)
 		}
-		m.check("batch", msgs, evs, want, m.pub.take())
+		m.check("batch", msgs, evs, want, m.pub.take(), true)
 	case r < 90:
 		// A worker dies after a stage; the batch is read again by the
 		// next owner of its partitions, after a rebuild of the index
@@ -676,7 +703,7 @@ func (m *model) batch(n int) {
 		if err == nil {
 			// The stage never ran (every event was on record): the
 			// batch went through.
-			m.check("batch with no "+stage, msgs, evs, want, dead.take())
+			m.check("batch with no "+stage, msgs, evs, want, dead.take(), true)
 		} else if stage == "record" || stage == "remember" {
 			m.tfExact = m.tfExact && stage != "record"
 		}
@@ -686,7 +713,7 @@ func (m *model) batch(n int) {
 		if err := m.proc.Process(ctx, msgs); err != nil {
 			m.t.Fatal(err)
 		}
-		m.check("redelivery after a crash after "+stage, msgs, evs, want, m.pub.take())
+		m.check("redelivery after a crash after "+stage, msgs, evs, want, m.pub.take(), true)
 	case r < 93:
 		// PostgreSQL fails the first write, as a dropped connection
 		// would: the processor writes the batch again, with the same
@@ -696,7 +723,7 @@ func (m *model) batch(n int) {
 		if err := m.processor(m.e.index, rec, m.pub).Process(ctx, msgs); err != nil {
 			m.t.Fatal(err)
 		}
-		m.check("batch after a failed write", msgs, evs, want, m.pub.take())
+		m.check("batch after a failed write", msgs, evs, want, m.pub.take(), true)
 	default:
 		// A rebalance: two workers hold the batch at once.
 		m.stats["rebalance"]++
@@ -710,8 +737,8 @@ func (m *model) batch(n int) {
 		if err1 != nil || err2 != nil {
 			m.t.Fatal(err1, err2)
 		}
-		m.check("rebalanced, first worker", msgs, evs, want, m.pub.take())
-		m.check("rebalanced, second worker", msgs, evs, want, other.take())
+		m.check("rebalanced, first worker", msgs, evs, want, m.pub.take(), false)
+		m.check("rebalanced, second worker", msgs, evs, want, other.take(), false)
 	}
 }
 
