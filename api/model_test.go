@@ -623,8 +623,13 @@ func (m *model) check(what string, msgs []pipeline.Message, evs []*modelEvent, w
 		}
 		// A worker that lost the race for an event publishes the
 		// decision on record without the alerts, which the winner
-		// published.
-		if alerts {
+		// published; so does a second copy of an event decided in the
+		// same batch, whose first copy carries them in the same
+		// publication. A copy of an event decided before carries the
+		// alerts on record.
+		if alerts && !slices.ContainsFunc(got[:i], func(f domain.Outcome) bool {
+			return !f.Redelivered && f.Decision.EventID == d.EventID && string(f.Raw) == string(o.Raw)
+		}) {
 			var rules []string
 			for _, a := range o.Alerts {
 				rules = append(rules, a.Rule)
