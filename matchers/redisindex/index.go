@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,7 +81,6 @@ func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *I
 // metrics are the index's Prometheus instruments.
 type metrics struct {
 	unencodable prometheus.Counter
-	redecided   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -91,13 +89,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "ekjon_index_records_unencodable_total",
 			Help: "Persons left out of the fuzzy rules' candidates because their record could not be encoded (each raised INDEX_RECORD_FAILED).",
 		}),
-		redecided: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "ekjon_index_redecided_batches_total",
-			Help: "Batches found decided before, their claims not recorded, with two events of one person: the index was marked for rebuild so that they are decided afresh.",
-		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.unencodable, m.redecided)
+		reg.MustRegister(m.unencodable)
 	}
 	return m
 }
@@ -147,9 +141,6 @@ func (ix *Index) eventHash(id string) string {
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
 	began, err := ix.resolveRefs(ctx, outs)
 	if err != nil {
-		return 0, err
-	}
-	if err := ix.decidedBefore(ctx, outs); err != nil {
 		return 0, err
 	}
 	holders, err := ix.claimRefs(ctx, outs)
@@ -258,78 +249,6 @@ func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]strin
 		holders[at[j]] = holder
 	}
 	return holders, nil
-}
-
-// decidedBefore refuses to decide a batch again over what its earlier
-// decision left in the index and the record does not hold (a worker
-// killed after Decide, a batch split to set an event aside), when an
-// event of the batch left something that an earlier event of the same
-// person would now see: an enrolment's claim or its note that the ref it
-// claimed was free, a payment's paid cycle, a status event's change (its
-// time is its scope's latest). Each event would find its own claims, but
-// the earlier events would see what the later ones did: a payment sent
-// before its enrolment paid, one admitted before a suspension blocked and
-// its paid cycle left in the index. The index is marked incomplete
-// instead, and the batch waits (ErrNotReady) for the rebuild from the
-// record, which drops what was not recorded. A batch whose events touch
-// one person each is decided again as it was.
-func (ix *Index) decidedBefore(ctx context.Context, outs []*domain.Outcome) error {
-	seen := map[string]bool{}
-	pipe := ix.rdb.Pipeline()
-	var checks []func() bool
-	own := func(c *redis.SliceCmd, h string) func() bool {
-		return func() bool {
-			for _, v := range c.Val() {
-				if s, ok := v.(string); ok && len(s) >= len(h) && s[:len(h)] == h {
-					return true
-				}
-			}
-			return false
-		}
-	}
-	for _, o := range outs {
-		e := o.Event
-		if o.IndexKey == "" {
-			continue
-		}
-		if !seen[o.IndexKey] {
-			seen[o.IndexKey] = true
-			continue
-		}
-		key, pre := ix.personBucket(o.IndexKey)
-		h := ix.eventHash(e.EventID)
-		switch e.Type {
-		case domain.TypeEnrolment:
-			checks = append(checks, own(pipe.HMGet(ctx, key, pre+fieldEnrol+e.Programme, pre+fieldExited+e.Programme), h))
-			if e.BeneficiaryRef != "" {
-				notes, _ := ix.bucket(familyNote, ix.refHash(e.Programme, e.BeneficiaryRef))
-				c := pipe.HExists(ctx, notes, noteRef+h)
-				checks = append(checks, c.Val)
-			}
-		case domain.TypeDistribution:
-			checks = append(checks, own(pipe.HMGet(ctx, key, pre+fieldPaid+e.Programme+cycleSep+e.Cycle), h))
-		case domain.TypeStatus:
-			at := strconv.FormatInt(e.Occurred.UnixMicro(), 10)
-			c := pipe.HGet(ctx, key, pre+fieldStatusAt+e.Programme)
-			checks = append(checks, func() bool { return c.Val() == at })
-		}
-	}
-	if len(checks) == 0 {
-		return nil
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return classify("redis: decided before", err)
-	}
-	for _, left := range checks {
-		if left() {
-			ix.m.redecided.Inc()
-			if err := ix.Invalidate(ctx); err != nil {
-				return err
-			}
-			return ErrNotReady
-		}
-	}
-	return nil
 }
 
 // payByRefInBatch finds the person of a payment by beneficiary ref that

@@ -2,7 +2,6 @@ package redisindex_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -386,53 +385,5 @@ func TestOverrideMakesAnActiveClaim(t *testing.T) {
 	decide(t, ix, p)
 	if verdict(p) != "ADMIT []" {
 		t.Fatalf("payment after the override: %s (%s), want ADMIT", verdict(p), p.Decision.Reason)
-	}
-}
-
-// TestBatchDecidedAgainOverItsClaims decides a batch with a payment sent
-// before its person's enrolment, as a worker killed before recording it
-// does, then decides it again, as the next owner of its partition does.
-// Deciding it again over the claims of the first decision would pay the
-// person; the index is marked for rebuild instead, and the batch waits.
-// A batch with one event per person is decided again as before.
-func TestBatchDecidedAgainOverItsClaims(t *testing.T) {
-	ix := newIndexWith(t, func(*redisindex.Config) {})
-	ctx := context.Background()
-	fresh := func() []*domain.Outcome {
-		return []*domain.Outcome{pay("p1", "1400000001", "old_age", "2026-11", "", t0), enrol("e1", "1400000001", "old_age", ""),
-			enrol("e2", "1400000002", "vgd", "")}
-	}
-	first := fresh()
-	if _, err := ix.Decide(ctx, first); err != nil {
-		t.Fatal(err)
-	}
-	if v := verdict(first[0]); v != "BLOCK [UNKNOWN_PAYEE]" {
-		t.Fatalf("the payment before the enrolment: %s", v)
-	}
-	alone := fresh()[2:]
-	if _, err := ix.Decide(ctx, alone); err != nil || verdict(alone[0]) != "ADMIT []" {
-		t.Fatalf("one event per person decided again: %s, %v", verdict(alone[0]), err)
-	}
-	if _, err := ix.Decide(ctx, fresh()); !errors.Is(err, redisindex.ErrNotReady) {
-		t.Fatalf("decided again over its own claims: %v, want ErrNotReady", err)
-	}
-	if ok, err := ix.Ready(ctx); err != nil || ok {
-		t.Fatalf("the index is ready (%v, %v) after a batch was found decided before", ok, err)
-	}
-
-	// A status event leaves no claim of its own, but a payment decided
-	// again after it would see it.
-	ix = newIndexWith(t, func(*redisindex.Config) {})
-	decide(t, ix, enrol("e3", "1400000003", "old_age", ""))
-	paySuspend := func() []*domain.Outcome {
-		return []*domain.Outcome{pay("p3", "1400000003", "old_age", "2026-11", "", t0.Add(time.Hour)),
-			status("s3", "1400000003", domain.StatusSuspended, "", "", t0.Add(2*time.Hour))}
-	}
-	first = paySuspend()
-	if _, err := ix.Decide(ctx, first); err != nil || verdict(first[0]) != "ADMIT []" {
-		t.Fatalf("the payment before the suspension: %s, %v", verdict(first[0]), err)
-	}
-	if _, err := ix.Decide(ctx, paySuspend()); !errors.Is(err, redisindex.ErrNotReady) {
-		t.Fatalf("decided again after its suspension: %v, want ErrNotReady", err)
 	}
 }
