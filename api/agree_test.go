@@ -55,19 +55,19 @@ func (e *env) indexView(ix *redisindex.Index, prefix string, nids []string) []st
 			out = append(out, fmt.Sprintf("%s %s=%x", nid, name, v))
 		}
 	}
-	iter := e.rdb.Scan(e.ctx, 0, prefix+"r:*", 1000).Iterator()
+	keys, err := redistest.Keys(e.ctx, e.rdb, prefix+"r:*")
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	var refs []string
-	for iter.Next(e.ctx) {
-		m, err := e.rdb.HGetAll(e.ctx, iter.Val()).Result()
+	for _, k := range keys {
+		m, err := e.rdb.HGetAll(e.ctx, k).Result()
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for f, v := range m {
-			refs = append(refs, fmt.Sprintf("ref %s/%x=%x", strings.TrimPrefix(iter.Val(), prefix), f, v))
+			refs = append(refs, fmt.Sprintf("ref %s/%x=%x", strings.TrimPrefix(k, prefix), f, v))
 		}
-	}
-	if err := iter.Err(); err != nil {
-		e.t.Fatal(err)
 	}
 	slices.Sort(refs)
 	return append(out, refs...)

@@ -87,7 +87,7 @@ func TestBrowserReleasesACase(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Click(`input[name="decision"][value="release"]`),
 		chromedp.SendKeys(`textarea[name="reason"]`, "different father and village; the union office knows both"),
-		chromedp.Click(`form.decide button[type="submit"]`),
+		chromedp.Click(`form.ruling button[type="submit"]`),
 		chromedp.WaitVisible(`p.flash`),
 	)
 	if err != nil {

@@ -41,7 +41,7 @@ type env struct {
 	ctx     context.Context
 	store   *postgres.Store
 	index   *redisindex.Index
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	prefix  string // of the index's keys
 	pseudo  *domain.Pseudonymizer
 	proc    *pipeline.Processor

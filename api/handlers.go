@@ -23,7 +23,7 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Get("/alerts", rv.apiListAlerts)
 		r.Get("/alerts/{id}", rv.apiAlert)
 		r.Post("/alerts/{id}/assign", rv.apiAssign)
-		r.Post("/alerts/{id}/decision", rv.apiDecision)
+		r.Post("/alerts/{id}/decision", rv.apiRuling)
 		r.Get("/persons/{id}", rv.apiPerson)
 		r.Get("/events/{id}/decision", rv.apiEventDecision)
 		r.Get("/stats", rv.apiStats)
@@ -202,15 +202,15 @@ func (rv *Review) apiAssign(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, rv.log, err)
 }
 
-func (rv *Review) apiDecision(w http.ResponseWriter, r *http.Request) {
+func (rv *Review) apiRuling(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
-	var req DecisionRequest
+	var req RulingRequest
 	if err == nil {
 		err = decodeBody(r, &req)
 	}
 	if err == nil {
 		var a review.AlertRow
-		if a, err = rv.Decide(r.Context(), principalFrom(r.Context()), id, req); err == nil {
+		if a, err = rv.Rule(r.Context(), principalFrom(r.Context()), id, req); err == nil {
 			writeJSON(w, http.StatusOK, a)
 			return
 		}

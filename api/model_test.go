@@ -858,13 +858,15 @@ func (m *model) agree() {
 // ready marker, the lock and the day's notes are the index's own
 // bookkeeping, not facts of the record; a blocking key's members are
 // sorted, since the order persons joined it is no fact either.
-func (m *model) dump(rdb *redis.Client, prefix string) map[string]string {
+func (m *model) dump(rdb redis.UniversalClient, prefix string) map[string]string {
 	m.t.Helper()
 	ctx := m.e.ctx
 	out := map[string]string{}
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
+	keys, err := redistest.Keys(ctx, rdb, prefix+"*")
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	for _, key := range keys {
 		name := strings.TrimPrefix(key, prefix)
 		if strings.Contains(name, "{meta}") || strings.HasPrefix(name, "u:") ||
 			(!m.tfExact && (name == "tf" || name == "tf:n")) {
@@ -887,9 +889,6 @@ func (m *model) dump(rdb *redis.Client, prefix string) map[string]string {
 		default:
 			out[name] = "type " + typ
 		}
-	}
-	if err := iter.Err(); err != nil {
-		m.t.Fatal(err)
 	}
 	return out
 }

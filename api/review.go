@@ -135,20 +135,20 @@ func NewRelayMetrics(reg prometheus.Registerer) review.RelayMetrics {
 	return review.RelayMetrics{Published: published, Failed: failed, Waited: waited}
 }
 
-// DecisionRequest is the body of POST /api/v1/alerts/{id}/decision: a
+// RulingRequest is the body of POST /api/v1/alerts/{id}/decision: a
 // reviewer's ruling on an alert, which the API calls its decision.
-type DecisionRequest struct {
-	// Decision is a review.Ruling.
-	Decision string `json:"decision"`
-	Reason   string `json:"reason"`
+type RulingRequest struct {
+	// Ruling is a review.Ruling, in the "decision" field.
+	Ruling string `json:"decision"`
+	Reason string `json:"reason"`
 	// Revision, if set, is the alert revision the reviewer saw; a
 	// different current revision is a conflict.
 	Revision *int `json:"revision,omitempty"`
 }
 
-func (d DecisionRequest) validate() error {
+func (d RulingRequest) validate() error {
 	var fields []domain.FieldError
-	switch r := review.Ruling(d.Decision); {
+	switch r := review.Ruling(d.Ruling); {
 	case r.Valid():
 	case r == "":
 		fields = append(fields, domain.FieldError{Field: "decision", Reason: "is required"})
@@ -171,11 +171,11 @@ func (d DecisionRequest) validate() error {
 	return nil
 }
 
-// Decide applies a reviewer's ruling to an alert, as review.PlanRuling
+// Rule applies a reviewer's ruling to an alert, as review.PlanRuling
 // says. A release of a held enrolment makes it ADMIT (record, index and
 // ekjon.decisions); overriding a BLOCK needs a supervisor; a second ruling
 // on a closed alert is a conflict and changes nothing.
-func (rv *Review) Decide(ctx context.Context, who *Principal, alertID string, req DecisionRequest) (review.AlertRow, error) {
+func (rv *Review) Rule(ctx context.Context, who *Principal, alertID string, req RulingRequest) (review.AlertRow, error) {
 	if err := req.validate(); err != nil {
 		return review.AlertRow{}, err
 	}
@@ -184,7 +184,7 @@ func (rv *Review) Decide(ctx context.Context, who *Principal, alertID string, re
 		return review.AlertRow{}, err
 	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
-	ruling := review.Ruling(req.Decision).Recorded()
+	ruling := review.Ruling(req.Ruling).Recorded()
 	a, published, err := rv.store.ReviewAlert(ctx, alertID, actor, strings.TrimSpace(req.Reason), func(l *review.Locked) (review.Plan, error) {
 		return review.PlanRuling(l, actor, ruling, req.Revision, now)
 	})

@@ -212,7 +212,7 @@ func TestDecisionKinds(t *testing.T) {
 				}
 			}},
 		{"same person needs two persons", review.RoleReviewer, func(w world) string { return w.enrolHold }, "same_person", 400, nil},
-		{"viewer may not decide", review.RoleViewer, func(w world) string { return w.enrolHold }, "confirm", 403, nil},
+		{"viewer may not rule", review.RoleViewer, func(w world) string { return w.enrolHold }, "confirm", 403, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -159,7 +159,7 @@ func (rv *Review) mountUI(r chi.Router) {
 			r.Get("/queue", rv.queuePage)
 			r.Get("/overview", rv.overviewPage)
 			r.Get("/cases/{id}", rv.casePage)
-			r.Post("/cases/{id}/decision", rv.caseDecision)
+			r.Post("/cases/{id}/decision", rv.caseRuling)
 			r.Post("/cases/{id}/assign", rv.caseAssign)
 		})
 	})
@@ -310,14 +310,14 @@ func (rv *Review) formError(w http.ResponseWriter, r *http.Request, err error) {
 	rv.showCase(w, r, status, "", msg)
 }
 
-func (rv *Review) caseDecision(w http.ResponseWriter, r *http.Request) {
+func (rv *Review) caseRuling(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	id, err := pathID(r)
 	if err != nil {
 		rv.pageError(w, r, p, err)
 		return
 	}
-	req := DecisionRequest{Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason")}
+	req := RulingRequest{Ruling: r.PostFormValue("decision"), Reason: r.PostFormValue("reason")}
 	if s := r.PostFormValue("revision"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -326,11 +326,11 @@ func (rv *Review) caseDecision(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Revision = &n
 	}
-	if _, err := rv.Decide(r.Context(), p, id, req); err != nil {
+	if _, err := rv.Rule(r.Context(), p, id, req); err != nil {
 		rv.formError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/queue?done="+url.QueryEscape(req.Decision+" "+id), http.StatusSeeOther)
+	http.Redirect(w, r, "/queue?done="+url.QueryEscape(req.Ruling+" "+id), http.StatusSeeOther)
 }
 
 func (rv *Review) caseAssign(w http.ResponseWriter, r *http.Request) {

@@ -44,7 +44,7 @@ func ratio(a, b int) float64 {
 // Accuracy compares recorded decisions with the ground truth: per rule code,
 // overall (every rule code of every event, micro-averaged), and the share of
 // events given the expected action. POSSIBLE_PERSON is an alert for a
-// reviewer, not a verdict the truth names, so it is counted apart (its
+// reviewer, not a decision the truth names, so it is counted apart (its
 // false positives are reported, not scored).
 type Accuracy struct {
 	Rules          map[string]*Counts

@@ -46,7 +46,7 @@ type Contribution struct {
 	Weight float64 `json:"weight"`
 }
 
-// Decision is the one verdict on one event. It never carries an NID, phone or
+// Decision is what the pipeline decided about one event. It never carries an NID, phone or
 // wallet in clear: persons are named by their pseudonymous PersonID.
 type Decision struct {
 	EventID       string         `json:"event_id"`

@@ -296,3 +296,17 @@ func walkText(v reflect.Value, prefix string, fn func(field, s string)) {
 		}
 	}
 }
+
+// TestDecodeErrorNamesNoEmptyField: an error about the event as a whole
+// reads "decode event: not JSON: ...", not with an empty field name.
+func TestDecodeErrorNamesNoEmptyField(t *testing.T) {
+	for _, in := range []string{"not json", "", `{"event_id": 1`} {
+		_, err := DecodeEvent([]byte(in), 0)
+		if err == nil {
+			t.Fatalf("%q decoded", in)
+		}
+		if msg := err.Error(); strings.Contains(msg, ": : ") || strings.HasSuffix(msg, ": ") {
+			t.Errorf("%q: %q names an empty field", in, msg)
+		}
+	}
+}

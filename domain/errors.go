@@ -40,7 +40,12 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
-func (f FieldError) String() string { return f.Field + ": " + f.Reason }
+func (f FieldError) String() string {
+	if f.Field == "" { // about the event as a whole
+		return f.Reason
+	}
+	return f.Field + ": " + f.Reason
+}
 
 // Error is ekjon's error: a kind, the operation and the cause.
 type Error struct {

@@ -69,7 +69,7 @@ func invalid(field, reason string) error {
 // service asks before it reads the alert; PlanRuling asks again.
 func MayRule(who Actor) error {
 	if !AtLeast(who.Role, RoleReviewer) {
-		return forbidden("a viewer may not decide alerts")
+		return forbidden("a viewer may not rule on alerts")
 	}
 	return nil
 }
@@ -100,10 +100,10 @@ func PlanRuling(l *Locked, who Actor, r Ruling, revision *int, now time.Time) (P
 		return Plan{}, conflict(fmt.Sprintf("the alert is at revision %d, not %d: someone acted on it; reload it", a.Revision, *revision))
 	}
 	if a.Status == AlertClosed {
-		return Plan{}, conflict(fmt.Sprintf("the alert was already decided (%s by %s)", a.Resolution, a.ResolvedBy))
+		return Plan{}, conflict(fmt.Sprintf("the alert was already ruled on (%s by %s)", a.Resolution, a.ResolvedBy))
 	}
 	if a.Status == AlertEscalated && !AtLeast(who.Role, RoleSupervisor) {
-		return Plan{}, forbidden("an escalated alert is decided by a supervisor")
+		return Plan{}, forbidden("an escalated alert is ruled on by a supervisor")
 	}
 	if a.Status == AlertAssigned && a.Assignee != who.Username && !AtLeast(who.Role, RoleSupervisor) {
 		return Plan{}, forbidden("the alert is assigned to " + a.Assignee)
@@ -305,7 +305,7 @@ func PlanAssignment(l *Locked, who Actor, assignee string) (Plan, error) {
 	}
 	switch {
 	case l.Alert.Status == AlertClosed:
-		return Plan{}, conflict("the alert is already decided")
+		return Plan{}, conflict("the alert is already ruled on")
 	case l.Alert.Assignee != "" && l.Alert.Assignee != who.Username && !AtLeast(who.Role, RoleSupervisor):
 		return Plan{}, conflict("the alert is already assigned to " + l.Alert.Assignee)
 	}

@@ -384,11 +384,11 @@ func TestPlanRulingRefusals(t *testing.T) {
 		revision *int
 		want     string
 	}{
-		{a.enrolHold, RoleViewer, RulingConfirm, nil, "a viewer may not decide alerts"},
+		{a.enrolHold, RoleViewer, RulingConfirm, nil, "a viewer may not rule on alerts"},
 		{a.multiBlock, RoleReviewer, RulingRelease, nil, "only a supervisor may override a BLOCK"},
-		{a.escalated, RoleReviewer, RulingConfirm, nil, "an escalated alert is decided by a supervisor"},
+		{a.escalated, RoleReviewer, RulingConfirm, nil, "an escalated alert is ruled on by a supervisor"},
 		{a.assignedOut, RoleReviewer, RulingConfirm, nil, "the alert is assigned to someone"},
-		{a.closed, RoleSupervisor, RulingConfirm, nil, "review: the alert was already decided (confirm by someone)"},
+		{a.closed, RoleSupervisor, RulingConfirm, nil, "review: the alert was already ruled on (confirm by someone)"},
 		{a.escalated, RoleSupervisor, RulingEscalate, nil, "review: the alert is already escalated"},
 		{a.enrolHold, RoleReviewer, RulingConfirm, intp(7), "review: the alert is at revision 2, not 7: someone acted on it; reload it"},
 		{a.rejected, RoleReviewer, RulingRelease, nil, "review: a rejected event cannot be released; the source must send it again, corrected"},

@@ -111,7 +111,7 @@ func New(cfg Config) (*Evaluator, error) {
 }
 
 // Add decides one event line with its truth. Events other than enrolments
-// are counted and skipped: the fuzzy rules judge enrolments only. A line
+// are counted and skipped: the fuzzy rules apply to enrolments only. A line
 // that does not decode or validate is counted as rejected.
 func (ev *Evaluator) Add(line []byte, t Truth) {
 	e, err := domain.DecodeEvent(line, 0)
@@ -193,9 +193,9 @@ func Run(ctx context.Context, events, truth io.Reader, cfg Config) (Report, erro
 	return ev.Report(), nil
 }
 
-// Metrics are pairwise precision, recall and F1 of one kind of verdict.
+// Metrics are pairwise precision, recall and F1 of one kind of decision.
 type Metrics struct {
-	// Predicted counts the enrolments given the verdict with a matched
+	// Predicted counts the enrolments given that decision with a matched
 	// person; Correct those whose matched person is of the same cluster.
 	Predicted, Correct int
 	// Due counts the pairs to find (see Report.Due).
@@ -217,7 +217,7 @@ func metrics(pred, correct, due int) Metrics {
 	return m
 }
 
-// SweepRow is the HOLD verdict's quality at one Hold threshold.
+// SweepRow is the HOLD decisions' quality at one Hold threshold.
 type SweepRow struct {
 	Hold           float64
 	Holds          Metrics

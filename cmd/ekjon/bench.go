@@ -62,8 +62,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	persons := fs.String("persons", "1000000", "registry sizes to run, comma-separated (e.g. 100000,1000000,5000000)")
 	fs.IntVar(&o.events, "events", 20_000, "events per run (two runs per size: at max, then at half the max)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic population")
-	fs.IntVar(&o.consumers, "consumers", app.DefaultConfig().Consumers, "consumer-group members, for ekjon and the baseline alike")
-	fs.IntVar(&o.batchSize, "batch-size", app.DefaultConfig().BatchSize, "most events a consumer decides in one batch, for both systems")
+	fs.IntVar(&o.consumers, "consumers", app.DefaultConfig().Pipeline.Consumers, "consumer-group members, for ekjon and the baseline alike")
+	fs.IntVar(&o.batchSize, "batch-size", app.DefaultConfig().Pipeline.BatchSize, "most events a consumer decides in one batch, for both systems")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic on the embedded brokers")
 	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (any database): the bench creates the --database databases afresh")
 	fs.StringVar(&o.database, "database", "ekjon_bench", "name of ekjon's database; the baseline's is this with _baseline")
@@ -198,10 +198,10 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	fmt.Fprintf(out, "== P = %d persons, %d events per run\n", persons, o.events)
 
 	cfg := app.DefaultConfig()
-	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.BatchSize = demoSecret, o.consumers, o.logLevel, o.batchSize
-	cfg.Group, cfg.RedisURL, cfg.RedisPrefix, cfg.HTTPAddr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
+	cfg.HMACSecret, cfg.Pipeline.Consumers, cfg.LogLevel, cfg.Pipeline.BatchSize = demoSecret, o.consumers, o.logLevel, o.batchSize
+	cfg.Kafka.Group, cfg.Redis.URL, cfg.Redis.Prefix, cfg.HTTP.Addr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
 	// The index is sized for the registry, as a deployment would size it.
-	cfg.BucketBits = redisindex.BucketBitsFor(persons)
+	cfg.Redis.IndexBucketBits = redisindex.BucketBitsFor(persons)
 	policy, err := cfg.Policy()
 	if err != nil {
 		return res, err
@@ -214,7 +214,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		return res, fmt.Errorf("ekjon database: %w", err)
 	}
 	defer epool.Close()
-	cfg.DatabaseURL = eurl
+	cfg.Postgres.URL = eurl
 	if _, err := postgres.Migrate(ctx, epool); err != nil {
 		return res, err
 	}
@@ -244,7 +244,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		}
 	}
 	ix := redisindex.New(rdb, pseudo, cfg.IndexConfig(policy))
-	fmt.Fprintf(out, "index bucket bits %d\n", cfg.BucketBits)
+	fmt.Fprintf(out, "index bucket bits %d\n", cfg.Redis.IndexBucketBits)
 
 	// Workload.
 	t := time.Now()
@@ -533,13 +533,13 @@ func produce(ctx context.Context, broker string, topics kafka.Topics, recs []syn
 
 func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]synth.Record, r *benchmarks.SystemResult, last bool,
 	rdb *redis.Client, log *slog.Logger, out io.Writer) error {
-	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
+	cluster, broker, err := startBroker(0, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}
 	defer cluster.Close()
-	cfg.Brokers = []string{broker}
-	if err := produce(ctx, broker, cfg.Topics, runs[0], 0); err != nil {
+	cfg.Kafka.Brokers = []string{broker}
+	if err := produce(ctx, broker, cfg.Kafka.Topics, runs[0], 0); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	tr := newTracker()
@@ -578,7 +578,7 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]s
 		}
 	}
 	fmt.Fprintf(out, "  ekjon    max run, per batch: %s\n", stageTimes(a.Registry))
-	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
+	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Kafka.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
 	stop()
@@ -655,19 +655,19 @@ func writeAllocs(path string) error {
 
 func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy domain.Policy, pseudo *domain.Pseudonymizer,
 	pool *pgxpool.Pool, runs [2][]synth.Record, r *benchmarks.SystemResult, rdb *redis.Client, log *slog.Logger, out io.Writer) error {
-	cluster, broker, err := startBroker(0, o.partitions, cfg.Topics)
+	cluster, broker, err := startBroker(0, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}
 	defer cluster.Close()
-	if err := produce(ctx, broker, cfg.Topics, runs[0], 0); err != nil {
+	if err := produce(ctx, broker, cfg.Kafka.Topics, runs[0], 0); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	pc := cfg.PublisherConfig()
 	pc.Brokers = []string{broker}
 	pub := kafka.NewPublisher(pc)
 	defer pub.Close()
-	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.FuzzyConfig(), pub, log)
+	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.Fuzzy.Config(), pub, log)
 	if err != nil {
 		return err
 	}
@@ -694,7 +694,7 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy d
 		return err
 	}
 	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
-	if err := finishRuns(ctx, "baseline", broker, cfg.Topics, runs, tr, cpu, r, appDone, out); err != nil {
+	if err := finishRuns(ctx, "baseline", broker, cfg.Kafka.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
 	stop()

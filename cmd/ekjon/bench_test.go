@@ -41,6 +41,9 @@ func TestBenchSmallRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs both systems end to end")
 	}
+	if redistest.Cluster() {
+		t.Skip("the bench runs on one Redis server; it is tested there")
+	}
 	_, prefix := redistest.MustClient(t)
 	// A database of its own: several runs of the suite may share one
 	// server, and the bench drops and creates its databases.

@@ -127,7 +127,7 @@ func cmdBroker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	bc.topics = append(cfg.Topics.Inputs(), cfg.Topics.Outputs()...)
+	bc.topics = append(cfg.Kafka.Topics.Inputs(), cfg.Kafka.Topics.Outputs()...)
 	if err := bc.validate(); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 		return err
 	}
 	defer a.Close()
-	log.Info("ekjon running", "http", a.HTTPAddr, "brokers", cfg.Brokers, "group", cfg.Group, "consumers", cfg.Consumers)
+	log.Info("ekjon running", "http", a.HTTPAddr, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "consumers", cfg.Pipeline.Consumers)
 	return a.Run(ctx)
 }
 
@@ -58,7 +58,7 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	store, err := postgres.Open(ctx, cfg.Postgres.URL, 2)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func cmdReindex(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	store, err := postgres.Open(ctx, cfg.Postgres.URL, 2)
 	if err != nil {
 		return err
 	}

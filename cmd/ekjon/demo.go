@@ -63,26 +63,26 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	log := newLogger(stderr, o.logLevel)
 
 	cfg := app.DefaultConfig()
-	cfg.HMACSecret, cfg.Consumers, cfg.LogLevel, cfg.Pprof = demoSecret, o.consumers, o.logLevel, true
-	cfg.Group = "ekjon-demo"
-	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Topics)
+	cfg.HMACSecret, cfg.Pipeline.Consumers, cfg.LogLevel, cfg.HTTP.Pprof = demoSecret, o.consumers, o.logLevel, true
+	cfg.Kafka.Group = "ekjon-demo"
+	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}
 	defer cluster.Close()
-	cfg.Brokers = []string{broker}
+	cfg.Kafka.Brokers = []string{broker}
 
-	cfg.RedisPrefix = "ekjdemo:"
-	redisNote := getenv("REDIS_URL")
+	cfg.Redis.Prefix = "ekjdemo:"
+	redisNote := getenv("EKJON_REDIS_URL")
 	if redisNote != "" {
-		cfg.RedisURL = redisNote
+		cfg.Redis.URL = redisNote
 	} else {
 		mr, err := startRedis()
 		if err != nil {
 			return err
 		}
 		defer mr.Close()
-		cfg.RedisURL = "redis://" + mr.Addr()
+		cfg.Redis.URL = "redis://" + mr.Addr()
 		redisNote = "embedded (miniredis) at " + mr.Addr()
 	}
 	dbURL, releaseDB, err := demoDatabase(ctx, getenv, stdout)
@@ -90,10 +90,10 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer releaseDB()
-	cfg.DatabaseURL = dbURL
-	cfg.HTTPAddr = o.http
+	cfg.Postgres.URL = dbURL
+	cfg.HTTP.Addr = o.http
 	if !portFree(o.http) {
-		cfg.HTTPAddr = "127.0.0.1:0"
+		cfg.HTTP.Addr = "127.0.0.1:0"
 	}
 
 	st := newDemoStats()
@@ -104,7 +104,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	defer a.Close()
 	// The record is new, so an index left in an external Redis by an
 	// earlier demo must not be trusted: rebuild it from the empty record.
-	if getenv("REDIS_URL") != "" {
+	if getenv("EKJON_REDIS_URL") != "" {
 		if err := a.Index.Invalidate(ctx); err != nil {
 			return err
 		}
@@ -119,14 +119,14 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "ekjon demo\n")
 	fmt.Fprintf(stdout, "  kafka broker:  %s   (in-process; topics %s in, %s out)\n", broker,
-		strings.Join(cfg.Topics.Inputs(), ", "), strings.Join(cfg.Topics.Outputs(), ", "))
+		strings.Join(cfg.Kafka.Topics.Inputs(), ", "), strings.Join(cfg.Kafka.Topics.Outputs(), ", "))
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
-	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.DatabaseURL))
+	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.Postgres.URL))
 	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", a.HTTPAddr)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  login as       %s\n", l)
 	}
-	fmt.Fprintf(stdout, "  try:           kcat -b %s -C -t %s -o beginning\n\n", broker, cfg.Topics.Decisions)
+	fmt.Fprintf(stdout, "  try:           kcat -b %s -C -t %s -o beginning\n\n", broker, cfg.Kafka.Topics.Decisions)
 
 	runCtx, stopApp := context.WithCancel(ctx)
 	defer stopApp()
@@ -142,7 +142,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if genErr == nil && (o.serve || o.events < 0) {
 		if o.events >= 0 {
-			fmt.Fprintf(stdout, "serving until Ctrl-C; produce your own events to %s on %s\n", cfg.Topics.Enrolments, broker)
+			fmt.Fprintf(stdout, "serving until Ctrl-C; produce your own events to %s on %s\n", cfg.Kafka.Topics.Enrolments, broker)
 		}
 		select {
 		case <-ctx.Done():
@@ -188,17 +188,17 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		return err
 	}
 	w := &kafkago.Writer{
-		Addr:         kafkago.TCP(cfg.Brokers...),
+		Addr:         kafkago.TCP(cfg.Kafka.Brokers...),
 		Balancer:     &kafkago.Hash{},
 		RequiredAcks: kafkago.RequireAll,
 		BatchSize:    1000,
 		BatchTimeout: time.Millisecond,
-		BatchBytes:   kafka.BatchBytes(cfg.KafkaMaxMessageBytes),
+		BatchBytes:   kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
 	}
 	defer w.Close()
 	topic := map[domain.EventType]string{
-		domain.TypeEnrolment: cfg.Topics.Enrolments, domain.TypeDistribution: cfg.Topics.Distributions,
-		domain.TypeStatus: cfg.Topics.Status,
+		domain.TypeEnrolment: cfg.Kafka.Topics.Enrolments, domain.TypeDistribution: cfg.Kafka.Topics.Distributions,
+		domain.TypeStatus: cfg.Kafka.Topics.Status,
 	}
 
 	stopProgress := st.progress(ctx, out)
@@ -236,7 +236,7 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		}
 		t := topic[r.Type]
 		if t == "" {
-			t = cfg.Topics.Enrolments // an event of unknown type goes where its source would send it
+			t = cfg.Kafka.Topics.Enrolments // an event of unknown type goes where its source would send it
 		}
 		batch = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value})
 		if o.rate > 0 {

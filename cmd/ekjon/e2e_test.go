@@ -67,7 +67,7 @@ func TestRulesEndToEnd(t *testing.T) {
 	h := newHarness(t, 3)
 	h.start(nil)
 	const rafiq, amena, ghost = "১৯৫০২৬১২৩৪৫৬৭৮৯০১", "2612345678901", "1234567890"
-	topics := h.cfg.Topics
+	topics := h.cfg.Kafka.Topics
 	phases := []struct {
 		topic  string
 		events []string
@@ -163,7 +163,7 @@ func TestRulesEndToEnd(t *testing.T) {
 // decided normally.
 func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
 	h := newHarness(t, 1)
-	h.start(func(c *app.Config) { c.MaxEventSize = 256 << 10 })
+	h.start(func(c *app.Config) { c.Pipeline.MaxEventBytes = 256 << 10 })
 	// As large as the broker's stock limit lets a source send.
 	big := `{"event_id":"big","type":"enrolment","pad":"` + strings.Repeat("x", kafka.DefaultMaxMessageBytes-400) + `"}`
 	bad := []struct{ name, value, id, reason string }{
@@ -179,13 +179,13 @@ func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
 		values = append(values, b.value)
 	}
 	values = append(values, enrolmentEvent("good", "1234567890", "widow", "", "Amena Begum", ""))
-	h.produce(h.cfg.Topics.Enrolments, values...)
+	h.produce(h.cfg.Kafka.Topics.Enrolments, values...)
 
 	good := h.decisions("good")["good"]
 	if verdictOf(good) != "ADMIT []" {
 		t.Fatalf("good event after bad ones: %s", verdictOf(good))
 	}
-	dead := h.readTopic(h.cfg.Topics.DeadLetter, len(bad))
+	dead := h.readTopic(h.cfg.Kafka.Topics.DeadLetter, len(bad))
 	if len(dead) != len(bad) {
 		t.Fatalf("dead letters: %d, want %d", len(dead), len(bad))
 	}
@@ -212,7 +212,7 @@ func TestBadInputIsRejectedAndDeadLettered(t *testing.T) {
 			}
 			id := b.id
 			if id == "" {
-				id = fmt.Sprintf("kafka:%s:0:%s", h.cfg.Topics.Enrolments, headers["ekjon-offset"])
+				id = fmt.Sprintf("kafka:%s:0:%s", h.cfg.Kafka.Topics.Enrolments, headers["ekjon-offset"])
 			}
 			d := h.decisions(id)[id]
 			if d.Action != domain.ActionRejected || !strings.Contains(d.Reason, b.reason) {
@@ -233,7 +233,7 @@ func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
 	const pairs = 100
 	// Explicit partitions: the two copies land on partitions 0 and 1, which
 	// the group has given to different consumers.
-	split := &kafkago.Writer{Addr: kafkago.TCP(h.cfg.Brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
+	split := &kafkago.Writer{Addr: kafkago.TCP(h.cfg.Kafka.Brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
 		Balancer: kafkago.BalancerFunc(func(m kafkago.Message, parts ...int) int { return int(m.Key[0]-'a') % len(parts) })}
 	defer split.Close()
 	send := func(topic string, mk func(i int, copy string) string) []string {
@@ -262,10 +262,10 @@ func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
 			}
 		}
 	}
-	check(send(h.cfg.Topics.Enrolments, func(i int, c string) string {
+	check(send(h.cfg.Kafka.Topics.Enrolments, func(i int, c string) string {
 		return distinctEnrolment(fmt.Sprintf("enr-%d-%s", i, c), nid(i), "old_age", i)
 	}), "BLOCK [DUP_NID]")
-	check(send(h.cfg.Topics.Distributions, func(i int, c string) string {
+	check(send(h.cfg.Kafka.Topics.Distributions, func(i int, c string) string {
 		return paymentEvent(fmt.Sprintf("pay-%d-%s", i, c), nid(i), "old_age", "2026-11", fmt.Sprintf("017%08d", i), "2026-11-05T09:00:00Z")
 	}), "BLOCK [DOUBLE_PAYMENT]")
 	var admitted int
@@ -278,7 +278,7 @@ func TestSameNIDFromTwoPartitionsAtOnce(t *testing.T) {
 // partitions, so that a race between consumers is a real one.
 func (h *harness) waitGroupMembers(n int) {
 	h.t.Helper()
-	waitGroupMembersAt(h.t, h.cfg.Brokers, h.cfg.Group, n)
+	waitGroupMembersAt(h.t, h.cfg.Kafka.Brokers, h.cfg.Kafka.Group, n)
 }
 
 // waitGroupMembersAt waits up to a minute until group, on brokers, is
@@ -352,7 +352,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	// worker below. Its own readers join another group, which they would
 	// otherwise hold partitions of without reading them.
 	idle := h.cfg
-	idle.Group += "-idle"
+	idle.Kafka.Group += "-idle"
 	a, err := app.New(context.Background(), idle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 		ids = append(ids, id)
 		values = append(values, distinctEnrolment(id, fmt.Sprintf("%010d", 5000000000+i%250), "old_age", i%250))
 	}
-	h.produce(h.cfg.Topics.Enrolments, append(values,
+	h.produce(h.cfg.Kafka.Topics.Enrolments, append(values,
 		`{"event_id":"broken",`, // a dead letter
 		// One man twice, under two NIDs: whichever is decided second is
 		// held as FUZZY_PERSON, with an alert.
@@ -389,7 +389,7 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	}
 	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, pub, log, reg)
 	sc := kafka.DefaultSourceConfig()
-	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Brokers, h.cfg.Group, h.cfg.Topics.Inputs(), 1000
+	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Kafka.Brokers, h.cfg.Kafka.Group, h.cfg.Kafka.Topics.Inputs(), 1000
 	sc.BatchWait = 500 * time.Millisecond
 	src := kafka.NewSource(sc, log)
 	cs := &crashingSource{Source: src, crash: crash}
@@ -440,10 +440,10 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 			t.Errorf("%s published as %s at %s, recorded as %s at %s", id, d.Action, d.DecidedAt, got[id].Action, got[id].DecidedAt)
 		}
 	}
-	if alerts := h.readTopic(h.cfg.Topics.Alerts, 1); len(alerts) == 0 || !strings.Contains(string(alerts[0].Value), `"event_id":"`+held+`"`) {
+	if alerts := h.readTopic(h.cfg.Kafka.Topics.Alerts, 1); len(alerts) == 0 || !strings.Contains(string(alerts[0].Value), `"event_id":"`+held+`"`) {
 		t.Errorf("the alert of the held enrolment was not published (%d alerts)", len(alerts))
 	}
-	if dead := h.readTopic(h.cfg.Topics.DeadLetter, 1); len(dead) == 0 || string(dead[0].Value) != `{"event_id":"broken",` {
+	if dead := h.readTopic(h.cfg.Kafka.Topics.DeadLetter, 1); len(dead) == 0 || string(dead[0].Value) != `{"event_id":"broken",` {
 		t.Errorf("the dead letter was not published (%d messages)", len(dead))
 	}
 }
@@ -488,10 +488,10 @@ func TestRetriedDecisionIsTheSame(t *testing.T) {
 	var decided []domain.Outcome
 	proc.Observe = func(outs []domain.Outcome) { decided = append(decided, outs...) }
 	msgs := []pipeline.Message{
-		{Topic: h.cfg.Topics.Enrolments, Offset: 0, Value: []byte(distinctEnrolment("x1", "6666666666", "old_age", 1))},
-		{Topic: h.cfg.Topics.Enrolments, Offset: 1, Value: []byte(distinctEnrolment("x2", "6666666666", "old_age", 1))},
-		{Topic: h.cfg.Topics.Enrolments, Offset: 2, Value: []byte(personEnrolment("x3", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))},
-		{Topic: h.cfg.Topics.Enrolments, Offset: 3, Value: []byte(personEnrolment("x4", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"))},
+		{Topic: h.cfg.Kafka.Topics.Enrolments, Offset: 0, Value: []byte(distinctEnrolment("x1", "6666666666", "old_age", 1))},
+		{Topic: h.cfg.Kafka.Topics.Enrolments, Offset: 1, Value: []byte(distinctEnrolment("x2", "6666666666", "old_age", 1))},
+		{Topic: h.cfg.Kafka.Topics.Enrolments, Offset: 2, Value: []byte(personEnrolment("x3", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))},
+		{Topic: h.cfg.Kafka.Topics.Enrolments, Offset: 3, Value: []byte(personEnrolment("x4", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"))},
 	}
 	if err := proc.Process(context.Background(), msgs); err != nil {
 		t.Fatal(err)

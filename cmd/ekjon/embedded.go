@@ -48,20 +48,20 @@ func startRedis() (*miniredis.Miniredis, error) {
 
 const noPostgres = `no PostgreSQL found.
 ekjon keeps its record in PostgreSQL. Either
-  - set DATABASE_URL to a database ekjon may use, e.g.
-      DATABASE_URL=postgres://user:pass@host:5432/db ekjon demo
+  - set EKJON_DATABASE_URL to a database ekjon may use, e.g.
+      EKJON_DATABASE_URL=postgres://user:pass@host:5432/db ekjon demo
   - or install PostgreSQL's server (Debian/Ubuntu:
       sudo apt-get install -y postgresql; macOS: brew install postgresql)
     and run ekjon demo again; it uses the server on 127.0.0.1:5432 if
     that answers, else it starts a private one for as long as it runs.`
 
 // demoDatabase returns the URL of the database the demo records into, and
-// what to call when the demo ends: DATABASE_URL as given, else a fresh
-// ekjon_demo database on the local server at 127.0.0.1:$PGPORT (5432),
-// else a private server (pglocal) that lives as long as the demo, else an
-// error saying how to get one.
+// what to call when the demo ends: EKJON_DATABASE_URL as given (the name
+// every command reads), else a fresh ekjon_demo database on the local
+// server at 127.0.0.1:$PGPORT (5432), else a private server (pglocal)
+// that lives as long as the demo, else an error saying how to get one.
 func demoDatabase(ctx context.Context, getenv func(string) string, stdout io.Writer) (string, func(), error) {
-	if u := getenv("DATABASE_URL"); u != "" {
+	if u := getenv("EKJON_DATABASE_URL"); u != "" {
 		return u, func() {}, nil
 	}
 	local := "127.0.0.1:" + cmp.Or(getenv("PGPORT"), "5432")

@@ -24,11 +24,11 @@ func TestFuzzyDuplicateIsHeldWithExplanation(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		background = append(background, distinctEnrolment(fmt.Sprintf("bg-%d", i), fmt.Sprintf("%010d", 7000000000+i), "vgd", i))
 	}
-	h.produce(h.cfg.Topics.Enrolments, background...)
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments, background...)
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("f1", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))
 	h.decisions("f1")
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("f2", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"),
 		personEnrolment("f3", "2612345678999", "old_age", "", "Md. Golam Mostofa", "Late Idris Ali", "1948-07-09", "male", "01822222222", "Savar"))
 	got := h.decisions("f1", "f2", "f3")
@@ -60,7 +60,7 @@ func TestFuzzyDuplicateIsHeldWithExplanation(t *testing.T) {
 		t.Errorf("alert for f2: %s %s %d contributions (%v)", rule, matched, n, err)
 	}
 	// The held enrolment is admitted to nothing: its payment is blocked.
-	h.produce(h.cfg.Topics.Distributions, paymentEvent("f2-pay", "19502612345670000", "old_age", "2026-11", "01911111111", "2026-11-05T09:00:00Z"))
+	h.produce(h.cfg.Kafka.Topics.Distributions, paymentEvent("f2-pay", "19502612345670000", "old_age", "2026-11", "01911111111", "2026-11-05T09:00:00Z"))
 	if v := verdictOf(h.decisions("f2-pay")["f2-pay"]); v != "BLOCK [UNKNOWN_PAYEE]" {
 		t.Errorf("payment to a held enrolment: %s", v)
 	}

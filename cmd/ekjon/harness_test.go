@@ -39,7 +39,7 @@ type harness struct {
 func newHarness(t *testing.T, partitions int) *harness {
 	t.Helper()
 	cfg := app.DefaultConfig()
-	cluster, broker, err := startBroker(0, partitions, cfg.Topics)
+	cluster, broker, err := startBroker(0, partitions, cfg.Kafka.Topics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,20 +47,20 @@ func newHarness(t *testing.T, partitions int) *harness {
 	_, prefix := redistest.MustClient(t)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	cfg.Brokers = []string{broker}
-	cfg.DatabaseURL = pgtest.MustSchema(t)
-	cfg.RedisURL = redistest.URL()
-	cfg.RedisPrefix = prefix
+	cfg.Kafka.Brokers = []string{broker}
+	cfg.Postgres.URL = pgtest.MustSchema(t)
+	cfg.Redis.URL, cfg.Redis.Cluster = redistest.Shared(), redistest.Cluster()
+	cfg.Redis.Prefix = prefix
 	cfg.HMACSecret = "harness-secret-0123456789"
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.Group = "ekjon-test-" + hex.EncodeToString(b)
-	cfg.Consumers = 1
-	cfg.BatchSize = 200
-	cfg.DrainTimeout = 5 * time.Second
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Kafka.Group = "ekjon-test-" + hex.EncodeToString(b)
+	cfg.Pipeline.Consumers = 1
+	cfg.Pipeline.BatchSize = 200
+	cfg.Pipeline.DrainTimeout = 5 * time.Second
 	h := &harness{t: t, cluster: cluster, cfg: cfg}
 	h.writer = &kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
-		BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.KafkaMaxMessageBytes),
+		BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
 	}
 	t.Cleanup(func() { h.writer.Close() })
 	return h
@@ -147,7 +147,7 @@ func (h *harness) decisions(ids ...string) map[string]domain.Decision {
 // partitions, waiting up to a few seconds for at least want of them.
 func (h *harness) readTopic(topic string, want int) []kafkago.Message {
 	h.t.Helper()
-	return readTopicAt(h.t, h.cfg.Brokers[0], topic, want)
+	return readTopicAt(h.t, h.cfg.Kafka.Brokers[0], topic, want)
 }
 
 // readTopicAt reads every message of a topic of the broker at addr written
@@ -218,7 +218,7 @@ func readPartitionAt(addr, topic string, partition int) ([]kafkago.Message, erro
 func (h *harness) publishedDecisions(want int) map[string]domain.Decision {
 	h.t.Helper()
 	out := map[string]domain.Decision{}
-	for _, m := range h.readTopic(h.cfg.Topics.Decisions, want) {
+	for _, m := range h.readTopic(h.cfg.Kafka.Topics.Decisions, want) {
 		var d domain.Decision
 		if err := json.Unmarshal(m.Value, &d); err != nil {
 			h.t.Fatalf("decision on the topic is not JSON: %v", err)

@@ -31,7 +31,7 @@ func TestDemoBrokerWithKcat(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		getenv := func(k string) string {
-			if k == "DATABASE_URL" {
+			if k == "EKJON_DATABASE_URL" {
 				return dbURL
 			}
 			return ""

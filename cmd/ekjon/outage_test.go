@@ -18,14 +18,14 @@ func TestRedisOutagePausesAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	a := h.start(func(c *app.Config) { c.RedisURL = "redis://" + mr.Addr() })
-	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
+	a := h.start(func(c *app.Config) { c.Redis.URL, c.Redis.Cluster = "redis://"+mr.Addr(), false })
+	h.produce(h.cfg.Kafka.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
 	if v := verdictOf(h.decisions("before")["before"]); v != "ADMIT []" {
 		t.Fatalf("before the outage: %s", v)
 	}
 
 	mr.Close()
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		distinctEnrolment("during-1", "2222222222", "widow", 2),
 		distinctEnrolment("during-2", "2222222222", "widow", 2))
 	time.Sleep(6 * time.Second) // longer than go-redis retries a command on its own

@@ -28,7 +28,7 @@ func refPayment(id, prog, cycle, ref string) string {
 func TestRefCannotBeTakenOver(t *testing.T) {
 	h := newHarness(t, 1)
 	h.start(nil)
-	topics := h.cfg.Topics
+	topics := h.cfg.Kafka.Topics
 	h.produce(topics.Enrolments, refEnrolment("ra", "2612345678901", "widow", "DSS-777", "Amena Khatun"))
 	a := h.decisions("ra")["ra"]
 	if verdictOf(a) != "ADMIT []" {

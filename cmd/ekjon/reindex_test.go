@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
@@ -20,40 +18,37 @@ import (
 func TestLostIndexIsRebuiltFromTheRecord(t *testing.T) {
 	h := newHarness(t, 2)
 	h.start(nil)
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("a1", "2612345678901", "old_age", "", "Md. Rafiqul Islam", "Late Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"),
 		distinctEnrolment("b1", "3333333333", "widow", 3))
 	h.decisions("a1", "b1")
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("a2", "19502612345670000", "old_age", "মোঃ রফিকুল ইসলাম", "", "মৃত আব্দুল করিম", "1950-03-01", "male", "01911111111", "Savar"))
-	h.produce(h.cfg.Topics.Distributions, paymentEvent("pay1", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z"))
-	h.produce(h.cfg.Topics.Status, statusEvent("death", "3333333333", "deceased", "", "", "2026-11-02T00:00:00Z"))
+	h.produce(h.cfg.Kafka.Topics.Distributions, paymentEvent("pay1", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-05T09:00:00Z"))
+	h.produce(h.cfg.Kafka.Topics.Status, statusEvent("death", "3333333333", "deceased", "", "", "2026-11-02T00:00:00Z"))
 	before := h.decisions("a2", "pay1", "death")
 	if v := verdictOf(before["a2"]); v != "HOLD [FUZZY_PERSON]" {
 		t.Fatalf("a2 before the loss: %s", v)
 	}
 
 	// The index is lost.
-	opt, err := redis.ParseURL(redistest.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, h.cfg.RedisPrefix+"*").Result()
+	keys, err := redistest.Keys(ctx, rdb, h.cfg.Redis.Prefix+"*")
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("index keys: %d, %v", len(keys), err)
 	}
-	if err := rdb.Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
+	for _, k := range keys { // one by one: a cluster refuses a DEL across slots
+		if err := rdb.Del(ctx, k).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// Later events find everything the record knows.
-	h.produce(h.cfg.Topics.Enrolments,
+	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("a3", "2612345678901", "old_age", "", "Rafiqul Islam", "", "1950-03-01", "male", "01712345678", "Savar"),
 		personEnrolment("a4", "5555512345", "vgd", "", "Md Rofiqul Islam", "Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))
-	h.produce(h.cfg.Topics.Distributions,
+	h.produce(h.cfg.Kafka.Topics.Distributions,
 		paymentEvent("pay2", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-06T09:00:00Z"),
 		paymentEvent("pay3", "19502612345670000", "old_age", "2026-11", "01911111111", "2026-11-06T09:00:00Z"),
 		paymentEvent("pay4", "3333333333", "widow", "2026-11", "", "2026-11-06T09:00:00Z"))
@@ -84,14 +79,14 @@ func TestLostIndexIsRebuiltFromTheRecord(t *testing.T) {
 func TestRedisRestartFromSnapshotIsRebuilt(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.ServerOptions{Persistence: redistest.Snapshot})
 	h := newHarness(t, 1)
-	a := h.start(func(c *app.Config) { c.RedisURL = srv.URL() })
+	a := h.start(func(c *app.Config) { c.Redis.URL, c.Redis.Cluster = srv.URL(), false })
 	ctx := context.Background()
-	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
+	h.produce(h.cfg.Kafka.Topics.Enrolments, distinctEnrolment("before", "1111111111", "widow", 1))
 	h.decisions("before")
 	if err := a.Redis.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("after", "2222222222", "widow", 2))
+	h.produce(h.cfg.Kafka.Topics.Enrolments, distinctEnrolment("after", "2222222222", "widow", 2))
 	if v := verdictOf(h.decisions("after")["after"]); v != "ADMIT []" {
 		t.Fatalf("after the snapshot: %s", v)
 	}
@@ -119,7 +114,7 @@ func TestRedisRestartFromSnapshotIsRebuilt(t *testing.T) {
 	if g, err := st.Generation(ctx); err != nil || g <= gen {
 		t.Fatalf("generation %d (%v) after the restart, %d before: the index was not rebuilt", g, err, gen)
 	}
-	h.produce(h.cfg.Topics.Enrolments, distinctEnrolment("again", "2222222222", "widow", 2))
+	h.produce(h.cfg.Kafka.Topics.Enrolments, distinctEnrolment("again", "2222222222", "widow", 2))
 	if v := verdictOf(h.decisions("again")["again"]); v != "BLOCK [DUP_NID]" {
 		t.Fatalf("the same NID enrolled again after the rebuild: %s", v)
 	}

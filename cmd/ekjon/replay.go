@@ -62,7 +62,7 @@ func cmdReplay(ctx context.Context, args []string, getenv func(string) string, s
 		return errUsage
 	}
 	if o.from == "" {
-		o.from = cfg.Topics.DeadLetter
+		o.from = cfg.Kafka.Topics.DeadLetter
 	}
 	if o.to == o.from {
 		return errors.New("replay: --to is the topic it reads from")
@@ -107,8 +107,8 @@ func cmdReplay(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if !o.dryRun && len(msgs) > 0 {
 		w := &kafkago.Writer{
-			Addr: kafkago.TCP(cfg.Brokers...), Balancer: &kafkago.Murmur2Balancer{}, RequiredAcks: kafkago.RequireAll,
-			BatchSize: 500, BatchTimeout: 5 * time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.KafkaMaxMessageBytes),
+			Addr: kafkago.TCP(cfg.Kafka.Brokers...), Balancer: &kafkago.Murmur2Balancer{}, RequiredAcks: kafkago.RequireAll,
+			BatchSize: 500, BatchTimeout: 5 * time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
 		}
 		err := w.WriteMessages(ctx, msgs...)
 		if cerr := w.Close(); err == nil {
@@ -173,7 +173,7 @@ func replayMessage(d deadLetter, to string, reissue bool, where string) (kafkago
 // readDeadLetters reads every partition of topic from its first offset to
 // the end it has when asked.
 func readDeadLetters(ctx context.Context, cfg app.Config, topic string) ([]deadLetter, error) {
-	client := &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 30 * time.Second}
+	client := &kafkago.Client{Addr: kafkago.TCP(cfg.Kafka.Brokers...), Timeout: 30 * time.Second}
 	meta, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
@@ -200,8 +200,8 @@ func readDeadLetters(ctx context.Context, cfg app.Config, topic string) ([]deadL
 		if po.LastOffset <= po.FirstOffset {
 			continue
 		}
-		r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: po.Partition,
-			MaxBytes: cfg.KafkaMaxMessageBytes + 64<<10, MaxWait: 2 * time.Second})
+		r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: cfg.Kafka.Brokers, Topic: topic, Partition: po.Partition,
+			MaxBytes: cfg.Kafka.MaxMessageBytes + 64<<10, MaxWait: 2 * time.Second})
 		err := r.SetOffset(po.FirstOffset)
 		for err == nil {
 			var m kafkago.Message

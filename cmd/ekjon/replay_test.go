@@ -17,14 +17,14 @@ import (
 func TestReplay(t *testing.T) {
 	h := newHarness(t, 1)
 	h.start(nil)
-	in := h.cfg.Topics.Enrolments
+	in := h.cfg.Kafka.Topics.Enrolments
 	h.produce(in, `{"event_id":"j1","type":`, enrolmentEvent("bad-nid", "12345", "widow", "", "Amena Begum", ""))
 	noID := "kafka:" + in + ":0:0"
 	if d := h.decisions(noID, "bad-nid"); d["bad-nid"].Rules[0] != domain.RuleInvalidID || d[noID].Rules[0] != domain.RuleInvalidEvent {
 		t.Fatalf("decisions before the replay: %v", d)
 	}
-	h.readTopic(h.cfg.Topics.DeadLetter, 2)
-	env := map[string]string{"EKJON_BROKERS": h.cfg.Brokers[0]}
+	h.readTopic(h.cfg.Kafka.Topics.DeadLetter, 2)
+	env := map[string]string{"EKJON_BROKERS": h.cfg.Kafka.Brokers[0]}
 	replay := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
@@ -77,7 +77,7 @@ func TestReplay(t *testing.T) {
 	if d[again].Action != domain.ActionRejected {
 		t.Errorf("the replayed event without an id: %s", verdictOf(d[again]))
 	}
-	if h.readTopic(h.cfg.Topics.DeadLetter, 4); !h.decisions("bad-nid")["bad-nid"].DecidedAt.Equal(before.DecidedAt) {
+	if h.readTopic(h.cfg.Kafka.Topics.DeadLetter, 4); !h.decisions("bad-nid")["bad-nid"].DecidedAt.Equal(before.DecidedAt) {
 		t.Error("bad-nid was decided again under its own id")
 	}
 

@@ -55,7 +55,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		*dbURL = getenv("EKJON_DATABASE_URL")
 	}
 	if *dbURL == "" {
-		*dbURL = app.DefaultConfig().DatabaseURL
+		*dbURL = app.DefaultConfig().Postgres.URL
 	}
 	*name = strings.TrimSpace(*name)
 	if *name == "" || len(*name) > 64 || strings.ContainsAny(*name, " /\t") {

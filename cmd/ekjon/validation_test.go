@@ -18,25 +18,25 @@ func TestUnstorableEventsAreRejected(t *testing.T) {
 	const nid = "1234567890"
 	enrol := enrolmentEvent("ok-e", nid, "widow", "", "Amena Begum", "01812345678")
 	bad := []struct{ topic, id, value, field string }{
-		{h.cfg.Topics.Enrolments, "nul-village", strings.Replace(
+		{h.cfg.Kafka.Topics.Enrolments, "nul-village", strings.Replace(
 			enrolmentEvent("nul-village", "2612345678901", "widow", "", "Amena Khatun", ""), `"ward":"3"`, `"ward":"3","village":"Bai\u0000pail"`, 1),
 			"person.address.village"},
-		{h.cfg.Topics.Enrolments, "nul-name", strings.Replace(
+		{h.cfg.Kafka.Topics.Enrolments, "nul-name", strings.Replace(
 			enrolmentEvent("nul-name", "2612345678902", "widow", "", "Amena Khatun", ""), `"Amena Khatun"`, `"Amena\u0000 Khatun"`, 1),
 			"person.name_en"},
-		{h.cfg.Topics.Distributions, "huge-amount", strings.Replace(
+		{h.cfg.Kafka.Topics.Distributions, "huge-amount", strings.Replace(
 			paymentEvent("huge-amount", nid, "widow", "2026-11", "01812345678", "2026-11-05T09:00:00Z"), `"amount":600`, `"amount":1e12`, 1),
 			"amount"},
-		{h.cfg.Topics.Distributions, "nul-agent", strings.Replace(
+		{h.cfg.Kafka.Topics.Distributions, "nul-agent", strings.Replace(
 			paymentEvent("nul-agent", nid, "widow", "2026-11", "01812345678", "2026-11-05T09:00:00Z"), `"agent-5521"`, `"agent\u0000"`, 1),
 			"distributor_id"},
-		{h.cfg.Topics.Distributions, "year-1900", paymentEvent("year-1900", nid, "widow", "2026-11", "01812345678", "1900-11-05T09:00:00Z"),
+		{h.cfg.Kafka.Topics.Distributions, "year-1900", paymentEvent("year-1900", nid, "widow", "2026-11", "01812345678", "1900-11-05T09:00:00Z"),
 			"occurred_at"},
-		{h.cfg.Topics.Status, "nul-wallet", strings.Replace(
+		{h.cfg.Kafka.Topics.Status, "nul-wallet", strings.Replace(
 			statusEvent("nul-wallet", nid, domain.StatusWalletChanged, "widow", "01812345678", "2026-11-03T00:00:00Z"), `"01812345678"`, `"0181234\u00005678"`, 1),
 			"wallet"},
 	}
-	h.produce(h.cfg.Topics.Enrolments, enrol)
+	h.produce(h.cfg.Kafka.Topics.Enrolments, enrol)
 	if got := verdictOf(h.decisions("ok-e")["ok-e"]); got != "ADMIT []" {
 		t.Fatalf("the enrolment: %s", got)
 	}
@@ -45,7 +45,7 @@ func TestUnstorableEventsAreRejected(t *testing.T) {
 		h.produce(b.topic, b.value)
 		ids = append(ids, b.id)
 	}
-	h.produce(h.cfg.Topics.Distributions, paymentEvent("ok-p", nid, "widow", "2026-11", "01812345678", "2026-11-05T09:00:00Z"))
+	h.produce(h.cfg.Kafka.Topics.Distributions, paymentEvent("ok-p", nid, "widow", "2026-11", "01812345678", "2026-11-05T09:00:00Z"))
 	got := h.decisions(append(ids, "ok-p")...)
 	for _, b := range bad {
 		d := got[b.id]
@@ -70,11 +70,11 @@ func TestOneMonthOnePaymentHoweverSpelled(t *testing.T) {
 	for i := range spellings {
 		enrols = append(enrols, distinctEnrolment("enr-"+string(rune('a'+i)), nidOf(i), "old_age", i))
 	}
-	h.produce(h.cfg.Topics.Enrolments, enrols...)
+	h.produce(h.cfg.Kafka.Topics.Enrolments, enrols...)
 	h.decisions("enr-a", "enr-b", "enr-c", "enr-d")
 	for i, s := range spellings {
 		first, second := "pay-"+string(rune('a'+i))+"-1", "pay-"+string(rune('a'+i))+"-2"
-		h.produce(h.cfg.Topics.Distributions,
+		h.produce(h.cfg.Kafka.Topics.Distributions,
 			paymentEvent(first, nidOf(i), "old_age", "2026-11", "", "2026-11-05T09:00:00Z"),
 			paymentEvent(second, nidOf(i), "old_age", s, "", "2026-11-06T09:00:00Z"))
 		got := h.decisions(first, second)

@@ -36,7 +36,8 @@ type Config struct {
 	// SingleServer says the index is one Redis server, not a cluster: a
 	// person's blocks, in several buckets, are then added in one script
 	// call rather than one each. The result is the same; an embedded Redis
-	// that starts an interpreter per call is several times faster.
+	// that starts an interpreter per call is several times faster. It is
+	// ignored on a cluster client.
 	SingleServer bool
 	// Registerer, if set, registers the index's metrics.
 	Registerer prometheus.Registerer
@@ -74,6 +75,10 @@ func New(rdb redis.UniversalClient, pseudo *domain.Pseudonymizer, cfg Config) *I
 		cfg.BucketBits = DefaultBucketBits
 	}
 	cfg.BucketBits = min(max(cfg.BucketBits, 8), 24)
+	if _, ok := rdb.(*redis.ClusterClient); ok {
+		// One call over several buckets would be refused (CROSSSLOT).
+		cfg.SingleServer = false
+	}
 	return &Index{rdb: rdb, pseudo: pseudo, cfg: cfg, recent: int64(cfg.Policy.RecentWalletChangeDays) * 86400,
 		m: newMetrics(cfg.Registerer), profile: fuzzy.ProfileOf}
 }

@@ -237,6 +237,9 @@ func TestRebuildRestoresDecisions(t *testing.T) {
 // searches.
 // servers are the two ways the index adds a person to its blocks: a
 // script call per block (a cluster) or one for all (a single server).
+// servers are the two ways the index adds a person's blocks. On a cluster
+// (EKJON_TEST_REDIS_CLUSTER_URL) the index takes the cluster's way
+// whatever the config says, and both variants run it.
 var servers = map[string]func(*redisindex.Config){
 	"cluster":       func(c *redisindex.Config) { c.SingleServer = false },
 	"single server": func(c *redisindex.Config) { c.SingleServer = true },

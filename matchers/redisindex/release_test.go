@@ -18,13 +18,15 @@ import (
 
 // dump is every key of the index but its own (the marker, the lock):
 // key → field → value.
-func dump(t *testing.T, rdb *redis.Client, prefix string) map[string]map[string]string {
+func dump(t *testing.T, rdb redis.UniversalClient, prefix string) map[string]map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]map[string]string{}
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		k := iter.Val()
+	keys, err := redistest.Keys(ctx, rdb, prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
 		name := strings.TrimPrefix(k, prefix)
 		if strings.HasPrefix(name, "{meta}") {
 			continue
@@ -42,9 +44,6 @@ func dump(t *testing.T, rdb *redis.Client, prefix string) map[string]map[string]
 			t.Fatalf("%s: %v", name, err)
 		}
 		out[name] = v
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -6,7 +6,8 @@
 // interfaces: review.Store (alerts, cases, persons, judgements and the
 // transaction of a review action), review.Users (users, tokens, sessions)
 // and review.Outbox (the revised decisions review.Relay publishes). What
-// a review action may change is decided in package review, not here.
+// a review action may change is the review package's policy to say, not
+// this package's.
 package postgres
 
 import (

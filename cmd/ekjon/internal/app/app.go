@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	}()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	if a.Store, err = postgres.Open(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns)); err != nil {
+	if a.Store, err = postgres.Open(ctx, cfg.Postgres.URL, int32(cfg.Postgres.MaxConns)); err != nil {
 		return nil, err
 	}
 	if applied, err := a.Store.Migrate(ctx); err != nil {
@@ -99,15 +99,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 
 	m := pipeline.NewMetrics(a.Registry)
 	pcfg := pipeline.DefaultConfig()
-	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.MaxEventSize
+	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
 	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, a.pub, log, m)
 	proc.Observe = observe
-	for i := 0; i < cfg.Consumers; i++ {
+	for i := 0; i < cfg.Pipeline.Consumers; i++ {
 		src := kafka.NewSource(cfg.SourceConfig(), log)
 		a.sources = append(a.sources, src)
 		w := pipeline.NewWorker(src, proc, log.With("consumer", i), m)
-		w.DrainTimeout = cfg.DrainTimeout
+		w.DrainTimeout = cfg.Pipeline.DrainTimeout
 		a.workers = append(a.workers, w)
 	}
 
@@ -120,13 +120,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 			return nil
 		}},
 	)
-	if cfg.Pprof {
+	if cfg.HTTP.Pprof {
 		a.server.MountProfiler()
 	}
 	if err := a.mountReview(ctx); err != nil {
 		return nil, fmt.Errorf("review api: %w", err)
 	}
-	if a.HTTPAddr, err = a.server.Listen(cfg.HTTPAddr); err != nil {
+	if a.HTTPAddr, err = a.server.Listen(cfg.HTTP.Addr); err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	return a, nil
@@ -135,14 +135,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 // OpenRedis returns a client of the index's Redis, a cluster client when
 // cfg.RedisCluster is set. It does not connect until first used.
 func OpenRedis(cfg Config) (redis.UniversalClient, error) {
-	if cfg.RedisCluster {
-		opt, err := redis.ParseClusterURL(cfg.RedisURL)
+	if cfg.Redis.Cluster {
+		opt, err := redis.ParseClusterURL(cfg.Redis.URL)
 		if err != nil {
 			return nil, fmt.Errorf("redis-url: %w", err)
 		}
 		return redis.NewClusterClient(opt), nil
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL)
+	opt, err := redis.ParseURL(cfg.Redis.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis-url: %w", err)
 	}

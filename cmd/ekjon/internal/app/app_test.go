@@ -15,7 +15,7 @@ import (
 func TestNewFailsCleanly(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.HMACSecret = "a-secret-long-enough-0123456789"
-	cfg.DatabaseURL = "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"
+	cfg.Postgres.URL = "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"
 	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err == nil {
 		a.Close()
@@ -56,7 +56,7 @@ func TestTrustedProxies(t *testing.T) {
 			if tc.wantErr {
 				return
 			}
-			ps, _ := cfg.Proxies()
+			ps, _ := cfg.HTTP.Proxies()
 			var got []string
 			for _, p := range ps {
 				got = append(got, p.String())
@@ -78,10 +78,10 @@ func TestValidateRedisWait(t *testing.T) {
 		refused bool
 	}{
 		{"default", func(*Config) {}, false},
-		{"one replica", func(c *Config) { c.RedisWait = 1 }, false},
-		{"negative", func(c *Config) { c.RedisWait = -1 }, true},
-		{"on a cluster", func(c *Config) { c.RedisWait, c.RedisCluster = 1, true }, true},
-		{"no timeout", func(c *Config) { c.RedisWait, c.RedisWaitFor = 1, 0 }, true},
+		{"one replica", func(c *Config) { c.Redis.WaitReplicas = 1 }, false},
+		{"negative", func(c *Config) { c.Redis.WaitReplicas = -1 }, true},
+		{"on a cluster", func(c *Config) { c.Redis.WaitReplicas, c.Redis.Cluster = 1, true }, true},
+		{"no timeout", func(c *Config) { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, 0 }, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig()

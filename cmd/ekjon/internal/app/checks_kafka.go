@@ -30,7 +30,7 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 		answered string
 		silent   []string
 	)
-	for _, b := range cfg.Brokers {
+	for _, b := range cfg.Kafka.Brokers {
 		m, err := client(b).Metadata(ctx, &kafkago.MetadataRequest{})
 		if err != nil {
 			silent = append(silent, b+" ("+errText(err)+")")
@@ -44,7 +44,7 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	if meta == nil {
 		return []CheckResult{failed(name, "no broker answers: "+strings.Join(silent, ", "), brokersRemedy)}
 	}
-	out := []CheckResult{passed(name, fmt.Sprintf("%s answered; the cluster has %d broker(s)", strings.Join(cfg.Brokers, ","), len(meta.Brokers)))}
+	out := []CheckResult{passed(name, fmt.Sprintf("%s answered; the cluster has %d broker(s)", strings.Join(cfg.Kafka.Brokers, ","), len(meta.Brokers)))}
 	if len(silent) > 0 {
 		out[0] = warned(name, "some bootstrap brokers do not answer: "+strings.Join(silent, ", "), brokersRemedy)
 	}
@@ -58,17 +58,17 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	}
 	bootstrap := client(answered)
 	var outputs []string
-	for _, topic := range cfg.Topics.Outputs() {
+	for _, topic := range cfg.Kafka.Topics.Outputs() {
 		if have[topic] && broken[topic] == nil {
 			outputs = append(outputs, topic)
 		}
 	}
 	limits := outputLimits(ctx, bootstrap, meta, outputs)
-	for _, topic := range append(cfg.Topics.Inputs(), cfg.Topics.Outputs()...) {
+	for _, topic := range append(cfg.Kafka.Topics.Inputs(), cfg.Kafka.Topics.Outputs()...) {
 		tname := "kafka topic " + topic
-		output := slices.Contains(cfg.Topics.Outputs(), topic)
+		output := slices.Contains(cfg.Kafka.Topics.Outputs(), topic)
 		switch {
-		case !have[topic] && cfg.CreateTopics:
+		case !have[topic] && cfg.Kafka.CreateTopics:
 			out = append(out, createTopic(ctx, bootstrap, cfg, topic, output, len(meta.Brokers)))
 		case !have[topic]:
 			out = append(out, failed(tname, "topic "+topic+" does not exist",
@@ -79,7 +79,7 @@ func checkKafka(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 		case !output:
 			out = append(out, passed(tname, "exists"))
 		default:
-			out = append(out, checkLimit(tname, topic, limits[topic], cfg.KafkaMaxMessageBytes))
+			out = append(out, checkLimit(tname, topic, limits[topic], cfg.Kafka.MaxMessageBytes))
 		}
 	}
 	return out
@@ -187,11 +187,11 @@ func checkLimit(name, topic string, l topicLimit, send int) CheckResult {
 // replicas; an output topic is given the message limit ekjon sends by.
 func createTopic(ctx context.Context, c *kafkago.Client, cfg Config, topic string, output bool, brokers int) CheckResult {
 	name := "kafka topic " + topic
-	tc := kafkago.TopicConfig{Topic: topic, NumPartitions: cfg.TopicPartitions, ReplicationFactor: cfg.TopicReplication}
+	tc := kafkago.TopicConfig{Topic: topic, NumPartitions: cfg.Kafka.TopicPartitions, ReplicationFactor: cfg.Kafka.TopicReplication}
 	limit := ""
 	if output {
-		tc.ConfigEntries = []kafkago.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(cfg.KafkaMaxMessageBytes)}}
-		limit = fmt.Sprintf(", max.message.bytes %d", cfg.KafkaMaxMessageBytes)
+		tc.ConfigEntries = []kafkago.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(cfg.Kafka.MaxMessageBytes)}}
+		limit = fmt.Sprintf(", max.message.bytes %d", cfg.Kafka.MaxMessageBytes)
 	}
 	resp, err := c.CreateTopics(ctx, &kafkago.CreateTopicsRequest{Topics: []kafkago.TopicConfig{tc}})
 	if err == nil {
@@ -199,9 +199,9 @@ func createTopic(ctx context.Context, c *kafkago.Client, cfg Config, topic strin
 	}
 	switch {
 	case err == nil, errors.Is(err, kafkago.TopicAlreadyExists):
-		return passed(name, fmt.Sprintf("created with %d partitions of %d replicas%s", cfg.TopicPartitions, cfg.TopicReplication, limit))
+		return passed(name, fmt.Sprintf("created with %d partitions of %d replicas%s", cfg.Kafka.TopicPartitions, cfg.Kafka.TopicReplication, limit))
 	case errors.Is(err, kafkago.InvalidReplicationFactor):
-		return failed(name, fmt.Sprintf("could not create topic %s with %d replicas on %d broker(s): %s", topic, cfg.TopicReplication, brokers, errText(err)),
+		return failed(name, fmt.Sprintf("could not create topic %s with %d replicas on %d broker(s): %s", topic, cfg.Kafka.TopicReplication, brokers, errText(err)),
 			"set --topic-replication to at most the number of brokers")
 	default:
 		return failed(name, "could not create topic "+topic+": "+errText(err),

@@ -21,12 +21,12 @@ const minPostgres = 130000
 func checkPostgres(ctx context.Context, cfg Config, mode CheckMode) []CheckResult {
 	const name = "postgresql"
 	where := "PostgreSQL"
-	if pc, err := pgxpool.ParseConfig(cfg.DatabaseURL); err == nil {
+	if pc, err := pgxpool.ParseConfig(cfg.Postgres.URL); err == nil {
 		// The URL may carry a password: name the server and database only.
 		where = fmt.Sprintf("PostgreSQL at %s:%d/%s", pc.ConnConfig.Host, pc.ConnConfig.Port, pc.ConnConfig.Database)
 	}
 	remedy := "check --database-url (EKJON_DATABASE_URL) and that PostgreSQL runs and is reachable from here"
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	store, err := postgres.Open(ctx, cfg.Postgres.URL, 2)
 	if err != nil {
 		return []CheckResult{failed(name, where+": "+errText(err), remedy)}
 	}

@@ -32,10 +32,10 @@ func checkRedis(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	}
 	version, cluster := infoField(info, "redis_version"), infoField(info, "cluster_enabled") == "1"
 	switch {
-	case cluster && !cfg.RedisCluster:
+	case cluster && !cfg.Redis.Cluster:
 		return []CheckResult{failed(name, "Redis at "+seed.Addr+" is a Redis Cluster node, and --redis-cluster is not set",
 			"set --redis-cluster (EKJON_REDIS_CLUSTER=true) with the cluster's seed URL in --redis-url")}
-	case !cluster && cfg.RedisCluster:
+	case !cluster && cfg.Redis.Cluster:
 		return []CheckResult{failed(name, "Redis at "+seed.Addr+" is a single server, not a Redis Cluster node, and --redis-cluster is set",
 			"unset --redis-cluster (EKJON_REDIS_CLUSTER=false), or point --redis-url at a cluster")}
 	}
@@ -76,21 +76,21 @@ func checkRedis(ctx context.Context, cfg Config, _ CheckMode) []CheckResult {
 	} else {
 		out = append(out, passed("redis listpack", "hash-max-listpack-entries and hash-max-listpack-value keep the index's buckets compact"))
 	}
-	return append(out, judgeServers(confs))
+	return append(out, worstPersistence(confs))
 }
 
 // seedOptions returns the options of a plain client to the first address
 // of --redis-url, whichever the mode, to ask the server what it is, and
 // the addresses the URL names.
 func seedOptions(cfg Config) (*redis.Options, string, error) {
-	if !cfg.RedisCluster {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+	if !cfg.Redis.Cluster {
+		opt, err := redis.ParseURL(cfg.Redis.URL)
 		if err != nil {
 			return nil, "", fmt.Errorf("redis-url: %w", err)
 		}
 		return opt, opt.Addr, nil
 	}
-	co, err := redis.ParseClusterURL(cfg.RedisURL)
+	co, err := redis.ParseClusterURL(cfg.Redis.URL)
 	if err != nil {
 		return nil, "", fmt.Errorf("redis-url: %w", err)
 	}
@@ -150,12 +150,12 @@ func serverConfigs(ctx context.Context, rdb redis.UniversalClient, names ...stri
 	return nil, fmt.Errorf("unexpected Redis client %T", rdb)
 }
 
-// judgeServers is the persistence check over every server: the first
+// worstPersistence is the persistence check over every server: the first
 // failure, else the first warning, else what the first server keeps.
-func judgeServers(servers []serverConfig) CheckResult {
+func worstPersistence(servers []serverConfig) CheckResult {
 	var worst CheckResult
 	for i, s := range servers {
-		r := judgePersistence(s.conf)
+		r := checkPersistence(s.conf)
 		if len(servers) > 1 {
 			r.Found = s.addr + ": " + r.Found
 		}
@@ -170,10 +170,10 @@ func rank(s CheckStatus) int {
 	return map[CheckStatus]int{CheckOK: 0, CheckWarn: 1, CheckFail: 2}[s]
 }
 
-// judgePersistence judges a server's persistence and eviction settings
+// checkPersistence checks a server's persistence and eviction settings
 // as docs/redis.md asks: the append-only file, or no persistence at all,
 // never RDB snapshots alone; and never evicting a key.
-func judgePersistence(conf map[string]string) CheckResult {
+func checkPersistence(conf map[string]string) CheckResult {
 	const name = "redis persistence"
 	aof, fsync, save, policy := conf["appendonly"], conf["appendfsync"], conf["save"], conf["maxmemory-policy"]
 	found := fmt.Sprintf("appendonly %s (appendfsync %s), save %q, maxmemory-policy %s", aof, fsync, save, policy)

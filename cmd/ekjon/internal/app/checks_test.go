@@ -89,7 +89,7 @@ func TestKafkaChecks(t *testing.T) {
 	tp := kafka.DefaultTopics()
 	cfgFor := func(addr string) Config {
 		c := DefaultConfig()
-		c.Brokers = []string{addr}
+		c.Kafka.Brokers = []string{addr}
 		return c
 	}
 
@@ -115,11 +115,11 @@ func TestKafkaChecks(t *testing.T) {
 	t.Run("--create-topics creates the missing ones", func(t *testing.T) {
 		_, addr := checkBroker(t, nil, tp.Enrolments)
 		cfg := cfgFor(addr)
-		cfg.CreateTopics, cfg.TopicPartitions, cfg.TopicReplication = true, 3, 1
+		cfg.Kafka.CreateTopics, cfg.Kafka.TopicPartitions, cfg.Kafka.TopicReplication = true, 3, 1
 		rs := checkKafka(ctx, cfg, ForCheck)
 		wantResult(t, rs, "kafka topic ekjon.enrolments", CheckOK, "exists")
 		wantResult(t, rs, "kafka topic ekjon.decisions", CheckOK, "created with 3 partitions of 1 replicas, max.message.bytes 1048588")
-		cfg.CreateTopics = false
+		cfg.Kafka.CreateTopics = false
 		for _, r := range checkKafka(ctx, cfg, ForCheck) {
 			if r.Status != CheckOK {
 				t.Errorf("after creating: %s: %s %s", r.Name, r.Status, r.Message())
@@ -134,7 +134,7 @@ func TestKafkaChecks(t *testing.T) {
 	t.Run("more replicas than brokers", func(t *testing.T) {
 		_, addr := checkBroker(t, nil, tp.Inputs()...)
 		cfg := cfgFor(addr)
-		cfg.CreateTopics = true // three replicas by default, on one broker
+		cfg.Kafka.CreateTopics = true // three replicas by default, on one broker
 		wantResult(t, checkKafka(ctx, cfg, ForCheck), "kafka topic ekjon.decisions", CheckFail,
 			"with 3 replicas on 1 broker(s)", "set --topic-replication")
 	})
@@ -147,7 +147,7 @@ func TestKafkaChecks(t *testing.T) {
 			"topic ekjon.decisions takes messages of at most 100000 bytes (max.message.bytes), less than the 1048588 ekjon sends (--kafka-max-message-bytes)",
 			"raise the topic's max.message.bytes to 1048588, or set --kafka-max-message-bytes to 100000")
 		cfg := cfgFor(addr)
-		cfg.KafkaMaxMessageBytes = 100000
+		cfg.Kafka.MaxMessageBytes = 100000
 		wantResult(t, checkKafka(ctx, cfg, ForCheck), "kafka topic ekjon.decisions", CheckOK)
 	})
 
@@ -178,7 +178,7 @@ func TestKafkaChecks(t *testing.T) {
 	t.Run("one bootstrap broker of two answers", func(t *testing.T) {
 		_, addr := checkBroker(t, nil, allTopics()...)
 		cfg := cfgFor(addr)
-		cfg.Brokers = []string{"127.0.0.1:1", addr}
+		cfg.Kafka.Brokers = []string{"127.0.0.1:1", addr}
 		rs := checkKafka(ctx, cfg, ForCheck)
 		wantResult(t, rs, "kafka brokers", CheckWarn, "some bootstrap brokers do not answer: 127.0.0.1:1")
 		wantResult(t, rs, "kafka topic "+tp.Decisions, CheckOK, "1048588 bytes (max.message.bytes)")
@@ -213,7 +213,7 @@ func TestRedisChecks(t *testing.T) {
 		}
 	}
 	cfg := DefaultConfig()
-	cfg.RedisURL, cfg.HMACSecret = srv.URL(), checkSecret0
+	cfg.Redis.URL, cfg.HMACSecret = srv.URL(), checkSecret0
 
 	t.Run("as deploy/redis.conf has it", func(t *testing.T) {
 		compact(t)
@@ -253,7 +253,7 @@ func TestRedisChecks(t *testing.T) {
 
 	t.Run("a single server taken for a cluster", func(t *testing.T) {
 		c := cfg
-		c.RedisCluster = true
+		c.Redis.Cluster = true
 		rs := checkRedis(ctx, c, ForCheck)
 		if len(rs) != 1 {
 			t.Fatalf("in the wrong mode the settings were checked too: %+v", rs)
@@ -264,12 +264,12 @@ func TestRedisChecks(t *testing.T) {
 
 	t.Run("Redis does not answer", func(t *testing.T) {
 		c := cfg
-		c.RedisURL = "redis://127.0.0.1:1/0"
+		c.Redis.URL = "redis://127.0.0.1:1/0"
 		wantResult(t, checkRedis(ctx, c, ForCheck), "redis", CheckFail, "Redis at 127.0.0.1:1 does not answer", "check --redis-url")
 	})
 }
 
-func TestJudgePersistence(t *testing.T) {
+func TestCheckPersistence(t *testing.T) {
 	for _, c := range []struct {
 		aof, fsync, save, policy string
 		want                     CheckStatus
@@ -281,7 +281,7 @@ func TestJudgePersistence(t *testing.T) {
 		{"no", "everysec", "3600 1 300 100", "noeviction", CheckFail},
 		{"yes", "everysec", "", "volatile-lru", CheckFail},
 	} {
-		r := judgePersistence(map[string]string{"appendonly": c.aof, "appendfsync": c.fsync, "save": c.save, "maxmemory-policy": c.policy})
+		r := checkPersistence(map[string]string{"appendonly": c.aof, "appendfsync": c.fsync, "save": c.save, "maxmemory-policy": c.policy})
 		if r.Status != c.want {
 			t.Errorf("%+v: %s %s", c, r.Status, r.Message())
 		}
@@ -291,14 +291,14 @@ func TestJudgePersistence(t *testing.T) {
 func TestPostgresChecks(t *testing.T) {
 	ctx := context.Background()
 	cfg := DefaultConfig()
-	cfg.DatabaseURL = pgtest.MustSchema(t)
+	cfg.Postgres.URL = pgtest.MustSchema(t)
 
 	rs := checkPostgres(ctx, cfg, ForCheck)
 	wantResult(t, rs, "postgresql", CheckOK, "answers, version")
 	wantResult(t, rs, "postgresql migrations", CheckFail, "the record lacks", "migrations (0001_record.sql,", "run ekjon migrate")
 	wantResult(t, checkPostgres(ctx, cfg, ForRun), "postgresql migrations", CheckOK, "ekjon run applies 0001_record.sql")
 
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	store, err := postgres.Open(ctx, cfg.Postgres.URL, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestPostgresChecks(t *testing.T) {
 	wantResult(t, checkPostgres(ctx, cfg, ForCheck), "postgresql migrations", CheckWarn, "9999_later.sql", "a newer ekjon")
 
 	c := cfg
-	c.DatabaseURL = "postgres://postgres:hunter2hunter2@127.0.0.1:1/ekjon?sslmode=disable"
+	c.Postgres.URL = "postgres://postgres:hunter2hunter2@127.0.0.1:1/ekjon?sslmode=disable"
 	r := result(t, checkPostgres(ctx, c, ForCheck), "postgresql")
 	if r.Status != CheckFail || !strings.Contains(r.Message(), "PostgreSQL at 127.0.0.1:1/ekjon") || strings.Contains(r.Message(), "hunter2") {
 		t.Errorf("unreachable database: %s %q", r.Status, r.Message())
@@ -358,7 +358,7 @@ func TestChecksAllPass(t *testing.T) {
 		}
 	}
 	cfg := DefaultConfig()
-	cfg.Brokers, cfg.RedisURL, cfg.DatabaseURL, cfg.HMACSecret = []string{addr}, srv.URL(), pgtest.MustSchema(t), checkSecret0
+	cfg.Kafka.Brokers, cfg.Redis.URL, cfg.Postgres.URL, cfg.HMACSecret = []string{addr}, srv.URL(), pgtest.MustSchema(t), checkSecret0
 	rs := Checks(ctx, cfg, ForRun)
 	for _, r := range rs {
 		if r.Status != CheckOK {

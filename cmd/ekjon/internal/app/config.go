@@ -23,45 +23,31 @@ import (
 // Config is every setting of `ekjon run`, with its default. It is read only
 // here, in cmd/, from flags, EKJON_* environment variables and an optional
 // file of EKJON_*=value lines, in that order of precedence.
+//
+// The settings are grouped by the part of ekjon they configure, and each
+// field is named after its flag, less the group's own prefix: --redis-url
+// is Redis.URL, --max-event-bytes is Pipeline.MaxEventBytes. Each group
+// checks itself; Validate checks them all.
 type Config struct {
-	Brokers      []string
-	Group        string
-	Topics       kafka.Topics
-	RedisURL     string
-	RedisCluster bool
-	RedisPrefix  string
-	RedisWait    int
-	RedisWaitFor time.Duration
-	BucketBits   int
-	DatabaseURL  string
-	DBMaxConns   int
-	HMACSecret   string
-	HTTPAddr     string
-	Consumers    int
-	BatchSize    int
-	BatchWait    time.Duration
-	MaxEventSize int
-	// KafkaMaxMessageBytes is the topics' message limit; MaxBatchBytes
-	// bounds the bytes of a batch a consumer gathers.
-	KafkaMaxMessageBytes int
-	MaxBatchBytes        int
-	Exclusive            string
-	WalletDays           int
-	MaxAmount            float64
-	DrainTimeout         time.Duration
-	LogLevel             string
-	PolicyVer            string
-	Review               float64
-	Hold                 float64
-	SharedK              int
-	SharedHoldK          int
-	BlockCap             int
-	SecureCookie         bool
-	SessionTTL           time.Duration
-	// TrustedProxies are CIDR prefixes (or addresses) of the proxies whose
-	// X-Forwarded-For the review API believes.
-	TrustedProxies []string
-	Pprof          bool
+	Kafka    KafkaSettings
+	Redis    RedisSettings
+	Postgres PostgresSettings
+	Pipeline PipelineSettings
+	Rules    RulesSettings
+	Fuzzy    FuzzySettings
+	HTTP     HTTPSettings
+	// HMACSecret keys the hashes (pseudonyms) of NIDs, phones and wallets.
+	HMACSecret string
+	LogLevel   string
+}
+
+// KafkaSettings are the brokers, the group and the topics.
+type KafkaSettings struct {
+	Brokers []string
+	Group   string
+	Topics  kafka.Topics
+	// MaxMessageBytes is the topics' message limit (--kafka-max-message-bytes).
+	MaxMessageBytes int
 	// CreateTopics makes the start-up checks create the topics that do
 	// not exist, with TopicPartitions partitions of TopicReplication
 	// replicas each.
@@ -70,56 +56,130 @@ type Config struct {
 	TopicReplication int
 }
 
+// RedisSettings locate the matching index and say how it is laid out.
+type RedisSettings struct {
+	URL     string
+	Cluster bool
+	Prefix  string
+	// WaitReplicas and WaitTimeout make a batch's claims wait for
+	// replicas (WAIT) before the batch is recorded.
+	WaitReplicas    int
+	WaitTimeout     time.Duration
+	IndexBucketBits int
+}
+
+// PostgresSettings locate the system of record (--database-url,
+// --db-max-conns).
+type PostgresSettings struct {
+	URL      string
+	MaxConns int
+}
+
+// PipelineSettings size the consumers and their batches.
+type PipelineSettings struct {
+	Consumers     int
+	BatchSize     int
+	BatchWait     time.Duration
+	MaxEventBytes int
+	// MaxBatchBytes bounds the bytes of a batch a consumer gathers.
+	MaxBatchBytes int
+	DrainTimeout  time.Duration
+}
+
+// RulesSettings make the screening policy.
+type RulesSettings struct {
+	Exclusive        string
+	WalletChangeDays int
+	MaxAmount        float64
+	PolicyVersion    string
+}
+
+// FuzzySettings tune the fuzzy matcher.
+type FuzzySettings struct {
+	ReviewThreshold   float64
+	HoldThreshold     float64
+	SharedContact     int
+	SharedContactHold int
+	BlockCap          int
+}
+
+// HTTPSettings are the HTTP server's: /metrics, the health checks and the
+// review API. Addr is --http.
+type HTTPSettings struct {
+	Addr          string
+	SecureCookies bool
+	SessionTTL    time.Duration
+	// TrustedProxies are CIDR prefixes (or addresses) of the proxies whose
+	// X-Forwarded-For the review API believes.
+	TrustedProxies []string
+	Pprof          bool
+}
+
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	p := domain.DefaultPolicy()
 	f := fuzzy.DefaultConfig()
 	return Config{
-		Brokers:              []string{"127.0.0.1:9092"},
-		Group:                "ekjon",
-		Topics:               kafka.DefaultTopics(),
-		RedisURL:             "redis://127.0.0.1:6379/0",
-		RedisPrefix:          "ekj:",
-		RedisWaitFor:         redisindex.DefaultWaitTimeout,
-		BucketBits:           redisindex.DefaultBucketBits,
-		DatabaseURL:          "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
-		DBMaxConns:           8,
-		HTTPAddr:             ":8080",
-		Consumers:            4,
-		BatchSize:            2000,
-		BatchWait:            5 * time.Millisecond,
-		MaxEventSize:         pipeline.DefaultConfig().MaxEventBytes,
-		KafkaMaxMessageBytes: kafka.DefaultMaxMessageBytes,
-		MaxBatchBytes:        kafka.DefaultSourceConfig().MaxBatchBytes,
-		Exclusive:            "old_age+widow+disability",
-		WalletDays:           p.RecentWalletChangeDays,
-		MaxAmount:            p.MaxAmount,
-		DrainTimeout:         10 * time.Second,
-		LogLevel:             "info",
-		PolicyVer:            p.Version,
-		Review:               f.Model.Review,
-		Hold:                 f.Model.Hold,
-		SharedK:              f.SharedContactAlert,
-		SharedHoldK:          f.SharedContactHold,
-		BlockCap:             f.BlockCap,
-		SessionTTL:           12 * time.Hour,
-		TopicPartitions:      12,
-		TopicReplication:     3,
+		Kafka: KafkaSettings{
+			Brokers:          []string{"127.0.0.1:9092"},
+			Group:            "ekjon",
+			Topics:           kafka.DefaultTopics(),
+			MaxMessageBytes:  kafka.DefaultMaxMessageBytes,
+			TopicPartitions:  12,
+			TopicReplication: 3,
+		},
+		Redis: RedisSettings{
+			URL:             "redis://127.0.0.1:6379/0",
+			Prefix:          "ekj:",
+			WaitTimeout:     redisindex.DefaultWaitTimeout,
+			IndexBucketBits: redisindex.DefaultBucketBits,
+		},
+		Postgres: PostgresSettings{
+			URL:      "postgres://postgres@127.0.0.1:5432/ekjon?sslmode=disable",
+			MaxConns: 8,
+		},
+		Pipeline: PipelineSettings{
+			Consumers:     4,
+			BatchSize:     2000,
+			BatchWait:     5 * time.Millisecond,
+			MaxEventBytes: pipeline.DefaultConfig().MaxEventBytes,
+			MaxBatchBytes: kafka.DefaultSourceConfig().MaxBatchBytes,
+			DrainTimeout:  10 * time.Second,
+		},
+		Rules: RulesSettings{
+			Exclusive:        "old_age+widow+disability",
+			WalletChangeDays: p.RecentWalletChangeDays,
+			MaxAmount:        p.MaxAmount,
+			PolicyVersion:    p.Version,
+		},
+		Fuzzy: FuzzySettings{
+			ReviewThreshold:   f.Model.Review,
+			HoldThreshold:     f.Model.Hold,
+			SharedContact:     f.SharedContactAlert,
+			SharedContactHold: f.SharedContactHold,
+			BlockCap:          f.BlockCap,
+		},
+		HTTP: HTTPSettings{
+			Addr:       ":8080",
+			SessionTTL: 12 * time.Hour,
+		},
+		LogLevel: "info",
 	}
 }
 
 // IndexConfig builds the matching index's settings.
 func (c *Config) IndexConfig(policy domain.Policy) redisindex.Config {
-	return redisindex.Config{Prefix: c.RedisPrefix, Policy: policy, Fuzzy: c.FuzzyConfig(), BucketBits: c.BucketBits,
-		SingleServer: !c.RedisCluster, WaitReplicas: c.RedisWait, WaitTimeout: c.RedisWaitFor}
+	r := c.Redis
+	return redisindex.Config{Prefix: r.Prefix, Policy: policy, Fuzzy: c.Fuzzy.Config(), BucketBits: r.IndexBucketBits,
+		SingleServer: !r.Cluster, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout}
 }
 
-// FuzzyConfig builds the fuzzy matcher's settings.
-func (c *Config) FuzzyConfig() fuzzy.Config {
-	f := fuzzy.DefaultConfig()
-	f.Model.Review, f.Model.Hold = c.Review, c.Hold
-	f.SharedContactAlert, f.SharedContactHold, f.BlockCap = c.SharedK, c.SharedHoldK, c.BlockCap
-	return f
+// Config builds the fuzzy matcher's settings.
+func (f *FuzzySettings) Config() fuzzy.Config {
+	fc := fuzzy.DefaultConfig()
+	fc.Model.Review, fc.Model.Hold = f.ReviewThreshold, f.HoldThreshold
+	fc.SharedContactAlert, fc.SharedContactHold, fc.BlockCap = f.SharedContact, f.SharedContactHold, f.BlockCap
+	return fc
 }
 
 // setting is one configuration knob: its flag, its environment variable
@@ -149,48 +209,48 @@ func (c *Config) settings() []setting {
 		return func(fs *flag.FlagSet, n, h string) { fs.BoolVar(p, n, *p, h) }
 	}
 	return []setting{
-		{"brokers", "Kafka bootstrap brokers, comma-separated", list(&c.Brokers)},
-		{"group", "Kafka consumer group the workers join", str(&c.Group)},
-		{"topic-enrolments", "input topic of enrolment events", str(&c.Topics.Enrolments)},
-		{"topic-distributions", "input topic of distribution (payment) events", str(&c.Topics.Distributions)},
-		{"topic-status", "input topic of status events", str(&c.Topics.Status)},
-		{"topic-decisions", "output topic of decisions", str(&c.Topics.Decisions)},
-		{"topic-alerts", "output topic of alerts for reviewers", str(&c.Topics.Alerts)},
-		{"topic-deadletter", "output topic of rejected events' original bytes", str(&c.Topics.DeadLetter)},
-		{"create-topics", "create the input and output topics that do not exist, at the start-up checks of ekjon run and ekjon check", boolean(&c.CreateTopics)},
-		{"topic-partitions", "partitions of each topic --create-topics creates: the most consumers the group can use on it", num(&c.TopicPartitions)},
-		{"topic-replication", "replicas of each partition --create-topics creates, at most the number of brokers", num(&c.TopicReplication)},
-		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.RedisURL)},
-		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.RedisCluster)},
-		{"redis-prefix", "prefix of every index key", str(&c.RedisPrefix)},
-		{"redis-wait-replicas", "replicas that must have a batch's claims (WAIT) before it is recorded; 0 waits for none; not with redis-cluster", num(&c.RedisWait)},
-		{"redis-wait-timeout", "how long a batch's claims wait for those replicas before the batch is decided again", dur(&c.RedisWaitFor)},
-		{"index-bucket-bits", "2^n buckets per family of index keys: about log2(persons/64), 8 to 24; a change rebuilds the index", num(&c.BucketBits)},
-		{"database-url", "PostgreSQL URL of the system of record", str(&c.DatabaseURL)},
-		{"db-max-conns", "PostgreSQL connections per process", num(&c.DBMaxConns)},
+		{"brokers", "Kafka bootstrap brokers, comma-separated", list(&c.Kafka.Brokers)},
+		{"group", "Kafka consumer group the workers join", str(&c.Kafka.Group)},
+		{"topic-enrolments", "input topic of enrolment events", str(&c.Kafka.Topics.Enrolments)},
+		{"topic-distributions", "input topic of distribution (payment) events", str(&c.Kafka.Topics.Distributions)},
+		{"topic-status", "input topic of status events", str(&c.Kafka.Topics.Status)},
+		{"topic-decisions", "output topic of decisions", str(&c.Kafka.Topics.Decisions)},
+		{"topic-alerts", "output topic of alerts for reviewers", str(&c.Kafka.Topics.Alerts)},
+		{"topic-deadletter", "output topic of rejected events' original bytes", str(&c.Kafka.Topics.DeadLetter)},
+		{"create-topics", "create the input and output topics that do not exist, at the start-up checks of ekjon run and ekjon check", boolean(&c.Kafka.CreateTopics)},
+		{"topic-partitions", "partitions of each topic --create-topics creates: the most consumers the group can use on it", num(&c.Kafka.TopicPartitions)},
+		{"topic-replication", "replicas of each partition --create-topics creates, at most the number of brokers", num(&c.Kafka.TopicReplication)},
+		{"redis-url", "Redis URL of the matching index (redis://host:port/db)", str(&c.Redis.URL)},
+		{"redis-cluster", "treat redis-url as a Redis Cluster seed (redis://h1:p?addr=h2:p)", boolean(&c.Redis.Cluster)},
+		{"redis-prefix", "prefix of every index key", str(&c.Redis.Prefix)},
+		{"redis-wait-replicas", "replicas that must have a batch's claims (WAIT) before it is recorded; 0 waits for none; not with redis-cluster", num(&c.Redis.WaitReplicas)},
+		{"redis-wait-timeout", "how long a batch's claims wait for those replicas before the batch is decided again", dur(&c.Redis.WaitTimeout)},
+		{"index-bucket-bits", "2^n buckets per family of index keys: about log2(persons/64), 8 to 24; a change rebuilds the index", num(&c.Redis.IndexBucketBits)},
+		{"database-url", "PostgreSQL URL of the system of record", str(&c.Postgres.URL)},
+		{"db-max-conns", "PostgreSQL connections per process", num(&c.Postgres.MaxConns)},
 		{"hmac-secret", "secret keying the hashes of NIDs, phones and wallets (required)", str(&c.HMACSecret)},
-		{"http", "address of /metrics, /healthz, /readyz and the review API", str(&c.HTTPAddr)},
-		{"consumers", "consumer-group members in this process", num(&c.Consumers)},
-		{"batch-size", "most events decided in one batch", num(&c.BatchSize)},
-		{"batch-wait", "how long to gather a batch after its first event", dur(&c.BatchWait)},
-		{"max-event-bytes", "larger events are rejected", num(&c.MaxEventSize)},
-		{"max-batch-bytes", "a consumer's batch stops growing before it holds more bytes of events than this; the reader's queue holds at most as much again", num(&c.MaxBatchBytes)},
-		{"kafka-max-message-bytes", "the topics' message limit (message.max.bytes): the producer's batches and every message ekjon writes stay within it, a dead letter cut to fit", num(&c.KafkaMaxMessageBytes)},
-		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Exclusive)},
-		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.WalletDays)},
-		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.MaxAmount)},
-		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.DrainTimeout)},
-		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Review)},
-		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Hold)},
-		{"shared-contact", "SHARED_CONTACT alert when a phone or wallet is tied to more than this many other persons", num(&c.SharedK)},
-		{"shared-contact-hold", "SHARED_CONTACT holds the event above this many", num(&c.SharedHoldK)},
-		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.BlockCap)},
-		{"secure-cookies", "mark session cookies Secure even on plain HTTP (always so on TLS or behind an https proxy)", boolean(&c.SecureCookie)},
-		{"session-ttl", "how long a reviewer's browser session lasts", dur(&c.SessionTTL)},
-		{"trusted-proxies", "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client: the address logins are limited by and audited under; none by default", list(&c.TrustedProxies)},
-		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.Pprof)},
+		{"http", "address of /metrics, /healthz, /readyz and the review API", str(&c.HTTP.Addr)},
+		{"consumers", "consumer-group members in this process", num(&c.Pipeline.Consumers)},
+		{"batch-size", "most events decided in one batch", num(&c.Pipeline.BatchSize)},
+		{"batch-wait", "how long to gather a batch after its first event", dur(&c.Pipeline.BatchWait)},
+		{"max-event-bytes", "larger events are rejected", num(&c.Pipeline.MaxEventBytes)},
+		{"max-batch-bytes", "a consumer's batch stops growing before it holds more bytes of events than this; the reader's queue holds at most as much again", num(&c.Pipeline.MaxBatchBytes)},
+		{"kafka-max-message-bytes", "the topics' message limit (message.max.bytes): the producer's batches and every message ekjon writes stay within it, a dead letter cut to fit", num(&c.Kafka.MaxMessageBytes)},
+		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Rules.Exclusive)},
+		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.Rules.WalletChangeDays)},
+		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.Rules.MaxAmount)},
+		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.Pipeline.DrainTimeout)},
+		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Fuzzy.ReviewThreshold)},
+		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Fuzzy.HoldThreshold)},
+		{"shared-contact", "SHARED_CONTACT alert when a phone or wallet is tied to more than this many other persons", num(&c.Fuzzy.SharedContact)},
+		{"shared-contact-hold", "SHARED_CONTACT holds the event above this many", num(&c.Fuzzy.SharedContactHold)},
+		{"block-cap", "persons per blocking key before the key counts as generic", num(&c.Fuzzy.BlockCap)},
+		{"secure-cookies", "mark session cookies Secure even on plain HTTP (always so on TLS or behind an https proxy)", boolean(&c.HTTP.SecureCookies)},
+		{"session-ttl", "how long a reviewer's browser session lasts", dur(&c.HTTP.SessionTTL)},
+		{"trusted-proxies", "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client: the address logins are limited by and audited under; none by default", list(&c.HTTP.TrustedProxies)},
+		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.HTTP.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
-		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.PolicyVer)},
+		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.Rules.PolicyVersion)},
 	}
 }
 
@@ -211,9 +271,9 @@ func (l listFlag) Set(v string) error {
 }
 
 // Proxies parses the trusted proxies: CIDR prefixes, or single addresses.
-func (c *Config) Proxies() ([]netip.Prefix, error) {
+func (h *HTTPSettings) Proxies() ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, s := range c.TrustedProxies {
+	for _, s := range h.TrustedProxies {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			a, aerr := netip.ParseAddr(s)
@@ -320,89 +380,134 @@ const minKafkaMessageBytes = 16 << 10
 // accepts an event that large.
 func (c *Config) SourceConfig() kafka.SourceConfig {
 	sc := kafka.DefaultSourceConfig()
-	sc.Brokers, sc.GroupID, sc.Topics = c.Brokers, c.Group, c.Topics.Inputs()
-	sc.BatchSize, sc.BatchWait = c.BatchSize, c.BatchWait
-	sc.MaxBatchBytes, sc.MaxMessageBytes = c.MaxBatchBytes, max(c.KafkaMaxMessageBytes, c.MaxEventSize)
+	sc.Brokers, sc.GroupID, sc.Topics = c.Kafka.Brokers, c.Kafka.Group, c.Kafka.Topics.Inputs()
+	sc.BatchSize, sc.BatchWait = c.Pipeline.BatchSize, c.Pipeline.BatchWait
+	sc.MaxBatchBytes, sc.MaxMessageBytes = c.Pipeline.MaxBatchBytes, max(c.Kafka.MaxMessageBytes, c.Pipeline.MaxEventBytes)
 	return sc
 }
 
 // PublisherConfig builds the settings of the producer.
 func (c *Config) PublisherConfig() kafka.PublisherConfig {
 	pc := kafka.DefaultPublisherConfig()
-	pc.Brokers, pc.Topics, pc.MaxMessageBytes = c.Brokers, c.Topics, c.KafkaMaxMessageBytes
+	pc.Brokers, pc.Topics, pc.MaxMessageBytes = c.Kafka.Brokers, c.Kafka.Topics, c.Kafka.MaxMessageBytes
 	return pc
 }
 
-// Validate reports settings that cannot work.
+// Validate reports settings that cannot work, every group's at once.
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.Brokers) == 0 {
-		errs = append(errs, errors.New("brokers: at least one is required"))
-	}
 	if c.HMACSecret == "" {
 		errs = append(errs, errors.New("hmac-secret: required (EKJON_HMAC_SECRET); it keys the hashes that hide NIDs in the index"))
 	} else if len(c.HMACSecret) < 16 {
 		errs = append(errs, errors.New("hmac-secret: use at least 16 characters"))
 	}
-	if c.Consumers < 1 {
-		errs = append(errs, errors.New("consumers: at least 1"))
-	}
-	if c.BatchSize < 1 {
-		errs = append(errs, errors.New("batch-size: at least 1"))
-	}
-	if c.MaxEventSize < 1024 {
-		errs = append(errs, errors.New("max-event-bytes: at least 1024"))
-	}
-	if c.KafkaMaxMessageBytes < minKafkaMessageBytes {
-		errs = append(errs, fmt.Errorf("kafka-max-message-bytes: at least %d, room for a decision and a dead letter's headers", minKafkaMessageBytes))
-	}
-	if c.MaxBatchBytes < 64<<10 {
-		errs = append(errs, errors.New("max-batch-bytes: at least 65536"))
-	}
-	if _, err := c.Policy(); err != nil {
-		errs = append(errs, err)
-	}
-	fc := c.FuzzyConfig()
-	if err := fc.Model.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.SharedK < 1 || c.SharedHoldK < c.SharedK {
-		errs = append(errs, errors.New("shared-contact: at least 1, and shared-contact-hold at least as large"))
-	}
-	if c.BlockCap < 2 {
-		errs = append(errs, errors.New("block-cap: at least 2"))
-	}
-	switch {
-	case c.RedisWait < 0:
-		errs = append(errs, errors.New("redis-wait-replicas: 0 or more"))
-	case c.RedisWait > 0 && c.RedisCluster:
-		// WAIT counts the writes of its own connection; a batch's claims
-		// go to many masters on connections go-redis does not expose.
-		errs = append(errs, errors.New("redis-wait-replicas: not supported with redis-cluster"))
-	case c.RedisWait > 0 && c.RedisWaitFor <= 0:
-		errs = append(errs, errors.New("redis-wait-timeout: above 0"))
-	}
-	if c.TopicPartitions < 1 || c.TopicReplication < 1 {
-		errs = append(errs, errors.New("topic-partitions and topic-replication: at least 1"))
-	}
-	if c.BucketBits < 8 || c.BucketBits > 24 {
-		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))
-	}
-	if _, err := c.Proxies(); err != nil {
-		errs = append(errs, err)
+	for _, v := range []interface{ Validate() error }{&c.Kafka, &c.Redis, &c.Postgres, &c.Pipeline, &c.Rules, &c.Fuzzy, &c.HTTP} {
+		errs = append(errs, v.Validate())
 	}
 	return errors.Join(errs...)
 }
 
+// Validate reports Kafka settings that cannot work.
+func (k *KafkaSettings) Validate() error {
+	var errs []error
+	if len(k.Brokers) == 0 {
+		errs = append(errs, errors.New("brokers: at least one is required"))
+	}
+	if k.MaxMessageBytes < minKafkaMessageBytes {
+		errs = append(errs, fmt.Errorf("kafka-max-message-bytes: at least %d, room for a decision and a dead letter's headers", minKafkaMessageBytes))
+	}
+	if k.TopicPartitions < 1 || k.TopicReplication < 1 {
+		errs = append(errs, errors.New("topic-partitions and topic-replication: at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports Redis settings that cannot work.
+func (r *RedisSettings) Validate() error {
+	var errs []error
+	switch {
+	case r.WaitReplicas < 0:
+		errs = append(errs, errors.New("redis-wait-replicas: 0 or more"))
+	case r.WaitReplicas > 0 && r.Cluster:
+		// WAIT counts the writes of its own connection; a batch's claims
+		// go to many masters on connections go-redis does not expose.
+		errs = append(errs, errors.New("redis-wait-replicas: not supported with redis-cluster"))
+	case r.WaitReplicas > 0 && r.WaitTimeout <= 0:
+		errs = append(errs, errors.New("redis-wait-timeout: above 0"))
+	}
+	if r.IndexBucketBits < 8 || r.IndexBucketBits > 24 {
+		errs = append(errs, errors.New("index-bucket-bits: 8 to 24"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports PostgreSQL settings that cannot work.
+func (p *PostgresSettings) Validate() error {
+	// The pool refuses to open with no connections; say so before it does.
+	if p.MaxConns < 1 {
+		return errors.New("db-max-conns: at least 1")
+	}
+	return nil
+}
+
+// Validate reports pipeline settings that cannot work.
+func (p *PipelineSettings) Validate() error {
+	var errs []error
+	if p.Consumers < 1 {
+		errs = append(errs, errors.New("consumers: at least 1"))
+	}
+	if p.BatchSize < 1 {
+		errs = append(errs, errors.New("batch-size: at least 1"))
+	}
+	if p.MaxEventBytes < 1024 {
+		errs = append(errs, errors.New("max-event-bytes: at least 1024"))
+	}
+	if p.MaxBatchBytes < 64<<10 {
+		errs = append(errs, errors.New("max-batch-bytes: at least 65536"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports rules that do not make a valid policy.
+func (r *RulesSettings) Validate() error {
+	_, err := r.Policy()
+	return err
+}
+
+// Validate reports matcher settings that cannot work.
+func (f *FuzzySettings) Validate() error {
+	var errs []error
+	fc := f.Config()
+	if err := fc.Model.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if f.SharedContact < 1 || f.SharedContactHold < f.SharedContact {
+		errs = append(errs, errors.New("shared-contact: at least 1, and shared-contact-hold at least as large"))
+	}
+	if f.BlockCap < 2 {
+		errs = append(errs, errors.New("block-cap: at least 2"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports HTTP settings that cannot work.
+func (h *HTTPSettings) Validate() error {
+	_, err := h.Proxies()
+	return err
+}
+
 // Policy builds the screening policy from the settings.
-func (c *Config) Policy() (domain.Policy, error) {
+func (c *Config) Policy() (domain.Policy, error) { return c.Rules.Policy() }
+
+// Policy builds the screening policy from the rules.
+func (r *RulesSettings) Policy() (domain.Policy, error) {
 	p := domain.DefaultPolicy()
-	ex, err := domain.ParseExclusive(c.Exclusive)
+	ex, err := domain.ParseExclusive(r.Exclusive)
 	if err != nil {
 		return p, fmt.Errorf("exclusive: %w", err)
 	}
-	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, c.WalletDays, c.PolicyVer
-	p.MaxAmount = c.MaxAmount
+	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, r.WalletChangeDays, r.PolicyVersion
+	p.MaxAmount = r.MaxAmount
 	return p, p.Validate()
 }
 

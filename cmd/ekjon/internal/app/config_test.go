@@ -3,6 +3,7 @@ package app
 import (
 	"flag"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +63,73 @@ func TestKafkaSizeSettings(t *testing.T) {
 		if c := configFrom(t, nil, args...); c.Validate() == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestGroupValidate: each group of settings refuses, on its own, the
+// values it cannot work with, names the flag in its error, and takes its
+// defaults.
+func TestGroupValidate(t *testing.T) {
+	type group interface{ Validate() error }
+	cases := []struct {
+		name string
+		edit func(c *Config) group
+		flag string // in the error; "" when the edit is valid
+	}{
+		{"kafka defaults", func(c *Config) group { return &c.Kafka }, ""},
+		{"no brokers", func(c *Config) group { c.Kafka.Brokers = nil; return &c.Kafka }, "brokers"},
+		{"small message limit", func(c *Config) group { c.Kafka.MaxMessageBytes = 1000; return &c.Kafka }, "kafka-max-message-bytes"},
+		{"no partitions", func(c *Config) group { c.Kafka.TopicPartitions = 0; return &c.Kafka }, "topic-partitions"},
+		{"no replicas", func(c *Config) group { c.Kafka.TopicReplication = 0; return &c.Kafka }, "topic-replication"},
+
+		{"redis defaults", func(c *Config) group { return &c.Redis }, ""},
+		{"redis waits", func(c *Config) group { c.Redis.WaitReplicas = 1; return &c.Redis }, ""},
+		{"negative replicas", func(c *Config) group { c.Redis.WaitReplicas = -1; return &c.Redis }, "redis-wait-replicas"},
+		{"wait on a cluster", func(c *Config) group { c.Redis.WaitReplicas, c.Redis.Cluster = 1, true; return &c.Redis }, "redis-wait-replicas"},
+		{"wait no time", func(c *Config) group { c.Redis.WaitReplicas, c.Redis.WaitTimeout = 1, 0; return &c.Redis }, "redis-wait-timeout"},
+		{"few buckets", func(c *Config) group { c.Redis.IndexBucketBits = 7; return &c.Redis }, "index-bucket-bits"},
+		{"many buckets", func(c *Config) group { c.Redis.IndexBucketBits = 25; return &c.Redis }, "index-bucket-bits"},
+
+		{"postgres defaults", func(c *Config) group { return &c.Postgres }, ""},
+		{"no connections", func(c *Config) group { c.Postgres.MaxConns = 0; return &c.Postgres }, "db-max-conns"},
+
+		{"pipeline defaults", func(c *Config) group { return &c.Pipeline }, ""},
+		{"no consumers", func(c *Config) group { c.Pipeline.Consumers = 0; return &c.Pipeline }, "consumers"},
+		{"empty batch", func(c *Config) group { c.Pipeline.BatchSize = 0; return &c.Pipeline }, "batch-size"},
+		{"tiny events", func(c *Config) group { c.Pipeline.MaxEventBytes = 1023; return &c.Pipeline }, "max-event-bytes"},
+		{"tiny batches", func(c *Config) group { c.Pipeline.MaxBatchBytes = 64<<10 - 1; return &c.Pipeline }, "max-batch-bytes"},
+
+		{"rules defaults", func(c *Config) group { return &c.Rules }, ""},
+		{"bad exclusive", func(c *Config) group { c.Rules.Exclusive = "old_age+"; return &c.Rules }, "exclusive"},
+		{"no amount", func(c *Config) group { c.Rules.MaxAmount = 0; return &c.Rules }, "amount"},
+
+		{"fuzzy defaults", func(c *Config) group { return &c.Fuzzy }, ""},
+		{"hold below review", func(c *Config) group { c.Fuzzy.HoldThreshold = c.Fuzzy.ReviewThreshold - 1; return &c.Fuzzy }, "hold"},
+		{"no shared contact", func(c *Config) group { c.Fuzzy.SharedContact = 0; return &c.Fuzzy }, "shared-contact"},
+		{"hold below alert", func(c *Config) group { c.Fuzzy.SharedContactHold = c.Fuzzy.SharedContact - 1; return &c.Fuzzy }, "shared-contact-hold"},
+		{"small block cap", func(c *Config) group { c.Fuzzy.BlockCap = 1; return &c.Fuzzy }, "block-cap"},
+
+		{"http defaults", func(c *Config) group { return &c.HTTP }, ""},
+		{"proxies", func(c *Config) group { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}; return &c.HTTP }, ""},
+		{"bad proxy", func(c *Config) group { c.HTTP.TrustedProxies = []string{"10.0.0.0/33"}; return &c.HTTP }, "trusted-proxies"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			err := tc.edit(&c).Validate()
+			switch {
+			case tc.flag == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.flag != "" && err == nil:
+				t.Fatalf("accepted")
+			case tc.flag != "" && !strings.Contains(strings.ToLower(err.Error()), tc.flag):
+				t.Fatalf("error %q does not name %s", err, tc.flag)
+			}
+			// The whole configuration refuses what its group refuses.
+			c.HMACSecret = "config-test-secret-0123"
+			if whole := c.Validate(); (whole == nil) != (err == nil) {
+				t.Errorf("group says %v, the whole configuration %v", err, whole)
+			}
+		})
 	}
 }

@@ -16,9 +16,9 @@ func (a *App) mountReview(ctx context.Context) error {
 	// ready at the generation the review saw (Index.ReadyGeneration).
 	relay := review.NewRelay(a.Store, a.pub, a.Index, a.Index, log, api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
-	rc.SecureCookies, rc.SessionTTL = a.cfg.SecureCookie, a.cfg.SessionTTL
+	rc.SecureCookies, rc.SessionTTL = a.cfg.HTTP.SecureCookies, a.cfg.HTTP.SessionTTL
 	// Validate has parsed them already.
-	rc.TrustedProxies, _ = a.cfg.Proxies()
+	rc.TrustedProxies, _ = a.cfg.HTTP.Proxies()
 	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)
 	if err != nil {
 		return err
