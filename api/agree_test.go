@@ -250,3 +250,81 @@ func TestReviewsKeepIndexAndRecordAgreed(t *testing.T) {
 		t.Fatalf("%d persons hold two live enrolments in one programme", n)
 	}
 }
+
+// TestOverrideKeepsAnotherPersonsRef overrides the block of an enrolment
+// naming a beneficiary ref another person holds: the enrolment becomes its
+// person's claim, and the ref stays its holder's, in the live index as in
+// the record, so a payment by the ref pays the holder.
+func TestOverrideKeepsAnotherPersonsRef(t *testing.T) {
+	e := newEnv(t)
+	const nidA, nidB = "1200000011", "1200000012"
+	withRef := func(id, prog, nid, ref string, hour int) map[string]any {
+		ev := enrolledAt(id, prog, nid, hour)
+		ev["beneficiary_ref"] = ref
+		return ev
+	}
+	if d := e.feed(withRef("b1", "old_age", nidB, "SHARED", 1))["b1"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("b1: %+v", d)
+	}
+	if d := e.feed(withRef("a1", "widow", nidA, "A-WIDOW", 2))["a1"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("a1: %+v", d)
+	}
+	a2 := e.feed(withRef("a2", "old_age", nidA, "SHARED", 3))["a2"]
+	if v := fmt.Sprint(a2.Action, " ", a2.Rules); v != "BLOCK [MULTI_PROGRAMME REF_CONFLICT]" {
+		t.Fatalf("a2: %s", v)
+	}
+	r := e.call(review.RoleSupervisor, http.MethodPost, alertPath(domain.AlertID("a2", domain.RuleMultiProgramme))+"/decision",
+		map[string]any{"decision": "release", "reason": "lawful exception"})
+	mustStatus(t, "override", r, http.StatusOK)
+	if _, err := e.relay.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.agreeing("the override", []string{nidA, nidB})
+	pay := payment("p1", "old_age", "", "")
+	delete(pay, "nid")
+	pay["beneficiary_ref"], pay["wallet"] = "SHARED", "017"+nidB[len(nidB)-8:]
+	d := e.feed(pay)["p1"]
+	if _, want := e.index.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: &domain.Person{NID: nidB}}); d.PersonID != want || d.Action != domain.ActionAdmit {
+		t.Fatalf("payment by the ref: %s %v to %s, want ADMIT to its holder %s", d.Action, d.Rules, d.PersonID, want)
+	}
+}
+
+// TestPaymentByRefInTheBatchOfItsEnrolment pays by beneficiary ref in the
+// batch that enrols the ref's person: the payment finds the person, as it
+// would in the next batch, whatever the ref's first enrolment was decided.
+func TestPaymentByRefInTheBatchOfItsEnrolment(t *testing.T) {
+	e := newEnv(t)
+	const nidA, nidB = "1200000021", "1200000022"
+	withRef := func(id, nid, ref string, hour int) map[string]any {
+		ev := enrolledAt(id, "vgd", nid, hour)
+		ev["beneficiary_ref"] = ref
+		return ev
+	}
+	byRef := func(id, ref, nid string) map[string]any {
+		p := payment(id, "vgd", "", "017"+nid[len(nid)-8:])
+		delete(p, "nid")
+		p["beneficiary_ref"] = ref
+		return p
+	}
+	got := e.feed(byRef("early", "REF-A", nidA), withRef("a1", nidA, "REF-A", 1), byRef("p1", "REF-A", nidA),
+		// B names A's ref: the ref stays A's, and pays A.
+		withRef("b1", nidB, "REF-A", 2), byRef("p2", "REF-A", nidA))
+	_, pidA := e.index.Identify(&domain.Event{Type: domain.TypeEnrolment, Person: &domain.Person{NID: nidA}})
+	want := map[string]string{
+		"early": "BLOCK [UNKNOWN_PAYEE] ", // before the enrolment
+		"a1":    "ADMIT [] " + pidA,
+		"p1":    "ADMIT [] " + pidA,
+		"b1":    "HOLD [REF_CONFLICT] ",
+		"p2":    "BLOCK [DOUBLE_PAYMENT] " + pidA,
+	}
+	for id, w := range want {
+		d := got[id]
+		v := fmt.Sprint(d.Action, " ", d.Rules, " ")
+		if d.Action != domain.ActionHold && id != "early" {
+			v += d.PersonID
+		}
+		if v != w {
+			t.Errorf("%s: %s, want %s", id, v, w)
+		}
+	}
+}

@@ -78,6 +78,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrIndexRebuilt says a batch was decided against a matching index that
+// a rebuild has since replaced: its decisions must be made again. The
+// record refuses such a batch with it (wrapped, of KindTransient).
+var ErrIndexRebuilt = errors.New("the matching index was rebuilt after this batch was decided; deciding it again")
+
 // Errorf builds an Error of kind k.
 func Errorf(k Kind, op, format string, args ...any) error {
 	return &Error{Kind: k, Op: op, Err: fmt.Errorf(format, args...)}

@@ -227,7 +227,8 @@ func (r *fakeRecorder) Write(_ context.Context, outs []domain.Outcome, gen int64
 	}
 	if gen != 0 && gen != r.generation {
 		r.stale++
-		return nil, domain.Errorf(domain.KindTransient, "fake write", "index generation %d, batch decided at %d", r.generation, gen)
+		return nil, domain.Wrap(domain.KindTransient, fmt.Sprintf("fake write: index generation %d, batch decided at %d", r.generation, gen),
+			domain.ErrIndexRebuilt)
 	}
 	for i := range outs {
 		if err := r.refuse[outs[i].Decision.EventID]; err != nil && !outs[i].Redelivered && outs[i].Decision.Action != domain.ActionRejected {

@@ -114,11 +114,14 @@ func (b *batch) run(ctx context.Context) error {
 	for _, s := range [][]step{
 		{{"decode", b.decode}},
 		{{"lookup", b.lookup}},
-		// Decide and record retry together: deciding again is harmless (an
-		// event finds its own claims), and a record that refuses a batch
-		// decided against an index since rebuilt, or refuses a decision as
-		// a conflict because the index lost something, wants the batch
-		// decided again.
+		// Decide and record retry together, so that a record that
+		// refuses a batch decided against an index since rebuilt, or
+		// refuses a decision as a conflict because the index lost
+		// something, has the batch decided again. Any other failure of
+		// the record keeps the decisions and retries the record alone:
+		// deciding a batch again over its own claims lets its earlier
+		// events see what its later ones did (a payment before its
+		// enrolment paid, one before a suspension blocked).
 		{{"decide", b.decide}, {"record", b.record}},
 		{{"remember", b.remember}},
 		{{"publish", b.publish}},
@@ -153,6 +156,9 @@ type batch struct {
 	pending []*domain.Outcome
 	// generation is the index generation pending were decided against.
 	generation int64
+	// decided says pending hold decisions made against the index as it
+	// is: a retry of the record need not decide them again.
+	decided bool
 	// fresh are the pending outcomes whose decisions this batch recorded.
 	fresh []*domain.Outcome
 	// conflicts counts the record's refusals of decisions as conflicts.
@@ -299,7 +305,7 @@ func (p *Processor) reuse(o *domain.Outcome, decided time.Time) {
 // decide decides the pending events afresh, and gives each second copy
 // its first copy's decision.
 func (b *batch) decide(ctx context.Context) error {
-	if len(b.pending) > 0 {
+	if len(b.pending) > 0 && !b.decided {
 		for _, o := range b.pending {
 			resetDecision(o)
 		}
@@ -307,7 +313,7 @@ func (b *batch) decide(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.generation = gen
+		b.generation, b.decided = gen, true
 	}
 	for i := range b.outs {
 		if j, ok := b.first[b.outs[i].Decision.EventID]; ok && j != i && b.outs[i].Redelivered {
@@ -330,11 +336,15 @@ func (b *batch) record(ctx context.Context) error {
 			// refuses the batch: the fault is an event's, not the index's.
 			return err
 		}
+		b.decided = false
 		b.p.log.Error("the record refused a decision the index allowed; marking the index for rebuild", "err", domain.Redact(err.Error()))
 		if ierr := b.p.decider.Invalidate(ctx); ierr != nil {
 			b.p.log.Error("could not mark the index for rebuild", "err", ierr)
 		}
 		return &decideAgain{err}
+	}
+	if errors.Is(err, domain.ErrIndexRebuilt) {
+		b.decided = false
 	}
 	if err != nil {
 		return err

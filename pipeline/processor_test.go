@@ -181,9 +181,10 @@ func TestRetries(t *testing.T) {
 		{"lookup", "lookup", timeout("lookup"), lookup, nil},
 		{"alerts", "lookup", timeout("alerts"), alerts, nil},
 		{"decide", "decide", timeout("decide"), decide, nil},
-		// The record failing has the batch decided again: deciding twice
-		// is harmless, and a refused write may mean the index lost a claim.
-		{"record", "record", timeout("write"), write, decide},
+		// The record failing keeps the decisions: deciding the batch
+		// again over its own claims would let its events see each
+		// other's out of order.
+		{"record", "record", timeout("write"), write, nil},
 		{"remember", "remember", timeout("remember"), remember, nil},
 		{"publish", "publish", timeout("publish"), publish, nil},
 	}
@@ -454,5 +455,19 @@ func TestEmptyBatch(t *testing.T) {
 	}
 	if got := r.journal.list(); len(got) != 0 {
 		t.Fatalf("an empty batch called %v", got)
+	}
+}
+
+// TestFailedWriteKeepsDecisions: a record that fails for a dropped
+// connection is retried with the decisions already made; only a record
+// refusing the batch as decided against an index since rebuilt has it
+// decided again. Deciding a batch again over its own claims would let an
+// event see the claims of the events after it.
+func TestFailedWriteKeepsDecisions(t *testing.T) {
+	r := newRig(t)
+	r.rec.write = flaky{n: 2, err: timeout("write")}
+	r.mustProcess(t, messages(payment("p1"), payment("p2")))
+	if r.dec.decide.calls != 1 || r.rec.write.calls != 3 {
+		t.Fatalf("%d decides and %d writes, want 1 and 3", r.dec.decide.calls, r.rec.write.calls)
 	}
 }

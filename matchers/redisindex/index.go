@@ -158,6 +158,7 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 	if err != nil {
 		return 0, classify("redis: claim refs", err)
 	}
+	payByRefInBatch(outs, holders)
 	enrolees := make([]*enrolee, len(outs))
 	var cmds []*redis.Cmd
 	err = ix.withScripts(ctx, func() (err error) {
@@ -262,6 +263,34 @@ func (ix *Index) claimRefs(ctx context.Context, outs []*domain.Outcome) ([]strin
 		holders[at[j]] = holder
 	}
 	return holders, nil
+}
+
+// payByRefInBatch finds the person of a payment by beneficiary ref that
+// resolveRefs did not find, when an enrolment earlier in the batch named
+// the ref: the ref was free when the batch began and is now that
+// enrolment's person's, or the person's who claimed it first. Without
+// this a payment would be decided by where the stream was cut into
+// batches: UNKNOWN_PAYEE in the batch of its enrolment, paid in the next.
+func payByRefInBatch(outs []*domain.Outcome, holders []string) {
+	for i, o := range outs {
+		e := o.Event
+		if e.Type != domain.TypeDistribution || e.BeneficiaryRef == "" || o.IndexKey != "" {
+			continue
+		}
+		for j := i - 1; j >= 0; j-- {
+			en := outs[j]
+			if en.Event.Type != domain.TypeEnrolment || en.Event.Programme != e.Programme ||
+				en.Event.BeneficiaryRef != e.BeneficiaryRef || en.IndexKey == "" {
+				continue
+			}
+			k := en.IndexKey
+			if !en.HoldsRef {
+				k = unpackKey(holders[j])
+			}
+			o.IndexKey, o.Decision.PersonID = k, "P"+k
+			break
+		}
+	}
 }
 
 // claim runs the batch's scripts in one pipeline, by hash. An enrolment's

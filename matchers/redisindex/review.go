@@ -20,8 +20,11 @@ func (ix *Index) ReleaseHold(ctx context.Context, indexKey, programme, eventID s
 
 // ClaimEnrolment records an overridden enrolment as the person's claim on
 // programme, with its wallet key, and maps its beneficiary ref (if any) to
-// the person, as Remember does for an enrolment the pipeline admits: a
-// blocked enrolment's ref was not mapped. It is safe to call again.
+// the person if nobody holds it. A ref held by another person stays
+// theirs, as in the pipeline (ref.lua) and the record, which an override
+// does not change: otherwise payments by the ref would go to the overridden
+// enrolment's person until the next rebuild gave it back. It is safe to
+// call again.
 func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventID, walletKey, ref string) error {
 	if indexKey == "" {
 		return nil
@@ -34,5 +37,5 @@ func (ix *Index) ClaimEnrolment(ctx context.Context, indexKey, programme, eventI
 		return nil
 	}
 	rk, field := ix.bucket(familyRef, ix.refHash(programme, ref))
-	return classify("redis: claim enrolment: ref", ix.rdb.HSet(ctx, rk, field, packedKey(indexKey)).Err())
+	return classify("redis: claim enrolment: ref", ix.rdb.HSetNX(ctx, rk, field, packedKey(indexKey)).Err())
 }

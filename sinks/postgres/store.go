@@ -13,7 +13,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -189,8 +188,9 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome, fence int64) (
 }
 
 // ErrStaleIndex says a batch was decided against an index generation that
-// a rebuild has since replaced.
-var ErrStaleIndex = errors.New("the matching index was rebuilt after this batch was decided; deciding it again")
+// a rebuild has since replaced. It is domain.ErrIndexRebuilt, which the
+// pipeline looks for to decide the batch again.
+var ErrStaleIndex = domain.ErrIndexRebuilt
 
 // generationLock is the advisory lock key that orders writes against
 // rebuilds: writers hold it shared for their transaction, a rebuild takes
