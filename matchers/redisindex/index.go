@@ -138,7 +138,10 @@ func (ix *Index) eventHash(id string) string {
 // whole batch go to Redis in one pipeline, so Redis runs them in order: two
 // events of one person in a batch see each other. Deciding an event again
 // (after a crash before its decision was durable) finds its own claims and
-// returns the same decision. It returns the index generation it decided
+// returns the same decision; a batch whose events name one person or ref
+// has the claims it left undone first, so that its earlier events do not
+// see its later ones (see again.go), and marks its outcomes Redecided.
+// It returns the index generation it decided
 // against, which the ready marker gives (see Rebuild). Errors are of
 // KindTransient when Redis is unreachable; ErrNotReady when the index is
 // not ready, or stopped being the index the batch began against before its
