@@ -708,8 +708,13 @@ func (m *model) batch(n int) {
 	// earlier claims before deciding it again. That holds when the first
 	// decision is over (a kill), not while it runs: two workers deciding
 	// such a batch at once is a known fault (docs/reliability.md), and
-	// the model does not hand one to two workers.
+	// the model does not hand one to two workers. Nor does it hold when
+	// the only trace of the first decision is a status change, which
+	// keeps no hash of its own event (a payment blocked before a
+	// reinstatement): a tangled batch with a status event killed after
+	// Decide is read again after a rebuild.
 	tangled := m.tangled(evs)
+	withStatus := slices.ContainsFunc(evs, func(ev *modelEvent) bool { return ev.kind == "status" })
 	switch r := m.rng.IntN(100); {
 	case r < 70 || (r >= 90 && tangled):
 		if err := m.proc.Process(ctx, msgs); err != nil {
@@ -735,7 +740,10 @@ func (m *model) batch(n int) {
 		} else if stage == "record" || stage == "remember" {
 			m.tfExact = m.tfExact && stage != "record"
 		}
-		if m.rng.IntN(4) == 0 {
+		if tangled && withStatus && stage == "decide" && err != nil {
+			m.stats["tangled batches with a status event, rebuilt after a kill"]++
+			m.rebuild()
+		} else if m.rng.IntN(4) == 0 {
 			m.rebuild()
 		}
 		if err := m.proc.Process(ctx, msgs); err != nil {
