@@ -41,6 +41,12 @@ type Outcome struct {
 	// decision is durable, so that a batch decided again counts no one
 	// twice.
 	IndexTokens []string
+	// Redecided says Decide found claims that an earlier decision of the
+	// event's batch left in the index without a record of it, and undid
+	// them before deciding the batch afresh. Should the record hold one of
+	// the batch's events after all (another worker recorded it meanwhile),
+	// a claim it holds may have been undone, and the index is rebuilt.
+	Redecided bool
 	// Redelivered is true when the decision was found already durable: the
 	// event was seen before and is not decided again.
 	Redelivered bool

@@ -98,6 +98,9 @@ type fakeDecider struct {
 	generation int64
 	// refuse fails for good every Decide call given one of its ids.
 	refuse map[string]error
+	// redecided has Decide say it undid claims an earlier decision of
+	// the batch left (Outcome.Redecided), as the index does.
+	redecided bool
 }
 
 func (d *fakeDecider) Decide(_ context.Context, outs []*domain.Outcome) (int64, error) {
@@ -117,6 +120,7 @@ func (d *fakeDecider) Decide(_ context.Context, outs []*domain.Outcome) (int64, 
 			action = domain.ActionAdmit
 		}
 		o.Decision.Action, o.Decision.PersonID, o.IndexKey = action, "P-"+id, "k-"+id
+		o.Redecided = d.redecided
 		if action != domain.ActionAdmit {
 			// Appended, not set, so that an attempt that does not start
 			// afresh shows twice.

@@ -113,7 +113,6 @@ func (p *Processor) process(ctx context.Context, msgs []Message) error {
 func (b *batch) run(ctx context.Context) error {
 	for _, s := range [][]step{
 		{{"decode", b.decode}},
-		{{"lookup", b.lookup}},
 		// Decide and record retry together, so that a record that
 		// refuses a batch decided against an index since rebuilt, or
 		// refuses a decision as a conflict because the index lost
@@ -121,8 +120,11 @@ func (b *batch) run(ctx context.Context) error {
 		// the record keeps the decisions and retries the record alone:
 		// deciding a batch again over its own claims lets its earlier
 		// events see what its later ones did (a payment before its
-		// enrolment paid, one before a suspension blocked).
-		{{"decide", b.decide}, {"record", b.record}},
+		// enrolment paid, one before a suspension blocked). The lookup
+		// runs again before each new decision: while this worker waited
+		// (for a rebuild, a backoff), another may have recorded some of
+		// the batch, whose claims would pass for claims left unrecorded.
+		{{"lookup", b.relookup}, {"decide", b.decide}, {"record", b.record}},
 		{{"remember", b.remember}},
 		{{"publish", b.publish}},
 	} {
@@ -263,6 +265,20 @@ func (b *batch) lookup(ctx context.Context) error {
 	return nil
 }
 
+// relookup is lookup, before each decision of the batch; a batch already
+// decided keeps what it looked up, and its decisions.
+func (b *batch) relookup(ctx context.Context) error {
+	if b.decided {
+		return nil
+	}
+	// What an earlier attempt decided goes, so that lookup finds these
+	// events pending again unless the record now holds them.
+	for _, o := range b.pending {
+		resetDecision(o)
+	}
+	return b.lookup(ctx)
+}
+
 // ids lists the batch's event ids, in order.
 func (b *batch) ids() []string {
 	ids := make([]string, len(b.outs))
@@ -350,6 +366,15 @@ func (b *batch) record(ctx context.Context) error {
 		return err
 	}
 	durable := time.Now()
+	if b.undidRecorded(recorded) {
+		// Decide undid claims this batch had left, and another worker
+		// has recorded one of its events meanwhile: a claim the record
+		// holds may be gone from the index.
+		b.p.log.Warn("a batch decided again was recorded by another worker meanwhile; marking the index for rebuild")
+		if err := b.p.decider.Invalidate(ctx); err != nil {
+			return err
+		}
+	}
 	for i := range b.outs {
 		o := &b.outs[i]
 		if d, ok := recorded[o.Decision.EventID]; ok {
@@ -367,6 +392,18 @@ func (b *batch) record(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// undidRecorded reports whether Decide undid the batch's earlier claims
+// (Outcome.Redecided) and the record holds a pending event from another
+// worker (recorded).
+func (b *batch) undidRecorded(recorded map[string]domain.Decision) bool {
+	for _, o := range b.pending {
+		if _, ok := recorded[o.Decision.EventID]; ok && o.Redecided {
+			return true
+		}
+	}
+	return false
 }
 
 // remember writes the index entries that follow from the decisions this
@@ -460,4 +497,5 @@ func resetDecision(o *domain.Outcome) {
 	d.Action, d.Rules, d.Reason = "", []string{}, ""
 	d.Score, d.Explanation, d.PersonID, d.MatchedPerson = 0, nil, "", ""
 	o.Alerts, o.HoldsRef, o.Links, o.IndexTokens, o.IndexKey, o.WalletKey = nil, false, nil, nil, "", ""
+	o.Redecided = false
 }

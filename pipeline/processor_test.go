@@ -240,7 +240,8 @@ func TestRetries(t *testing.T) {
 }
 
 // TestStageTimes: each step of a batch is timed once when it succeeds; a
-// record that fails has the batch decided again, and each decision timed.
+// record that fails has its unit (lookup, decide, record) run again, and
+// each step of each run timed.
 func TestStageTimes(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -249,7 +250,7 @@ func TestStageTimes(t *testing.T) {
 	}{
 		{"no failure", flaky{}, map[string]float64{"decode": 1, "lookup": 1, "decide": 1, "record": 1, "remember": 1, "publish": 1}},
 		{"record failing twice", flaky{n: 2, err: timeout("write")},
-			map[string]float64{"decode": 1, "lookup": 1, "decide": 3, "record": 1, "remember": 1, "publish": 1}},
+			map[string]float64{"decode": 1, "lookup": 3, "decide": 3, "record": 1, "remember": 1, "publish": 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -469,5 +470,58 @@ func TestFailedWriteKeepsDecisions(t *testing.T) {
 	r.mustProcess(t, messages(payment("p1"), payment("p2")))
 	if r.dec.decide.calls != 1 || r.rec.write.calls != 3 {
 		t.Fatalf("%d decides and %d writes, want 1 and 3", r.dec.decide.calls, r.rec.write.calls)
+	}
+}
+
+// TestRedecidedBatchRecordedElsewhere: when Decide undid claims a batch's
+// earlier decision had left, and the record then holds one of the batch's
+// events from another worker, the claim undone may be one the record
+// holds: the index is marked for rebuild. Without the undoing, or without
+// the other worker, it is not.
+func TestRedecidedBatchRecordedElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		redecided, racing bool
+		want              int
+	}{
+		{"undone and recorded elsewhere", true, true, 1},
+		{"undone, recorded here", true, false, 0},
+		{"recorded elsewhere, nothing undone", false, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.dec.redecided = tc.redecided
+			if tc.racing {
+				r.rec.racing = map[string]domain.Decision{"p2": {EventID: "p2", Action: domain.ActionAdmit, DecidedAt: decidedAt}}
+			}
+			r.mustProcess(t, messages(payment("p1"), payment("p2")))
+			if r.dec.invalidate.calls != tc.want {
+				t.Fatalf("the index was marked for rebuild %d times, want %d", r.dec.invalidate.calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestLookupAgainBeforeDecidingAgain: a batch waiting for the index (not
+// ready) while another worker records one of its events decides only the
+// others once the index is back: the recorded event's claims would
+// otherwise look like claims the batch left unrecorded.
+func TestLookupAgainBeforeDecidingAgain(t *testing.T) {
+	r := newRig(t)
+	r.dec.decide = flaky{n: 1, err: domain.Errorf(domain.KindTransient, "fake index", "not ready")}
+	r.dec.decide.hook = func(call int) {
+		if call == 1 {
+			r.rec.mu.Lock()
+			r.rec.decisions["p1"] = domain.Decision{EventID: "p1", Action: domain.ActionBlock,
+				Rules: []string{domain.RuleDoublePayment}, DecidedAt: decidedAt}
+			r.rec.mu.Unlock()
+		}
+	}
+	outs := r.mustProcess(t, messages(payment("p1"), payment("p2")))
+	if got := r.dec.decideCalls(); !slices.EqualFunc(got, [][]string{{"p1", "p2"}, {"p2"}}, slices.Equal) {
+		t.Fatalf("decided %v, want [[p1 p2] [p2]]", got)
+	}
+	if o := outs[0]; !o.Redelivered || o.Decision.Action != domain.ActionBlock {
+		t.Fatalf("p1: %s, redelivered %v; want the recorded BLOCK", o.Decision.Action, o.Redelivered)
 	}
 }

@@ -138,18 +138,49 @@ func (ix *Index) eventHash(id string) string {
 // whole batch go to Redis in one pipeline, so Redis runs them in order: two
 // events of one person in a batch see each other. Deciding an event again
 // (after a crash before its decision was durable) finds its own claims and
-// returns the same decision. It returns the index generation it decided
+// returns the same decision; a batch whose events name one person or ref
+// has the claims it left undone first, so that its earlier events do not
+// see its later ones (see again.go), and marks its outcomes Redecided.
+// It returns the index generation it decided
 // against, which the ready marker gives (see Rebuild). Errors are of
 // KindTransient when Redis is unreachable; ErrNotReady when the index is
 // not ready, or stopped being the index the batch began against before its
 // claims were done (see confirm).
 func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, error) {
+	return ix.decide(ctx, outs, true)
+}
+
+// decide is Decide. With undo set, a batch found decided before over
+// claims of its own (see decidedBefore) has them undone first, and is then
+// decided afresh, once.
+func (ix *Index) decide(ctx context.Context, outs []*domain.Outcome, undo bool) (int64, error) {
 	began, ls, err := ix.resolveRefs(ctx, outs)
 	if err != nil {
 		return 0, err
 	}
 	if err := ix.chooseKeys(ctx, outs, ls); err != nil {
 		return 0, classify("redis: resolve links", err)
+	}
+	if undo {
+		again, err := ix.decidedBefore(ctx, outs)
+		if err != nil {
+			return 0, classify("redis: find earlier claims", err)
+		}
+		if again {
+			// Release undoes each claim that still carries the
+			// event's hash, and has the index rebuilt where it cannot
+			// undo exactly (a status event moved claims): the batch is
+			// then decided once the rebuild has dropped what the record
+			// does not hold.
+			if err := ix.Release(ctx, outs); err != nil {
+				return 0, err
+			}
+			for _, o := range outs {
+				o.IndexKey, o.Decision.PersonID, o.Links, o.HoldsRef = "", "", nil, false
+				o.Redecided = true
+			}
+			return ix.decide(ctx, outs, false)
+		}
 	}
 	if err := ix.claimLinks(ctx, outs, ls); err != nil {
 		return 0, classify("redis: claim links", err)
