@@ -2,7 +2,7 @@ package redisindex
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -127,16 +127,23 @@ func (ix *Index) clear(ctx context.Context) error {
 	return classify("redis: clear", ix.eachMaster(ctx, scan))
 }
 
-// eachMaster runs fn on the Redis server, or on every master of a
-// cluster, concurrently.
+// eachMaster runs fn on the index's Redis server, or on every master of
+// its cluster, concurrently.
 func (ix *Index) eachMaster(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
-	switch c := ix.rdb.(type) {
+	return EachMaster(ctx, ix.rdb, fn)
+}
+
+// EachMaster runs fn on the server of rdb, or on every master of a
+// cluster client, concurrently: what is read or scanned server by server
+// (SCAN, CONFIG GET, INFO) must be asked of each master.
+func EachMaster(ctx context.Context, rdb redis.UniversalClient, fn func(context.Context, *redis.Client) error) error {
+	switch c := rdb.(type) {
 	case *redis.ClusterClient:
 		return c.ForEachMaster(ctx, fn)
 	case *redis.Client:
 		return fn(ctx, c)
 	}
-	return errors.New("unsupported redis client")
+	return fmt.Errorf("unsupported redis client %T", rdb)
 }
 
 // delEach deletes keys one command each, pipelined, since on a cluster the

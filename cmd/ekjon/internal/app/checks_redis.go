@@ -129,25 +129,18 @@ func serverConfigs(ctx context.Context, rdb redis.UniversalClient, names ...stri
 		}
 		return sc, nil
 	}
-	switch c := rdb.(type) {
-	case *redis.Client:
+	var (
+		mu  sync.Mutex
+		out []serverConfig
+	)
+	err := redisindex.EachMaster(ctx, rdb, func(ctx context.Context, c *redis.Client) error {
 		sc, err := read(ctx, c)
-		return []serverConfig{sc}, err
-	case *redis.ClusterClient:
-		var (
-			mu  sync.Mutex
-			out []serverConfig
-		)
-		err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-			sc, err := read(ctx, m)
-			mu.Lock()
-			out = append(out, sc)
-			mu.Unlock()
-			return err
-		})
-		return out, err
-	}
-	return nil, fmt.Errorf("unexpected Redis client %T", rdb)
+		mu.Lock()
+		out = append(out, sc)
+		mu.Unlock()
+		return err
+	})
+	return out, err
 }
 
 // worstPersistence is the persistence check over every server: the first
