@@ -29,6 +29,10 @@ type Policy struct {
 	// distribution's cycle is normalised (see NormalizeCycle). A programme
 	// without one takes one-off cycle ids.
 	Cycles map[string]CycleKind
+	// Catalogue describes each programme: names, ministry, entitlement
+	// and eligibility. A programme missing from it is screened all the
+	// same, with no entitlement or eligibility rule.
+	Catalogue map[string]Programme
 }
 
 // maxRecordAmount is the first amount the record cannot hold: payments
@@ -57,6 +61,7 @@ func DefaultPolicy() Policy {
 			// Relief comes when a disaster or a festival calls for it.
 			"vgf": CycleOneOff, "gr": CycleOneOff, "oms": CycleOneOff, "emergency_cash": CycleOneOff,
 		},
+		Catalogue: defaultCatalogue(),
 	}
 }
 
