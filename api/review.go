@@ -347,6 +347,7 @@ var ruleReasons = map[string]string{
 	domain.RuleDoublePayment:     "Already paid for this programme and cycle.",
 	domain.RuleRefConflict:       "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
 	domain.RuleIDConflict:        "An identity number of this enrolment (smart-card or birth registration number, or the NID) belongs to another person; the numbers stay linked as they were.",
+	domain.RuleIneligible:        "Outside the programme's eligibility (gender, or age at the enrolment's date); dates of birth are often wrong, so a person decides.",
 	domain.RuleIndexRecordFailed: "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
 }
 
