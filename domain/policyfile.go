@@ -152,6 +152,9 @@ var (
 	codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	// yamlLine finds the line number the YAML library puts in its messages.
 	yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	// goType is the library's naming of our Go types, which a reader of
+	// the file has no use for.
+	goType = regexp.MustCompile(` in type [\w.\[\]*]+`)
 )
 
 // eligibleGenders are the genders eligibility may name: validation's,
@@ -314,10 +317,14 @@ func yamlProblems(err error) []PolicyProblem {
 	}
 	out := make([]PolicyProblem, 0, len(msgs))
 	for _, m := range msgs {
+		m = goType.ReplaceAllString(m, "")
 		pr := PolicyProblem{Msg: strings.TrimPrefix(m, "yaml: ")}
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			fmt.Sscan(sub[1], &pr.Line)
 			pr.Msg = sub[2]
+		}
+		if strings.HasPrefix(pr.Msg, "field ") && strings.HasSuffix(pr.Msg, " not found") {
+			pr.Msg = "unknown key " + strings.TrimSuffix(strings.TrimPrefix(pr.Msg, "field "), " not found")
 		}
 		out = append(out, pr)
 	}

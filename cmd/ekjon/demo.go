@@ -38,6 +38,7 @@ type demoOptions struct {
 	http       string
 	consumers  int
 	logLevel   string
+	policyFile string
 }
 
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,6 +55,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&o.http, "http", "127.0.0.1:8080", "address of the API, UI and /metrics (a free port if taken)")
 	fs.IntVar(&o.consumers, "consumers", 4, "consumer-group members")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&o.policyFile, "policy-file", "", "YAML policy file (programmes, eligibility, rules); empty: the embedded default")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -65,6 +67,10 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg := app.DefaultConfig()
 	cfg.HMACSecret, cfg.Pipeline.Consumers, cfg.LogLevel, cfg.HTTP.Pprof = demoSecret, o.consumers, o.logLevel, true
 	cfg.Kafka.Group = "ekjon-demo"
+	cfg.Rules.PolicyFile = o.policyFile
+	if _, err := cfg.Policy(); err != nil {
+		return err
+	}
 	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
 		return err

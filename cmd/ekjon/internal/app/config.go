@@ -86,13 +86,22 @@ type PipelineSettings struct {
 	DrainTimeout  time.Duration
 }
 
-// RulesSettings make the screening policy.
+// RulesSettings make the screening policy: the policy file (the embedded
+// default when PolicyFile is empty), and the settings that override it.
+// Without a file each override applies as it stands; with one, only those
+// set by a flag, a variable or the config file do.
 type RulesSettings struct {
+	PolicyFile       string
 	Exclusive        string
 	WalletChangeDays int
 	MaxAmount        float64
 	PolicyVersion    string
+	// set names the overrides given explicitly, by flag name.
+	set map[string]bool
 }
+
+// overrides are the settings that change a policy file's rules.
+var overrides = []string{"exclusive", "wallet-change-days", "max-amount", "policy-version"}
 
 // FuzzySettings tune the fuzzy matcher.
 type FuzzySettings struct {
@@ -147,7 +156,7 @@ func DefaultConfig() Config {
 			DrainTimeout:  10 * time.Second,
 		},
 		Rules: RulesSettings{
-			Exclusive:        "old_age+widow+disability",
+			Exclusive:        formatExclusive(p.Exclusive),
 			WalletChangeDays: p.RecentWalletChangeDays,
 			MaxAmount:        p.MaxAmount,
 			PolicyVersion:    p.Version,
@@ -165,6 +174,15 @@ func DefaultConfig() Config {
 		},
 		LogLevel: "info",
 	}
+}
+
+// formatExclusive writes groups as ParseExclusive reads them.
+func formatExclusive(groups [][]string) string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = strings.Join(g, "+")
+	}
+	return strings.Join(out, ",")
 }
 
 // IndexConfig builds the matching index's settings.
@@ -250,8 +268,36 @@ func (c *Config) settings() []setting {
 		{"trusted-proxies", "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client: the address logins are limited by and audited under; none by default", list(&c.HTTP.TrustedProxies)},
 		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.HTTP.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
-		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.Rules.PolicyVersion)},
+		{"policy-version", "version stamped on every decision; change it with the rules (overrides the policy file's)", str(&c.Rules.PolicyVersion)},
+		{"policy-file", "YAML policy file: programmes, ministries, eligibility, exclusive groups, thresholds (check one with ekjon policy check FILE; empty: the embedded default, printed by ekjon policy default)", str(&c.Rules.PolicyFile)},
 	}
+}
+
+// track marks, in c.Rules, each override a flag, a variable or the config
+// file sets, so that a policy file's rules give way only to those.
+func (c *Config) track(fs *flag.FlagSet) {
+	if c.Rules.set == nil {
+		c.Rules.set = map[string]bool{}
+	}
+	for _, name := range overrides {
+		if f := fs.Lookup(name); f != nil {
+			f.Value = tracked{f.Value, func() { c.Rules.set[name] = true }}
+		}
+	}
+}
+
+// tracked is a flag's value that reports each Set.
+type tracked struct {
+	flag.Value
+	mark func()
+}
+
+func (t tracked) Set(v string) error {
+	if err := t.Value.Set(v); err != nil {
+		return err
+	}
+	t.mark()
+	return nil
 }
 
 // listFlag is a comma-separated setting as a flag: its String is its
@@ -308,7 +354,7 @@ func SplitList(v string) []string {
 // given on the command line wins. It fails on a variable that does not
 // parse or a config file it cannot read.
 func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
-	return bindSettings(fs, c.settings(), getenv)
+	return bindSettings(fs, c.settings(), getenv, c.track)
 }
 
 // BindTopicFlags registers, as BindFlags does, only the settings that name
@@ -322,10 +368,12 @@ func BindTopicFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) err
 			topics = append(topics, s)
 		}
 	}
-	return bindSettings(fs, topics, getenv)
+	return bindSettings(fs, topics, getenv, nil)
 }
 
-func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string) error {
+// bindSettings registers settings on fs, calls bound (if not nil) once
+// they are, and sets those the environment or the config file gives.
+func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string, bound func(*flag.FlagSet)) error {
 	file := map[string]string{}
 	if path := getenv("EKJON_CONFIG"); path != "" {
 		var err error
@@ -335,6 +383,11 @@ func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) stri
 	}
 	for _, s := range settings {
 		s.bind(fs, s.flag, s.help+" ["+envName(s.flag)+"]")
+	}
+	if bound != nil {
+		bound(fs)
+	}
+	for _, s := range settings {
 		v := getenv(envName(s.flag))
 		if v == "" {
 			v = file[envName(s.flag)]
@@ -499,15 +552,33 @@ func (h *HTTPSettings) Validate() error {
 // Policy builds the screening policy from the settings.
 func (c *Config) Policy() (domain.Policy, error) { return c.Rules.Policy() }
 
-// Policy builds the screening policy from the rules.
+// Policy builds the screening policy: the policy file, or the embedded
+// default, with the overrides (see RulesSettings).
 func (r *RulesSettings) Policy() (domain.Policy, error) {
 	p := domain.DefaultPolicy()
-	ex, err := domain.ParseExclusive(r.Exclusive)
-	if err != nil {
-		return p, fmt.Errorf("exclusive: %w", err)
+	if r.PolicyFile != "" {
+		var err error
+		if p, err = domain.LoadPolicyFile(r.PolicyFile); err != nil {
+			return p, fmt.Errorf("policy-file: %w", err)
+		}
 	}
-	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, r.WalletChangeDays, r.PolicyVersion
-	p.MaxAmount = r.MaxAmount
+	apply := func(name string) bool { return r.PolicyFile == "" || r.set[name] }
+	if apply("exclusive") {
+		ex, err := domain.ParseExclusive(r.Exclusive)
+		if err != nil {
+			return p, fmt.Errorf("exclusive: %w", err)
+		}
+		p.Exclusive = ex
+	}
+	if apply("wallet-change-days") {
+		p.RecentWalletChangeDays = r.WalletChangeDays
+	}
+	if apply("max-amount") {
+		p.MaxAmount = r.MaxAmount
+	}
+	if apply("policy-version") {
+		p.Version = r.PolicyVersion
+	}
 	return p, p.Validate()
 }
 
