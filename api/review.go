@@ -375,10 +375,20 @@ func enrolmentFields(e *review.Enrolment) map[string]string {
 		"at": e.EnrolledAt.UTC().Format("2006-01-02 15:04"),
 	}
 	if a := p.Address; a != nil {
-		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = a.Division, a.District, a.Upazila, a.Union, a.Ward, a.Village
+		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = shownPlace(domain.LevelDivision, a.Division),
+			shownPlace(domain.LevelDistrict, a.District), a.Upazila, a.Union, a.Ward, a.Village
 	}
 	m["nid_place"] = nidPlace(p)
 	return m
+}
+
+// shownPlace is a division or district as every page shows it: one label
+// for every spelling; an unknown place as it came.
+func shownPlace(level, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return domain.Places().Label(level, s)
 }
 
 // nidPlace names the district whose BBS code opens the person's NID, and
@@ -402,7 +412,7 @@ func nidPlace(p domain.Person) string {
 func paymentFields(p *review.Payment) map[string]string {
 	return map[string]string{
 		"person_id": p.PersonID, "programme": p.Programme, "cycle": p.Cycle, "amount": fmt.Sprintf("%.2f", p.Amount),
-		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": p.District,
+		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": shownPlace(domain.LevelDistrict, p.District),
 		"upazila": p.Upazila, "status": p.Action, "at": p.PaidAt.UTC().Format("2006-01-02 15:04"),
 	}
 }

@@ -42,6 +42,8 @@ func newUI() (*ui, error) {
 		"pathEscape":  url.PathEscape,
 		"rulingLabel": func(r review.Ruling) string { return rulingLabels[r] },
 		"age":         func(t time.Time) string { return humanAge(time.Since(t)) },
+		"district":    func(s string) string { return placeLabel(domain.LevelDistrict, s) },
+		"division":    func(s string) string { return placeLabel(domain.LevelDivision, s) },
 		"langOf": func(field string) string {
 			switch field {
 			case "name_bn", "father_name", "mother_name", "spouse_name":
@@ -64,6 +66,16 @@ func newUI() (*ui, error) {
 	}
 	u.static = http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	return u, nil
+}
+
+// placeLabel is how a place is shown everywhere: its English and Bangla
+// names when the gazetteer knows it, else as it came, and "(none)" when
+// none was given.
+func placeLabel(level, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(none)"
+	}
+	return domain.Places().Label(level, s)
 }
 
 func humanAge(d time.Duration) string {

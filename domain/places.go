@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -129,6 +130,9 @@ type Gazetteer struct {
 	// level and code.
 	spellings map[string]map[string][]string
 }
+
+// Places returns the gazetteer, built on first use and only read after.
+var Places = sync.OnceValue(NewGazetteer)
 
 // NewGazetteer builds the gazetteer of Bangladesh's divisions and
 // districts.

@@ -23,6 +23,10 @@ const (
 // where review stands.
 type AlertRow struct {
 	domain.Alert
+	// NameBN and NameEN are the person's names, from the event's
+	// enrolment or the person's first; the queue fills them.
+	NameBN     string     `json:"name_bn,omitempty"`
+	NameEN     string     `json:"name_en,omitempty"`
 	Status     string     `json:"status"`
 	Assignee   string     `json:"assignee,omitempty"`
 	Revision   int        `json:"revision"`

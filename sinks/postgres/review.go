@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.d
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
 	a.updated_at, a.resolution, a.resolved_by, a.resolved_at`
 
-func scanAlert(row pgx.Row) (review.AlertRow, error) {
+func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 	var (
 		a                                     review.AlertRow
 		action                                string
@@ -35,8 +36,9 @@ func scanAlert(row pgx.Row) (review.AlertRow, error) {
 		expl                                  []byte
 		resAt                                 pgtype.Timestamptz
 	)
-	err := row.Scan(&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
-		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt)
+	dest := []any{&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
+		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt}
+	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return a, err
 	}
@@ -79,7 +81,9 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 		where = append(where, "a.programme = "+arg(f.Programme))
 	}
 	if f.District != "" {
-		where = append(where, "a.district = "+arg(f.District))
+		// Any spelling of the district finds it, and so do rows stored
+		// before places were stored by code.
+		where = append(where, "a.district = ANY("+arg(domain.Places().Spellings(domain.LevelDistrict, f.District))+")")
 	}
 	if f.Assignee != "" {
 		where = append(where, "a.assignee = "+arg(f.Assignee))
@@ -93,7 +97,14 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 	if f.After != nil {
 		where = append(where, fmt.Sprintf("(a.created_at, a.alert_id) > (%s, %s)", arg(f.After.CreatedAt), arg(f.After.AlertID)))
 	}
-	q := "SELECT " + alertColumns + " FROM alerts a"
+	// The person's names come from the event's own enrolment, or else
+	// from the person's first: a payment's alert names its payee.
+	q := "SELECT " + alertColumns + `, coalesce(own.record->>'name_bn', first.record->>'name_bn', ''),
+		coalesce(own.record->>'name_en', first.record->>'name_en', '')
+		FROM alerts a
+		LEFT JOIN enrolments own ON own.event_id = a.event_id
+		LEFT JOIN LATERAL (SELECT e.record FROM enrolments e WHERE own.event_id IS NULL AND e.person_id = a.person_id
+			ORDER BY e.enrolled_at LIMIT 1) first ON true`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -114,10 +125,12 @@ func (s *Store) ListAlerts(ctx context.Context, f review.AlertFilter) ([]review.
 	defer rows.Close()
 	out := make([]review.AlertRow, 0, limit+1)
 	for rows.Next() {
-		a, err := scanAlert(rows)
+		var bn, en string
+		a, err := scanAlert(rows, &bn, &en)
 		if err != nil {
 			return nil, nil, classify("postgres: list alerts", err)
 		}
+		a.NameBN, a.NameEN = bn, en
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -364,6 +377,7 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 			return nil, classify("postgres: stats", err)
 		}
 	}
+	st.OpenByDistrict = foldDistricts(st.OpenByDistrict)
 	for _, c := range st.OpenByStatus {
 		st.OpenTotal += c.Count
 	}
@@ -405,6 +419,32 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 		}
 	}
 	return st, nil
+}
+
+// foldDistricts adds up counts whose keys name one district, keyed by its
+// BBS code: rows stored before places were stored by code may name it in
+// English or Bangla. Largest first.
+func foldDistricts(cs []review.Count) []review.Count {
+	sum := map[string]int64{}
+	var order []string
+	for _, c := range cs {
+		k := domain.Places().Code(domain.LevelDistrict, c.Key)
+		if _, ok := sum[k]; !ok {
+			order = append(order, k)
+		}
+		sum[k] += c.Count
+	}
+	out := make([]review.Count, 0, len(order))
+	for _, k := range order {
+		out = append(out, review.Count{Key: k, Count: sum[k]})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
 }
 
 // Judgement returns the stored judgement on whether persons a and b are
