@@ -65,13 +65,21 @@ func TestOneDistrictOneName(t *testing.T) {
 	mustStatus(t, "login", res, http.StatusSeeOther)
 	ov := b.get("/overview")
 	mustStatus(t, "overview", ov, 200)
-	if n := strings.Count(ov.raw, "Dhaka (ঢাকা)"); n != 1 {
-		t.Errorf("overview names Dhaka %d times, want once", n)
+	_, section, _ := strings.Cut(ov.raw, "Unresolved by district")
+	section, _, _ = strings.Cut(section, "</section>")
+	if n := strings.Count(section, ">Dhaka (ঢাকা)</a>"); n != 1 {
+		t.Errorf("unresolved by district names Dhaka %d times, want once:\n%s", n, section)
 	}
-	for _, stray := range []string{">ঢাকা<", ">26<", ">Dhaka<"} {
-		if strings.Contains(ov.raw, stray) {
-			t.Errorf("overview shows the district as %s", stray)
+	for _, stray := range []string{">ঢাকা<", ">26<", ">Dhaka<", ">dhaka district<"} {
+		if strings.Contains(section, stray) {
+			t.Errorf("unresolved by district shows the district as %s", stray)
 		}
+	}
+	// The dashboard's district table has one Dhaka row too.
+	_, table, _ := strings.Cut(ov.raw, "By district <small")
+	table, _, _ = strings.Cut(table, "</table>")
+	if n := strings.Count(table, `<td>Dhaka <span lang="bn">ঢাকা</span></td>`); n != 1 {
+		t.Errorf("the district table has %d rows of Dhaka, want 1", n)
 	}
 	q := b.get("/queue")
 	mustStatus(t, "queue", q, 200)

@@ -46,12 +46,16 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Policy is the programme catalogue: which ministry owns which
+	// programme, for users bound to ministries, and the programmes' names.
+	Policy domain.Policy
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginClientAttempts: 30,
-		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour}
+		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour,
+		Policy: domain.DefaultPolicy()}
 }
 
 // Validate reports settings that cannot work.
@@ -184,6 +188,9 @@ func (rv *Review) Rule(ctx context.Context, who *Principal, alertID string, req 
 	if err := review.MayRule(actor); err != nil {
 		return review.AlertRow{}, err
 	}
+	if err := rv.inScope(ctx, who, alertID); err != nil {
+		return review.AlertRow{}, err
+	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
 	ruling := review.Ruling(req.Ruling).Recorded()
 	a, published, err := rv.store.ReviewAlert(ctx, alertID, actor, strings.TrimSpace(req.Reason), func(l *review.Locked) (review.Plan, error) {
@@ -214,6 +221,9 @@ func (rv *Review) Assign(ctx context.Context, who *Principal, alertID string, re
 		target = who.Username
 	}
 	if err := review.MayAssign(actor, target); err != nil {
+		return review.AlertRow{}, err
+	}
+	if err := rv.inScope(ctx, who, alertID); err != nil {
 		return review.AlertRow{}, err
 	}
 	if target != who.Username {
@@ -280,6 +290,9 @@ func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*Ca
 	if err != nil {
 		return nil, err
 	}
+	if !rv.scope(who).Allows(c.Alert.Programme) {
+		return nil, errOutOfScope("alert")
+	}
 	var shown clearRead
 	shown.add(c.Enrolment)
 	shown.add(c.Matched)
@@ -331,6 +344,34 @@ func (rv *Review) auditClearRead(ctx context.Context, who *Principal, kind, id s
 	}
 	return rv.users.Audit(ctx, review.AuditEntry{Actor: who.Username, Role: who.Role, Action: "read:personal",
 		ObjectKind: kind, ObjectID: id, Address: who.Address, After: after})
+}
+
+// scope is what who may see of the record.
+func (rv *Review) scope(who *Principal) review.Scope {
+	return review.ScopeOf(who.Role, who.Ministries, rv.cfg.Policy.ProgrammesOf)
+}
+
+// inScope refuses an alert outside who's programmes as if it did not
+// exist: a ministry learns nothing of another's cases.
+func (rv *Review) inScope(ctx context.Context, who *Principal, alertID string) error {
+	sc := rv.scope(who)
+	if !sc.Limited {
+		return nil
+	}
+	a, err := rv.store.Alert(ctx, alertID)
+	if err != nil {
+		return err
+	}
+	if !sc.Allows(a.Programme) {
+		return errOutOfScope("alert")
+	}
+	return nil
+}
+
+// errOutOfScope is a thing outside the caller's programmes, answered as
+// not found.
+func errOutOfScope(what string) error {
+	return domain.Errorf(domain.KindNotFound, "scope", "no such %s", what)
 }
 
 var ruleReasons = map[string]string{
@@ -481,6 +522,26 @@ func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*r
 	p, err := rv.store.Person(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if sc := rv.scope(who); sc.Limited {
+		// A ministry sees the person through its own programmes only:
+		// their enrolments there, and the decisions on them.
+		var ens []review.Enrolment
+		for _, e := range p.Enrolments {
+			if sc.Allows(e.Programme) {
+				ens = append(ens, e)
+			}
+		}
+		if len(ens) == 0 {
+			return nil, errOutOfScope("person")
+		}
+		var ds []review.RevisedDecision
+		for _, d := range p.Decisions {
+			if sc.Allows(d.Programme) {
+				ds = append(ds, d)
+			}
+		}
+		p.Enrolments, p.Decisions, p.Judgements = ens, ds, nil
 	}
 	var shown clearRead
 	if p.NID != "" {

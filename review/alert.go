@@ -50,6 +50,8 @@ type AlertFilter struct {
 	After         *AlertCursor
 	// Limit is the page size; PageSize caps it.
 	Limit int
+	// Scope limits the alerts to the programmes a user may see.
+	Scope Scope
 }
 
 // PageSize is how many alerts one page holds: Limit, 50 when unset, and

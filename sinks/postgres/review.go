@@ -80,6 +80,9 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 	if f.Programme != "" {
 		where = append(where, "a.programme = "+arg(f.Programme))
 	}
+	if f.Scope.Limited {
+		where = append(where, "a.programme = ANY("+arg(scopeProgrammes(f.Scope))+")")
+	}
 	if f.District != "" {
 		// Any spelling of the district finds it, and so do rows stored
 		// before places were stored by code.
@@ -348,10 +351,15 @@ func (s *Store) Person(ctx context.Context, id string) (*review.PersonView, erro
 }
 
 // Stats computes the overview for the hours up to now.
-func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.Stats, error) {
+func (s *Store) Stats(ctx context.Context, now time.Time, hours int, scope review.Scope) (*review.Stats, error) {
 	st := &review.Stats{}
+	// $1 is the programmes the scope allows; NULL allows all.
+	var progs []string
+	if scope.Limited {
+		progs = scopeProgrammes(scope)
+	}
 	counts := func(q string, into *[]review.Count) error {
-		rows, err := s.pool.Query(ctx, q)
+		rows, err := s.pool.Query(ctx, q, progs)
 		if err != nil {
 			return err
 		}
@@ -369,9 +377,9 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 		sql  string
 		into *[]review.Count
 	}{
-		{`SELECT rule, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByRule},
-		{`SELECT district, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByDistrict},
-		{`SELECT status, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 1`, &st.OpenByStatus},
+		{`SELECT rule, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByRule},
+		{`SELECT district, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByDistrict},
+		{`SELECT status, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 1`, &st.OpenByStatus},
 	} {
 		if err := counts(q.sql, q.into); err != nil {
 			return nil, classify("postgres: stats", err)
@@ -383,7 +391,7 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 	}
 	from := now.Truncate(time.Hour).Add(-time.Duration(hours-1) * time.Hour)
 	rows, err := s.pool.Query(ctx, `SELECT date_trunc('hour', decided_at), action, count(*), count(revised_by)
-		FROM decisions WHERE decided_at >= $1 GROUP BY 1, 2 ORDER BY 1`, from)
+		FROM decisions WHERE decided_at >= $1 AND ($2::text[] IS NULL OR programme = ANY($2)) GROUP BY 1, 2 ORDER BY 1`, from, progs)
 	if err != nil {
 		return nil, classify("postgres: stats", err)
 	}
@@ -419,6 +427,15 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 		}
 	}
 	return st, nil
+}
+
+// scopeProgrammes is a limited scope's programmes as a query argument:
+// never NULL, which the queries read as every programme.
+func scopeProgrammes(s review.Scope) []string {
+	if s.Programmes == nil {
+		return []string{}
+	}
+	return s.Programmes
 }
 
 // foldDistricts adds up counts whose keys name one district, keyed by its
