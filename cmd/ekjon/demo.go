@@ -299,11 +299,17 @@ func redactURL(u string) string {
 func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 	// One account per role. The demo's data is synthetic and its passwords
 	// are printed, so they protect nothing.
-	users := []struct{ name, role, password string }{
-		{"reviewer", review.RoleReviewer, "reviewer-demo-1"},
-		{"supervisor", review.RoleSupervisor, "supervisor-demo-1"},
-		{"viewer", review.RoleViewer, "viewer-demo-1"},
-		{"admin", review.RoleAdmin, "admin-demo-1"},
+	users := []struct {
+		name, role, password string
+		ministries           []string
+	}{
+		{"reviewer", review.RoleReviewer, "reviewer-demo-1", nil},
+		{"supervisor", review.RoleSupervisor, "supervisor-demo-1", nil},
+		{"viewer", review.RoleViewer, "viewer-demo-1", nil},
+		{"admin", review.RoleAdmin, "admin-demo-1", nil},
+		// A ministry's reviewer sees the Department of Social Services'
+		// allowances alone.
+		{"dss", review.RoleReviewer, "dss-demo-1", []string{"social_welfare"}},
 	}
 	var out []string
 	for _, u := range users {
@@ -311,12 +317,16 @@ func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h},
+		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h, Ministries: u.ministries},
 			review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin})
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
 			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}
-		out = append(out, fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role))
+		line := fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role)
+		if len(u.ministries) > 0 {
+			line = fmt.Sprintf("%-11s password %-18s (%s, %s programmes only)", u.name, u.password, u.role, strings.Join(u.ministries, ", "))
+		}
+		out = append(out, line)
 	}
 	return out, nil
 }
