@@ -113,7 +113,7 @@ func NewReview(store review.Store, users review.Users, notify func(), log *slog.
 			return nil, err
 		}
 	}
-	u, err := newUI()
+	u, err := newUI(cfg.Policy)
 	if err != nil {
 		return nil, err
 	}

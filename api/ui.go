@@ -37,8 +37,16 @@ var rulingLabels = map[review.Ruling]string{
 	review.RulingNotSame:  "Not the same person (admit)",
 }
 
-func newUI() (*ui, error) {
+func newUI(policy domain.Policy) (*ui, error) {
 	funcs := template.FuncMap{
+		// programme names a programme in English and Bangla, or by its
+		// code when the catalogue does not know it.
+		"programme": func(code string) string {
+			if p, ok := policy.Programme(code); ok {
+				return p.NameEN + " (" + p.NameBN + ")"
+			}
+			return code
+		},
 		"pathEscape":  url.PathEscape,
 		"rulingLabel": func(r review.Ruling) string { return rulingLabels[r] },
 		"age":         func(t time.Time) string { return humanAge(time.Since(t)) },
