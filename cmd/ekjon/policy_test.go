@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
+	"github.com/ekjon/ekjon/domain"
 )
 
 // ekjon policy default prints a file that ekjon policy check passes, and
@@ -47,6 +51,44 @@ func TestPolicyCommand(t *testing.T) {
 	for _, l := range lines {
 		if !strings.HasPrefix(l, bad+":") || strings.HasPrefix(l, bad+": ") {
 			t.Errorf("%q does not name the line", l)
+		}
+	}
+}
+
+// A policy file given to ekjon run decides by its rules and stamps its
+// version on every decision, on the record and on ekjon.decisions: here a
+// file that lowers the old age allowance's age for women to 55.
+func TestRunWithAPolicyFile(t *testing.T) {
+	text := strings.NewReplacer(`version: "2026-11.1"`, `version: "dhaka-test-7"`,
+		"{male: 65, female: 62}", "{male: 65, female: 55}").Replace(string(domain.DefaultPolicyYAML()))
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, 1)
+	h.start(func(c *app.Config) { c.Rules.PolicyFile = path })
+	woman := func(id, nid, dob string) string {
+		return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
+			"programme":"old_age","beneficiary_ref":"ref-%s","person":{"nid":%q,"name_en":"Rahima Begum %s","dob":%q,"gender":"মহিলা"}}`,
+			id, id, nid, id, dob)
+	}
+	h.produce(h.cfg.Kafka.Topics.Enrolments, woman("w58", "1234500058", "১৯৬৮-০১-০১"), woman("w50", "1234500050", "1976-01-01"),
+		`{"event_id":"bad","type":"enrolment"}`)
+	got := h.publishedDecisions(3)
+	if d := got["w58"]; d.Action != domain.ActionAdmit {
+		t.Errorf("woman of 58 under a 55 rule: %s (%s)", verdictOf(d), d.Reason)
+	}
+	if d := got["w50"]; verdictOf(d) != "HOLD [INELIGIBLE]" || !strings.Contains(d.Reason, "asks 55 for women") {
+		t.Errorf("woman of 50: %s (%s)", verdictOf(d), d.Reason)
+	}
+	for id, d := range got {
+		if d.ConfigVersion != "dhaka-test-7" {
+			t.Errorf("%s: config_version %q on the topic", id, d.ConfigVersion)
+		}
+	}
+	for id, d := range h.decisions("w58", "w50", "bad") {
+		if d.ConfigVersion != "dhaka-test-7" {
+			t.Errorf("%s: config_version %q on the record", id, d.ConfigVersion)
 		}
 	}
 }
