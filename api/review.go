@@ -535,13 +535,14 @@ func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*r
 		if len(ens) == 0 {
 			return nil, errOutOfScope("person")
 		}
-		var ds []review.RevisedDecision
+		ds := []review.RevisedDecision{}
 		for _, d := range p.Decisions {
 			if sc.Allows(d.Programme) {
 				ds = append(ds, d)
 			}
 		}
-		p.Enrolments, p.Decisions, p.Judgements = ens, ds, nil
+		// Judgements name persons of any programme: a ministry does not see them.
+		p.Enrolments, p.Decisions, p.Judgements = ens, ds, []review.JudgementRow{}
 	}
 	var shown clearRead
 	if p.NID != "" {
