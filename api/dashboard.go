@@ -121,6 +121,9 @@ func (rv *Review) Dashboard(ctx context.Context, who *Principal, now time.Time) 
 	v.Districts = label(d.Districts, place(domain.LevelDistrict))
 	for _, c := range d.RuleCounts {
 		en, bn := rv.programmeNames(c.Programme)
+		if c.Programme == "" {
+			en, bn = "(no programme: status events, rejected events)", "(কর্মসূচি নেই)"
+		}
 		v.Rules = append(v.Rules, LabelledRuleCount{RuleCount: c, ProgrammeEN: en, ProgrammeBN: bn})
 	}
 	return v, nil
@@ -260,15 +263,15 @@ type bar struct {
 	text  string
 }
 
-// barChart draws bars as a horizontal SVG bar chart, labels escaped. It
-// needs no script and no style beyond the page's stylesheet, as the CSP
-// asks.
+// barChart draws bars as a horizontal SVG bar chart, each bar under its
+// label, labels escaped. It needs no script and no style beyond the
+// page's stylesheet, as the CSP asks.
 func barChart(title string, bars []bar) template.HTML {
 	if len(bars) == 0 {
 		return ""
 	}
 	const (
-		w, labelW, rowH = 640.0, 240.0, 22.0
+		w, rowH, textW = 720.0, 34.0, 190.0
 	)
 	top := 0.0
 	for _, b := range bars {
@@ -277,16 +280,16 @@ func barChart(title string, bars []bar) template.HTML {
 	if top == 0 {
 		top = 1
 	}
-	h := rowH*float64(len(bars)) + 8
+	h := rowH*float64(len(bars)) + 6
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg class="chart bars-h" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, template.HTMLEscapeString(title))
 	for i, b := range bars {
 		y := 4 + float64(i)*rowH
-		bw := b.value / top * (w - labelW - 90)
-		fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" text-anchor="end" class="label">%s</text>`, labelW-6, y+14, template.HTMLEscapeString(b.label))
-		fmt.Fprintf(&sb, `<rect class="ADMIT" x="%.0f" y="%.1f" width="%.1f" height="%.0f"><title>%s: %s</title></rect>`,
-			labelW, y+3, max(bw, 1), rowH-8, template.HTMLEscapeString(b.label), template.HTMLEscapeString(b.text))
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f">%s</text>`, labelW+max(bw, 1)+4, y+14, template.HTMLEscapeString(b.text))
+		bw := max(b.value/top*(w-textW-8), 1)
+		fmt.Fprintf(&sb, `<text x="4" y="%.1f" class="label">%s</text>`, y+11, template.HTMLEscapeString(b.label))
+		fmt.Fprintf(&sb, `<rect class="ADMIT" x="4" y="%.1f" width="%.1f" height="12"><title>%s: %s</title></rect>`,
+			y+15, bw, template.HTMLEscapeString(b.label), template.HTMLEscapeString(b.text))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f">%s</text>`, bw+10, y+25, template.HTMLEscapeString(b.text))
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String()) //nolint:gosec // every label and text is escaped above
