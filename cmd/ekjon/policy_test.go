@@ -92,3 +92,19 @@ func TestRunWithAPolicyFile(t *testing.T) {
 		}
 	}
 }
+
+// The help of ekjon run lists --policy-file and the overrides with their
+// types and defaults.
+func TestRunHelpNamesThePolicyFile(t *testing.T) {
+	var out, errOut bytes.Buffer
+	_ = run(context.Background(), []string{"run", "--help"}, func(string) string { return "" }, &out, &errOut)
+	help := errOut.String()
+	for _, want := range []string{"-policy-file string", "-exclusive string", `(default "old_age+widow+disability")`, "-wallet-change-days int"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	if strings.Contains(help, "panic") {
+		t.Errorf("help reports a panic:\n%s", help)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -96,7 +97,8 @@ type RulesSettings struct {
 	WalletChangeDays int
 	MaxAmount        float64
 	PolicyVersion    string
-	// set names the overrides given explicitly, by flag name.
+	// set names the overrides given explicitly, by flag name (see
+	// NoteExplicit).
 	set map[string]bool
 }
 
@@ -273,31 +275,19 @@ func (c *Config) settings() []setting {
 	}
 }
 
-// track marks, in c.Rules, each override a flag, a variable or the config
-// file sets, so that a policy file's rules give way only to those.
-func (c *Config) track(fs *flag.FlagSet) {
-	if c.Rules.set == nil {
-		c.Rules.set = map[string]bool{}
-	}
-	for _, name := range overrides {
-		if f := fs.Lookup(name); f != nil {
-			f.Value = tracked{f.Value, func() { c.Rules.set[name] = true }}
+// NoteExplicit records which overrides of the policy file fs has set, by
+// flag, variable or config file, so that a policy file's rules give way
+// only to those. Call it after fs.Parse; without it a policy file's rules
+// stand whole.
+func (c *Config) NoteExplicit(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(overrides, f.Name) {
+			if c.Rules.set == nil {
+				c.Rules.set = map[string]bool{}
+			}
+			c.Rules.set[f.Name] = true
 		}
-	}
-}
-
-// tracked is a flag's value that reports each Set.
-type tracked struct {
-	flag.Value
-	mark func()
-}
-
-func (t tracked) Set(v string) error {
-	if err := t.Value.Set(v); err != nil {
-		return err
-	}
-	t.mark()
-	return nil
+	})
 }
 
 // listFlag is a comma-separated setting as a flag: its String is its
@@ -354,7 +344,7 @@ func SplitList(v string) []string {
 // given on the command line wins. It fails on a variable that does not
 // parse or a config file it cannot read.
 func BindFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
-	return bindSettings(fs, c.settings(), getenv, c.track)
+	return bindSettings(fs, c.settings(), getenv)
 }
 
 // BindTopicFlags registers, as BindFlags does, only the settings that name
@@ -368,12 +358,12 @@ func BindTopicFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) err
 			topics = append(topics, s)
 		}
 	}
-	return bindSettings(fs, topics, getenv, nil)
+	return bindSettings(fs, topics, getenv)
 }
 
-// bindSettings registers settings on fs, calls bound (if not nil) once
-// they are, and sets those the environment or the config file gives.
-func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string, bound func(*flag.FlagSet)) error {
+// bindSettings registers settings on fs and sets those the environment or
+// the config file gives.
+func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string) error {
 	file := map[string]string{}
 	if path := getenv("EKJON_CONFIG"); path != "" {
 		var err error
@@ -383,11 +373,6 @@ func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) stri
 	}
 	for _, s := range settings {
 		s.bind(fs, s.flag, s.help+" ["+envName(s.flag)+"]")
-	}
-	if bound != nil {
-		bound(fs)
-	}
-	for _, s := range settings {
 		v := getenv(envName(s.flag))
 		if v == "" {
 			v = file[envName(s.flag)]
