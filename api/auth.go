@@ -28,7 +28,9 @@ const (
 type Principal struct {
 	Username string
 	Role     string
-	Address  string
+	// Ministries bind the user to their programmes (see review.Scope).
+	Ministries []string
+	Address    string
 	// CSRF is the session's CSRF token; "" for a token client, which needs
 	// none because browsers do not send bearer tokens on their own.
 	CSRF    string
@@ -99,7 +101,7 @@ func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{Username: u.Username, Role: u.Role, Address: addr}, nil
+		return &Principal{Username: u.Username, Role: u.Role, Ministries: u.Ministries, Address: addr}, nil
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
@@ -112,7 +114,7 @@ func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{Username: u.Username, Role: u.Role, Address: addr, CSRF: csrf, session: true}, nil
+	return &Principal{Username: u.Username, Role: u.Role, Ministries: u.Ministries, Address: addr, CSRF: csrf, session: true}, nil
 }
 
 func unsafeMethod(m string) bool {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func TestBrowserReleasesACase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	saveScreenshot(t, shot)
+	saveScreenshot(t, "case-page.png", shot)
 
 	err = chromedp.Do(ctx,
 		chromedp.Click(`input[name="decision"][value="release"]`),
@@ -103,6 +104,70 @@ func TestBrowserReleasesACase(t *testing.T) {
 	if got := e.queryString(`SELECT action FROM decisions WHERE event_id = 'enr-f'`); got != "ADMIT" {
 		t.Fatalf("decision after release: %s", got)
 	}
+}
+
+// TestBrowserDrawsTheOverview opens the overview in headless Chromium,
+// under the pages' CSP, and finds its server-drawn charts laid out: bars of
+// some width, named in English and Bangla. It saves overview.png as the
+// case test saves its screenshot.
+func TestBrowserDrawsTheOverview(t *testing.T) {
+	bin := chromiumPath(t)
+	e := newEnv(t)
+	seed(t, e)
+	widow := enrolment("w1", "widow", "1200000003", "01712000003")
+	widow["person"].(map[string]any)["address"] = map[string]any{"division": "Chittagong", "district": "Chittagong"}
+	e.feed(widow, youngEnrolment("o2", "1200000002", "26"), youngEnrolment("o3", "1200000004", "Comilla"))
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(e.ctx, chromedp.ExecPath(bin), chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900))
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.SendKeys(`input[name="username"]`, "viewer"),
+		chromedp.SendKeys(`input[name="password"]`, "viewer-password"),
+		chromedp.Click(`form button[type="submit"]`),
+		chromedp.WaitVisible(`table.queue`),
+		chromedp.Navigate(e.srv.URL+"/overview"),
+		chromedp.WaitVisible(`svg.bars-h`),
+	)
+	if err != nil {
+		t.Fatalf("open the overview: %v", err)
+	}
+	widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](
+		`Array.from(document.querySelectorAll("svg.bars-h rect")).map(r => r.getBoundingClientRect().width)`))
+	if err != nil {
+		t.Fatalf("read the charts: %v", err)
+	}
+	if len(widths) < 4 {
+		t.Fatalf("%d bars drawn, want the ministry's, the programmes' and the districts'", len(widths))
+	}
+	for i, w := range widths {
+		if w < 1 {
+			t.Errorf("bar %d is %.1f px wide", i, w)
+		}
+	}
+	labels, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`Array.from(document.querySelectorAll("svg.bars-h text.label")).map(t => t.textContent).join("|")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Old Age Allowance (বয়স্ক ভাতা)", "Cumilla (কুমিল্লা)", "Dhaka (ঢাকা)"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("chart labels %q lack %q", labels, want)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	saveScreenshot(t, "overview.png", shot)
 }
 
 func jsString(s string) string {
@@ -142,17 +207,17 @@ func heldFuzzyCase(t *testing.T, e *env, w world) string {
 	return e.insertAlert("enr-f", domain.RuleFuzzyPerson, domain.ActionHold, person, w.personA, 11.4, expl)
 }
 
-func saveScreenshot(t *testing.T, png []byte) {
+func saveScreenshot(t *testing.T, name string, png []byte) {
 	t.Helper()
 	dirs := []string{t.TempDir()}
 	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
-		p := filepath.Join(d, "case-page.png")
+		p := filepath.Join(d, name)
 		if err := os.WriteFile(p, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("case page screenshot: %s", p)
+		t.Logf("screenshot: %s", p)
 	}
 }

@@ -177,10 +177,20 @@ func enrolment(id, prog, nid, wallet string) map[string]any {
 		"programme": prog, "beneficiary_ref": "REF-" + id,
 		"person": map[string]any{
 			"nid": nid, "name_bn": "মোঃ রফিকুল ইসলাম", "name_en": "Md. Rafiqul Islam", "father_name": "মৃত আব্দুল করিম",
-			"dob": "1950-03-01", "gender": "male", "phone": "+8801712345678", "wallet": wallet,
+			"dob": "1950-03-01", "gender": genderFor(prog), "phone": "+8801712345678", "wallet": wallet,
 			"address": map[string]any{"division": "Dhaka", "district": "Dhaka", "upazila": "Savar", "union": "Ashulia", "ward": "3"},
 		},
 	}
+}
+
+// genderFor is the gender of a test's enrolee in prog: women for the
+// programmes only women may draw, so that eligibility holds nothing the
+// test did not mean to hold.
+func genderFor(prog string) string {
+	if prog == "widow" || prog == "vgd" {
+		return "female"
+	}
+	return "male"
 }
 
 func payment(id, prog, nid, wallet string) map[string]any {

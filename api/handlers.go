@@ -27,9 +27,11 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Get("/persons/{id}", rv.apiPerson)
 		r.Get("/events/{id}/decision", rv.apiEventDecision)
 		r.Get("/stats", rv.apiStats)
+		r.Get("/dashboard", rv.apiDashboard)
+		r.Get("/dashboard/{table}", rv.apiTableCSV)
 		r.Get("/me", func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
-			writeJSON(w, http.StatusOK, map[string]string{"username": p.Username, "role": p.Role})
+			writeJSON(w, http.StatusOK, map[string]any{"username": p.Username, "role": p.Role, "ministries": p.Ministries})
 		})
 	})
 	rv.mountUI(r)
@@ -128,6 +130,7 @@ func (rv *Review) listAlerts(r *http.Request) (AlertPage, review.AlertFilter, er
 	if err != nil {
 		return AlertPage{}, f, err
 	}
+	f.Scope = rv.scope(principalFrom(r.Context()))
 	rows, next, err := rv.store.ListAlerts(r.Context(), f)
 	if err != nil {
 		return AlertPage{}, f, err
@@ -234,7 +237,10 @@ func (rv *Review) apiEventDecision(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err == nil {
 		var d review.RevisedDecision
-		if d, err = rv.store.Decision(r.Context(), id); err == nil {
+		if d, err = rv.store.Decision(r.Context(), id); err == nil && !rv.scope(principalFrom(r.Context())).Allows(d.Programme) {
+			err = errOutOfScope("decision")
+		}
+		if err == nil {
 			writeJSON(w, http.StatusOK, d)
 			return
 		}
@@ -252,7 +258,7 @@ func (rv *Review) apiStats(w http.ResponseWriter, r *http.Request) {
 		}
 		hours = n
 	}
-	st, err := rv.store.Stats(r.Context(), rv.cfg.Now(), hours)
+	st, err := rv.store.Stats(r.Context(), rv.cfg.Now(), hours, rv.scope(principalFrom(r.Context())))
 	if err != nil {
 		writeError(w, r, rv.log, err)
 		return

@@ -553,7 +553,7 @@ func (m *model) encode(ev *modelEvent) []byte {
 			"nid":         p.nid,
 			"name_en":     s[p.i%10] + strings.ToLower(s[p.i/10%10]) + " " + s[(p.i+3)%10] + "ling",
 			"father_name": "Father " + s[p.i%10] + strconv.Itoa(p.i),
-			"dob":         fmt.Sprintf("%d-03-15", 1940+p.i), "gender": "female",
+			"dob":         fmt.Sprintf("%d-03-15", 1930+p.i), "gender": "female",
 			"phone":   fmt.Sprintf("0171%07d", 5000000+p.i),
 			"wallet":  p.wallet,
 			"address": map[string]any{"district": "Dhaka", "upazila": "Upazila " + strconv.Itoa(p.i)},

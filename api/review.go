@@ -46,12 +46,16 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Policy is the programme catalogue: which ministry owns which
+	// programme, for users bound to ministries, and the programmes' names.
+	Policy domain.Policy
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{SessionTTL: 12 * time.Hour, LoginAttempts: 5, LoginClientAttempts: 30,
-		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour}
+		LoginBackoff: 2 * time.Second, LoginMaxBackoff: 15 * time.Minute, LoginWindow: time.Hour,
+		Policy: domain.DefaultPolicy()}
 }
 
 // Validate reports settings that cannot work.
@@ -109,7 +113,7 @@ func NewReview(store review.Store, users review.Users, notify func(), log *slog.
 			return nil, err
 		}
 	}
-	u, err := newUI()
+	u, err := newUI(cfg.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +188,9 @@ func (rv *Review) Rule(ctx context.Context, who *Principal, alertID string, req 
 	if err := review.MayRule(actor); err != nil {
 		return review.AlertRow{}, err
 	}
+	if err := rv.inScope(ctx, who, alertID); err != nil {
+		return review.AlertRow{}, err
+	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
 	ruling := review.Ruling(req.Ruling).Recorded()
 	a, published, err := rv.store.ReviewAlert(ctx, alertID, actor, strings.TrimSpace(req.Reason), func(l *review.Locked) (review.Plan, error) {
@@ -214,6 +221,9 @@ func (rv *Review) Assign(ctx context.Context, who *Principal, alertID string, re
 		target = who.Username
 	}
 	if err := review.MayAssign(actor, target); err != nil {
+		return review.AlertRow{}, err
+	}
+	if err := rv.inScope(ctx, who, alertID); err != nil {
 		return review.AlertRow{}, err
 	}
 	if target != who.Username {
@@ -280,6 +290,9 @@ func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*Ca
 	if err != nil {
 		return nil, err
 	}
+	if !rv.scope(who).Allows(c.Alert.Programme) {
+		return nil, errOutOfScope("alert")
+	}
 	var shown clearRead
 	shown.add(c.Enrolment)
 	shown.add(c.Matched)
@@ -333,6 +346,34 @@ func (rv *Review) auditClearRead(ctx context.Context, who *Principal, kind, id s
 		ObjectKind: kind, ObjectID: id, Address: who.Address, After: after})
 }
 
+// scope is what who may see of the record.
+func (rv *Review) scope(who *Principal) review.Scope {
+	return review.ScopeOf(who.Role, who.Ministries, rv.cfg.Policy.ProgrammesOf)
+}
+
+// inScope refuses an alert outside who's programmes as if it did not
+// exist: a ministry learns nothing of another's cases.
+func (rv *Review) inScope(ctx context.Context, who *Principal, alertID string) error {
+	sc := rv.scope(who)
+	if !sc.Limited {
+		return nil
+	}
+	a, err := rv.store.Alert(ctx, alertID)
+	if err != nil {
+		return err
+	}
+	if !sc.Allows(a.Programme) {
+		return errOutOfScope("alert")
+	}
+	return nil
+}
+
+// errOutOfScope is a thing outside the caller's programmes, answered as
+// not found.
+func errOutOfScope(what string) error {
+	return domain.Errorf(domain.KindNotFound, "scope", "no such %s", what)
+}
+
 var ruleReasons = map[string]string{
 	domain.RuleDupNID:            "The NID is already enrolled in this programme.",
 	domain.RuleMultiProgramme:    "The NID already holds a programme that this one excludes.",
@@ -347,6 +388,7 @@ var ruleReasons = map[string]string{
 	domain.RuleDoublePayment:     "Already paid for this programme and cycle.",
 	domain.RuleRefConflict:       "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
 	domain.RuleIDConflict:        "An identity number of this enrolment (smart-card or birth registration number, or the NID) belongs to another person; the numbers stay linked as they were.",
+	domain.RuleIneligible:        "Outside the programme's eligibility (gender, or age at the enrolment's date); dates of birth are often wrong, so a person decides.",
 	domain.RuleIndexRecordFailed: "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
 }
 
@@ -374,10 +416,20 @@ func enrolmentFields(e *review.Enrolment) map[string]string {
 		"at": e.EnrolledAt.UTC().Format("2006-01-02 15:04"),
 	}
 	if a := p.Address; a != nil {
-		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = a.Division, a.District, a.Upazila, a.Union, a.Ward, a.Village
+		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = shownPlace(domain.LevelDivision, a.Division),
+			shownPlace(domain.LevelDistrict, a.District), a.Upazila, a.Union, a.Ward, a.Village
 	}
 	m["nid_place"] = nidPlace(p)
 	return m
+}
+
+// shownPlace is a division or district as every page shows it: one label
+// for every spelling; an unknown place as it came.
+func shownPlace(level, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return domain.Places().Label(level, s)
 }
 
 // nidPlace names the district whose BBS code opens the person's NID, and
@@ -401,7 +453,7 @@ func nidPlace(p domain.Person) string {
 func paymentFields(p *review.Payment) map[string]string {
 	return map[string]string{
 		"person_id": p.PersonID, "programme": p.Programme, "cycle": p.Cycle, "amount": fmt.Sprintf("%.2f", p.Amount),
-		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": p.District,
+		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": shownPlace(domain.LevelDistrict, p.District),
 		"upazila": p.Upazila, "status": p.Action, "at": p.PaidAt.UTC().Format("2006-01-02 15:04"),
 	}
 }
@@ -470,6 +522,27 @@ func (rv *Review) PersonView(ctx context.Context, who *Principal, id string) (*r
 	p, err := rv.store.Person(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if sc := rv.scope(who); sc.Limited {
+		// A ministry sees the person through its own programmes only:
+		// their enrolments there, and the decisions on them.
+		var ens []review.Enrolment
+		for _, e := range p.Enrolments {
+			if sc.Allows(e.Programme) {
+				ens = append(ens, e)
+			}
+		}
+		if len(ens) == 0 {
+			return nil, errOutOfScope("person")
+		}
+		ds := []review.RevisedDecision{}
+		for _, d := range p.Decisions {
+			if sc.Allows(d.Programme) {
+				ds = append(ds, d)
+			}
+		}
+		// Judgements name persons of any programme: a ministry does not see them.
+		p.Enrolments, p.Decisions, p.Judgements = ens, ds, []review.JudgementRow{}
 	}
 	var shown clearRead
 	if p.NID != "" {

@@ -37,11 +37,28 @@ var rulingLabels = map[review.Ruling]string{
 	review.RulingNotSame:  "Not the same person (admit)",
 }
 
-func newUI() (*ui, error) {
+func newUI(policy domain.Policy) (*ui, error) {
 	funcs := template.FuncMap{
+		// programme names a programme in English and Bangla, or by its
+		// code when the catalogue does not know it.
+		"programme": func(code string) string {
+			if p, ok := policy.Programme(code); ok {
+				return p.NameEN + " (" + p.NameBN + ")"
+			}
+			return code
+		},
 		"pathEscape":  url.PathEscape,
 		"rulingLabel": func(r review.Ruling) string { return rulingLabels[r] },
 		"age":         func(t time.Time) string { return humanAge(time.Since(t)) },
+		"district":    func(s string) string { return placeLabel(domain.LevelDistrict, s) },
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+		"division": func(s string) string { return placeLabel(domain.LevelDivision, s) },
 		"langOf": func(field string) string {
 			switch field {
 			case "name_bn", "father_name", "mother_name", "spouse_name":
@@ -64,6 +81,16 @@ func newUI() (*ui, error) {
 	}
 	u.static = http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	return u, nil
+}
+
+// placeLabel is how a place is shown everywhere: its English and Bangla
+// names when the gazetteer knows it, else as it came, and "(none)" when
+// none was given.
+func placeLabel(level, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(none)"
+	}
+	return domain.Places().Label(level, s)
 }
 
 func humanAge(d time.Duration) string {
@@ -158,6 +185,7 @@ func (rv *Review) mountUI(r chi.Router) {
 			r.Post("/logout", rv.logout)
 			r.Get("/queue", rv.queuePage)
 			r.Get("/overview", rv.overviewPage)
+			r.Get("/overview/{table}", rv.apiTableCSV)
 			r.Get("/cases/{id}", rv.casePage)
 			r.Post("/cases/{id}/decision", rv.caseRuling)
 			r.Post("/cases/{id}/assign", rv.caseAssign)
@@ -255,7 +283,7 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 		Statuses: []string{review.AlertActive, review.AlertOpen, review.AlertAssigned, review.AlertEscalated, review.AlertClosed, ""},
 		Rules: []string{domain.RuleWalletMismatch, domain.RuleDeceasedOrExited, domain.RuleRecentWallet, domain.RuleFuzzyPerson,
 			domain.RulePossiblePerson, domain.RuleSharedContact, domain.RuleDupNID, domain.RuleMultiProgramme,
-			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleRefConflict, domain.RuleIndexRecordFailed},
+			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleRefConflict, domain.RuleIndexRecordFailed, domain.RuleIneligible},
 		Ages: []string{"", "1h", "24h", "3d", "7d", "30d"},
 	}
 	if page.NextCursor != "" {
@@ -348,19 +376,42 @@ func (rv *Review) caseAssign(w http.ResponseWriter, r *http.Request) {
 }
 
 type overviewData struct {
-	Stats *review.Stats
-	Chart template.HTML
+	Stats     *review.Stats
+	Chart     template.HTML
+	Dashboard *DashboardView
+	// Charts are the dashboard's bar charts, by name.
+	Charts map[string]template.HTML
+	// Scope names the ministries the page is limited to; empty: all.
+	Scope []string
 }
 
 func (rv *Review) overviewPage(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	st, err := rv.store.Stats(r.Context(), rv.cfg.Now(), 24)
+	d, st, err := rv.overviewTables(r.Context(), p, 24)
 	if err != nil {
 		rv.pageError(w, r, p, err)
 		return
 	}
-	rv.render(w, http.StatusOK, "overview", view{Title: "Overview", Page: "overview", User: p,
-		Data: overviewData{Stats: st, Chart: decisionChart(st.DecisionsPerHr)}})
+	persons := func(r LabelledRow) float64 { return float64(r.Persons) }
+	personsText := func(r LabelledRow) string { return fmt.Sprintf("%d enrolled, %d active", r.Persons, r.Active) }
+	paid := func(r LabelledRow) float64 { return r.Paid }
+	paidText := func(r LabelledRow) string { return fmt.Sprintf("৳%.0f in %d payments", r.Paid, r.Payments) }
+	holds := func(r LabelledRow) float64 { return float64(r.Holds) }
+	holdsText := func(r LabelledRow) string {
+		return fmt.Sprintf("%d waiting, oldest %s", r.Holds, humanAge(time.Duration(r.OldestHoldHours*float64(time.Hour))))
+	}
+	data := overviewData{Stats: st, Chart: decisionChart(st.DecisionsPerHr), Dashboard: d, Charts: map[string]template.HTML{
+		"ministries": barChart("Persons enrolled by ministry", topBars(d.Ministries, 12, persons, personsText)),
+		"programmes": barChart("Persons enrolled by programme", topBars(d.Programmes, 20, persons, personsText)),
+		"paid":       barChart("Amount paid this cycle by division", topBars(d.Divisions, 10, paid, paidText)),
+		"holds":      barChart("Holds waiting by district", topBars(d.Districts, 15, holds, holdsText)),
+	}}
+	for _, m := range p.Ministries {
+		if mm, ok := rv.cfg.Policy.Ministry(m); ok && p.Role != review.RoleAdmin {
+			data.Scope = append(data.Scope, mm.NameEN+" ("+mm.NameBN+")")
+		}
+	}
+	rv.render(w, http.StatusOK, "overview", view{Title: "Overview", Page: "overview", User: p, Data: data})
 }
 
 // decisionChart draws decisions per hour as stacked SVG bars. Only numbers

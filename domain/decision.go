@@ -29,6 +29,9 @@ const (
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
 	RuleEventIDReused    = "EVENT_ID_REUSED"
+	// RuleIneligible holds an enrolment outside its programme's
+	// eligibility (gender, minimum age).
+	RuleIneligible = "INELIGIBLE"
 	// RuleRefConflict holds an enrolment naming a beneficiary ref that
 	// another person holds in the programme: payments by the ref stay the
 	// holder's.

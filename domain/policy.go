@@ -33,6 +33,9 @@ type Policy struct {
 	// and eligibility. A programme missing from it is screened all the
 	// same, with no entitlement or eligibility rule.
 	Catalogue map[string]Programme
+	// Ministries lists the ministries that own programmes; a programme's
+	// Ministry is one's English name.
+	Ministries []Ministry
 }
 
 // maxRecordAmount is the first amount the record cannot hold: payments
@@ -40,29 +43,15 @@ type Policy struct {
 const maxRecordAmount = 1e12
 
 // DefaultPolicy returns the rules of DESIGN §4 for Bangladesh's DSS and
-// relief programmes.
+// relief programmes: the embedded policy file (DefaultPolicyYAML), read
+// afresh on each call so that callers may change their copy.
 func DefaultPolicy() Policy {
-	return Policy{
-		Version: "2026-11.1",
-		Programmes: []string{
-			"old_age", "widow", "disability", "disability_stipend",
-			"hijra", "bede", "backward_community", "tea_garden",
-			"freedom_fighter", "vgd", "vgf", "gr", "oms", "emergency_cash",
-		},
-		Exclusive:              [][]string{{"old_age", "widow", "disability"}},
-		RecentWalletChangeDays: 30,
-		MaxAmount:              1_000_000_000,
-		Cycles: map[string]CycleKind{
-			// The DSS allowances and VGD are paid every month.
-			"old_age": CycleMonthly, "widow": CycleMonthly, "disability": CycleMonthly,
-			"disability_stipend": CycleMonthly, "hijra": CycleMonthly, "bede": CycleMonthly,
-			"backward_community": CycleMonthly, "tea_garden": CycleMonthly,
-			"freedom_fighter": CycleMonthly, "vgd": CycleMonthly,
-			// Relief comes when a disaster or a festival calls for it.
-			"vgf": CycleOneOff, "gr": CycleOneOff, "oms": CycleOneOff, "emergency_cash": CycleOneOff,
-		},
-		Catalogue: defaultCatalogue(),
+	p, err := ParsePolicy("embedded policy.yaml", defaultPolicyYAML)
+	if err != nil {
+		// The embedded file is part of the build, and a test reads it.
+		panic("domain: " + err.Error())
 	}
+	return p
 }
 
 // Validate reports a policy that cannot be applied.

@@ -114,8 +114,6 @@ func textReason(s string, max int) string {
 	return ""
 }
 
-var validGenders = map[string]bool{"": true, "male": true, "female": true, "hijra": true, "other": true}
-
 // Validate checks e against the v1 contract and the policy and normalises
 // it in place: NIDs to ASCII digits, phones to 01XXXXXXXXX, wallets to
 // their canonical form, a distribution's cycle to its programme's
@@ -331,6 +329,7 @@ func (v *validator) person(p *Person) {
 		v.add("person.name_bn", "a name in Bangla or English is required")
 	}
 	if p.DOB != "" && v.ok("person.dob") {
+		p.DOB = foldDigits(strings.TrimSpace(p.DOB))
 		dob, err := time.Parse("2006-01-02", p.DOB)
 		switch {
 		case err != nil:
@@ -347,8 +346,12 @@ func (v *validator) person(p *Person) {
 			p.NID = strconv.Itoa(dob.Year()) + p.NID
 		}
 	}
-	if v.ok("person.gender") && !validGenders[p.Gender] {
-		v.add("person.gender", "must be male, female, hijra or other")
+	if v.ok("person.gender") {
+		if g, ok := NormalizeGender(p.Gender); ok {
+			p.Gender = g
+		} else {
+			v.add("person.gender", "must be male, female, hijra or other (or M, F, পুরুষ, মহিলা, হিজড়া...)")
+		}
 	}
 	if p.Phone != "" && v.ok("person.phone") {
 		if ph, ok := NormalizePhone(p.Phone); ok {

@@ -23,6 +23,10 @@ const (
 // where review stands.
 type AlertRow struct {
 	domain.Alert
+	// NameBN and NameEN are the person's names, from the event's
+	// enrolment or the person's first; the queue fills them.
+	NameBN     string     `json:"name_bn,omitempty"`
+	NameEN     string     `json:"name_en,omitempty"`
 	Status     string     `json:"status"`
 	Assignee   string     `json:"assignee,omitempty"`
 	Revision   int        `json:"revision"`
@@ -46,6 +50,8 @@ type AlertFilter struct {
 	After         *AlertCursor
 	// Limit is the page size; PageSize caps it.
 	Limit int
+	// Scope limits the alerts to the programmes a user may see.
+	Scope Scope
 }
 
 // PageSize is how many alerts one page holds: Limit, 50 when unset, and

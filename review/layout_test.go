@@ -30,8 +30,10 @@ func TestLayout(t *testing.T) {
 				return "" // the standard library
 			case imp == module+"/domain" || imp == module+"/review":
 				return ""
+			case imp == "go.yaml.in/yaml/v3":
+				return "" // the domain reads its policy file with it
 			}
-			return "the review package imports only the domain and the standard library"
+			return "the review package imports only the domain (and what the domain imports to read its policy file) and the standard library"
 		}},
 		{"api", func(imp string) string {
 			if imp == module+"/sinks/postgres" || strings.HasPrefix(imp, "github.com/jackc/pgx") {

@@ -130,9 +130,12 @@ type HourCount struct {
 
 // User is a person or machine client of the review service.
 type User struct {
-	Username     string    `json:"username"`
-	DisplayName  string    `json:"display_name,omitempty"`
-	Role         string    `json:"role"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+	Role        string `json:"role"`
+	// Ministries are the codes of the ministries whose programmes the
+	// user sees; none means every programme.
+	Ministries   []string  `json:"ministries,omitempty"`
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
@@ -155,4 +158,57 @@ type APIToken struct {
 type LoginFailures struct {
 	Count int
 	Last  time.Time
+}
+
+// DashboardQuery asks for the overview of the record by ministry,
+// programme, division and district.
+type DashboardQuery struct {
+	Scope Scope
+	// Since is the start of the cycle: decisions and payments from then
+	// on are counted.
+	Since time.Time
+	// Ministries maps each programme code to its ministry's code.
+	Ministries map[string]string
+	// Places maps every spelling a district may be stored under (its BBS
+	// code first of all) to its code and its division's code.
+	Places map[string][2]string
+}
+
+// DashboardRow is one line of a dashboard table: a ministry, programme,
+// division or district, by its code.
+type DashboardRow struct {
+	Key string `json:"key"`
+	// Persons are the persons enrolled, Active those whose enrolment is
+	// active.
+	Persons int64 `json:"persons_enrolled"`
+	Active  int64 `json:"persons_active"`
+	// Holds are the holds waiting for a reviewer; OldestHold is when the
+	// longest-waiting one was raised.
+	Holds      int64      `json:"holds_waiting"`
+	OldestHold *time.Time `json:"oldest_hold,omitempty"`
+	// Paid is the amount in taka paid since the cycle began, in Payments
+	// payments.
+	Paid     float64 `json:"amount_paid"`
+	Payments int64   `json:"payments"`
+}
+
+// RuleCount is how many decisions of one action a rule made in one
+// programme since the cycle began; Rule is "" for decisions no rule
+// touched.
+type RuleCount struct {
+	Programme string `json:"programme"`
+	Rule      string `json:"rule"`
+	Action    string `json:"action"`
+	Count     int64  `json:"count"`
+}
+
+// Dashboard is the overview by ministry, programme, division and
+// district, and the cycle's decisions by rule.
+type Dashboard struct {
+	Since      time.Time      `json:"since"`
+	Ministries []DashboardRow `json:"ministries"`
+	Programmes []DashboardRow `json:"programmes"`
+	Divisions  []DashboardRow `json:"divisions"`
+	Districts  []DashboardRow `json:"districts"`
+	RuleCounts []RuleCount    `json:"decisions_by_rule"`
 }

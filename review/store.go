@@ -14,6 +14,8 @@ type Store interface {
 	// ListAlerts returns one page of the alerts f selects, oldest first,
 	// and the cursor of the next page (nil on the last).
 	ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRow, *AlertCursor, error)
+	// Alert returns one alert.
+	Alert(ctx context.Context, alertID string) (AlertRow, error)
 	// Case assembles everything a reviewer needs to rule on an alert.
 	Case(ctx context.Context, alertID string) (*Case, error)
 	// Person returns a person with their enrolments, decisions and
@@ -22,7 +24,11 @@ type Store interface {
 	// Decision returns the recorded decision on an event.
 	Decision(ctx context.Context, eventID string) (RevisedDecision, error)
 	// Stats computes the overview for the hours up to now.
-	Stats(ctx context.Context, now time.Time, hours int) (*Stats, error)
+	// Only the programmes scope allows are counted.
+	Stats(ctx context.Context, now time.Time, hours int, scope Scope) (*Stats, error)
+	// Dashboard computes the overview by ministry, programme, division
+	// and district for q.
+	Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, error)
 	// Judgement returns the stored judgement of two persons, in either
 	// order; ok is false when nobody has judged the pair.
 	Judgement(ctx context.Context, a, b string) (judgement string, ok bool, err error)

@@ -32,6 +32,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		}
 		return cfg, errUsage
 	}
+	cfg.NoteExplicit(fs)
 	return cfg, nil
 }
 

@@ -38,6 +38,7 @@ type demoOptions struct {
 	http       string
 	consumers  int
 	logLevel   string
+	policyFile string
 }
 
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,6 +55,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&o.http, "http", "127.0.0.1:8080", "address of the API, UI and /metrics (a free port if taken)")
 	fs.IntVar(&o.consumers, "consumers", 4, "consumer-group members")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&o.policyFile, "policy-file", "", "YAML policy file (programmes, eligibility, rules); empty: the embedded default")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -65,6 +67,10 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg := app.DefaultConfig()
 	cfg.HMACSecret, cfg.Pipeline.Consumers, cfg.LogLevel, cfg.HTTP.Pprof = demoSecret, o.consumers, o.logLevel, true
 	cfg.Kafka.Group = "ekjon-demo"
+	cfg.Rules.PolicyFile = o.policyFile
+	if _, err := cfg.Policy(); err != nil {
+		return err
+	}
 	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
 		return err
@@ -293,11 +299,17 @@ func redactURL(u string) string {
 func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 	// One account per role. The demo's data is synthetic and its passwords
 	// are printed, so they protect nothing.
-	users := []struct{ name, role, password string }{
-		{"reviewer", review.RoleReviewer, "reviewer-demo-1"},
-		{"supervisor", review.RoleSupervisor, "supervisor-demo-1"},
-		{"viewer", review.RoleViewer, "viewer-demo-1"},
-		{"admin", review.RoleAdmin, "admin-demo-1"},
+	users := []struct {
+		name, role, password string
+		ministries           []string
+	}{
+		{"reviewer", review.RoleReviewer, "reviewer-demo-1", nil},
+		{"supervisor", review.RoleSupervisor, "supervisor-demo-1", nil},
+		{"viewer", review.RoleViewer, "viewer-demo-1", nil},
+		{"admin", review.RoleAdmin, "admin-demo-1", nil},
+		// A ministry's reviewer sees the Department of Social Services'
+		// allowances alone.
+		{"dss", review.RoleReviewer, "dss-demo-1", []string{"social_welfare"}},
 	}
 	var out []string
 	for _, u := range users {
@@ -305,12 +317,16 @@ func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h},
+		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h, Ministries: u.ministries},
 			review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin})
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
 			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}
-		out = append(out, fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role))
+		line := fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role)
+		if len(u.ministries) > 0 {
+			line = fmt.Sprintf("%-11s password %-18s (%s, %s programmes only)", u.name, u.password, u.role, strings.Join(u.ministries, ", "))
+		}
+		out = append(out, line)
 	}
 	return out, nil
 }

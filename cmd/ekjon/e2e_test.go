@@ -27,9 +27,19 @@ import (
 func enrolmentEvent(id, nid, prog, nameBN, nameEN, wallet string) string {
 	return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
 		"programme":%q,"beneficiary_ref":"ref-%s","person":{"nid":%q,"name_bn":%q,"name_en":%q,"father_name":"মৃত আব্দুল করিম",
-		"dob":"1950-03-01","gender":"male","phone":"+8801712345678","wallet":%q,
+		"dob":"1950-03-01","gender":%q,"phone":"+8801712345678","wallet":%q,
 		"address":{"division":"Dhaka","district":"Dhaka","upazila":"Savar","union":"Ashulia","ward":"3"}}}`,
-		id, prog, id, nid, nameBN, nameEN, wallet)
+		id, prog, id, nid, nameBN, nameEN, genderFor(prog), wallet)
+}
+
+// genderFor is the gender of a test's enrolee in prog: women for the
+// programmes only women may draw, so that eligibility holds nothing the
+// test did not mean to hold.
+func genderFor(prog string) string {
+	if prog == "widow" || prog == "vgd" {
+		return "female"
+	}
+	return "male"
 }
 
 var (
@@ -44,10 +54,10 @@ var (
 func distinctEnrolment(id, nid, prog string, i int) string {
 	return fmt.Sprintf(`{"event_id":%q,"type":"enrolment","occurred_at":"2026-11-01T10:00:00+06:00","source":"dss-mis",
 		"programme":%q,"beneficiary_ref":"ref-%s","person":{"nid":%q,"name_en":%q,"father_name":%q,
-		"dob":"%d-%02d-%02d","gender":"male","phone":"017%08d","wallet":"017%08d",
+		"dob":"%d-%02d-%02d","gender":%q,"phone":"017%08d","wallet":"017%08d",
 		"address":{"division":"Dhaka","district":"Dhaka","upazila":"Savar"}}}`,
 		id, prog, id, nid, testGiven[i%len(testGiven)]+" "+testFamily[(i/len(testGiven))%len(testFamily)],
-		testFather[i%len(testFather)], 1940+i%30, 1+i%12, 1+i%28, i, i)
+		testFather[i%len(testFather)], 1930+i%30, 1+i%12, 1+i%28, genderFor(prog), i, i)
 }
 
 func paymentEvent(id, nid, prog, cycle, wallet, at string) string {

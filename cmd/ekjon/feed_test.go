@@ -119,13 +119,14 @@ func (w *workload) person() []*sendGroup {
 		prog = otherSchemes[w.rng.IntN(len(otherSchemes))]
 	}
 	gender := []string{"male", "female"}[w.rng.IntN(2)]
-	if prog == "widow" {
+	if prog == "widow" || prog == "vgd" {
 		gender = "female"
 	}
 	name := workloadNames[w.rng.IntN(len(workloadNames))] + " " + workloadNames[w.rng.IntN(len(workloadNames))] + " " +
 		workloadFamilies[w.rng.IntN(len(workloadFamilies))]
 	father := workloadNames[w.rng.IntN(len(workloadNames))] + " " + workloadFamilies[w.rng.IntN(len(workloadFamilies))]
-	dob := fmt.Sprintf("%d-%02d-%02d", 1930+w.rng.IntN(40), 1+w.rng.IntN(12), 1+w.rng.IntN(28))
+	// Old enough for the old age allowance: eligibility holds no one here.
+	dob := fmt.Sprintf("%d-%02d-%02d", 1925+w.rng.IntN(35), 1+w.rng.IntN(12), 1+w.rng.IntN(28))
 	phone := fmt.Sprintf("017%08d", i)
 	upazila := upazilas[w.rng.IntN(len(upazilas))]
 	enrol := func(id, kind, prog string, actions []domain.Action, rules ...string) *plannedEvent {

@@ -32,6 +32,8 @@ Usage:
   ekjon bench     [flags]   ekjon against a PostgreSQL-only baseline, as the index grows
   ekjon broker    [flags]   a Kafka-protocol broker with ekjon's topics, for development and tests
   ekjon settings            print every setting with its variable and default
+  ekjon policy    check FILE|default  check a policy file (programmes, eligibility, rules),
+                            or print the embedded one
 
 Run 'ekjon COMMAND --help' for a command's flags.
 `
@@ -40,7 +42,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
+		if !errors.Is(err, errUsage) && !errors.Is(err, errPolicy) {
 			fmt.Fprintln(os.Stderr, "ekjon:", err)
 		}
 		os.Exit(2)
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "broker":
 		return cmdBroker(ctx, rest, getenv, stdout, stderr)
+	case "policy":
+		return cmdPolicy(ctx, rest, stdout, stderr)
 	case "settings":
 		app.WriteSettings(stdout)
 		return nil

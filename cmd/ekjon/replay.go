@@ -61,6 +61,7 @@ func cmdReplay(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	cfg.NoteExplicit(fs)
 	if o.from == "" {
 		o.from = cfg.Kafka.Topics.DeadLetter
 	}

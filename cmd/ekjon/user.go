@@ -19,6 +19,7 @@ import (
 
 const userUsage = `Usage:
   ekjon user add     -name NAME -role viewer|reviewer|supervisor|admin [-password-stdin]
+                     [-ministries social_welfare,food]
   ekjon user token   -name NAME [-label LABEL]
   ekjon user token   -name NAME -revoke LABEL|TOKEN-ID|TOKEN
   ekjon user disable -name NAME
@@ -47,6 +48,8 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	label := fs.String("label", "", "what the token is for")
 	revoke := fs.String("revoke", "", "with token: revoke the user's live tokens with this label, id or whole token")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	ministries := fs.String("ministries", "", "with add: ministry codes (comma-separated, from the policy file) whose programmes alone the user sees; none: all")
+	policyFile := fs.String("policy-file", "", "with add -ministries: the policy file naming the ministries (default: EKJON_POLICY_FILE, then the embedded one)")
 	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: EKJON_DATABASE_URL, then the ekjon run default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -101,13 +104,20 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, review.User{Username: *name, Role: *role, PasswordHash: h}, actor); err != nil {
+		scope, err := userMinistries(*ministries, *policyFile, getenv)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateUser(ctx, review.User{Username: *name, Role: *role, PasswordHash: h, Ministries: scope}, actor); err != nil {
 			if domain.KindOf(err) == domain.KindConflict {
 				return fmt.Errorf("user %q exists", *name)
 			}
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s added with role %s\n", *name, *role)
+		if len(scope) > 0 {
+			fmt.Fprintf(stdout, "  sees the programmes of %s\n", strings.Join(scope, ", "))
+		}
 	case "token":
 		if _, err := store.User(ctx, *name); err != nil {
 			return fmt.Errorf("user %q: %w", *name, err)
@@ -153,4 +163,33 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// userMinistries reads -ministries: codes the policy file knows, so that a
+// misspelt ministry does not leave a user seeing nothing without a word.
+func userMinistries(list, policyFile string, getenv func(string) string) ([]string, error) {
+	codes := app.SplitList(list)
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	if policyFile == "" {
+		policyFile = getenv("EKJON_POLICY_FILE")
+	}
+	policy := domain.DefaultPolicy()
+	if policyFile != "" {
+		var err error
+		if policy, err = domain.LoadPolicyFile(policyFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range codes {
+		if _, ok := policy.Ministry(c); !ok {
+			var known []string
+			for _, m := range policy.Ministries {
+				known = append(known, m.Code)
+			}
+			return nil, fmt.Errorf("-ministries: %q is not a ministry of the policy (%s)", c, strings.Join(known, ", "))
+		}
+	}
+	return codes, nil
 }

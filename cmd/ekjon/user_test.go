@@ -217,3 +217,27 @@ func TestUserTokenRevoke(t *testing.T) {
 		t.Errorf("other's token: %d", s)
 	}
 }
+
+// TestUserMinistries: a user added with -ministries is bound to them, and
+// a ministry the policy does not know is refused before anyone is added.
+func TestUserMinistries(t *testing.T) {
+	u := newUserEnv(t)
+	u.mustUser("add", "-name", "root", "-role", "admin")
+	if _, _, err := u.user("add", "-name", "typo", "-role", "viewer", "-ministries", "social_welfair"); err == nil ||
+		!strings.Contains(err.Error(), "social_welfair") {
+		t.Fatalf("unknown ministry: err = %v", err)
+	}
+	if n := u.count(`SELECT count(*) FROM users WHERE username = 'typo'`); n != 0 {
+		t.Fatal("a user with an unknown ministry was added")
+	}
+	out, _ := u.mustUser("add", "-name", "dss", "-role", "reviewer", "-ministries", "social_welfare, food")
+	if !strings.Contains(out, "sees the programmes of social_welfare, food") {
+		t.Errorf("output %q", out)
+	}
+	if n := u.count(`SELECT count(*) FROM users WHERE username = 'dss' AND ministries = ARRAY['social_welfare', 'food']`); n != 1 {
+		t.Error("the user's ministries are not recorded")
+	}
+	if n := u.count(`SELECT count(*) FROM audit WHERE action = 'user:add' AND object_id = 'dss' AND after->'ministries' ? 'food'`); n != 1 {
+		t.Error("the ministries are not in the audit trail")
+	}
+}

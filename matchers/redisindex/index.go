@@ -190,10 +190,17 @@ func (ix *Index) decide(ctx context.Context, outs []*domain.Outcome, undo bool) 
 		return 0, classify("redis: claim refs", err)
 	}
 	payByRefInBatch(outs, holders)
+	// An enrolment outside its programme's eligibility is claimed held,
+	// as one whose ref another person holds, so that nothing is paid on it
+	// before a reviewer decides.
+	ineligible := make([]string, len(outs))
+	for i, o := range outs {
+		ineligible[i] = ix.cfg.Policy.Ineligible(o.Event)
+	}
 	enrolees := make([]*enrolee, len(outs))
 	var cmds []*redis.Cmd
 	err = ix.withScripts(ctx, func() (err error) {
-		cmds, err = ix.claim(ctx, outs, enrolees, holders, ls)
+		cmds, err = ix.claim(ctx, outs, enrolees, holders, ineligible, ls)
 		return err
 	})
 	if err != nil {
@@ -211,6 +218,9 @@ func (ix *Index) decide(ctx context.Context, outs []*domain.Outcome, undo bool) 
 			res = ix.unclaimed(o)
 		}
 		ix.apply(o, res)
+		if ineligible[i] != "" {
+			ix.ineligible(o, ineligible[i])
+		}
 		if holders[i] != "" {
 			ix.refConflict(o, holders[i])
 		}
@@ -329,7 +339,7 @@ func payByRefInBatch(outs []*domain.Outcome, holders []string) {
 // the profile the record comes from is left in enrolees for the fuzzy
 // rules. An enrolment whose beneficiary ref another person holds (holders)
 // is claimed held.
-func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders []string, ls []*linking) ([]*redis.Cmd, error) {
+func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*enrolee, holders, ineligible []string, ls []*linking) ([]*redis.Cmd, error) {
 	pipe := ix.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(outs))
 	for i, o := range outs {
@@ -350,7 +360,7 @@ func (ix *Index) claim(ctx context.Context, outs []*domain.Outcome, enrolees []*
 				enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
 			}
 			ix.noteDisplaced(ctx, pipe, o.IndexKey, ix.eventHash(e.EventID), e.Programme)
-			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "" || (ls[i] != nil && ls[i].conflict != ""))}
+			args := []any{pre, ix.eventHash(e.EventID), e.Programme, o.WalletKey, enrolees[i].rec, flag(holders[i] != "" || ineligible[i] != "" || (ls[i] != nil && ls[i].conflict != ""))}
 			for _, p := range ix.cfg.Policy.ExcludedBy(e.Programme) {
 				args = append(args, p)
 			}
@@ -504,6 +514,23 @@ func (ix *Index) apply(o *domain.Outcome, res []string) {
 		d.Rules = append(d.Rules, alert)
 		o.Alerts = append(o.Alerts, ix.alert(o, alert, now))
 	}
+}
+
+// ineligible holds an enrolment outside its programme's eligibility (a
+// block stays a block) and raises INELIGIBLE with the reason: dates of
+// birth are often wrong, so a person decides.
+func (ix *Index) ineligible(o *domain.Outcome, reason string) {
+	d := &o.Decision
+	if d.Action == domain.ActionBlock {
+		return
+	}
+	d.Action = domain.ActionHold
+	d.Rules = append(d.Rules, domain.RuleIneligible)
+	if d.Reason != "" {
+		reason = d.Reason + "; " + reason
+	}
+	d.Reason = reason
+	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleIneligible, d.DecidedAt))
 }
 
 // refConflict holds an enrolment whose beneficiary ref the person with

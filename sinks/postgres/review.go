@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.d
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
 	a.updated_at, a.resolution, a.resolved_by, a.resolved_at`
 
-func scanAlert(row pgx.Row) (review.AlertRow, error) {
+func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 	var (
 		a                                     review.AlertRow
 		action                                string
@@ -35,8 +36,9 @@ func scanAlert(row pgx.Row) (review.AlertRow, error) {
 		expl                                  []byte
 		resAt                                 pgtype.Timestamptz
 	)
-	err := row.Scan(&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
-		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt)
+	dest := []any{&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
+		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt}
+	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return a, err
 	}
@@ -78,8 +80,13 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 	if f.Programme != "" {
 		where = append(where, "a.programme = "+arg(f.Programme))
 	}
+	if f.Scope.Limited {
+		where = append(where, "a.programme = ANY("+arg(scopeProgrammes(f.Scope))+")")
+	}
 	if f.District != "" {
-		where = append(where, "a.district = "+arg(f.District))
+		// Any spelling of the district finds it, and so do rows stored
+		// before places were stored by code.
+		where = append(where, "a.district = ANY("+arg(domain.Places().Spellings(domain.LevelDistrict, f.District))+")")
 	}
 	if f.Assignee != "" {
 		where = append(where, "a.assignee = "+arg(f.Assignee))
@@ -93,7 +100,14 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 	if f.After != nil {
 		where = append(where, fmt.Sprintf("(a.created_at, a.alert_id) > (%s, %s)", arg(f.After.CreatedAt), arg(f.After.AlertID)))
 	}
-	q := "SELECT " + alertColumns + " FROM alerts a"
+	// The person's names come from the event's own enrolment, or else
+	// from the person's first: a payment's alert names its payee.
+	q := "SELECT " + alertColumns + `, coalesce(own.record->>'name_bn', first.record->>'name_bn', ''),
+		coalesce(own.record->>'name_en', first.record->>'name_en', '')
+		FROM alerts a
+		LEFT JOIN enrolments own ON own.event_id = a.event_id
+		LEFT JOIN LATERAL (SELECT e.record FROM enrolments e WHERE own.event_id IS NULL AND e.person_id = a.person_id
+			ORDER BY e.enrolled_at LIMIT 1) first ON true`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -114,10 +128,12 @@ func (s *Store) ListAlerts(ctx context.Context, f review.AlertFilter) ([]review.
 	defer rows.Close()
 	out := make([]review.AlertRow, 0, limit+1)
 	for rows.Next() {
-		a, err := scanAlert(rows)
+		var bn, en string
+		a, err := scanAlert(rows, &bn, &en)
 		if err != nil {
 			return nil, nil, classify("postgres: list alerts", err)
 		}
+		a.NameBN, a.NameEN = bn, en
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -335,10 +351,15 @@ func (s *Store) Person(ctx context.Context, id string) (*review.PersonView, erro
 }
 
 // Stats computes the overview for the hours up to now.
-func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.Stats, error) {
+func (s *Store) Stats(ctx context.Context, now time.Time, hours int, scope review.Scope) (*review.Stats, error) {
 	st := &review.Stats{}
+	// $1 is the programmes the scope allows; NULL allows all.
+	var progs []string
+	if scope.Limited {
+		progs = scopeProgrammes(scope)
+	}
 	counts := func(q string, into *[]review.Count) error {
-		rows, err := s.pool.Query(ctx, q)
+		rows, err := s.pool.Query(ctx, q, progs)
 		if err != nil {
 			return err
 		}
@@ -356,20 +377,21 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 		sql  string
 		into *[]review.Count
 	}{
-		{`SELECT rule, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByRule},
-		{`SELECT district, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByDistrict},
-		{`SELECT status, count(*) FROM alerts WHERE status <> 'closed' GROUP BY 1 ORDER BY 1`, &st.OpenByStatus},
+		{`SELECT rule, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByRule},
+		{`SELECT district, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 2 DESC, 1`, &st.OpenByDistrict},
+		{`SELECT status, count(*) FROM alerts WHERE status <> 'closed' AND ($1::text[] IS NULL OR programme = ANY($1)) GROUP BY 1 ORDER BY 1`, &st.OpenByStatus},
 	} {
 		if err := counts(q.sql, q.into); err != nil {
 			return nil, classify("postgres: stats", err)
 		}
 	}
+	st.OpenByDistrict = foldDistricts(st.OpenByDistrict)
 	for _, c := range st.OpenByStatus {
 		st.OpenTotal += c.Count
 	}
 	from := now.Truncate(time.Hour).Add(-time.Duration(hours-1) * time.Hour)
 	rows, err := s.pool.Query(ctx, `SELECT date_trunc('hour', decided_at), action, count(*), count(revised_by)
-		FROM decisions WHERE decided_at >= $1 GROUP BY 1, 2 ORDER BY 1`, from)
+		FROM decisions WHERE decided_at >= $1 AND ($2::text[] IS NULL OR programme = ANY($2)) GROUP BY 1, 2 ORDER BY 1`, from, progs)
 	if err != nil {
 		return nil, classify("postgres: stats", err)
 	}
@@ -405,6 +427,41 @@ func (s *Store) Stats(ctx context.Context, now time.Time, hours int) (*review.St
 		}
 	}
 	return st, nil
+}
+
+// scopeProgrammes is a limited scope's programmes as a query argument:
+// never NULL, which the queries read as every programme.
+func scopeProgrammes(s review.Scope) []string {
+	if s.Programmes == nil {
+		return []string{}
+	}
+	return s.Programmes
+}
+
+// foldDistricts adds up counts whose keys name one district, keyed by its
+// BBS code: rows stored before places were stored by code may name it in
+// English or Bangla. Largest first.
+func foldDistricts(cs []review.Count) []review.Count {
+	sum := map[string]int64{}
+	var order []string
+	for _, c := range cs {
+		k := domain.Places().Code(domain.LevelDistrict, c.Key)
+		if _, ok := sum[k]; !ok {
+			order = append(order, k)
+		}
+		sum[k] += c.Count
+	}
+	out := make([]review.Count, 0, len(order))
+	for _, k := range order {
+		out = append(out, review.Count{Key: k, Count: sum[k]})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
 }
 
 // Judgement returns the stored judgement on whether persons a and b are

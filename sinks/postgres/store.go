@@ -406,7 +406,8 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		al.rule = append(al.rule, a.Rule)
 		al.action = append(al.action, string(a.Action))
 		al.prog = append(al.prog, a.Programme)
-		al.district = append(al.district, a.District)
+		// Places are stored by BBS code where the gazetteer knows them.
+		al.district = append(al.district, domain.Places().Code(domain.LevelDistrict, a.District))
 		al.person = append(al.person, a.PersonID)
 		al.matched = append(al.matched, a.MatchedPerson)
 		al.score = append(al.score, pgtype.Float8{Float64: a.Score, Valid: len(a.Explanation) > 0 || a.Score != 0})
@@ -447,7 +448,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		en.status = append(en.status, status)
 		en.wallet = append(en.wallet, walletKey(o, e.Person.Wallet))
 		en.record = append(en.record, jsonText(e.Person))
-		en.district = append(en.district, district)
+		en.district = append(en.district, domain.Places().Code(domain.LevelDistrict, district))
 		en.holdsRef = append(en.holdsRef, o.HoldsRef)
 		en.at = append(en.at, e.Occurred)
 	case domain.TypeDistribution:
@@ -465,7 +466,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.wallet = append(p.wallet, walletKey(o, e.Wallet))
 		p.dist = append(p.dist, e.DistributorID)
 		p.device = append(p.device, e.DeviceID)
-		p.district = append(p.district, district)
+		p.district = append(p.district, domain.Places().Code(domain.LevelDistrict, district))
 		p.upazila = append(p.upazila, upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)

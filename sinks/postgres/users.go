@@ -15,12 +15,20 @@ import (
 // KindConflict when the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u review.User, actor review.Actor) error {
 	return classify("postgres: create user", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)`,
-			u.Username, u.DisplayName, u.Role, u.PasswordHash); err != nil {
+		ministries := u.Ministries
+		if ministries == nil {
+			ministries = []string{}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, ministries) VALUES ($1, $2, $3, $4, $5)`,
+			u.Username, u.DisplayName, u.Role, u.PasswordHash, ministries); err != nil {
 			return err
 		}
+		after := map[string]any{"role": u.Role}
+		if len(u.Ministries) > 0 {
+			after["ministries"] = u.Ministries
+		}
 		return insertAudit(ctx, tx, review.AuditEntry{Actor: actor.Username, Role: actor.Role, Action: "user:add",
-			ObjectKind: "user", ObjectID: u.Username, Address: actor.Address}, nil, map[string]string{"role": u.Role})
+			ObjectKind: "user", ObjectID: u.Username, Address: actor.Address}, nil, after)
 	}))
 }
 
@@ -35,9 +43,9 @@ func (s *Store) UserCount(ctx context.Context) (int, error) {
 // User returns one user; KindNotFound when unknown.
 func (s *Store) User(ctx context.Context, username string) (review.User, error) {
 	var u review.User
-	err := s.pool.QueryRow(ctx, `SELECT username, display_name, role, password_hash, disabled, created_at
+	err := s.pool.QueryRow(ctx, `SELECT username, display_name, role, password_hash, disabled, created_at, ministries
 		FROM users WHERE username = $1`, username).
-		Scan(&u.Username, &u.DisplayName, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.Ministries)
 	return u, classify("postgres: read user", err)
 }
 
@@ -132,10 +140,10 @@ func (s *Store) DisableUser(ctx context.Context, username string, actor review.A
 // hash; KindNotFound otherwise.
 func (s *Store) TokenUser(ctx context.Context, tokenHash string) (review.User, error) {
 	var u review.User
-	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at
+	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, u.ministries
 		FROM api_tokens t JOIN users u USING (username)
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, tokenHash).
-		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt)
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &u.Ministries)
 	return u, classify("postgres: read token", err)
 }
 
@@ -153,10 +161,10 @@ func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (r
 		u    review.User
 		csrf string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token
+	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, u.ministries, s.csrf_token
 		FROM sessions s JOIN users u USING (username)
 		WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, tokenHash, now).
-		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &csrf)
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &u.Ministries, &csrf)
 	return u, csrf, classify("postgres: read session", err)
 }
 

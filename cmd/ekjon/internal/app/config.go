@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -86,13 +87,23 @@ type PipelineSettings struct {
 	DrainTimeout  time.Duration
 }
 
-// RulesSettings make the screening policy.
+// RulesSettings make the screening policy: the policy file (the embedded
+// default when PolicyFile is empty), and the settings that override it.
+// Without a file each override applies as it stands; with one, only those
+// set by a flag, a variable or the config file do.
 type RulesSettings struct {
+	PolicyFile       string
 	Exclusive        string
 	WalletChangeDays int
 	MaxAmount        float64
 	PolicyVersion    string
+	// set names the overrides given explicitly, by flag name (see
+	// NoteExplicit).
+	set map[string]bool
 }
+
+// overrides are the settings that change a policy file's rules.
+var overrides = []string{"exclusive", "wallet-change-days", "max-amount", "policy-version"}
 
 // FuzzySettings tune the fuzzy matcher.
 type FuzzySettings struct {
@@ -147,7 +158,7 @@ func DefaultConfig() Config {
 			DrainTimeout:  10 * time.Second,
 		},
 		Rules: RulesSettings{
-			Exclusive:        "old_age+widow+disability",
+			Exclusive:        formatExclusive(p.Exclusive),
 			WalletChangeDays: p.RecentWalletChangeDays,
 			MaxAmount:        p.MaxAmount,
 			PolicyVersion:    p.Version,
@@ -165,6 +176,15 @@ func DefaultConfig() Config {
 		},
 		LogLevel: "info",
 	}
+}
+
+// formatExclusive writes groups as ParseExclusive reads them.
+func formatExclusive(groups [][]string) string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = strings.Join(g, "+")
+	}
+	return strings.Join(out, ",")
 }
 
 // IndexConfig builds the matching index's settings.
@@ -250,8 +270,24 @@ func (c *Config) settings() []setting {
 		{"trusted-proxies", "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client: the address logins are limited by and audited under; none by default", list(&c.HTTP.TrustedProxies)},
 		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.HTTP.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
-		{"policy-version", "version stamped on every decision; change it with the rules", str(&c.Rules.PolicyVersion)},
+		{"policy-version", "version stamped on every decision; change it with the rules (overrides the policy file's)", str(&c.Rules.PolicyVersion)},
+		{"policy-file", "YAML policy file: programmes, ministries, eligibility, exclusive groups, thresholds (check one with ekjon policy check FILE; empty: the embedded default, printed by ekjon policy default)", str(&c.Rules.PolicyFile)},
 	}
+}
+
+// NoteExplicit records which overrides of the policy file fs has set, by
+// flag, variable or config file, so that a policy file's rules give way
+// only to those. Call it after fs.Parse; without it a policy file's rules
+// stand whole.
+func (c *Config) NoteExplicit(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(overrides, f.Name) {
+			if c.Rules.set == nil {
+				c.Rules.set = map[string]bool{}
+			}
+			c.Rules.set[f.Name] = true
+		}
+	})
 }
 
 // listFlag is a comma-separated setting as a flag: its String is its
@@ -325,6 +361,8 @@ func BindTopicFlags(fs *flag.FlagSet, c *Config, getenv func(string) string) err
 	return bindSettings(fs, topics, getenv)
 }
 
+// bindSettings registers settings on fs and sets those the environment or
+// the config file gives.
 func bindSettings(fs *flag.FlagSet, settings []setting, getenv func(string) string) error {
 	file := map[string]string{}
 	if path := getenv("EKJON_CONFIG"); path != "" {
@@ -499,15 +537,33 @@ func (h *HTTPSettings) Validate() error {
 // Policy builds the screening policy from the settings.
 func (c *Config) Policy() (domain.Policy, error) { return c.Rules.Policy() }
 
-// Policy builds the screening policy from the rules.
+// Policy builds the screening policy: the policy file, or the embedded
+// default, with the overrides (see RulesSettings).
 func (r *RulesSettings) Policy() (domain.Policy, error) {
 	p := domain.DefaultPolicy()
-	ex, err := domain.ParseExclusive(r.Exclusive)
-	if err != nil {
-		return p, fmt.Errorf("exclusive: %w", err)
+	if r.PolicyFile != "" {
+		var err error
+		if p, err = domain.LoadPolicyFile(r.PolicyFile); err != nil {
+			return p, fmt.Errorf("policy-file: %w", err)
+		}
 	}
-	p.Exclusive, p.RecentWalletChangeDays, p.Version = ex, r.WalletChangeDays, r.PolicyVersion
-	p.MaxAmount = r.MaxAmount
+	apply := func(name string) bool { return r.PolicyFile == "" || r.set[name] }
+	if apply("exclusive") {
+		ex, err := domain.ParseExclusive(r.Exclusive)
+		if err != nil {
+			return p, fmt.Errorf("exclusive: %w", err)
+		}
+		p.Exclusive = ex
+	}
+	if apply("wallet-change-days") {
+		p.RecentWalletChangeDays = r.WalletChangeDays
+	}
+	if apply("max-amount") {
+		p.MaxAmount = r.MaxAmount
+	}
+	if apply("policy-version") {
+		p.Version = r.PolicyVersion
+	}
 	return p, p.Validate()
 }
 

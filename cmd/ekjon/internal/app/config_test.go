@@ -20,6 +20,7 @@ func configFrom(t *testing.T, env map[string]string, args ...string) Config {
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
+	c.NoteExplicit(fs)
 	c.HMACSecret = "config-test-secret-0123"
 	return c
 }

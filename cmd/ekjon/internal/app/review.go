@@ -17,6 +17,7 @@ func (a *App) mountReview(ctx context.Context) error {
 	relay := review.NewRelay(a.Store, a.pub, a.Index, a.Index, log, api.NewRelayMetrics(a.Registry))
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.HTTP.SecureCookies, a.cfg.HTTP.SessionTTL
+	rc.Policy = a.policy
 	// Validate has parsed them already.
 	rc.TrustedProxies, _ = a.cfg.HTTP.Proxies()
 	rv, err := api.NewReview(a.Store, a.Store, relay.Notify, a.log.With("part", "review"), a.Registry, rc)

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ekjon/ekjon/domain"
+)
+
+// The dashboard counts persons enrolled and active, holds waiting and the
+// amounts paid this cycle by ministry, programme, division and district,
+// one district under every spelling, and names each row in English and
+// Bangla; the overview page draws it and each table exports as CSV.
+func TestDashboard(t *testing.T) {
+	e := newEnv(t)
+	widow := enrolment("w1", "widow", "1200000003", "01712000003")
+	widow["person"].(map[string]any)["address"] = map[string]any{"division": "Chittagong", "district": "Chittagong"}
+	old := enrolment("o1", "old_age", "1200000001", "01712000001")
+	old["person"].(map[string]any)["address"] = map[string]any{"division": "ঢাকা", "district": "ঢাকা"}
+	d := e.feed(old, youngEnrolment("o2", "1200000002", "26"), widow)
+	if d["o1"].Action != domain.ActionAdmit || d["o2"].Action != domain.ActionHold || d["w1"].Action != domain.ActionAdmit {
+		t.Fatalf("decisions %+v", d)
+	}
+	pay := payment("p1", "old_age", "1200000001", "01712000001")
+	pay["occurred_at"] = time.Now().UTC().Format(time.RFC3339)
+	if d := e.feed(pay); d["p1"].Action != domain.ActionAdmit {
+		t.Fatalf("p1: %+v", d["p1"])
+	}
+
+	r := e.call("viewer", http.MethodGet, "/api/v1/dashboard", nil)
+	mustStatus(t, "dashboard", r, 200)
+	rows := func(table string) map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for _, x := range r.body[table].([]any) {
+			m := x.(map[string]any)
+			out[m["key"].(string)] = m
+		}
+		return out
+	}
+	num := func(m map[string]any, k string) float64 { f, _ := m[k].(float64); return f }
+	progs := rows("programmes")
+	if o := progs["old_age"]; num(o, "persons_enrolled") != 2 || num(o, "persons_active") != 1 || num(o, "holds_waiting") != 1 ||
+		num(o, "amount_paid") != 600 || num(o, "payments") != 1 || o["name_bn"] != "বয়স্ক ভাতা" {
+		t.Errorf("old_age row %v", o)
+	}
+	if w := progs["widow"]; num(w, "persons_enrolled") != 1 || num(w, "persons_active") != 1 || num(w, "holds_waiting") != 0 {
+		t.Errorf("widow row %v", w)
+	}
+	mins := rows("ministries")
+	if m := mins["social_welfare"]; len(mins) != 1 || num(m, "persons_enrolled") != 3 || m["name_en"] != "Ministry of Social Welfare" {
+		t.Errorf("ministries %v", mins)
+	}
+	dists := rows("districts")
+	if dh := dists["26"]; len(dists) != 2 || num(dh, "persons_enrolled") != 2 || num(dh, "amount_paid") != 600 || dh["name_bn"] != "ঢাকা" {
+		t.Errorf("districts %v", dists)
+	}
+	divs := rows("divisions")
+	if len(divs) != 2 || num(divs["30"], "persons_enrolled") != 2 || num(divs["20"], "persons_enrolled") != 1 || divs["20"]["name_en"] != "Chattogram" {
+		t.Errorf("divisions %v", divs)
+	}
+	byRule := map[string]float64{}
+	for _, x := range r.body["decisions_by_rule"].([]any) {
+		m := x.(map[string]any)
+		byRule[m["programme"].(string)+"/"+m["rule"].(string)+"/"+m["action"].(string)] += num(m, "count")
+	}
+	if byRule["old_age/INELIGIBLE/HOLD"] != 1 || byRule["old_age//ADMIT"] != 2 || byRule["widow//ADMIT"] != 1 {
+		t.Errorf("decisions by rule %v", byRule)
+	}
+
+	c := e.call("viewer", http.MethodGet, "/api/v1/dashboard/districts.csv", nil)
+	mustStatus(t, "csv", c, 200)
+	want := "26,Dhaka,ঢাকা,2,1,1,"
+	if !strings.Contains(c.raw, want) || !strings.HasPrefix(c.raw, "code,name_en,name_bn,persons_enrolled") {
+		t.Errorf("districts.csv lacks %q:\n%s", want, c.raw)
+	}
+
+	b, res := e.login("viewer", "viewer-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	o := b.get("/overview")
+	mustStatus(t, "overview", o, 200)
+	for _, s := range []string{`<svg class="chart bars-h"`, "Old Age Allowance (বয়স্ক ভাতা)", "Ministry of Social Welfare (সমাজকল্যাণ মন্ত্রণালয়)",
+		`Chattogram <span lang="bn">চট্টগ্রাম</span>`, `href="/overview/districts.csv"`} {
+		if !strings.Contains(o.raw, s) {
+			t.Errorf("overview lacks %q", s)
+		}
+	}
+	if strings.Contains(o.raw, "<script") {
+		t.Error("overview carries a script")
+	}
+}
