@@ -127,8 +127,10 @@ type Generator struct {
 	people []*human
 	serial int
 	phones int
-	maleW  []float64
-	femW   []float64
+	// males and females are the name tables: the head (maleNames,
+	// femaleNames) and the long tail.
+	males, females []nameEntry
+	maleW, femW    []float64
 }
 
 // New checks cfg and returns a Generator.
@@ -136,17 +138,28 @@ func New(cfg Config) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	males, females := len(maleNames), len(femaleNames)
 	return &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7265676973747279)), places: places(),
-		maleW: zipf(len(maleNames)), femW: zipf(len(femaleNames))}, nil
+		males: append(slices.Clip(maleNames), tail(maleFirst, maleSecond)...), females: append(slices.Clip(femaleNames), tail(femaleFirst, femaleSecond)...),
+		maleW: weights(males, len(maleFirst)*len(maleSecond)), femW: weights(females, len(femaleFirst)*len(femaleSecond))}, nil
 }
 
-// zipf weighs ranks 1..n as 1/r^0.9: the head of a name table is crowded.
-func zipf(n int) []float64 {
-	w := make([]float64, n)
+// weights gives the head of a name table (its first head entries) 45 % of
+// the draws, Zipf-like (1/r^0.8), and the tail the rest, evenly.
+func weights(head, tail int) []float64 {
+	w := make([]float64, head+tail)
+	sum := 0.0
+	for i := range head {
+		sum += 1 / math.Pow(float64(i+1), 0.8)
+	}
 	acc := 0.0
-	for i := range w {
-		acc += 1 / math.Pow(float64(i+1), 0.9)
+	for i := range head {
+		acc += 0.45 / math.Pow(float64(i+1), 0.8) / sum
 		w[i] = acc
+	}
+	for i := range tail {
+		acc += 0.55 / float64(tail)
+		w[head+i] = acc
 	}
 	return w
 }
@@ -438,9 +451,9 @@ func applies(k Kind, h *human) bool {
 		return true
 	}
 	if h.male {
-		return maleNames[h.name].has(k)
+		return h.name < len(maleNames) && maleNames[h.name].has(k)
 	}
-	return femaleNames[h.name].has(k)
+	return h.name < len(femaleNames) && femaleNames[h.name].has(k)
 }
 
 // reenrol writes h's second record: a second clerk's typing, with the
@@ -550,9 +563,9 @@ func (g *Generator) vary(h *human, k Kind, first record, r *record) {
 
 // person renders r as the event's person.
 func (g *Generator) person(h *human, r record) *domain.Person {
-	entries, nicks, hon := femaleNames, femaleNicknames, femaleHonorifics
+	entries, nicks, hon := g.females, femaleNicknames, femaleHonorifics
 	if h.male {
-		entries, nicks, hon = maleNames, maleNicknames, maleHonorifics
+		entries, nicks, hon = g.males, maleNicknames, maleHonorifics
 	}
 	e := entries[h.name]
 	given := e.spellings
@@ -608,12 +621,12 @@ func (g *Generator) person(h *human, r record) *domain.Person {
 		p.NameEN = name(false)
 	}
 	bn := r.bn && (!r.en || g.chance(0.6))
-	p.FatherName = other(maleNames[h.father].spellings, r.fatherL, bn)
+	p.FatherName = other(g.males[h.father].spellings, r.fatherL, bn)
 	if r.mother {
-		p.MotherName = other(femaleNames[h.mother].spellings, false, bn)
+		p.MotherName = other(g.females[h.mother].spellings, false, bn)
 	}
 	if r.spouse && h.spouse >= 0 {
-		p.SpouseName = other(maleNames[h.spouse].spellings, h.spouseLt, bn)
+		p.SpouseName = other(g.males[h.spouse].spellings, h.spouseLt, bn)
 	}
 	if h.wallet && r.phone != "" {
 		p.Wallet = r.phone

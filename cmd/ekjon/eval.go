@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ekjon/ekjon/benchmarks/eval"
+	"github.com/ekjon/ekjon/benchmarks/registry"
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/matchers/names"
@@ -27,6 +29,8 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	events := fs.String("events", "", "events file of a labelled data set, as ekjon gen writes it (with --truth); empty generates the data from --persons, --seed and the rate flags")
 	truth := fs.String("truth", "", "truth file matching --events line for line (the labelled format: docs/evaluation.md)")
 	pairs := fs.String("pairs", "", "pair mode: a file of bangla<TAB>english name lines, one person each; prints key agreement and false collisions")
+	style := fs.String("style", "synth", "generated data: synth (benchmarks/synth) or registry (benchmarks/registry, with --reenrol-rate)")
+	reenrol := fs.Float64("reenrol-rate", registry.DefaultConfig().ReenrolRate, "registry style: fraction of persons enrolled again under a variation")
 	m := &ecfg.Fuzzy.Model
 	fs.Float64Var(&m.Hold, "hold", m.Hold, "FUZZY_PERSON threshold in bits")
 	fs.Float64Var(&m.Review, "review", m.Review, "POSSIBLE_PERSON threshold in bits")
@@ -70,9 +74,21 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// Generated data takes the same road as a file: it is written in
 		// the labelled format first, so both are evaluated by one reader.
 		scfg.Cycles = app.SplitList(cycles)
-		g, err := synth.New(scfg)
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
+		var seq iter.Seq[synth.Record]
+		switch *style {
+		case "synth":
+			g, err := synth.New(scfg)
+			if err != nil {
+				return fmt.Errorf("eval: %w", err)
+			}
+			seq = g.Enrolments()
+		case "registry":
+			var err error
+			if seq, err = registryStream(scfg, *reenrol); err != nil {
+				return fmt.Errorf("eval: %w", err)
+			}
+		default:
+			return fmt.Errorf("eval: --style %q: want synth or registry", *style)
 		}
 		dir, err := os.MkdirTemp("", "ekjon-eval-")
 		if err != nil {
@@ -80,10 +96,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer os.RemoveAll(dir)
 		*events, *truth = filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "truth.jsonl")
-		if err := writeLabelled(ctx, g.Enrolments(), *events, *truth, nil); err != nil {
+		if err := writeLabelled(ctx, seq, *events, *truth, nil); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		data = fmt.Sprintf("generated enrolments of %d persons, seed %d, default rates unless set", scfg.Persons, scfg.Seed)
+		data = fmt.Sprintf("generated enrolments of %d persons (%s style), seed %d, default rates unless set", scfg.Persons, *style, scfg.Seed)
 	}
 	rep, err := evalFiles(ctx, *events, *truth, ecfg)
 	if err != nil {
