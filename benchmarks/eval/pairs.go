@@ -54,7 +54,7 @@ type KindPairs struct {
 
 // NegativeFlags counts the wrong flags on one label's enrolments.
 type NegativeFlags struct {
-	Label               Label
+	Label                 Label
 	Events, Holds, Alerts int
 }
 
