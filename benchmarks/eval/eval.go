@@ -272,8 +272,10 @@ type Report struct {
 	// Confusion counts, per label, what the rules did.
 	Confusion map[Label]map[Got]int
 	Sweep     []SweepRow
-	// Pairs is the pair-level count (CountPairs) at the thresholds.
-	Pairs PairReport
+	// Pairs is the pair-level count (CountPairs) at the thresholds, of
+	// the enrolments as Decided lists them.
+	Pairs   PairReport
+	Decided []Decided
 	// WrongHolds and Missed are examples: holds of another cluster's
 	// person, and fuzzy_dup enrolments not held, best scores first.
 	WrongHolds, Missed []Example
@@ -294,7 +296,8 @@ func (ev *Evaluator) Report() Report {
 		r.Sweep = append(r.Sweep, SweepRow{Hold: h, Holds: s.Holds, FuzzyDupRecall: s.FuzzyDupRecall,
 			WrongHolds: s.Holds.Predicted - s.Holds.Correct, Pairs: CountPairs(decidedAt(ev.outs, min(m.Review, h), h))})
 	}
-	r.Pairs = CountPairs(ev.Decided())
+	r.Decided = ev.Decided()
+	r.Pairs = CountPairs(r.Decided)
 	for _, o := range ev.outs {
 		switch {
 		case o.found && o.score >= m.Hold && !o.same:

@@ -39,6 +39,10 @@ type Decided struct {
 	Candidates      int
 	Peers           []string
 	CandidatesKnown bool
+	// Registry marks an enrolment loaded as the registry before the
+	// stream measured: it files its person, but is neither a re-enrolment
+	// to find nor a flag to count.
+	Registry bool
 }
 
 // KindPairs is the count of one variation kind's re-enrolments.
@@ -66,9 +70,11 @@ type PairReport struct {
 	// Holds and Alerts count the flags; the true ones name a person of
 	// the enrolment's own cluster.
 	Holds, HoldsTrue, Alerts, AlertsTrue int
-	// BothHeld counts holds whose matched person is itself held (its
-	// enrolment on hold too, so neither side is paid); BothHeldWrong those
-	// of another cluster.
+	// BothHeld counts the pairs of persons each held against the other:
+	// two enrolments decided at once on two partitions, each finding the
+	// other, so that neither side is paid and a reviewer gets two cases
+	// for one pair. BothHeldWrong counts those of two true persons. A
+	// stream decided in order has none.
 	BothHeld, BothHeldWrong int
 	// Negatives are the wrong flags per label, for every label that drew one.
 	Negatives []NegativeFlags
@@ -116,18 +122,15 @@ func CountPairs(ds []Decided) PairReport {
 	cluster := map[string]string{} // person id → true person
 	kind := map[string]Label{}     // person id → label of its first enrolment
 	order := map[string][]string{} // true person → person ids, first seen first
-	held := map[string]bool{}      // person ids with an enrolment on hold
+	loaded := map[string]bool{}    // person ids the registry introduced
 	for i := range ds {
 		d := &ds[i]
 		if d.PersonID == "" {
 			continue
 		}
 		if _, ok := cluster[d.PersonID]; !ok {
-			cluster[d.PersonID], kind[d.PersonID] = d.Cluster, d.Label
+			cluster[d.PersonID], kind[d.PersonID], loaded[d.PersonID] = d.Cluster, d.Label, d.Registry
 			order[d.Cluster] = append(order[d.Cluster], d.PersonID)
-		}
-		if d.Flag == FlagHold {
-			held[d.PersonID] = true
 		}
 	}
 	type link struct{ a, b string }
@@ -138,11 +141,12 @@ func CountPairs(ds []Decided) PairReport {
 		return link{a, b}
 	}
 	flagged, holdLinks, candLinks := map[link]bool{}, map[link]bool{}, map[link]bool{}
+	heldAgainst := map[link]bool{} // directed: a held naming b
 	negs := map[Label]*NegativeFlags{}
 	var counts []int
 	for i := range ds {
 		d := &ds[i]
-		if d.PersonID == "" {
+		if d.PersonID == "" || d.Registry {
 			continue
 		}
 		if d.CandidatesKnown {
@@ -165,10 +169,13 @@ func CountPairs(ds []Decided) PairReport {
 		switch d.Flag {
 		case FlagHold:
 			r.Holds++
-			if held[d.Matched] {
-				r.BothHeld++
-				if !same {
-					r.BothHeldWrong++
+			if d.Matched != d.PersonID && !heldAgainst[link{d.PersonID, d.Matched}] {
+				heldAgainst[link{d.PersonID, d.Matched}] = true
+				if heldAgainst[link{d.Matched, d.PersonID}] {
+					r.BothHeld++
+					if !same {
+						r.BothHeldWrong++
+					}
 				}
 			}
 			if same {
@@ -192,6 +199,9 @@ func CountPairs(ds []Decided) PairReport {
 	byKind := map[Label]*KindPairs{}
 	for _, ids := range order {
 		for j := 1; j < len(ids); j++ {
+			if loaded[ids[j]] {
+				continue
+			}
 			k := byKind[kind[ids[j]]]
 			if k == nil {
 				k = &KindPairs{Kind: kind[ids[j]]}
@@ -254,7 +264,7 @@ func (r PairReport) WriteTo(w io.Writer) (int64, error) {
 		r.Due, r.Found, r.Recall(), r.Held, r.HoldRecall())
 	p("HOLD precision:  %.4f  (%d of %d holds name the same true person)\n", r.HoldPrecision(), r.HoldsTrue, r.Holds)
 	p("alert precision: %.4f  (%d of %d POSSIBLE_PERSON alerts name the same true person)\n", r.AlertPrecision(), r.AlertsTrue, r.Alerts)
-	p("holds whose matched person is held too: %d (%d of another true person)\n", r.BothHeld, r.BothHeldWrong)
+	p("pairs held both ways (each enrolment held against the other): %d (%d of two true persons)\n", r.BothHeld, r.BothHeldWrong)
 	if r.CandidatesKnown {
 		p("blocking recall: %.4f  (%d of %d re-enrolments ever a candidate of their pair); candidates per enrolment: mean %.1f, p99 %d\n",
 			r.BlockingRecall(), r.Candidates, r.Due, r.MeanCandidates, r.P99Candidates)
