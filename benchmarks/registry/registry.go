@@ -444,8 +444,14 @@ func (g *Generator) kindFor(cum []float64, kinds []Kind) Kind {
 
 // applies reports whether the kind can strike h.
 func applies(k Kind, h *human) bool {
-	if k == KindSamePhone {
+	switch k {
+	case KindSamePhone:
 		return h.phone != ""
+	case KindDOBSwap:
+		// Only a day of 12 or less can be read as a month, and only a
+		// known day can be swapped.
+		_, m, d := h.dob.Date()
+		return d <= 12 && d != int(m) && h.dobRec == ymd(h.dob)
 	}
 	if !nameKinds[k] {
 		return true
@@ -528,13 +534,7 @@ func (g *Generator) vary(h *human, k Kind, first record, r *record) {
 			r.dob = fmt.Sprintf("%04d-%02d-%02d", y+g.sign()*off, m, d)
 		}
 	case KindDOBSwap:
-		if d <= 12 && int(m) != d {
-			r.dob = fmt.Sprintf("%04d-%02d-%02d", y, d, m)
-		} else {
-			// A day above 12 cannot swap into a month: the clerk wrote
-			// the day in the month's place and the 1st for the day.
-			r.dob = fmt.Sprintf("%04d-%02d-%02d", y, 1+(d-1)%12, 1)
-		}
+		r.dob = fmt.Sprintf("%04d-%02d-%02d", y, d, m)
 	case KindNickname:
 		r.nickOn = !first.nickOn
 		if h.nick < 0 {

@@ -128,6 +128,8 @@ func TestVariationsShow(t *testing.T) {
 			ok = strings.HasSuffix(p.DOB, "-07-01") || strings.HasSuffix(f.DOB, "-07-01")
 		case KindDOBMissing:
 			ok = p.DOB == ""
+		case KindDOBSwap:
+			ok = p.DOB[:4] == f.DOB[:4] && p.DOB[5:7] == f.DOB[8:] && p.DOB[8:] == f.DOB[5:7] && p.DOB != f.DOB
 		case KindDOBYear1, KindDOBYear2:
 			ok = p.DOB[:4] != f.DOB[:4] && p.DOB[4:] == f.DOB[4:] || f.DOB == ""
 		case KindMoved:
@@ -142,7 +144,7 @@ func TestVariationsShow(t *testing.T) {
 			t.Errorf("%s (%s): first %+v %+v, again %+v %+v", r.EventID, k, f, f.Address, p, p.Address)
 		}
 	}
-	if len(checked) != 7 {
+	if len(checked) != 8 {
 		t.Errorf("checked kinds %v", checked)
 	}
 }
