@@ -509,7 +509,8 @@ func (g *Generator) reenrol(h *human, k Kind, first record) record {
 
 // vary applies one variation to r.
 func (g *Generator) vary(h *human, k Kind, first record, r *record) {
-	y, m, d := h.dob.Date()
+	y, mon, d := h.dob.Date()
+	m := int(mon)
 	switch k {
 	case KindDOBJan, KindDOBJul:
 		ph := fmt.Sprintf("%04d-01-01", y)
@@ -529,10 +530,14 @@ func (g *Generator) vary(h *human, k Kind, first record, r *record) {
 			off = 2
 		}
 		if len(first.dob) == 10 {
-			r.dob = fmt.Sprintf("%04d%s", y+g.sign()*off, first.dob[4:])
-		} else {
-			r.dob = fmt.Sprintf("%04d-%02d-%02d", y+g.sign()*off, m, d)
+			m, _ = strconv.Atoi(first.dob[5:7])
+			d, _ = strconv.Atoi(first.dob[8:])
 		}
+		y += g.sign() * off
+		if d == 29 && m == 2 && time.Date(y, 2, 29, 0, 0, 0, 0, time.UTC).Day() != 29 {
+			d = 28 // a registry's form refuses 29 February of a common year
+		}
+		r.dob = fmt.Sprintf("%04d-%02d-%02d", y, m, d)
 	case KindDOBSwap:
 		r.dob = fmt.Sprintf("%04d-%02d-%02d", y, d, m)
 	case KindNickname:
