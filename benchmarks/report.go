@@ -1,6 +1,8 @@
 package benchmarks
 
 import (
+	"github.com/ekjon/ekjon/benchmarks/eval"
+
 	"fmt"
 	"io"
 	"math"
@@ -27,6 +29,10 @@ type SystemResult struct {
 	CPUEvents                   int
 	RedisPerPerson, PGPerPerson float64
 	Accuracy                    Accuracy
+	// Pairs is the pair-level count of the fuzzy rules over the registry
+	// and both runs' enrolments (ekjon only: the baseline's record keeps
+	// no matched person).
+	Pairs *eval.PairReport
 }
 
 // CPUPer1000 is CPU seconds per 1,000 events decided in the max run.
@@ -136,6 +142,21 @@ func (s SizeResult) WriteMarkdown(w io.Writer) {
 			ec.TP, ec.FP, ec.FN, ec.Precision(), ec.Recall(), base)
 	}
 	fmt.Fprintln(w)
+	if p := e.Pairs; p != nil {
+		fmt.Fprintf(w, "Pair-level (ekjon; a re-enrolment is found when either enrolment is flagged against the other):\n\n")
+		fmt.Fprintf(w, "| measure | ekjon |\n|---|---:|\n")
+		fmt.Fprintf(w, "| re-enrolments due | %d |\n| found (held or alerted) | %d (recall %.4f) |\n| held | %d (recall %.4f) |\n",
+			p.Due, p.Found, p.Recall(), p.Held, p.HoldRecall())
+		fmt.Fprintf(w, "| FUZZY_PERSON precision | %.4f (%d of %d) |\n| POSSIBLE_PERSON precision | %.4f (%d of %d) |\n",
+			p.HoldPrecision(), p.HoldsTrue, p.Holds, p.AlertPrecision(), p.AlertsTrue, p.Alerts)
+		fmt.Fprintf(w, "| pairs held both ways (each against the other) | %d (%d of two true persons) |\n\n", p.BothHeld, p.BothHeldWrong)
+		fmt.Fprintf(w, "| kind | due | found | held | recall | held |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, k := range p.ByKind {
+			fmt.Fprintf(w, "| %s | %d | %d | %d | %.4f | %.4f |\n", k.Kind, k.Due, k.Found, k.Held,
+				float64(k.Found)/float64(max(k.Due, 1)), float64(k.Held)/float64(max(k.Due, 1)))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func counts(c *Counts) Counts {

@@ -87,6 +87,12 @@ type outcome struct {
 	due     bool
 	eventID string
 	explain string
+	// For the pair-level count: the true person, the person id filed
+	// under, the matched person, the records scored and those of them of
+	// the event's own true person.
+	cluster, personID, matched string
+	cands                      int
+	peers                      []string
 }
 
 // Evaluator replays enrolments one by one. It is not safe for concurrent
@@ -130,7 +136,14 @@ func (ev *Evaluator) Add(line []byte, t Truth) {
 	}
 	d := ev.ix.decide(e)
 	o.exact = d.exact
+	o.cluster = t.PersonID
 	if d.exact == "" {
+		o.personID, o.cands = d.personID, len(d.cands)
+		for _, c := range d.cands {
+			if ev.clusters[c.PersonID] == t.PersonID {
+				o.peers = append(o.peers, c.PersonID)
+			}
+		}
 		for _, p := range ev.indexed[t.PersonID] {
 			if p != d.personID {
 				o.due = true
@@ -142,6 +155,7 @@ func (ev *Evaluator) Add(line []byte, t Truth) {
 			o.same = ev.clusters[d.match.Candidate.PersonID] == t.PersonID
 			o.explain = d.match.Result.Explain()
 			o.found = true
+			o.matched = d.match.Candidate.PersonID
 		}
 		if _, ok := ev.clusters[d.personID]; !ok {
 			ev.clusters[d.personID] = t.PersonID
@@ -223,6 +237,8 @@ type SweepRow struct {
 	Holds          Metrics
 	FuzzyDupRecall float64
 	WrongHolds     int
+	// Pairs is the pair-level count at this threshold.
+	Pairs PairReport
 }
 
 // Example is an enrolment the matcher got wrong, with the score's
@@ -256,6 +272,10 @@ type Report struct {
 	// Confusion counts, per label, what the rules did.
 	Confusion map[Label]map[Got]int
 	Sweep     []SweepRow
+	// Pairs is the pair-level count (CountPairs) at the thresholds, of
+	// the enrolments as Decided lists them.
+	Pairs   PairReport
+	Decided []Decided
 	// WrongHolds and Missed are examples: holds of another cluster's
 	// person, and fuzzy_dup enrolments not held, best scores first.
 	WrongHolds, Missed []Example
@@ -274,8 +294,10 @@ func (ev *Evaluator) Report() Report {
 		s.Confusion = map[Label]map[Got]int{}
 		s.count(min(m.Review, h), h)
 		r.Sweep = append(r.Sweep, SweepRow{Hold: h, Holds: s.Holds, FuzzyDupRecall: s.FuzzyDupRecall,
-			WrongHolds: s.Holds.Predicted - s.Holds.Correct})
+			WrongHolds: s.Holds.Predicted - s.Holds.Correct, Pairs: CountPairs(decidedAt(ev.outs, min(m.Review, h), h))})
 	}
+	r.Decided = ev.Decided()
+	r.Pairs = CountPairs(r.Decided)
 	for _, o := range ev.outs {
 		switch {
 		case o.found && o.score >= m.Hold && !o.same:
@@ -301,6 +323,31 @@ func (ev *Evaluator) Report() Report {
 	r.WrongHolds = r.WrongHolds[:min(len(r.WrongHolds), ev.cfg.Examples)]
 	r.Missed = r.Missed[:min(len(r.Missed), ev.cfg.Examples)]
 	return r
+}
+
+// Decided lists the enrolments as decided at the configured thresholds,
+// for CountPairs.
+func (ev *Evaluator) Decided() []Decided {
+	m := ev.cfg.Fuzzy.Model
+	return decidedAt(ev.outs, m.Review, m.Hold)
+}
+
+func decidedAt(outs []outcome, review, hold float64) []Decided {
+	ds := make([]Decided, len(outs))
+	for i, o := range outs {
+		d := Decided{EventID: o.eventID, Cluster: o.cluster, Label: o.label, CandidatesKnown: true}
+		if !o.rejected && o.exact == "" {
+			d.PersonID, d.Candidates, d.Peers = o.personID, o.cands, o.peers
+			switch {
+			case o.found && o.score >= hold:
+				d.Flag, d.Matched = FlagHold, o.matched
+			case o.found && o.score >= review:
+				d.Flag, d.Matched = FlagAlert, o.matched
+			}
+		}
+		ds[i] = d
+	}
+	return ds
 }
 
 // count fills the counts and metrics at one pair of thresholds.

@@ -43,6 +43,10 @@ type decision struct {
 	match    fuzzy.Match
 	found    bool // a candidate whose name is not far was scored
 	shared   int  // persons already tied to the phone or wallet
+	// cands are the records scored, valid until the next decide, and
+	// query the enrolment's own profile as it was scored.
+	cands []score.Record
+	query fuzzy.Profile
 }
 
 // identity names the person as redisindex.resolveRefs does: by NID, by
@@ -128,6 +132,7 @@ func (ix *memIndex) decide(e *domain.Event) decision {
 		query.Record.PhoneHash = "" // a shared phone says little about identity
 	}
 	d.match, d.found = cfg.Best(&query, cands, tf, nil)
+	d.cands, d.query = cands, query
 
 	ix.index(&prof)
 	return d

@@ -72,6 +72,10 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		p("%-22s %9d %9d %9d %9.4f %9.4f %9.4f\n", row.name, row.m.Predicted, row.m.Correct, row.m.Due,
 			row.m.Precision, row.m.Recall, row.m.F1)
 	}
+	p("\npair-level (a re-enrolment is found when either enrolment is flagged against the other):\n")
+	if _, err := r.Pairs.WriteTo(cw); err != nil {
+		return cw.n, err
+	}
 	p("\nconfusion (rows: injected pattern and expected rule; columns: what the rules did;\n")
 	p("same/other: the matched person is of the event's own cluster or another):\n")
 	short := map[Got]string{GotFuzzySame: "FUZZY=", GotFuzzyOther: "FUZZY≠", GotPossibleSame: "POSS=",
@@ -96,10 +100,12 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 	p("(FUZZY= same person held; FUZZY≠ another person held; POSS= / POSS≠ likewise for POSSIBLE_PERSON)\n")
 	if len(r.Sweep) > 0 {
 		p("\nthreshold sweep over Hold (review %.1f, or Hold when lower):\n", r.Review)
-		p("%6s %7s %7s %9s %9s %9s %12s\n", "hold", "holds", "wrong", "precision", "recall", "F1", "fuzzy_dup")
+		p("%6s %7s %7s %9s %9s %9s %12s %11s %11s %11s\n", "hold", "holds", "wrong", "precision", "recall", "F1", "fuzzy_dup",
+			"pair found", "pair held", "alert prec")
 		for _, s := range r.Sweep {
-			p("%6.1f %7d %7d %9.4f %9.4f %9.4f %12.4f\n", s.Hold, s.Holds.Predicted, s.WrongHolds,
-				s.Holds.Precision, s.Holds.Recall, s.Holds.F1, s.FuzzyDupRecall)
+			p("%6.1f %7d %7d %9.4f %9.4f %9.4f %12.4f %11.4f %11.4f %11.4f\n", s.Hold, s.Holds.Predicted, s.WrongHolds,
+				s.Holds.Precision, s.Holds.Recall, s.Holds.F1, s.FuzzyDupRecall, s.Pairs.Recall(), s.Pairs.HoldRecall(),
+				s.Pairs.AlertPrecision())
 		}
 	}
 	if len(r.WrongHolds) > 0 {

@@ -55,6 +55,9 @@ type Truth struct {
 	// Fraud tells harm from benign coincidence: a neighbour's shared phone
 	// or a genuine wallet change is not fraud; a takeover is.
 	Fraud bool `json:"fraud,omitempty"`
+	// Kinds lists every variation a record was written with, where a
+	// generator applies more than the one its pattern names.
+	Kinds []string `json:"kinds,omitempty"`
 }
 
 // Phase orders a stream for a caller that sends it in steps, waiting for one

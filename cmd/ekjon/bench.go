@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/ekjon/ekjon/benchmarks"
 	"github.com/ekjon/ekjon/benchmarks/baseline"
+	"github.com/ekjon/ekjon/benchmarks/eval"
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
@@ -379,6 +381,19 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 			return res, err
 		}
 		s.r.Accuracy = benchmarks.Score(truth, rules, actions)
+		if s.r == &res.Ekjon {
+			recs := slices.Collect(w.PreloadEnrolments())
+			loaded := len(recs)
+			recs = append(append(recs, runs[0]...), runs[1]...)
+			ds, err := benchmarks.ReadDecided(ctx, s.pool, recs, loaded)
+			if err != nil {
+				return res, err
+			}
+			p := eval.CountPairs(ds)
+			s.r.Pairs = &p
+			fmt.Fprintf(out, "  ekjon    pair-level: %d re-enrolments, recall %.4f (held %.4f), FUZZY_PERSON precision %.4f, POSSIBLE_PERSON precision %.4f\n",
+				p.Due, p.Recall(), p.HoldRecall(), p.HoldPrecision(), p.AlertPrecision())
+		}
 		fmt.Fprintf(out, "  %-8s precision %.4f recall %.4f F1 %.4f (%d events, %d without decision)\n", s.r.System,
 			s.r.Accuracy.Overall.Precision(), s.r.Accuracy.Overall.Recall(), s.r.Accuracy.Overall.F1(), s.r.Accuracy.Events, s.r.Accuracy.Missing)
 	}

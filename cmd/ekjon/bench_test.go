@@ -92,6 +92,17 @@ func TestBenchSmallRun(t *testing.T) {
 			t.Errorf("ekjon F1 %s on a small registry", m[1])
 		}
 	}
+	// The fuzzy rules counted pair by pair, as eval counts them.
+	pairs := regexp.MustCompile(`\| FUZZY_PERSON precision \| (\d\.\d+) \((\d+) of (\d+)\) \|`)
+	for _, sec := range sections[1:] {
+		m := pairs.FindStringSubmatch(sec)
+		if m == nil {
+			t.Fatalf("no pair-level FUZZY_PERSON row:\n%s", sec)
+		}
+		if v, _ := strconv.ParseFloat(m[1], 64); v < 0.75 || m[3] == "0" {
+			t.Errorf("pair-level FUZZY_PERSON precision %s (%s of %s) on a small registry", m[1], m[2], m[3])
+		}
+	}
 	if st, err := os.Stat(chart); err != nil || st.Size() < 1000 {
 		t.Errorf("chart: %v", err)
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/ekjon/ekjon/benchmarks/registry"
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 )
@@ -108,6 +111,8 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	truthPath := fs.String("truth", "truth.jsonl", "truth file, one line per event line ('' to skip)")
 	events := fs.Int("events", 0, "write about this many events of the mixed feed (enrolments, statuses, then payment cycles until reached); 0 writes every enrolment, status and configured cycle")
 	enrolOnly := fs.Bool("enrolments-only", false, "write enrolments only (what eval reads)")
+	style := fs.String("style", "synth", "synth: the mixed feed of benchmarks/synth; registry: enrolments as registries write them (benchmarks/registry: date and name variations, moves, hard negatives), with --persons, --seed and --reenrol-rate")
+	reenrol := fs.Float64("reenrol-rate", registry.DefaultConfig().ReenrolRate, "registry style: fraction of persons enrolled again under a variation")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ekjon gen [flags]\n\nWrites a seeded synthetic population's events as JSON lines and, line for line,\nthe truth of each (cluster id, injected pattern, expected rules): the labelled\nformat ekjon eval reads (docs/evaluation.md). Rates are fractions; defaults\nfollow DESIGN §1.\n\n")
 		fs.PrintDefaults()
@@ -120,6 +125,16 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 	cfg.Cycles = app.SplitList(cycles)
+	if *style == "registry" {
+		seq, err := registryStream(cfg, *reenrol)
+		if err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+		return writeRegistry(ctx, seq, *out, *truthPath, cfg, stdout, stderr)
+	}
+	if *style != "synth" {
+		return fmt.Errorf("gen: --style %q: want synth or registry", *style)
+	}
 	if *events < 0 {
 		return errors.New("gen: --events must not be negative")
 	}
@@ -151,6 +166,39 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if n := counts.byPattern[p]; n > 0 {
 			fmt.Fprintf(summary, "  %-16s %9d\n", p, n)
 		}
+	}
+	return nil
+}
+
+// registryStream returns the enrolments of the registry-style population
+// with the seed, size and run id of the synth flags.
+func registryStream(sc synth.Config, reenrol float64) (iter.Seq[synth.Record], error) {
+	rc := registry.DefaultConfig()
+	rc.Seed, rc.Persons, rc.ReenrolRate = sc.Seed, sc.Persons, reenrol
+	if sc.RunID != synth.DefaultConfig().RunID {
+		rc.RunID = sc.RunID
+	}
+	g, err := registry.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	return g.Enrolments(), nil
+}
+
+// writeRegistry writes a registry-style population and its summary by
+// kind.
+func writeRegistry(ctx context.Context, seq iter.Seq[synth.Record], out, truth string, cfg synth.Config, stdout, stderr io.Writer) error {
+	var counts genCounts
+	if err := writeLabelled(ctx, counts.wrap(seq), out, truth, stdout); err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	summary := stdout
+	if out == "-" {
+		summary = stderr
+	}
+	fmt.Fprintf(summary, "wrote %d enrolments to %s (registry style, persons %d, seed %d)\n", counts.events, out, cfg.Persons, cfg.Seed)
+	for _, k := range slices.Sorted(maps.Keys(counts.byPattern)) {
+		fmt.Fprintf(summary, "  %-20s %9d\n", k, counts.byPattern[k])
 	}
 	return nil
 }
