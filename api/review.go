@@ -76,6 +76,8 @@ type Review struct {
 	cfg    Config
 	notify func()
 	ui     *ui
+	// reports, if set, serves the distribution report and scorecards.
+	reports DistributionReports
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec

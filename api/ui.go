@@ -51,7 +51,7 @@ func newUI() (*ui, error) {
 		},
 	}
 	u := &ui{pages: map[string]*template.Template{}}
-	for _, p := range []string{"login", "queue", "case", "overview"} {
+	for _, p := range []string{"login", "queue", "case", "overview", "distribution", "distributors"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(webFiles, "web/templates/layout.html", "web/templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
@@ -161,6 +161,7 @@ func (rv *Review) mountUI(r chi.Router) {
 			r.Get("/cases/{id}", rv.casePage)
 			r.Post("/cases/{id}/decision", rv.caseRuling)
 			r.Post("/cases/{id}/assign", rv.caseAssign)
+			rv.mountReportsUI(r)
 		})
 	})
 }

@@ -120,3 +120,23 @@ type Attempt struct {
 	Scope, ID, EventID string
 	At                 time.Time
 }
+
+// ReconcileFilter narrows the distribution report and the scorecards; an
+// empty field matches all. District matches the allocations' district as
+// written, ignoring case.
+type ReconcileFilter struct {
+	Programme, Cycle, District, Distributor string
+}
+
+// Scorecard is one distributor's record over the cycles a filter selects:
+// hand-outs admitted and their amount, the devices used, attempts not
+// admitted by the first rule of their decision, and the alerts raised on
+// their hand-outs and allocations, by rule.
+type Scorecard struct {
+	DistributorID string           `json:"distributor_id"`
+	Payments      int64            `json:"payments"`
+	Amount        float64          `json:"amount"`
+	Devices       int64            `json:"devices"`
+	Blocked       map[string]int64 `json:"blocked"`
+	Alerts        map[string]int64 `json:"alerts"`
+}

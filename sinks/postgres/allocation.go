@@ -82,11 +82,8 @@ func (r *allocationRows) queue(pb *pgx.Batch) {
 	}
 }
 
-// ReconcileFilter narrows the reconciliation; an empty field matches all.
-// District matches the allocations' district case-insensitively.
-type ReconcileFilter struct {
-	Programme, Cycle, District, Distributor string
-}
+// ReconcileFilter narrows the reconciliation; see domain.ReconcileFilter.
+type ReconcileFilter = domain.ReconcileFilter
 
 // phantomPayments selects the admitted hand-outs of a cycle under
 // allocation that no allocation covers: by a distributor allotted nothing
@@ -291,15 +288,8 @@ func (s *Store) HomeUpazilas(ctx context.Context, persons []string) (map[string]
 	return out, classify("postgres: home upazilas", rows.Err())
 }
 
-// Scorecard is one distributor's record over the filter's cycles.
-type Scorecard struct {
-	DistributorID string           `json:"distributor_id"`
-	Payments      int64            `json:"payments"`
-	Amount        float64          `json:"amount"`
-	Devices       int64            `json:"devices"`
-	Blocked       map[string]int64 `json:"blocked"`
-	Alerts        map[string]int64 `json:"alerts"`
-}
+// Scorecard is one distributor's record; see domain.Scorecard.
+type Scorecard = domain.Scorecard
 
 // Scorecards returns each distributor's admitted payments, attempts
 // blocked by rule and alerts by rule (on their hand-outs and on their
@@ -388,4 +378,59 @@ func (s *Store) RaiseReconciliationAlerts(ctx context.Context, policy domain.Pol
 		})
 	}
 	return s.RaiseAlerts(ctx, alerts)
+}
+
+// Reports serves the distribution report and the distributors'
+// scorecards from the record, with the policy and cycle grace of the
+// process (see the api package's DistributionReports).
+type Reports struct {
+	Store  *Store
+	Policy domain.Policy
+	Grace  time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// filterCycle writes f's cycle as the record does: in its programme's
+// spelling, or, for no programme, the first kind that reads it (a month, a
+// quarter, a one-off id). An error is of KindInvalid.
+func (r Reports) filterCycle(f domain.ReconcileFilter) (domain.ReconcileFilter, error) {
+	if f.Cycle == "" {
+		return f, nil
+	}
+	kinds := []domain.CycleKind{domain.CycleMonthly, domain.CycleQuarterly, domain.CycleOneOff}
+	if f.Programme != "" {
+		kinds = []domain.CycleKind{r.Policy.CycleKind(f.Programme)}
+	}
+	var err error
+	for _, k := range kinds {
+		var c string
+		if c, err = domain.NormalizeCycle(k, f.Cycle); err == nil {
+			f.Cycle = c
+			return f, nil
+		}
+	}
+	return f, err
+}
+
+// Reconciliation returns the reconciliation rows f selects, settled now.
+func (r Reports) Reconciliation(ctx context.Context, f domain.ReconcileFilter) ([]domain.Reconciliation, error) {
+	f, err := r.filterCycle(f)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	return r.Store.Reconcile(ctx, f, r.Policy, r.Grace, now())
+}
+
+// Scorecards returns the distributors' scorecards f selects.
+func (r Reports) Scorecards(ctx context.Context, f domain.ReconcileFilter) ([]domain.Scorecard, error) {
+	f, err := r.filterCycle(f)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.Scorecards(ctx, f)
 }
