@@ -24,6 +24,9 @@ const familyVelocity = "v"
 const (
 	velocityWindow = time.Minute
 	velocityKeep   = time.Hour
+	// velocitySkew is how far ahead of this process's clock a device's
+	// clock may run before its attempts are taken for dated in the future.
+	velocitySkew = 5 * time.Minute
 )
 
 func (ix *Index) velocityKey(scope, id string) string {
@@ -46,9 +49,11 @@ func (ix *Index) CountAttempts(ctx context.Context, attempts []domain.Attempt) (
 		key := ix.velocityKey(a.Scope, a.ID)
 		ms := a.At.UnixMilli()
 		pipe.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: a.EventID})
-		// Trimmed from the attempt's time, or from now for an attempt
-		// dated in the future: one forged date must not empty the set.
-		pipe.ZRemRangeByScore(ctx, key, "-inf", "("+itoa(min(ms, now)-velocityKeep.Milliseconds()))
+		// Trimmed from the attempt's own time, unless it is dated in
+		// the future: one forged date must not empty the set.
+		if ms <= now+velocitySkew.Milliseconds() {
+			pipe.ZRemRangeByScore(ctx, key, "-inf", "("+itoa(ms-velocityKeep.Milliseconds()))
+		}
 		counts[i] = pipe.ZCount(ctx, key, "("+itoa(ms-velocityWindow.Milliseconds()), itoa(ms))
 		pipe.PExpire(ctx, key, velocityKeep)
 	}
