@@ -82,7 +82,7 @@ func TestReconciliationEndToEnd(t *testing.T) {
 		handOut("d4", nids[0], "agent-a", "2026-10", 600, "Savar", fmt.Sprintf(at, 6)), // paid already
 		handOut("d5", nids[4], "agent-b", "2026-10", 600, "Savar", fmt.Sprintf(at, 0)),
 		handOut("d6", nids[5], "agent-b", "2026-10", 600, "Dhamrai", fmt.Sprintf(at, 2)), // far from home
-		handOut("d7", nids[6], "agent-b", "2026-10", 600, "Savar", fmt.Sprintf(at, 4)), // more than allotted
+		handOut("d7", nids[6], "agent-b", "2026-10", 600, "Savar", fmt.Sprintf(at, 4)),   // more than allotted
 		handOut("d8", "2699999999999", "agent-b", "2026-10", 600, "Savar", fmt.Sprintf(at, 6)),
 		handOut("d9", nids[2], "agent-c", "2026-10", 600, "Savar", fmt.Sprintf(at, 8)), // allotted nothing
 	)
