@@ -35,8 +35,10 @@ func (ix *Index) velocityKey(scope, id string) string {
 }
 
 // CountAttempts records attempts, each under its scope and id, and returns
-// for each the number of attempts of its scope and id recorded at times
-// within the minute up to and including its own. An attempt is a member
+// for each the most attempts of its scope and id recorded within one
+// minute that holds its own time: the minutes before and after are both
+// looked at, so that attempts arriving out of order (on several
+// partitions, or from a device that was offline) still meet. An attempt is a member
 // of its set by event id, so an event decided again is counted once. The
 // sets are shared by every worker; an attempt expires an hour after the
 // latest of its set. Errors are of KindTransient when Redis is
@@ -44,7 +46,7 @@ func (ix *Index) velocityKey(scope, id string) string {
 func (ix *Index) CountAttempts(ctx context.Context, attempts []domain.Attempt) ([]int64, error) {
 	now := time.Now().UnixMilli()
 	pipe := ix.rdb.Pipeline()
-	counts := make([]*redis.IntCmd, len(attempts))
+	near := make([]*redis.ZSliceCmd, len(attempts))
 	for i, a := range attempts {
 		key := ix.velocityKey(a.Scope, a.ID)
 		ms := a.At.UnixMilli()
@@ -54,17 +56,45 @@ func (ix *Index) CountAttempts(ctx context.Context, attempts []domain.Attempt) (
 		if ms <= now+velocitySkew.Milliseconds() {
 			pipe.ZRemRangeByScore(ctx, key, "-inf", "("+itoa(ms-velocityKeep.Milliseconds()))
 		}
-		counts[i] = pipe.ZCount(ctx, key, "("+itoa(ms-velocityWindow.Milliseconds()), itoa(ms))
+		w := velocityWindow.Milliseconds()
+		near[i] = pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key, ByScore: true,
+			Start: "(" + itoa(ms-w), Stop: "(" + itoa(ms+w), Count: velocityMaxNear})
 		pipe.PExpire(ctx, key, velocityKeep)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, classify("redis: count attempts", err)
 	}
 	out := make([]int64, len(attempts))
-	for i, c := range counts {
-		out[i] = c.Val()
+	for i, c := range near {
+		scores := make([]int64, len(c.Val()))
+		for j, z := range c.Val() {
+			scores[j] = int64(z.Score)
+		}
+		out[i] = busiestMinute(scores, attempts[i].At.UnixMilli(), velocityWindow.Milliseconds())
 	}
 	return out, nil
+}
+
+// velocityMaxNear bounds the attempts read around one: past it the pace is
+// beyond doubt.
+const velocityMaxNear = 10_000
+
+// busiestMinute returns the most of scores (ascending, in milliseconds)
+// that one window of w milliseconds holding t holds: the windows [s, s+w)
+// that begin at one of the scores in (t-w, t].
+func busiestMinute(scores []int64, t, w int64) int64 {
+	best, end := 0, 0
+	for i, s := range scores {
+		if s <= t-w || s > t {
+			continue
+		}
+		end = max(end, i)
+		for end < len(scores) && scores[end] < s+w {
+			end++
+		}
+		best = max(best, end-i)
+	}
+	return int64(best)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
