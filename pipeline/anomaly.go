@@ -33,6 +33,10 @@ type AnomalyConfig struct {
 	// this by one distributor or one device within a minute raise the
 	// alert. 0 turns the rule off.
 	VelocityPerMinute int
+	// SamePlace says whether two spellings of an upazila name one, and
+	// whether it can tell (see SamePlace, the default, which folds case,
+	// spaces and digits only).
+	SamePlace func(a, b string) (same, comparable bool)
 }
 
 // Anomalies is a Decider that decides allocations, which claim nothing in
@@ -174,7 +178,11 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) error {
 			continue
 		}
 		at := o.Event.Location.Upazila
-		if samePlace, comparable := SamePlace(home, at); comparable && !samePlace {
+		same := a.Config.SamePlace
+		if same == nil {
+			same = SamePlace
+		}
+		if samePlace, comparable := same(home, at); comparable && !samePlace {
 			raise(o, domain.RuleDistributorFar, map[string]string{
 				"distributor_id":   o.Event.DistributorID,
 				"device_id":        o.Event.DeviceID,
@@ -188,10 +196,11 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) error {
 
 // SamePlace reports whether two spellings of a place name one place,
 // folding case, spaces and Bangla digits; comparable is false when one is
-// a BBS code and the other a name, which only a gazetteer can tell apart.
+// a BBS code and the other a name, which only a gazetteer can tell apart,
+// or when they are written in two scripts.
 func SamePlace(a, b string) (same, comparable bool) {
 	a, b = placeFold(a), placeFold(b)
-	if a == "" || b == "" || isCode(a) != isCode(b) {
+	if a == "" || b == "" || isCode(a) != isCode(b) || bangla(a) != bangla(b) {
 		return false, false
 	}
 	return a == b, true
@@ -205,6 +214,10 @@ func placeFold(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+func bangla(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x0980 && r <= 0x09FF })
 }
 
 func isCode(s string) bool {

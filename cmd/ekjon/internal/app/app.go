@@ -21,6 +21,7 @@ import (
 
 	"github.com/ekjon/ekjon/api"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
 	decider := &pipeline.Anomalies{Decider: a.Index, Counter: a.Index, Homes: a.Store,
-		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity}}
+		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity, SamePlace: fuzzy.SameUpazila}}
 	proc := pipeline.NewProcessor(pcfg, decider, a.Store, a.pub, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Pipeline.Consumers; i++ {
