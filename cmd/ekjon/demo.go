@@ -123,6 +123,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
 	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.Postgres.URL))
 	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", a.HTTPAddr)
+	fmt.Fprintf(stdout, "  distribution:  http://%s/distribution   (allotted and handed out; /distributors: scorecards)\n", a.HTTPAddr)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  login as       %s\n", l)
 	}
@@ -135,7 +136,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 	var genErr error
 	if o.events != 0 {
-		genErr = generate(runCtx, o, cfg, st, stdout)
+		points := newDemoPoints(a, cfg.Kafka.Topics.Distributions, time.Now())
+		genErr = generate(runCtx, o, cfg, st, stdout, points)
 		if genErr == nil && o.events > 0 {
 			st.summary(stdout)
 		}
@@ -166,7 +168,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 // generate produces synthetic traffic: phase by phase (enrolments, status
 // changes, then each payment cycle), waiting for a phase to be decided
 // before the next, as payments follow enrolments in life.
-func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats, out io.Writer) error {
+func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats, out io.Writer, points *demoPoints) error {
 	gc := synth.DefaultConfig()
 	gc.Seed, gc.RunID = o.seed, fmt.Sprintf("demo%d", time.Now().Unix())
 	n := o.events
@@ -232,7 +234,28 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 			if err := st.waitDecided(ctx, produced); err != nil {
 				return err
 			}
+			if r.Phase.IsPayment() && !phase.IsPayment() && points != nil {
+				// The enrolments are decided: the points' cycle is
+				// allotted and handed out before the payment file.
+				msgs, err := points.events(ctx)
+				if err != nil {
+					return fmt.Errorf("distribution points: %w", err)
+				}
+				batch = append(batch, msgs...)
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := st.waitDecided(ctx, produced); err != nil {
+					return err
+				}
+				if err := points.report(ctx, out, points.a.HTTPAddr); err != nil {
+					return fmt.Errorf("distribution points: %w", err)
+				}
+			}
 			phase = r.Phase
+		}
+		if points != nil && r.Type == domain.TypeDistribution && points.skip(r.Value) {
+			continue
 		}
 		t := topic[r.Type]
 		if t == "" {

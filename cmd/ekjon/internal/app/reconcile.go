@@ -40,3 +40,6 @@ func (a *App) ReconcileOnce(ctx context.Context) ([]domain.Alert, error) {
 	}
 	return raised, err
 }
+
+// CycleGrace is how long after its period a cycle closes (--cycle-grace).
+func (a *App) CycleGrace() time.Duration { return a.cfg.Rules.CycleGrace }
