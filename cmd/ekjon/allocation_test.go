@@ -40,7 +40,7 @@ func handOut(id, nid, dist, cycle string, amount float64, upazila, at string) st
 // record, the API (JSON and CSV) and the alerts it raises, once.
 func TestReconciliationEndToEnd(t *testing.T) {
 	h := newHarness(t, 3)
-	a := h.start(func(c *app.Config) { c.Rules.ReconcileEvery = 0 })
+	a := h.start(func(c *app.Config) { c.Rules.ReconcileEvery, c.Rules.DistributorVelocity = 0, 3 })
 	topics := h.cfg.Kafka.Topics
 	ctx := context.Background()
 
@@ -87,6 +87,27 @@ func TestReconciliationEndToEnd(t *testing.T) {
 		handOut("d9", nids[2], "agent-c", "2026-10", 600, "Savar", fmt.Sprintf(at, 8)), // allotted nothing
 	)
 	got = h.decisions("d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9")
+	// agent-c, fast: four hand-outs (three refused) within a minute, more
+	// than the three allowed; some raise DISTRIBUTOR_VELOCITY, whichever
+	// partition's batch comes last.
+	var fast []string
+	for i := range 3 {
+		fast = append(fast, handOut(fmt.Sprintf("v%d", i), nids[2], "agent-c", "2026-10", 600, "Savar", fmt.Sprintf("2026-10-05T09:08:%02dZ", 10+i*10)))
+	}
+	h.produce(topics.Distributions, fast...)
+	vel := h.decisions("v0", "v1", "v2")
+	raisedVel := 0
+	for _, d := range vel {
+		if d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDoublePayment {
+			t.Errorf("%s: %s, want BLOCK [DOUBLE_PAYMENT …]", d.EventID, verdictOf(d))
+		}
+		if slices.Contains(d.Rules, domain.RuleDistributorVel) {
+			raisedVel++
+		}
+	}
+	if raisedVel == 0 {
+		t.Errorf("four hand-outs in a minute by agent-c raised no DISTRIBUTOR_VELOCITY: %v", vel)
+	}
 	for id, want := range map[string]string{
 		"d1": "ADMIT []", "d2": "ADMIT [AMOUNT_BELOW_ENTITLEMENT]", "d3": "ADMIT []", "d4": "BLOCK [DOUBLE_PAYMENT]",
 		"d5": "ADMIT []", "d6": "ADMIT [DISTRIBUTOR_FAR]", "d7": "ADMIT []", "d8": "BLOCK [UNKNOWN_PAYEE]", "d9": "ADMIT []",
@@ -107,7 +128,7 @@ func TestReconciliationEndToEnd(t *testing.T) {
 	want := map[string]fig{
 		"agent-a": {3, 3, 1, 1, "DOUBLE_PAYMENT=1"},
 		"agent-b": {2, 3, 0, 0, "UNKNOWN_PAYEE=1"},
-		"agent-c": {0, 1, 0, 1, ""},
+		"agent-c": {0, 1, 0, 1, "DOUBLE_PAYMENT=3"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
