@@ -165,6 +165,14 @@ func TestDistributionReportRoutes(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got[k], w)
 		}
 	}
+	// The cycle's alerts open as cases, with their evidence.
+	for id, key := range map[string]string{"al-birulia/UNDISTRIBUTED_AID": "undistributed", "h-x/PHANTOM_DISTRIBUTION": "distributor_id",
+		"h-b" + refsOf("B", 3) + "/DISTRIBUTOR_FAR": "home_upazila"} {
+		r := e.call("reviewer", http.MethodGet, alertPath(id), nil)
+		if r.status != http.StatusOK || !strings.Contains(r.raw, `"`+key+`"`) {
+			t.Errorf("case %s: %d %.300s", id, r.status, r.raw)
+		}
+	}
 	for _, role := range []string{"viewer", "reviewer", "supervisor", "admin"} {
 		if res := get(role, "/api/v1/reports/distributors?programme=old_age", "text/csv"); res.StatusCode != http.StatusOK ||
 			!strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
@@ -262,4 +270,13 @@ func saveScreenshotAs(t *testing.T, name string, png []byte) {
 		}
 		t.Logf("screenshot: %s", p)
 	}
+}
+
+// refsOf names the i-th beneficiary distributionWorld allots to point
+// "A" (Ashulia, even refs) or "B" (Birulia, odd refs).
+func refsOf(point string, i int) string {
+	if point == "A" {
+		return fmt.Sprintf("DSS-%02d", 2*i)
+	}
+	return fmt.Sprintf("DSS-%02d", 2*i+1)
 }

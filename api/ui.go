@@ -256,7 +256,9 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 		Statuses: []string{review.AlertActive, review.AlertOpen, review.AlertAssigned, review.AlertEscalated, review.AlertClosed, ""},
 		Rules: []string{domain.RuleWalletMismatch, domain.RuleDeceasedOrExited, domain.RuleRecentWallet, domain.RuleFuzzyPerson,
 			domain.RulePossiblePerson, domain.RuleSharedContact, domain.RuleDupNID, domain.RuleMultiProgramme,
-			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleRefConflict, domain.RuleIndexRecordFailed},
+			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleDistributorFar, domain.RuleAmountBelow,
+			domain.RulePhantomDistribution, domain.RuleOverDistribution, domain.RuleUndistributed,
+			domain.RuleRefConflict, domain.RuleIndexRecordFailed},
 		Ages: []string{"", "1h", "24h", "3d", "7d", "30d"},
 	}
 	if page.NextCursor != "" {

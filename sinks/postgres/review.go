@@ -24,7 +24,7 @@ var (
 
 const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.district, a.person_id,
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
-	a.updated_at, a.resolution, a.resolved_by, a.resolved_at`
+	a.updated_at, a.resolution, a.resolved_by, a.resolved_at, a.evidence`
 
 func scanAlert(row pgx.Row) (review.AlertRow, error) {
 	var (
@@ -32,11 +32,11 @@ func scanAlert(row pgx.Row) (review.AlertRow, error) {
 		action                                string
 		person, matched, assignee, res, resBy pgtype.Text
 		score                                 pgtype.Float8
-		expl                                  []byte
+		expl, evidence                        []byte
 		resAt                                 pgtype.Timestamptz
 	)
 	err := row.Scan(&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
-		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt)
+		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt, &evidence)
 	if err != nil {
 		return a, err
 	}
@@ -48,6 +48,11 @@ func scanAlert(row pgx.Row) (review.AlertRow, error) {
 	}
 	if len(expl) > 0 {
 		if err := json.Unmarshal(expl, &a.Explanation); err != nil {
+			return a, err
+		}
+	}
+	if len(evidence) > 0 {
+		if err := json.Unmarshal(evidence, &a.Evidence); err != nil {
 			return a, err
 		}
 	}
