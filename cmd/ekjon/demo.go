@@ -185,6 +185,12 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		// status changes and payment cycles all come round within minutes.
 		gc.Persons = 2_000
 	}
+	// The population Mixed(n) draws: the stream below is read past n
+	// records, so that those left to the distribution points are made up
+	// from the same population and n events are decided all the same.
+	if need := n * 10 / 22; o.events > 0 && need > 0 && need < gc.Persons {
+		gc.Persons = need
+	}
 	gen, err := synth.New(gc)
 	if err != nil {
 		return err
@@ -226,7 +232,11 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		batch = batch[:0]
 		return nil
 	}
-	for r := range gen.Mixed(n) {
+	sent := 0
+	for r := range gen.Mixed(1 << 30) {
+		if sent >= n {
+			break
+		}
 		if r.Phase != phase {
 			if err := flush(); err != nil {
 				return err
@@ -241,7 +251,8 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 				if err != nil {
 					return fmt.Errorf("distribution points: %w", err)
 				}
-				batch = append(batch, msgs...)
+				msgs = msgs[:min(len(msgs), n-sent)]
+				batch, sent = append(batch, msgs...), sent+len(msgs)
 				if err := flush(); err != nil {
 					return err
 				}
@@ -261,7 +272,7 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		if t == "" {
 			t = cfg.Kafka.Topics.Enrolments // an event of unknown type goes where its source would send it
 		}
-		batch = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value})
+		batch, sent = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value}), sent+1
 		if o.rate > 0 {
 			// Pace the stream: at most rate events a second.
 			due := tick.Add(time.Duration(float64(len(batch)) / o.rate * float64(time.Second)))
