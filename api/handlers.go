@@ -29,6 +29,7 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Get("/stats", rv.apiStats)
 		r.Get("/dashboard", rv.apiDashboard)
 		r.Get("/dashboard/{table}", rv.apiTableCSV)
+		rv.mountReportsAPI(r)
 		r.Get("/me", func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
 			writeJSON(w, http.StatusOK, map[string]any{"username": p.Username, "role": p.Role, "ministries": p.Ministries})

@@ -80,6 +80,8 @@ type Review struct {
 	cfg    Config
 	notify func()
 	ui     *ui
+	// reports, if set, serves the distribution report and scorecards.
+	reports DistributionReports
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec
@@ -375,21 +377,26 @@ func errOutOfScope(what string) error {
 }
 
 var ruleReasons = map[string]string{
-	domain.RuleDupNID:            "The NID is already enrolled in this programme.",
-	domain.RuleMultiProgramme:    "The NID already holds a programme that this one excludes.",
-	domain.RuleFuzzyPerson:       "A different or missing NID, but the person matches an enrolled one above the hold threshold.",
-	domain.RulePossiblePerson:    "The person may match an enrolled one (between the review and hold thresholds).",
-	domain.RuleSharedContact:     "The phone or wallet is already tied to several persons.",
-	domain.RuleDeceasedOrExited:  "The person is recorded as deceased, exited or suspended.",
-	domain.RuleWalletMismatch:    "Paid to a wallet other than the enrolled one.",
-	domain.RuleRecentWallet:      "The wallet changed shortly before this payment.",
-	domain.RuleDistributorVel:    "The agent records payments unusually fast or far from the person's union.",
-	domain.RuleUnknownPayee:      "No active enrolment in this programme.",
-	domain.RuleDoublePayment:     "Already paid for this programme and cycle.",
-	domain.RuleRefConflict:       "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
-	domain.RuleIDConflict:        "An identity number of this enrolment (smart-card or birth registration number, or the NID) belongs to another person; the numbers stay linked as they were.",
-	domain.RuleIneligible:        "Outside the programme's eligibility (gender, or age at the enrolment's date); dates of birth are often wrong, so a person decides.",
-	domain.RuleIndexRecordFailed: "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
+	domain.RuleDupNID:              "The NID is already enrolled in this programme.",
+	domain.RuleMultiProgramme:      "The NID already holds a programme that this one excludes.",
+	domain.RuleFuzzyPerson:         "A different or missing NID, but the person matches an enrolled one above the hold threshold.",
+	domain.RulePossiblePerson:      "The person may match an enrolled one (between the review and hold thresholds).",
+	domain.RuleSharedContact:       "The phone or wallet is already tied to several persons.",
+	domain.RuleDeceasedOrExited:    "The person is recorded as deceased, exited or suspended.",
+	domain.RuleWalletMismatch:      "Paid to a wallet other than the enrolled one.",
+	domain.RuleRecentWallet:        "The wallet changed shortly before this payment.",
+	domain.RuleDistributorVel:      "The distributor or the device records hand-outs faster than the limit a minute.",
+	domain.RuleDistributorFar:      "Handed out outside the upazila the beneficiary is enrolled in.",
+	domain.RuleAmountBelow:         "Handed over less than the programme's entitlement: a possible skim.",
+	domain.RulePhantomDistribution: "Handed out by a distributor to whom the cycle allotted nothing, or to a beneficiary the allocation does not list.",
+	domain.RuleOverDistribution:    "The distributor reported more hand-outs than were allotted to them.",
+	domain.RuleUndistributed:       "The cycle closed with allotted aid not handed out.",
+	domain.RuleUnknownPayee:        "No active enrolment in this programme.",
+	domain.RuleDoublePayment:       "Already paid for this programme and cycle.",
+	domain.RuleRefConflict:         "The programme's beneficiary ref already belongs to another person, whose payments by it stand.",
+	domain.RuleIDConflict:          "An identity number of this enrolment (smart-card or birth registration number, or the NID) belongs to another person; the numbers stay linked as they were.",
+	domain.RuleIneligible:          "Outside the programme's eligibility (gender, or age at the enrolment's date); dates of birth are often wrong, so a person decides.",
+	domain.RuleIndexRecordFailed:   "The person could not be stored as a candidate for the fuzzy rules: later enrolments are not matched against it.",
 }
 
 var fieldLabels = map[string]string{

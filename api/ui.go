@@ -68,7 +68,7 @@ func newUI(policy domain.Policy) (*ui, error) {
 		},
 	}
 	u := &ui{pages: map[string]*template.Template{}}
-	for _, p := range []string{"login", "queue", "case", "overview"} {
+	for _, p := range []string{"login", "queue", "case", "overview", "distribution", "distributors"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(webFiles, "web/templates/layout.html", "web/templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
@@ -189,6 +189,7 @@ func (rv *Review) mountUI(r chi.Router) {
 			r.Get("/cases/{id}", rv.casePage)
 			r.Post("/cases/{id}/decision", rv.caseRuling)
 			r.Post("/cases/{id}/assign", rv.caseAssign)
+			rv.mountReportsUI(r)
 		})
 	})
 }
@@ -283,7 +284,9 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 		Statuses: []string{review.AlertActive, review.AlertOpen, review.AlertAssigned, review.AlertEscalated, review.AlertClosed, ""},
 		Rules: []string{domain.RuleWalletMismatch, domain.RuleDeceasedOrExited, domain.RuleRecentWallet, domain.RuleFuzzyPerson,
 			domain.RulePossiblePerson, domain.RuleSharedContact, domain.RuleDupNID, domain.RuleMultiProgramme,
-			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleRefConflict, domain.RuleIndexRecordFailed, domain.RuleIneligible},
+			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleDistributorFar, domain.RuleAmountBelow,
+			domain.RulePhantomDistribution, domain.RuleOverDistribution, domain.RuleUndistributed,
+			domain.RuleRefConflict, domain.RuleIndexRecordFailed, domain.RuleIneligible},
 		Ages: []string{"", "1h", "24h", "3d", "7d", "30d"},
 	}
 	if page.NextCursor != "" {

@@ -28,7 +28,23 @@ const (
 	RuleWalletMismatch   = "WALLET_MISMATCH"
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
-	RuleEventIDReused    = "EVENT_ID_REUSED"
+	// RuleDistributorFar alerts on aid handed out outside the upazila the
+	// beneficiary is enrolled in.
+	RuleDistributorFar = "DISTRIBUTOR_FAR"
+	// RuleAmountBelow alerts on a payment of less than the programme's
+	// entitlement: the classic skim.
+	RuleAmountBelow = "AMOUNT_BELOW_ENTITLEMENT"
+	// RulePhantomDistribution alerts on aid recorded as handed out by a
+	// distributor to whom the cycle allotted nothing, or to a beneficiary
+	// the allocation does not list.
+	RulePhantomDistribution = "PHANTOM_DISTRIBUTION"
+	// RuleOverDistribution alerts when a distributor reports more hand-outs
+	// in a cycle than were allotted to them.
+	RuleOverDistribution = "OVER_DISTRIBUTION"
+	// RuleUndistributed alerts when a cycle closes with allotted aid not
+	// handed out.
+	RuleUndistributed = "UNDISTRIBUTED_AID"
+	RuleEventIDReused = "EVENT_ID_REUSED"
 	// RuleIneligible holds an enrolment outside its programme's
 	// eligibility (gender, minimum age).
 	RuleIneligible = "INELIGIBLE"
@@ -89,7 +105,11 @@ type Alert struct {
 	Score         float64        `json:"score,omitempty"`
 	Explanation   []Contribution `json:"explanation,omitempty"`
 	District      string         `json:"district,omitempty"`
-	CreatedAt     time.Time      `json:"created_at"`
+	// Evidence holds the facts behind an alert a reviewer can check, as
+	// labelled values (counts, amounts, places, distributor and device
+	// ids); never personal data.
+	Evidence  map[string]string `json:"evidence,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
 // AlertID names the alert a rule raised on an event; it is stable so that a

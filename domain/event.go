@@ -16,6 +16,9 @@ const (
 	TypeEnrolment    EventType = "enrolment"
 	TypeDistribution EventType = "distribution"
 	TypeStatus       EventType = "status"
+	// TypeAllocation says what a cycle allots to a distributor in an area
+	// (a v1 addition; see allocation.go).
+	TypeAllocation EventType = "allocation"
 )
 
 // Status values carried by a status event.
@@ -57,6 +60,18 @@ type Event struct {
 
 	// Status.
 	Status string `json:"status,omitempty"`
+
+	// Allocation (a v1 addition): the area allotted, the beneficiaries
+	// allotted by ref or card number, or their count, and what each is
+	// due (amount above, items here). Cycle, DistributorID and Amount are
+	// shared with distributions.
+	Area          *Area              `json:"area,omitempty"`
+	Beneficiaries []string           `json:"beneficiaries,omitempty"`
+	Count         int64              `json:"count,omitempty"`
+	Items         map[string]float64 `json:"items,omitempty"`
+	// ClosesAt, if set, is when the allocation's cycle closes for the
+	// reconciliation (see CycleCloses); RFC 3339.
+	ClosesAt string `json:"closes_at,omitempty"`
 
 	// Occurred is OccurredAt parsed by validation; not on the wire.
 	Occurred time.Time `json:"-"`

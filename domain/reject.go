@@ -48,7 +48,7 @@ func Reject(e *Event, err error) Rejection {
 		return r
 	}
 	switch e.Type {
-	case TypeEnrolment, TypeDistribution, TypeStatus:
+	case TypeEnrolment, TypeDistribution, TypeStatus, TypeAllocation:
 		r.Type = e.Type
 	}
 	r.Source, r.Programme = SafeText(e.Source, maxCodeBytes), SafeText(e.Programme, maxCodeBytes)

@@ -60,11 +60,20 @@ func textFields(e *Event) []textField {
 		textField{"distributor_id", maxIDBytes, &e.DistributorID},
 		textField{"device_id", maxIDBytes, &e.DeviceID},
 		textField{"status", maxCodeBytes, &e.Status},
+		textField{"closes_at", maxCodeBytes, &e.ClosesAt},
 	)
 	if l := e.Location; l != nil {
 		fs = append(fs,
 			textField{"location.district", maxPlaceBytes, &l.District},
 			textField{"location.upazila", maxPlaceBytes, &l.Upazila},
+		)
+	}
+	if a := e.Area; a != nil {
+		fs = append(fs,
+			textField{"area.division", maxPlaceBytes, &a.Division},
+			textField{"area.district", maxPlaceBytes, &a.District},
+			textField{"area.upazila", maxPlaceBytes, &a.Upazila},
+			textField{"area.union", maxPlaceBytes, &a.Union},
 		)
 	}
 	if p := e.Person; p != nil {
@@ -135,11 +144,11 @@ func Validate(e *Event, p Policy) error {
 	}
 	if v.ok("type") {
 		switch e.Type {
-		case TypeEnrolment, TypeDistribution, TypeStatus:
+		case TypeEnrolment, TypeDistribution, TypeStatus, TypeAllocation:
 		case "":
 			v.add("type", "is required")
 		default:
-			v.add("type", fmt.Sprintf("unknown event type %s; want enrolment, distribution or status", quote(string(e.Type))))
+			v.add("type", fmt.Sprintf("unknown event type %s; want enrolment, distribution, status or allocation", quote(string(e.Type))))
 		}
 	}
 	if v.ok("occurred_at") {
@@ -162,6 +171,10 @@ func Validate(e *Event, p Policy) error {
 		e.NIDSmart = v.smart("nid_smart", e.NIDSmart, e.NID)
 		v.amount(e.Amount, p)
 		e.Wallet = NormalizeWallet(e.Wallet)
+	case TypeAllocation:
+		v.programme(e.Programme, p, true)
+		v.cycle(e, p)
+		v.allocation(e, p)
 	case TypeStatus:
 		if _, known := TransitionOf(e.Status, e.Programme); v.ok("status") && !known {
 			v.add("status", fmt.Sprintf("unknown status %s; want deceased, exited, suspended, reinstated or wallet_changed", quote(e.Status)))

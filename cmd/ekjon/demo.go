@@ -129,6 +129,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "  redis:         %s\n", redisNote)
 	fmt.Fprintf(stdout, "  postgresql:    %s\n", redactURL(cfg.Postgres.URL))
 	fmt.Fprintf(stdout, "  review UI:     http://%s/queue   (also /api/v1, /metrics, /healthz, /readyz)\n", a.HTTPAddr)
+	fmt.Fprintf(stdout, "  distribution:  http://%s/distribution   (allotted and handed out; /distributors: scorecards)\n", a.HTTPAddr)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  login as       %s\n", l)
 	}
@@ -141,7 +142,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 	var genErr error
 	if o.events != 0 {
-		genErr = generate(runCtx, o, cfg, st, stdout)
+		points := newDemoPoints(a, cfg.Kafka.Topics.Distributions, time.Now())
+		genErr = generate(runCtx, o, cfg, st, stdout, points)
 		if genErr == nil && o.events > 0 {
 			st.summary(stdout)
 		}
@@ -172,7 +174,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 // generate produces synthetic traffic: phase by phase (enrolments, status
 // changes, then each payment cycle), waiting for a phase to be decided
 // before the next, as payments follow enrolments in life.
-func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats, out io.Writer) error {
+func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats, out io.Writer, points *demoPoints) error {
 	gc := synth.DefaultConfig()
 	gc.Seed, gc.RunID = o.seed, fmt.Sprintf("demo%d", time.Now().Unix())
 	n := o.events
@@ -188,6 +190,12 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		// The gentle stream: a small district, so that its enrolments,
 		// status changes and payment cycles all come round within minutes.
 		gc.Persons = 2_000
+	}
+	// The population Mixed(n) draws: the stream below is read past n
+	// records, so that those left to the distribution points are made up
+	// from the same population and n events are decided all the same.
+	if need := n * 10 / 22; o.events > 0 && need > 0 && need < gc.Persons {
+		gc.Persons = need
 	}
 	gen, err := synth.New(gc)
 	if err != nil {
@@ -230,7 +238,11 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 		batch = batch[:0]
 		return nil
 	}
-	for r := range gen.Mixed(n) {
+	sent := 0
+	for r := range gen.Mixed(1 << 30) {
+		if sent >= n {
+			break
+		}
 		if r.Phase != phase {
 			if err := flush(); err != nil {
 				return err
@@ -238,13 +250,35 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 			if err := st.waitDecided(ctx, produced); err != nil {
 				return err
 			}
+			if r.Phase.IsPayment() && !phase.IsPayment() && points != nil {
+				// The enrolments are decided: the points' cycle is
+				// allotted and handed out before the payment file.
+				msgs, err := points.events(ctx)
+				if err != nil {
+					return fmt.Errorf("distribution points: %w", err)
+				}
+				msgs = msgs[:min(len(msgs), n-sent)]
+				batch, sent = append(batch, msgs...), sent+len(msgs)
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := st.waitDecided(ctx, produced); err != nil {
+					return err
+				}
+				if err := points.report(ctx, out, points.a.HTTPAddr); err != nil {
+					return fmt.Errorf("distribution points: %w", err)
+				}
+			}
 			phase = r.Phase
+		}
+		if points != nil && r.Type == domain.TypeDistribution && points.skip(r.Value) {
+			continue
 		}
 		t := topic[r.Type]
 		if t == "" {
 			t = cfg.Kafka.Topics.Enrolments // an event of unknown type goes where its source would send it
 		}
-		batch = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value})
+		batch, sent = append(batch, kafkago.Message{Topic: t, Key: r.Key, Value: r.Value}), sent+1
 		if o.rate > 0 {
 			// Pace the stream: at most rate events a second.
 			due := tick.Add(time.Duration(float64(len(batch)) / o.rate * float64(time.Second)))

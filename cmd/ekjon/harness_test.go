@@ -57,6 +57,9 @@ func newHarness(t *testing.T, partitions int) *harness {
 	cfg.Pipeline.Consumers = 1
 	cfg.Pipeline.BatchSize = 200
 	cfg.Pipeline.DrainTimeout = 5 * time.Second
+	// The tests send a payment file's worth of payments by one agent in
+	// one instant; a test of DISTRIBUTOR_VELOCITY turns it on.
+	cfg.Rules.DistributorVelocity = 0
 	h := &harness{t: t, cluster: cluster, cfg: cfg}
 	h.writer = &kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,

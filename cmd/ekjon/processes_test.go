@@ -63,6 +63,7 @@ func (h *harness) startProcess(bin, name string) *runProcess {
 		"--redis-url", c.Redis.URL, "--redis-prefix", c.Redis.Prefix,
 		"--http", "127.0.0.1:0", "--consumers", "1",
 		"--batch-size", strconv.Itoa(c.Pipeline.BatchSize), "--batch-wait", "10ms", "--drain-timeout", "5s",
+		"--distributor-velocity", strconv.Itoa(c.Rules.DistributorVelocity),
 	}
 	if c.Redis.Cluster {
 		args = append(args, "--redis-cluster")

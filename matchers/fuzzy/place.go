@@ -247,3 +247,26 @@ func placeKey(s string) string {
 	}
 	return string(b)
 }
+
+// SameUpazila reports whether two spellings of an upazila, in either
+// script or as BBS codes, name one upazila: names are compared by their
+// place keys, codes by their digits. comparable is false when either is
+// empty, when one is a code and the other a name, and when names in two
+// scripts have different keys: without a gazetteer of upazilas this
+// package cannot tell them apart, and the keys of one place across
+// scripts disagree often enough (সদর and Sadar, a dropped chandrabindu)
+// that a difference proves nothing.
+func SameUpazila(a, b string) (same, comparable bool) {
+	ka, kb := upazila(a), upazila(b)
+	if ka == "" || kb == "" || (asciiDigits(strings.TrimSpace(a)) == "") != (asciiDigits(strings.TrimSpace(b)) == "") {
+		return false, false
+	}
+	if ka != kb && isBangla(a) != isBangla(b) {
+		return false, false
+	}
+	return ka == kb, true
+}
+
+func isBangla(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x0980 && r <= 0x09FF })
+}

@@ -118,3 +118,26 @@ func TestNIDDistrict(t *testing.T) {
 		t.Errorf("%d districts, want 64", n)
 	}
 }
+
+func TestSameUpazila(t *testing.T) {
+	tests := []struct {
+		a, b             string
+		same, comparable bool
+	}{
+		{"Savar", "সাভার", true, true},
+		{"Savar", " savar ", true, true},
+		{"Savar", "Dhamrai", false, true},
+		{"সাভার", "ধামরাই", false, true},
+		{"Savar", "ধামরাই", false, false},
+		{"Chandpur Sadar", "চাঁদপুর সদর", false, false},
+		{"72", "৭২", true, true},
+		{"72", "Savar", false, false},
+		{"", "Savar", false, false},
+	}
+	for _, tc := range tests {
+		same, comparable := SameUpazila(tc.a, tc.b)
+		if same != tc.same || comparable != tc.comparable {
+			t.Errorf("SameUpazila(%q, %q) = %v, %v; want %v, %v", tc.a, tc.b, same, comparable, tc.same, tc.comparable)
+		}
+	}
+}

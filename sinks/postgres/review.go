@@ -25,7 +25,7 @@ var (
 
 const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.district, a.person_id,
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
-	a.updated_at, a.resolution, a.resolved_by, a.resolved_at`
+	a.updated_at, a.resolution, a.resolved_by, a.resolved_at, a.evidence`
 
 func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 	var (
@@ -33,11 +33,11 @@ func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 		action                                string
 		person, matched, assignee, res, resBy pgtype.Text
 		score                                 pgtype.Float8
-		expl                                  []byte
+		expl, evidence                        []byte
 		resAt                                 pgtype.Timestamptz
 	)
 	dest := []any{&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
-		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt}
+		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt, &evidence}
 	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return a, err
@@ -50,6 +50,11 @@ func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 	}
 	if len(expl) > 0 {
 		if err := json.Unmarshal(expl, &a.Explanation); err != nil {
+			return a, err
+		}
+	}
+	if len(evidence) > 0 {
+		if err := json.Unmarshal(evidence, &a.Evidence); err != nil {
 			return a, err
 		}
 	}

@@ -288,9 +288,10 @@ type batchRows struct {
 	alert struct {
 		id, event, rule, action, prog, district, person, matched []string
 		score                                                    []pgtype.Float8
-		expl                                                     []string
+		expl, evidence                                           []string
 		at                                                       []time.Time
 	}
+	alloc allocationRows
 }
 
 // segment is a run of the batch's enrolments and payments, as columns,
@@ -416,6 +417,11 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 			ae = jsonText(a.Explanation)
 		}
 		al.expl = append(al.expl, ae)
+		ev := ""
+		if len(a.Evidence) > 0 {
+			ev = jsonText(a.Evidence)
+		}
+		al.evidence = append(al.evidence, ev)
 		al.at = append(al.at, a.CreatedAt)
 	}
 
@@ -470,6 +476,8 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.upazila = append(p.upazila, upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
+	case domain.TypeAllocation:
+		b.alloc.add(e)
 	case domain.TypeStatus:
 		seg := b.statusRows()
 		seg.status = append(seg.status, statusRow{e.EventID, d.PersonID, e.Status, e.Programme, walletKey(o, e.Wallet), e.Occurred})
@@ -546,18 +554,21 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 				t.From, t.To, t.ReplacesWallet, t.SetsDeceased, t.ClearsDeceased, domain.NeverClaims(), lifeOne, lifeAll)
 		}
 	}
+	b.alloc.queue(pb)
 	if a := b.alert; len(a.id) > 0 {
-		pb.Queue(`INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
-				matched_person_id, score, explanation, created_at, updated_at)
-			SELECT id, ev, rule, act, prog, district, NULLIF(person, ''), NULLIF(matched, ''), score,
-				NULLIF(expl, '')::jsonb, at, at
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::float8[], $10::text[], $11::timestamptz[])
-				AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at)
-			ON CONFLICT (alert_id) DO NOTHING`,
-			a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched, a.score, a.expl, a.at)
+		pb.Queue(insertAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
+			a.score, a.expl, a.at, a.evidence)
 	}
 }
+
+const insertAlerts = `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
+		matched_person_id, score, explanation, created_at, updated_at, evidence)
+	SELECT id, ev, rule, act, prog, district, NULLIF(person, ''), NULLIF(matched, ''), score,
+		NULLIF(expl, '')::jsonb, at, at, NULLIF(evidence, '')::jsonb
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::float8[], $10::text[], $11::timestamptz[], $12::text[])
+		AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at, evidence)
+	ON CONFLICT (alert_id) DO NOTHING`
 
 // The claims of persons on programmes: on each, the person's latest
 // enrolment neither blocked nor replaced (domain.NeverClaims), which is
@@ -717,7 +728,8 @@ func (s *Store) Alerts(ctx context.Context, ids []string) (map[string][]domain.A
 		return out, nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT alert_id, event_id, rule, action, programme, district,
-			COALESCE(person_id, ''), COALESCE(matched_person_id, ''), COALESCE(score, 0), explanation, created_at
+			COALESCE(person_id, ''), COALESCE(matched_person_id, ''), COALESCE(score, 0), explanation, created_at,
+			evidence
 		FROM alerts WHERE event_id = ANY($1) ORDER BY alert_id`, ids)
 	if err != nil {
 		return nil, classify("postgres: read alerts", err)
@@ -726,15 +738,20 @@ func (s *Store) Alerts(ctx context.Context, ids []string) (map[string][]domain.A
 	for rows.Next() {
 		var a domain.Alert
 		var action string
-		var expl []byte
+		var expl, evidence []byte
 		if err := rows.Scan(&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District,
-			&a.PersonID, &a.MatchedPerson, &a.Score, &expl, &a.CreatedAt); err != nil {
+			&a.PersonID, &a.MatchedPerson, &a.Score, &expl, &a.CreatedAt, &evidence); err != nil {
 			return nil, classify("postgres: read alerts", err)
 		}
 		a.Action = domain.Action(action)
 		if len(expl) > 0 {
 			if err := json.Unmarshal(expl, &a.Explanation); err != nil {
 				return nil, domain.Wrap(domain.KindInternal, "postgres: read alerts: explanation", err)
+			}
+		}
+		if len(evidence) > 0 {
+			if err := json.Unmarshal(evidence, &a.Evidence); err != nil {
+				return nil, domain.Wrap(domain.KindInternal, "postgres: read alerts: evidence", err)
 			}
 		}
 		out[a.EventID] = append(out[a.EventID], a)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ekjon/ekjon/api"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
@@ -101,7 +102,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
-	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, a.pub, log, m)
+	decider := &pipeline.Anomalies{Decider: a.Index, Counter: a.Index, Homes: a.Store,
+		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity, SamePlace: fuzzy.SameUpazila}}
+	proc := pipeline.NewProcessor(pcfg, decider, a.Store, a.pub, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Pipeline.Consumers; i++ {
 		src := kafka.NewSource(cfg.SourceConfig(), log)
@@ -221,6 +224,7 @@ func (a *App) checkIndex(ctx context.Context) error {
 func (a *App) Run(ctx context.Context) error {
 	fns := []func(context.Context) error{a.server.Run, a.guardIndex}
 	fns = append(fns, a.background...)
+	fns = append(fns, a.reconcile)
 	for _, w := range a.workers {
 		fns = append(fns, w.Run)
 	}

@@ -97,6 +97,14 @@ type RulesSettings struct {
 	WalletChangeDays int
 	MaxAmount        float64
 	PolicyVersion    string
+	// DistributorVelocity is V of DISTRIBUTOR_VELOCITY, attempts a
+	// minute by one distributor or device (0: off).
+	DistributorVelocity int
+	// CycleGrace is how long after its month or quarter a cycle closes
+	// for the reconciliation; ReconcileEvery is how often the
+	// reconciliation's alerts are looked for.
+	CycleGrace     time.Duration
+	ReconcileEvery time.Duration
 	// set names the overrides given explicitly, by flag name (see
 	// NoteExplicit).
 	set map[string]bool
@@ -162,6 +170,10 @@ func DefaultConfig() Config {
 			WalletChangeDays: p.RecentWalletChangeDays,
 			MaxAmount:        p.MaxAmount,
 			PolicyVersion:    p.Version,
+
+			DistributorVelocity: 6,
+			CycleGrace:          7 * 24 * time.Hour,
+			ReconcileEvery:      time.Minute,
 		},
 		Fuzzy: FuzzySettings{
 			ReviewThreshold:   f.Model.Review,
@@ -259,6 +271,9 @@ func (c *Config) settings() []setting {
 		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Rules.Exclusive)},
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.Rules.WalletChangeDays)},
 		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.Rules.MaxAmount)},
+		{"distributor-velocity", "DISTRIBUTOR_VELOCITY alert when one distributor or device records more distributions than this within a minute; 0 turns it off", num(&c.Rules.DistributorVelocity)},
+		{"cycle-grace", "how long after its month or quarter a cycle closes for the reconciliation (UNDISTRIBUTED_AID); an allocation's closes_at overrides it", dur(&c.Rules.CycleGrace)},
+		{"reconcile-every", "how often the reconciliation of allocations looks for PHANTOM_DISTRIBUTION, OVER_DISTRIBUTION and UNDISTRIBUTED_AID; 0 never", dur(&c.Rules.ReconcileEvery)},
 		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.Pipeline.DrainTimeout)},
 		{"review-threshold", "match score (bits) above which an enrolment is admitted with a POSSIBLE_PERSON alert", real(&c.Fuzzy.ReviewThreshold)},
 		{"hold-threshold", "match score (bits) above which an enrolment is held as FUZZY_PERSON", real(&c.Fuzzy.HoldThreshold)},
@@ -509,7 +524,14 @@ func (p *PipelineSettings) Validate() error {
 // Validate reports rules that do not make a valid policy.
 func (r *RulesSettings) Validate() error {
 	_, err := r.Policy()
-	return err
+	var errs []error
+	if r.DistributorVelocity < 0 {
+		errs = append(errs, errors.New("distributor-velocity: not negative"))
+	}
+	if r.CycleGrace < 0 || r.ReconcileEvery < 0 {
+		errs = append(errs, errors.New("cycle-grace, reconcile-every: not negative"))
+	}
+	return errors.Join(append(errs, err)...)
 }
 
 // Validate reports matcher settings that cannot work.

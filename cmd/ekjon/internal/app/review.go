@@ -5,6 +5,7 @@ import (
 
 	"github.com/ekjon/ekjon/api"
 	"github.com/ekjon/ekjon/review"
+	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // mountReview mounts the reviewers' JSON API and web UI on the App's HTTP
@@ -24,6 +25,7 @@ func (a *App) mountReview(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rv.SetDistributionReports(postgres.Reports{Store: a.Store, Policy: a.policy, Grace: a.cfg.Rules.CycleGrace})
 	rv.Mount(a.server.Router)
 	a.background = append(a.background, relay.Run, a.watchReviewQueue)
 	return nil

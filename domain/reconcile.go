@@ -1,0 +1,142 @@
+package domain
+
+import (
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Reconciliation is what one distributor was allotted and handed out in
+// one programme's cycle: the row of the distribution report. Its figures
+// are counts of beneficiaries and amounts in taka.
+type Reconciliation struct {
+	Programme     string `json:"programme"`
+	Cycle         string `json:"cycle"`
+	DistributorID string `json:"distributor_id"`
+	// Area names the areas the distributor was allotted, smallest part
+	// first; District is the allocations' district, as given.
+	Area     string `json:"area"`
+	District string `json:"district"`
+	// Allocated counts the beneficiaries allotted; AllocatedAmount is what
+	// they are due in taka (each allocation's amount, else the programme's
+	// entitlement).
+	Allocated       int64   `json:"allocated"`
+	AllocatedAmount float64 `json:"allocated_amount"`
+	// Distributed counts the admitted hand-outs the distributor reported;
+	// DistributedAmount is what they say was handed over.
+	Distributed       int64   `json:"distributed"`
+	DistributedAmount float64 `json:"distributed_amount"`
+	// Blocked counts the distributor's attempts that were not admitted,
+	// by the first rule of their decision.
+	Blocked map[string]int64 `json:"blocked"`
+	// Undistributed is what of Allocated was not handed out.
+	Undistributed int64 `json:"undistributed"`
+	// Phantom counts the admitted hand-outs no allocation covers.
+	Phantom int64 `json:"phantom"`
+	// ClosesAt is when the cycle closes (CycleCloses), zero if it does not
+	// close by itself; Closed says it has.
+	ClosesAt time.Time `json:"closes_at,omitzero"`
+	Closed   bool      `json:"closed"`
+	// AllocationID is the event id of the distributor's first allocation
+	// in the cycle, which the cycle's alerts on it are raised on; "" for
+	// a distributor allotted nothing.
+	AllocationID string `json:"allocation_id,omitempty"`
+}
+
+// BlockedTotal sums the blocked attempts over every rule.
+func (r *Reconciliation) BlockedTotal() int64 {
+	var n int64
+	for _, c := range r.Blocked {
+		n += c
+	}
+	return n
+}
+
+// BlockedRules lists the rules of r's blocked attempts, sorted.
+func (r *Reconciliation) BlockedRules() []string {
+	out := make([]string, 0, len(r.Blocked))
+	for rule := range r.Blocked {
+		out = append(out, rule)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Settle fills in what follows from the counts: the undistributed aid and
+// whether the cycle has closed at now.
+func (r *Reconciliation) Settle(now time.Time) {
+	covered := r.Distributed - r.Phantom
+	r.Undistributed = max(r.Allocated-covered, 0)
+	r.Closed = !r.ClosesAt.IsZero() && !now.Before(r.ClosesAt)
+}
+
+// ReconciliationAlerts returns the alerts r calls for at now:
+// OVER_DISTRIBUTION as soon as a distributor has reported more hand-outs
+// than were allotted to them, and UNDISTRIBUTED_AID once the cycle has
+// closed with allotted aid not handed out. Each is raised on the
+// distributor's first allocation and named by it, so that the
+// reconciliation run again, by any process, raises none twice.
+func ReconciliationAlerts(r Reconciliation, now time.Time) []Alert {
+	if r.AllocationID == "" {
+		return nil
+	}
+	evidence := func() map[string]string {
+		return map[string]string{
+			"distributor_id": r.DistributorID,
+			"cycle":          r.Cycle,
+			"area":           r.Area,
+			"allocated":      strconv.FormatInt(r.Allocated, 10),
+			"distributed":    strconv.FormatInt(r.Distributed, 10),
+			"phantom":        strconv.FormatInt(r.Phantom, 10),
+		}
+	}
+	var out []Alert
+	if r.Distributed > r.Allocated {
+		ev := evidence()
+		ev["excess"] = strconv.FormatInt(r.Distributed-r.Allocated, 10)
+		out = append(out, Alert{
+			AlertID: AlertID(r.AllocationID, RuleOverDistribution), EventID: r.AllocationID,
+			Rule: RuleOverDistribution, Action: ActionAdmit, Programme: r.Programme,
+			District: r.District, Evidence: ev, CreatedAt: now,
+		})
+	}
+	if r.Closed && r.Undistributed > 0 {
+		ev := evidence()
+		ev["undistributed"] = strconv.FormatInt(r.Undistributed, 10)
+		ev["closed_at"] = r.ClosesAt.UTC().Format(time.RFC3339)
+		out = append(out, Alert{
+			AlertID: AlertID(r.AllocationID, RuleUndistributed), EventID: r.AllocationID,
+			Rule: RuleUndistributed, Action: ActionAdmit, Programme: r.Programme,
+			District: r.District, Evidence: ev, CreatedAt: now,
+		})
+	}
+	return out
+}
+
+// Attempt is one distribution attempt counted against a distributor or a
+// device for DISTRIBUTOR_VELOCITY: Scope is "distributor" or "device", ID
+// the one counted, At when the hand-out was recorded.
+type Attempt struct {
+	Scope, ID, EventID string
+	At                 time.Time
+}
+
+// ReconcileFilter narrows the distribution report and the scorecards; an
+// empty field matches all. District matches the allocations' district as
+// written, ignoring case.
+type ReconcileFilter struct {
+	Programme, Cycle, District, Distributor string
+}
+
+// Scorecard is one distributor's record over the cycles a filter selects:
+// hand-outs admitted and their amount, the devices used, attempts not
+// admitted by the first rule of their decision, and the alerts raised on
+// their hand-outs and allocations, by rule.
+type Scorecard struct {
+	DistributorID string           `json:"distributor_id"`
+	Payments      int64            `json:"payments"`
+	Amount        float64          `json:"amount"`
+	Devices       int64            `json:"devices"`
+	Blocked       map[string]int64 `json:"blocked"`
+	Alerts        map[string]int64 `json:"alerts"`
+}
