@@ -53,6 +53,8 @@ type benchOptions struct {
 	skipBase   bool
 	baseUpTo   int
 	logLevel   string
+	payday     bool
+	drive      int
 }
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -76,6 +78,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
 	fs.IntVar(&o.baseUpTo, "baseline-up-to", 0, "run the baseline only at sizes up to this many persons (0: at every size); it takes hours at millions")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.BoolVar(&o.payday, "payday", true, "after the runs, decide a payment cycle of the whole registry and an enrolment drive, each on its own, with the broker in a process of its own")
+	fs.IntVar(&o.drive, "drive", 0, "new persons of the payday's enrolment drive (0: the larger of --events and a tenth of the registry)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -99,6 +103,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep := &benchmarks.Report{Machine: benchmarks.Machine(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
 	rep.Notes = benchNotes
+	if o.payday {
+		rep.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)], paydayNote)
+	}
 	// Each size is written as soon as it is measured, so that a long
 	// curve that fails at its largest size keeps what it measured.
 	tables := stdout
@@ -120,6 +127,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		rep.Sizes = append(rep.Sizes, res)
 		res.WriteMarkdown(tables)
+		if res.Payday != nil {
+			res.Payday.WriteMarkdown(tables)
+		}
 		if o.chart != "" {
 			if err := writeChart(o.chart, rep); err != nil {
 				return err
@@ -381,6 +391,11 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		s.r.Accuracy = benchmarks.Score(truth, rules, actions)
 		fmt.Fprintf(out, "  %-8s precision %.4f recall %.4f F1 %.4f (%d events, %d without decision)\n", s.r.System,
 			s.r.Accuracy.Overall.Precision(), s.r.Accuracy.Overall.Recall(), s.r.Accuracy.Overall.F1(), s.r.Accuracy.Events, s.r.Accuracy.Missing)
+	}
+	if o.payday {
+		if res.Payday, err = benchPayday(ctx, o, cfg, w, epool, rdb, log, out); err != nil {
+			return res, fmt.Errorf("payday: %w", err)
+		}
 	}
 	return res, nil
 }
