@@ -47,11 +47,14 @@ func (w *Workload) PaymentCycle() iter.Seq[synth.Record] {
 // rates: an enrolment drive, such as a relief programme's; and then the
 // status changes of those persons (deaths, exits, suspensions, wallet
 // changes). The drive's persons come from a generator of the same seed
-// grown by n persons.
+// grown by n persons, under a run id of their own.
 func (w *Workload) EnrolmentDrive(n int) (enrolments, statuses iter.Seq[synth.Record], err error) {
 	cfg := w.gen.Config()
 	from := cfg.Persons
 	cfg.Persons += n
+	// Event ids of their own: the grown generator numbers its streams
+	// afresh, and the registry's status events hold the first numbers.
+	cfg.RunID += "drive"
 	g, err := synth.New(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -54,6 +54,7 @@ type benchOptions struct {
 	baseUpTo   int
 	logLevel   string
 	payday     bool
+	paydayOnly bool
 	drive      int
 }
 
@@ -79,6 +80,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&o.baseUpTo, "baseline-up-to", 0, "run the baseline only at sizes up to this many persons (0: at every size); it takes hours at millions")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.BoolVar(&o.payday, "payday", true, "after the runs, decide a payment cycle of the whole registry and an enrolment drive, each on its own, with the broker in a process of its own")
+	fs.BoolVar(&o.paydayOnly, "payday-only", false, "after the bulk load, run the payday alone, without the two runs, the baseline and the accuracy")
 	fs.IntVar(&o.drive, "drive", 0, "new persons of the payday's enrolment drive (0: the larger of --events and a tenth of the registry)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -95,6 +97,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if o.batchSize < 1 || o.consumers < 1 {
 		return errors.New("batch-size and consumers: at least 1")
+	}
+	if o.paydayOnly {
+		o.payday, o.skipBase = true, true
 	}
 	if o.events < 100 {
 		return errors.New("events: at least 100")
@@ -126,7 +131,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("bench at %d persons: %w", p, err)
 		}
 		rep.Sizes = append(rep.Sizes, res)
-		res.WriteMarkdown(tables)
+		if !o.paydayOnly {
+			res.WriteMarkdown(tables)
+		}
 		if res.Payday != nil {
 			res.Payday.WriteMarkdown(tables)
 		}
@@ -359,6 +366,14 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		n, total.Round(time.Millisecond), el.Redis.Round(time.Millisecond), el.Postgres.Round(time.Millisecond), blTime.Round(time.Millisecond))
 	fmt.Fprintf(out, "  redis %.0f B/person, ekjon postgres %.0f B/person, baseline postgres %.0f B/person\n",
 		res.Ekjon.RedisPerPerson, res.Ekjon.PGPerPerson, res.Baseline.PGPerPerson)
+
+	if o.paydayOnly {
+		res.Payday, err = benchPayday(ctx, o, cfg, w, epool, rdb, log, out)
+		if err != nil {
+			return res, fmt.Errorf("payday: %w", err)
+		}
+		return res, nil
+	}
 
 	// ekjon, end to end.
 	if err := benchEkjon(ctx, o, cfg, runs, &res.Ekjon, last, rdb, log, out); err != nil {
