@@ -555,11 +555,14 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 				e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
 		}
 		if p := seg.pay; len(p.id) > 0 {
+			// No conflict target: an event's payment is written with
+			// its decision only, whose key is the one arbiter, and the
+			// paid-once rule is payment_claims', whose violation must
+			// not be swallowed.
 			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
 					distributor_id, device_id, district, upazila, action, paid_at)
 				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-				ON CONFLICT DO NOTHING`,
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])`,
 				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
 				p.upazila, p.action, p.at)
 		}
