@@ -56,6 +56,7 @@ type benchOptions struct {
 	payday     bool
 	paydayOnly bool
 	drive      int
+	brokerBin  string
 }
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -81,6 +82,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.BoolVar(&o.payday, "payday", true, "after the runs, decide a payment cycle of the whole registry and an enrolment drive, each on its own, with the broker in a process of its own")
 	fs.BoolVar(&o.paydayOnly, "payday-only", false, "after the bulk load, run the payday alone, without the two runs, the baseline and the accuracy")
+	fs.StringVar(&o.brokerBin, "broker-bin", "", "the ekjon binary whose broker command the payday runs (default: this one)")
 	fs.IntVar(&o.drive, "drive", 0, "new persons of the payday's enrolment drive (0: the larger of --events and a tenth of the registry)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

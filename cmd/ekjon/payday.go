@@ -35,12 +35,14 @@ type brokerProc struct {
 	done chan error
 }
 
-// startBrokerProc starts this binary's broker command on a free port and
-// waits for it to say where it listens.
-func startBrokerProc(ctx context.Context, partitions int) (*brokerProc, error) {
-	bin, err := os.Executable()
-	if err != nil {
-		return nil, err
+// startBrokerProc starts the broker command of bin (this binary if empty)
+// on a free port and waits for it to say where it listens.
+func startBrokerProc(ctx context.Context, bin string, partitions int) (*brokerProc, error) {
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	cmd := exec.Command(bin, "broker", "--listen", "127.0.0.1:0", "--partitions", strconv.Itoa(partitions))
 	out, err := cmd.StdoutPipe()
@@ -176,7 +178,7 @@ func benchPayday(ctx context.Context, o benchOptions, cfg app.Config, w *benchma
 func paydayPhase(ctx context.Context, o benchOptions, cfg app.Config, name string, recs iter.Seq[synth.Record],
 	pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger, out io.Writer) (benchmarks.PhaseResult, error) {
 	r := benchmarks.PhaseResult{Name: name}
-	bp, err := startBrokerProc(ctx, o.partitions)
+	bp, err := startBrokerProc(ctx, o.brokerBin, o.partitions)
 	if err != nil {
 		return r, err
 	}
