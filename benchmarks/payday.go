@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -125,6 +126,44 @@ func (c *RedisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	}
 }
 
+// PrefixMemory returns the bytes Redis uses for the keys under prefix
+// (MEMORY USAGE of each, all of its elements sampled): the index's own
+// memory, whatever else the server holds.
+func PrefixMemory(ctx context.Context, rdb *redis.Client, prefix string) (int64, error) {
+	var total int64
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	pipe := rdb.Pipeline()
+	var cmds []*redis.IntCmd
+	flush := func() error {
+		if len(cmds) == 0 {
+			return nil
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for _, c := range cmds {
+			total += c.Val()
+		}
+		cmds = cmds[:0]
+		return nil
+	}
+	for iter.Next(ctx) {
+		cmds = append(cmds, pipe.MemoryUsage(ctx, iter.Val(), 0))
+		if len(cmds) == 1000 {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return 0, err
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
 // TableSize is one table's rows and bytes on disk (heap, indexes and
 // TOAST), a partitioned table's summed over its partitions.
 type TableSize struct {
@@ -187,7 +226,7 @@ type PhaseResult struct {
 	CPU    CPU
 	Broker time.Duration
 	// RedisCommands are the commands ekjon sent to Redis; RedisBytes the
-	// change of Redis's used_memory.
+	// change of the memory of the index's keys (PrefixMemory).
 	RedisCommands int64
 	RedisBytes    int64
 	// Tables are the rows and bytes each table gained; WAL the server's
@@ -248,7 +287,7 @@ func (r PaydayResult) WriteMarkdown(w io.Writer) {
 	row("… Redis", "%.3f", func(p PhaseResult) float64 { return k(p, p.CPU.Redis) })
 	row("… PostgreSQL", "%.3f", func(p PhaseResult) float64 { return k(p, p.CPU.Postgres) })
 	row("Redis commands per event", "%.2f", func(p PhaseResult) float64 { return p.Per(float64(p.RedisCommands)) })
-	row("Redis bytes per event", "%.0f", func(p PhaseResult) float64 { return p.Per(float64(p.RedisBytes)) })
+	row("Redis bytes per event (index keys)", "%.0f", func(p PhaseResult) float64 { return p.Per(float64(p.RedisBytes)) })
 	row("PostgreSQL rows per event", "%.2f", func(p PhaseResult) float64 {
 		var n int64
 		for _, t := range p.Tables {

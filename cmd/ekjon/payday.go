@@ -26,7 +26,7 @@ import (
 )
 
 // paydayNote explains the payday table of the report.
-const paydayNote = "Payday: after the two runs, on the same registry, a payment cycle (every registry person paid once for a cycle no run paid, with the generator's default rates of double payments, ghosts, the dead and exited still paid and wallet changes) an enrolment drive of new persons (--drive of them) and those persons' status changes, each produced to the broker first and then decided as fast as ekjon can. The broker is `ekjon broker` in a process of its own, whose CPU (utime+stime from /proc) is reported apart from ekjon's (getrusage of this process), as a real Kafka's would be. Redis commands are those ekjon's client sent (a Lua script counts one); Redis bytes the change of used_memory; PostgreSQL rows and bytes the change of each table (count(*), pg_total_relation_size summed over partitions) over the phase; WAL is server-wide."
+const paydayNote = "Payday: after the two runs, on the same registry, a payment cycle (every registry person paid once for a cycle no run paid, with the generator's default rates of double payments, ghosts, the dead and exited still paid and wallet changes) an enrolment drive of new persons (--drive of them) and those persons' status changes, each produced to the broker first and then decided as fast as ekjon can. The broker is `ekjon broker` in a process of its own, whose CPU (utime+stime from /proc) is reported apart from ekjon's (getrusage of this process), as a real Kafka's would be. Redis commands are those ekjon's client sent (a Lua script counts one); Redis bytes the change of MEMORY USAGE summed over the index's keys; PostgreSQL rows and bytes the change of each table (count(*), pg_total_relation_size summed over partitions) over the phase; WAL is server-wide."
 
 // brokerProc is `ekjon broker` run as a process of its own.
 type brokerProc struct {
@@ -203,7 +203,10 @@ func paydayPhase(ctx context.Context, o benchOptions, cfg app.Config, name strin
 		return r, err
 	}
 	wal0, _ := benchmarks.WALBytes(ctx, pool)
-	mem0, _ := benchmarks.RedisMemory(ctx, rdb)
+	mem0, err := benchmarks.PrefixMemory(ctx, rdb, cfg.Redis.Prefix)
+	if err != nil {
+		return r, err
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	appDone := make(chan error, 1)
@@ -217,7 +220,10 @@ func paydayPhase(ctx context.Context, o benchOptions, cfg app.Config, name strin
 		return r, err
 	}
 	r.Rate = tr.rate()
-	mem1, _ := benchmarks.RedisMemory(ctx, rdb)
+	mem1, err := benchmarks.PrefixMemory(ctx, rdb, cfg.Redis.Prefix)
+	if err != nil {
+		return r, err
+	}
 	wal1, _ := benchmarks.WALBytes(ctx, pool)
 	sizes1, err := benchmarks.RecordSizes(ctx, pool)
 	if err != nil {
