@@ -49,8 +49,17 @@ func loadAlerts(b *testing.B, e *env, n int) review.AlertCursor {
 		}
 	}
 	pool := e.store.Pool()
+	keys := make([][]any, len(decs))
+	recorded := time.Now()
+	for i, d := range decs {
+		keys[i] = []any{d[0], recorded}
+		decs[i] = append(d, recorded)
+	}
+	if _, err := pool.CopyFrom(e.ctx, pgx.Identifier{"decision_keys"}, []string{"event_id", "recorded_at"}, pgx.CopyFromRows(keys)); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := pool.CopyFrom(e.ctx, pgx.Identifier{"decisions"},
-		[]string{"event_id", "event_type", "source", "programme", "action", "rules", "decided_at", "config_version"},
+		[]string{"event_id", "event_type", "source", "programme", "action", "rules", "decided_at", "config_version", "recorded_at"},
 		pgx.CopyFromRows(decs)); err != nil {
 		b.Fatal(err)
 	}

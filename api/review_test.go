@@ -379,8 +379,9 @@ func TestListAlerts(t *testing.T) {
 	w := seed(t, e)
 	for i := 0; i < 23; i++ {
 		id := fmtID("syn", i)
-		if _, err := e.store.Pool().Exec(e.ctx, `INSERT INTO decisions (event_id, action, decided_at, config_version, programme)
-			VALUES ($1, 'HOLD', now(), 't', 'vgf')`, id); err != nil {
+		if _, err := e.store.Pool().Exec(e.ctx, `WITH k AS (INSERT INTO decision_keys (event_id) VALUES ($1::text) RETURNING recorded_at)
+			INSERT INTO decisions (event_id, action, decided_at, config_version, programme, recorded_at)
+			SELECT $1::text, 'HOLD', now(), 't', 'vgf', recorded_at FROM k`, id); err != nil {
 			t.Fatal(err)
 		}
 		e.insertAlert(id, domain.RuleSharedContact, domain.ActionHold, "P"+id, "", 0, nil)

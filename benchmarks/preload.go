@@ -238,9 +238,17 @@ func (l *EkjonLoader) Pending() int { return len(l.decisions) }
 func (l *EkjonLoader) Flush(ctx context.Context) error {
 	t := time.Now()
 	defer func() { l.Postgres += time.Since(t) }()
+	// Each decision's key, which says the month it is recorded in (see
+	// migration 0007_partitions.sql).
+	keys := make([][]any, len(l.decisions))
+	for i, r := range l.decisions {
+		keys[i] = []any{r[0], t}
+		l.decisions[i] = append(r, t)
+	}
 	return baseline.CopyTables(ctx, l.pool, []baseline.CopyTable{
+		{Name: "decision_keys", Cols: []string{"event_id", "recorded_at"}, Rows: &keys},
 		{Name: "decisions", Cols: []string{"event_id", "event_type", "source", "programme", "action", "rules", "reason",
-			"person_id", "occurred_at", "decided_at", "config_version"}, Rows: &l.decisions},
+			"person_id", "occurred_at", "decided_at", "config_version", "recorded_at"}, Rows: &l.decisions},
 		{Name: "persons", Cols: []string{"person_id", "index_key", "id_kind", "nid", "deceased_at"}, Rows: &l.people},
 		{Name: "enrolments", Cols: []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
 			"wallet_key", "record", "district", "enrolled_at", "holds_ref"}, Rows: &l.enr},

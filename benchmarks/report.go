@@ -48,6 +48,9 @@ func (s SystemResult) CPUPer1000() (total, process, redis, postgres float64) {
 type SizeResult struct {
 	Persons         int
 	Ekjon, Baseline SystemResult
+	// Payday is the payment cycle and enrolment drive after the runs, if
+	// they ran.
+	Payday *PaydayResult
 }
 
 // Report is one `ekjon bench` run.

@@ -55,6 +55,10 @@ type benchOptions struct {
 	skipBase   bool
 	baseUpTo   int
 	logLevel   string
+	payday     bool
+	paydayOnly bool
+	drive      int
+	brokerBin  string
 }
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -78,6 +82,10 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
 	fs.IntVar(&o.baseUpTo, "baseline-up-to", 0, "run the baseline only at sizes up to this many persons (0: at every size); it takes hours at millions")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.BoolVar(&o.payday, "payday", true, "after the runs, decide a payment cycle of the whole registry and an enrolment drive, each on its own, with the broker in a process of its own")
+	fs.BoolVar(&o.paydayOnly, "payday-only", false, "after the bulk load, run the payday alone, without the two runs, the baseline and the accuracy")
+	fs.StringVar(&o.brokerBin, "broker-bin", "", "the ekjon binary whose broker command the payday runs (default: this one)")
+	fs.IntVar(&o.drive, "drive", 0, "new persons of the payday's enrolment drive (0: the larger of --events and a tenth of the registry)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -94,6 +102,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if o.batchSize < 1 || o.consumers < 1 {
 		return errors.New("batch-size and consumers: at least 1")
 	}
+	if o.paydayOnly {
+		o.payday, o.skipBase = true, true
+	}
 	if o.events < 100 {
 		return errors.New("events: at least 100")
 	}
@@ -101,6 +112,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep := &benchmarks.Report{Machine: benchmarks.Machine(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
 	rep.Notes = benchNotes
+	if o.payday {
+		rep.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)], paydayNote)
+	}
 	// Each size is written as soon as it is measured, so that a long
 	// curve that fails at its largest size keeps what it measured.
 	tables := stdout
@@ -121,7 +135,12 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("bench at %d persons: %w", p, err)
 		}
 		rep.Sizes = append(rep.Sizes, res)
-		res.WriteMarkdown(tables)
+		if !o.paydayOnly {
+			res.WriteMarkdown(tables)
+		}
+		if res.Payday != nil {
+			res.Payday.WriteMarkdown(tables)
+		}
 		if o.chart != "" {
 			if err := writeChart(o.chart, rep); err != nil {
 				return err
@@ -352,6 +371,14 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	fmt.Fprintf(out, "  redis %.0f B/person, ekjon postgres %.0f B/person, baseline postgres %.0f B/person\n",
 		res.Ekjon.RedisPerPerson, res.Ekjon.PGPerPerson, res.Baseline.PGPerPerson)
 
+	if o.paydayOnly {
+		res.Payday, err = benchPayday(ctx, o, cfg, w, epool, rdb, log, out)
+		if err != nil {
+			return res, fmt.Errorf("payday: %w", err)
+		}
+		return res, nil
+	}
+
 	// ekjon, end to end.
 	if err := benchEkjon(ctx, o, cfg, runs, &res.Ekjon, last, rdb, log, out); err != nil {
 		return res, fmt.Errorf("ekjon: %w", err)
@@ -396,6 +423,11 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 		}
 		fmt.Fprintf(out, "  %-8s precision %.4f recall %.4f F1 %.4f (%d events, %d without decision)\n", s.r.System,
 			s.r.Accuracy.Overall.Precision(), s.r.Accuracy.Overall.Recall(), s.r.Accuracy.Overall.F1(), s.r.Accuracy.Events, s.r.Accuracy.Missing)
+	}
+	if o.payday {
+		if res.Payday, err = benchPayday(ctx, o, cfg, w, epool, rdb, log, out); err != nil {
+			return res, fmt.Errorf("payday: %w", err)
+		}
 	}
 	return res, nil
 }

@@ -55,7 +55,7 @@ func TestBenchSmallRun(t *testing.T) {
 	err := cmdBench(context.Background(), []string{
 		"--persons", "1000,2000", "--baseline-up-to", "1000", "--events", "2000", "--consumers", "2", "--partitions", "2", "--batch-size", "100",
 		"--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database,
-		"--report", report, "--chart", chart,
+		"--report", report, "--chart", chart, "--payday=false",
 	}, os.Getenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())

@@ -361,8 +361,9 @@ func TestRecordsFromBeforeTheLinks(t *testing.T) {
 			sql  string
 			args []any
 		}{
-			{`INSERT INTO decisions (event_id, event_type, action, person_id, decided_at, config_version)
-				VALUES ($1, 'enrolment', 'ADMIT', $2, $3, 'old')`, []any{id, pid, at}},
+			{`WITH k AS (INSERT INTO decision_keys (event_id) VALUES ($1::text) RETURNING recorded_at)
+				INSERT INTO decisions (event_id, event_type, action, person_id, decided_at, config_version, recorded_at)
+				SELECT $1::text, 'enrolment', 'ADMIT', $2, $3, 'old', recorded_at FROM k`, []any{id, pid, at}},
 			{`INSERT INTO persons (person_id, index_key, id_kind, nid) VALUES ($1, $2, 'nid', $3) ON CONFLICT DO NOTHING`,
 				[]any{pid, pid[1:], nid}},
 			{`INSERT INTO enrolments (event_id, person_id, programme, status, record, enrolled_at)

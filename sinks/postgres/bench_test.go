@@ -229,15 +229,21 @@ var decisionsStageColumns = []string{"id", "typ", "src", "prog", "act", "rules",
 	"person", "matched", "occurred", "decided", "cfg", "topic", "part", "off", "ktime", "digest"}
 
 // The conflict target stays explicit: a bare ON CONFLICT DO NOTHING would
-// also swallow the violation of any other unique index.
-const insertDecisionsFromStage = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
+// also swallow the violation of any other unique index. decision_keys is
+// the arbiter, as in insertDecisions.
+const insertDecisionsFromStage = `WITH k AS (
+	INSERT INTO decision_keys (event_id) SELECT DISTINCT id FROM decisions_stage
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING event_id, recorded_at
+)
+INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
 	score, explanation, person_id, matched_person_id, occurred_at, decided_at, config_version,
-	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest)
-SELECT id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
+	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest, recorded_at)
+SELECT DISTINCT ON (id) id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
 	score, NULLIF(expl, '')::jsonb, NULLIF(person, ''), NULLIF(matched, ''), occurred, decided, cfg,
-	topic, part, off, ktime, digest
-FROM decisions_stage
-ON CONFLICT (event_id) DO NOTHING
+	topic, part, off, ktime, digest, k.recorded_at
+FROM decisions_stage s JOIN k ON k.event_id = s.id
+ORDER BY id
 RETURNING event_id`
 
 // copyDecisions writes d's rows through the staging table and returns the

@@ -69,7 +69,7 @@ func (s *Store) Decisions(ctx context.Context, ids []string) (map[string]domain.
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+decisionColumns+", digest FROM decisions WHERE event_id = ANY($1)", ids)
+	rows, err := s.pool.Query(ctx, readDecisions, ids)
 	if err != nil {
 		return nil, classify("postgres: read decisions", err)
 	}
@@ -83,6 +83,17 @@ func (s *Store) Decisions(ctx context.Context, ids []string) (map[string]domain.
 	}
 	return out, classify("postgres: read decisions", rows.Err())
 }
+
+// readDecisions reads decisions by event id through decision_keys, which
+// names the month each is recorded in, so that each id probes one
+// partition of decisions rather than all of them.
+const readDecisions = `SELECT ` + decisionColumnsOf + `, d.digest
+FROM decision_keys k JOIN decisions d ON d.event_id = k.event_id AND d.recorded_at = k.recorded_at
+WHERE k.event_id = ANY($1)`
+
+// decisionColumnsOf are decisionColumns of the table aliased d.
+const decisionColumnsOf = `d.event_id, d.event_type, d.source, d.programme, d.action, d.rules, d.reason, d.score,
+	d.explanation, d.person_id, d.matched_person_id, d.decided_at, d.config_version`
 
 func scanDecision(row pgx.Row) (domain.Decision, error) {
 	var (
@@ -247,18 +258,31 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return gen, classify("postgres: index generation", err)
 }
 
-const insertDecisions = `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
+// insertDecisions records the decisions of events not decided before.
+// decision_keys is the arbiter, since decisions is partitioned by month
+// and cannot hold a unique key on event_id alone: the ids it takes are
+// the events this batch decides first (once each, its first copy), and
+// only their decisions are inserted, in the partition of the month the
+// key was recorded in.
+const insertDecisions = `WITH t AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[],
+		$15::text[], $16::int[], $17::int8[], $18::timestamptz[], $19::text[]) WITH ORDINALITY
+		AS t(id, typ, src, prog, act, rules, reason, score, expl, person, matched, occurred, decided, cfg,
+		topic, part, off, ktime, digest, ord)
+), k AS (
+	INSERT INTO decision_keys (event_id) SELECT DISTINCT id FROM t
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING event_id, recorded_at
+)
+INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
 	score, explanation, person_id, matched_person_id, occurred_at, decided_at, config_version,
-	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest)
-SELECT id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
+	kafka_topic, kafka_partition, kafka_offset, kafka_time, digest, recorded_at)
+SELECT DISTINCT ON (id) id, typ, src, prog, act, COALESCE(string_to_array(NULLIF(rules, ''), ','), '{}'), reason,
 	score, NULLIF(expl, '')::jsonb, NULLIF(person, ''), NULLIF(matched, ''), occurred, decided, cfg,
-	topic, part, off, ktime, digest
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-	$8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[],
-	$15::text[], $16::int[], $17::int8[], $18::timestamptz[], $19::text[])
-	AS t(id, typ, src, prog, act, rules, reason, score, expl, person, matched, occurred, decided, cfg,
-	topic, part, off, ktime, digest)
-ON CONFLICT (event_id) DO NOTHING
+	topic, part, off, ktime, digest, k.recorded_at
+FROM t JOIN k ON k.event_id = t.id
+ORDER BY id, ord
 RETURNING event_id`
 
 // batchRows holds a batch as columns, one slice per column, because one
@@ -540,11 +564,14 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 				e.id, e.person, e.prog, e.ref, e.src, e.status, e.wallet, e.record, e.district, e.at, e.holdsRef)
 		}
 		if p := seg.pay; len(p.id) > 0 {
+			// No conflict target: an event's payment is written with
+			// its decision only, whose key is the one arbiter, and the
+			// paid-once rule is payment_claims', whose violation must
+			// not be swallowed.
 			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
 					distributor_id, device_id, district, upazila, action, paid_at)
 				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-				ON CONFLICT (event_id) DO NOTHING`,
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])`,
 				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
 				p.upazila, p.action, p.at)
 		}

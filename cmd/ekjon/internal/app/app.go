@@ -80,6 +80,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	} else if len(applied) > 0 {
 		log.Info("migrated the record", "applied", applied)
 	}
+	// The record's monthly partitions are created ahead, on start and
+	// daily, so that a write in a new month finds its partition.
+	if n, err := a.Store.EnsurePartitions(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("created the record's monthly partitions", "count", n)
+	}
+	a.background = append(a.background, func(ctx context.Context) error {
+		return a.Store.KeepPartitions(ctx, 24*time.Hour, func(err error) {
+			log.Warn("creating the record's monthly partitions; trying again tomorrow", "err", err)
+		})
+	})
 
 	if a.Redis, err = OpenRedis(cfg); err != nil {
 		return nil, err

@@ -82,7 +82,8 @@ func TestReviewQueueGauges(t *testing.T) {
 		status string
 	}{{3 * time.Hour, "open"}, {time.Hour, "escalated"}, {9 * time.Hour, "closed"}} {
 		id := "e" + string(rune('0'+i))
-		if _, err := store.Pool().Exec(ctx, `INSERT INTO decisions (event_id, action, decided_at, config_version) VALUES ($1, 'HOLD', $2, 'v')`, id, now.Add(-a.ago)); err != nil {
+		if _, err := store.Pool().Exec(ctx, `WITH k AS (INSERT INTO decision_keys (event_id) VALUES ($1::text) RETURNING recorded_at)
+			INSERT INTO decisions (event_id, action, decided_at, config_version, recorded_at) SELECT $1::text, 'HOLD', $2, 'v', recorded_at FROM k`, id, now.Add(-a.ago)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := store.Pool().Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, status, created_at, updated_at)
