@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/ekjon/ekjon/backfill"
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
@@ -331,5 +332,86 @@ func checkpoint(t *testing.T, dbURL string) int64 {
 	return done
 }
 
-var _ = io.Discard
-var _ = backfill.OrderKey
+// TestStreamAfterBackfillDecidesAsIfStreamed backfills a seeded registry
+// and then streams new enrolments through Kafka; a second world streams
+// the registry itself, in the order the backfill decided it, then the same
+// new enrolments. Every new enrolment must be decided alike in both: the
+// backfilled registry is what the stream would have built.
+func TestStreamAfterBackfillDecidesAsIfStreamed(t *testing.T) {
+	lines := population(t, 900, 55)
+	cut := len(lines) * 4 / 5
+	registry, fresh := lines[:cut], lines[cut:]
+	var ids []string
+	seen := map[string]bool{}
+	for _, l := range fresh {
+		if id := domain.PeekEventID(l); id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "registry.jsonl")
+	writeLines(t, in, registry)
+
+	backfilled := newHarness(t, 1)
+	w := &backfillWorld{env: map[string]string{
+		"EKJON_DATABASE_URL": backfilled.cfg.Postgres.URL, "EKJON_REDIS_URL": backfilled.cfg.Redis.URL,
+		"EKJON_REDIS_PREFIX": backfilled.cfg.Redis.Prefix, "EKJON_HMAC_SECRET": backfilled.cfg.HMACSecret,
+		"EKJON_REDIS_CLUSTER": map[bool]string{true: "true", false: "false"}[backfilled.cfg.Redis.Cluster],
+	}}
+	w.backfill(t, "--rejects", filepath.Join(dir, "rejects.csv"), in)
+	backfilled.start(nil)
+	backfilled.produce(backfilled.cfg.Kafka.Topics.Enrolments, strs(fresh)...)
+	got := backfilled.decisions(ids...)
+
+	streamed := newHarness(t, 1)
+	streamed.start(nil)
+	ordered := slices.Clone(registry)
+	pos := map[*byte]int{}
+	for i, l := range ordered {
+		pos[&l[0]] = i
+	}
+	slices.SortStableFunc(ordered, func(a, b []byte) int {
+		ka, kb := backfill.OrderKey(bytes.TrimSpace(a)), backfill.OrderKey(bytes.TrimSpace(b))
+		switch {
+		case ka < kb:
+			return -1
+		case ka > kb:
+			return 1
+		}
+		return pos[&a[0]] - pos[&b[0]]
+	})
+	streamed.produce(streamed.cfg.Kafka.Topics.Enrolments, strs(ordered)...)
+	var regIDs []string
+	for _, l := range registry {
+		if id := domain.PeekEventID(l); id != "" && !seen[id] {
+			seen[id] = true
+			regIDs = append(regIDs, id)
+		}
+	}
+	streamed.decisions(regIDs...)
+	streamed.produce(streamed.cfg.Kafka.Topics.Enrolments, strs(fresh)...)
+	want := streamed.decisions(ids...)
+
+	kinds := map[string]int{}
+	for _, id := range ids {
+		g, s := got[id], want[id]
+		kinds[verdictOf(s)]++
+		if verdictOf(g) != verdictOf(s) || g.PersonID != s.PersonID || g.MatchedPerson != s.MatchedPerson ||
+			math.Abs(g.Score-s.Score) > 1e-9 {
+			t.Errorf("%s: after the backfill %s person %s matched %s score %.3f; streamed %s person %s matched %s score %.3f",
+				id, verdictOf(g), g.PersonID, g.MatchedPerson, g.Score, verdictOf(s), s.PersonID, s.MatchedPerson, s.Score)
+		}
+	}
+	if kinds["BLOCK [DUP_NID]"] == 0 || kinds["HOLD [FUZZY_PERSON]"] == 0 {
+		t.Errorf("the new enrolments should include exact and fuzzy duplicates of the registry: %v", kinds)
+	}
+}
+
+func strs(lines [][]byte) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = string(l)
+	}
+	return out
+}
