@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/pipeline"
 )
 
@@ -339,6 +340,13 @@ func placeOf(b []byte) (string, string) {
 	d := ""
 	if e.Person != nil && e.Person.Address != nil {
 		d = e.Person.Address.District
+	}
+	// One name for each district, however the list spelled it (Bangla,
+	// English, BBS code).
+	if code, ok := fuzzy.DistrictCode(d); ok {
+		if name := fuzzy.DistrictName(code); name != "" {
+			d = name
+		}
 	}
 	return e.Programme, d
 }
