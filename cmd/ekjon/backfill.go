@@ -49,6 +49,7 @@ type backfillFlags struct {
 	source, asOf              string
 	batch                     int
 	progress                  string
+	truth                     string
 }
 
 func cmdBackfill(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -67,6 +68,7 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&o.source, "source", "backfill", "source system of CSV rows without a source column")
 	fs.StringVar(&o.asOf, "as-of", "", "when CSV rows without occurred_at occurred, RFC 3339 (default: the file's modification day)")
 	fs.IntVar(&o.batch, "records-per-batch", 2000, "records decided in one round trip to Redis and PostgreSQL")
+	fs.StringVar(&o.truth, "truth", "", "with --clusters, score the pairs found against this truth file of ekjon gen (precision and recall)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (on a terminal), always or never")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, backfillUsage)
@@ -187,6 +189,12 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	printBackfill(stdout, res, bcfg)
+	if o.truth != "" {
+		if o.clusters == "" {
+			return errors.New("truth: needs --clusters")
+		}
+		return pairQuality(stdout, o.clusters, o.truth)
+	}
 	return nil
 }
 

@@ -442,3 +442,39 @@ func strs(lines [][]byte) []string {
 	}
 	return out
 }
+
+// TestPairQuality scores a small clusters CSV by hand: a right DUP_NID
+// pair, a wrong FUZZY_PERSON pair and a fuzzy duplicate missed.
+func TestPairQuality(t *testing.T) {
+	dir := t.TempDir()
+	clusters := "record_id,person_id,action,rule,score,matched_record_id\n" +
+		"a1,P1,ADMIT,,,\n" + "a2,P1,BLOCK,DUP_NID,,a1\n" +
+		"b1,P2,ADMIT,,,\n" + "c1,P3,HOLD,FUZZY_PERSON,25.00,b1\n" +
+		"d1,P4,ADMIT,,,\n" + "d2,P5,ADMIT,,,\n" + "x,,REJECTED,INVALID_ID,,\n"
+	truth := `{"event_id":"a1","person_id":"H1","pattern":"clean"}
+{"event_id":"a2","person_id":"H1","pattern":"dup_nid"}
+{"event_id":"b1","person_id":"H2","pattern":"clean"}
+{"event_id":"c1","person_id":"H3","pattern":"clean"}
+{"event_id":"d1","person_id":"H4","pattern":"clean"}
+{"event_id":"d2","person_id":"H4","pattern":"fuzzy_dup"}
+{"event_id":"x","person_id":"H9","pattern":"malformed"}
+`
+	cp, tp := filepath.Join(dir, "c.csv"), filepath.Join(dir, "t.jsonl")
+	_ = os.WriteFile(cp, []byte(clusters), 0o644)
+	_ = os.WriteFile(tp, []byte(truth), 0o644)
+	var out bytes.Buffer
+	if err := pairQuality(&out, cp, tp); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"DUP_NID          flagged       1  correct       1  precision 1.0000",
+		"FUZZY_PERSON     flagged       1  correct       0  precision 0.0000",
+		"recall dup_nid                 1 of       1 = 1.0000",
+		"recall fuzzy_dup               0 of       1 = 0.0000",
+		"(6 records decided)",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("want %q in\n%s", want, out.String())
+		}
+	}
+}
