@@ -26,10 +26,12 @@ type Summary struct {
 	// decision gave.
 	ByAction map[string]int
 	ByRule   map[string]int
-	// Duplicates counts records another record's person holds, by the
-	// first duplicate rule each gave (DUP_NID, MULTI_PROGRAMME,
-	// FUZZY_PERSON, POSSIBLE_PERSON), and by programme and district.
+	// Duplicates counts records blocked or held as another record's
+	// person (DUP_NID, MULTI_PROGRAMME, FUZZY_PERSON), by programme and
+	// district; Possible those only flagged for a look (POSSIBLE_PERSON).
+	// ByKind counts both by the first such rule of each.
 	Duplicates  int
+	Possible    int
 	ByKind      map[string]int
 	ByProgramme map[string]int
 	ByDistrict  map[string]int
@@ -256,12 +258,16 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 					ps.founder[pi] = int32(k)
 				}
 			}
-			if isDuplicate(d.Rules) {
+			switch {
+			case isFirm(d.Rules):
 				s.Duplicates++
 				s.ByKind[firstDuplicate(d.Rules)]++
 				prog, district := placeOf(b)
 				s.ByProgramme[prog]++
 				s.ByDistrict[district]++
+			case isDuplicate(d.Rules):
+				s.Possible++
+				s.ByKind[firstDuplicate(d.Rules)]++
 			}
 			if cw != nil {
 				score := ""

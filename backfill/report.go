@@ -88,14 +88,15 @@ th{background:#f3f3f3}.n{text-align:right}.tot td{font-size:1.1em}.pair{margin:1
 <table class="tot">
 <tr><th>records</th><td class="n">{{.Records}}</td></tr>
 <tr><th>persons (records linked by identifier or FUZZY_PERSON)</th><td class="n">{{.Persons}}</td></tr>
-<tr><th>records that are another record's person</th><td class="n">{{.Duplicates}} ({{pct .Duplicates .Records}} %)</td></tr>
+<tr><th>records blocked or held as another record's person</th><td class="n">{{.Duplicates}} ({{pct .Duplicates .Records}} %)</td></tr>
+<tr><th>records admitted with a possible match, for a reviewer to look at</th><td class="n">{{.Possible}}</td></tr>
 <tr><th>rejected (see the rejects CSV)</th><td class="n">{{.Rejected}}</td></tr>
 {{range $a, $n := .ByAction}}<tr><th>{{$a}}</th><td class="n">{{$n}}</td></tr>{{end}}
 </table>
-<h2>Duplicates by kind</h2>{{chart (bars .ByKind 10)}}
+<h2>Matches by kind</h2>{{chart (bars .ByKind 10)}}
 <h2>Every rule raised</h2>{{chart (bars .ByRule 20)}}
-<h2>Duplicates by programme</h2>{{chart (bars .ByProgramme 20)}}
-<h2>Duplicates by district</h2>{{chart (bars .ByDistrict 25)}}
+<h2>Duplicates (blocked or held) by programme</h2>{{chart (bars .ByProgramme 20)}}
+<h2>Duplicates (blocked or held) by district</h2>{{chart (bars .ByDistrict 25)}}
 <h2>Largest clusters</h2>
 {{range .Clusters}}<h3>{{.PersonID}}: {{.Size}} records</h3>
 <table><tr><th>record</th><th>programme</th><th>decision</th><th>name</th><th>father</th><th>dob</th><th>NID</th><th>district</th></tr>

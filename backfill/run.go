@@ -298,7 +298,7 @@ func (p *publisher) Publish(_ context.Context, outs []domain.Outcome) error {
 	var n, dups int64
 	for i := range outs {
 		n++
-		if isDuplicate(outs[i].Decision.Rules) {
+		if isFirm(outs[i].Decision.Rules) {
 			dups++
 		}
 	}
@@ -307,12 +307,21 @@ func (p *publisher) Publish(_ context.Context, outs []domain.Outcome) error {
 	return nil
 }
 
-// duplicateRules are the rules that say a record is another's person.
-var duplicateRules = []string{domain.RuleDupNID, domain.RuleMultiProgramme, domain.RuleFuzzyPerson, domain.RulePossiblePerson}
+// duplicateRules are the rules that match a record to another's person;
+// firmRules those that block or hold it for that (POSSIBLE_PERSON only
+// asks a reviewer to look).
+var (
+	duplicateRules = []string{domain.RuleDupNID, domain.RuleMultiProgramme, domain.RuleFuzzyPerson, domain.RulePossiblePerson}
+	firmRules      = duplicateRules[:3]
+)
 
-func isDuplicate(rules []string) bool {
+func isDuplicate(rules []string) bool { return hasAny(rules, duplicateRules) }
+
+func isFirm(rules []string) bool { return hasAny(rules, firmRules) }
+
+func hasAny(rules, of []string) bool {
 	for _, r := range rules {
-		if slices.Contains(duplicateRules, r) {
+		if slices.Contains(of, r) {
 			return true
 		}
 	}

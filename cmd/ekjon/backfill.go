@@ -205,7 +205,8 @@ func printBackfill(w io.Writer, res *backfill.Result, cfg backfill.Config) {
 	if res.Resumed > 0 {
 		fmt.Fprintf(w, " (%d found done by an earlier run)", res.Resumed)
 	}
-	fmt.Fprintf(w, "\n  persons %d, records that are another's person %d, rejected %d\n", s.Persons, s.Duplicates, s.Rejected)
+	fmt.Fprintf(w, "\n  persons %d, records blocked or held as another's person %d, possible matches %d, rejected %d\n",
+		s.Persons, s.Duplicates, s.Possible, s.Rejected)
 	var acts []string
 	for a, n := range s.ByAction {
 		acts = append(acts, fmt.Sprintf("%s %d", a, n))
