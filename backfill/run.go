@@ -29,7 +29,7 @@ const Topic = "backfill"
 
 // Checkpoints keep how far a backfill has come (see sinks/postgres).
 type Checkpoints interface {
-	BackfillCheckpoint(ctx context.Context, key string) (done int64, finished bool, err error)
+	BackfillCheckpoint(ctx context.Context, key string) (done int64, started, finished bool, err error)
 	SaveBackfillCheckpoint(ctx context.Context, key, files string, done, total int64, finished bool) error
 }
 
@@ -137,7 +137,7 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 	res := &Result{Records: len(entries) + len(rejects), RunKey: key}
 	names := strings.Join(cfg.Files, "\n")
 
-	done, finished, err := d.Checkpoints.BackfillCheckpoint(ctx, key)
+	done, started, finished, err := d.Checkpoints.BackfillCheckpoint(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,9 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 		done = int64(len(entries))
 	}
 	res.Resumed = int(done)
-	if done > 0 && !finished {
+	// A run stopped before its first checkpoint may still have recorded
+	// part of a batch: any unfinished run rebuilds.
+	if started && !finished {
 		log.Info("resuming an interrupted backfill; rebuilding the index from the record first", "done", done, "of", len(entries))
 		if err := d.Rebuild(ctx); err != nil {
 			return nil, fmt.Errorf("rebuild index: %w", err)

@@ -8,14 +8,14 @@ import (
 )
 
 // BackfillCheckpoint reads how far the backfill run named key has come:
-// the records done, in its order, and whether it finished. A run never
-// started reads as 0, false.
-func (s *Store) BackfillCheckpoint(ctx context.Context, key string) (done int64, finished bool, err error) {
+// the records done, in its order, and whether it finished; started is
+// false for a run never started.
+func (s *Store) BackfillCheckpoint(ctx context.Context, key string) (done int64, started, finished bool, err error) {
 	err = s.pool.QueryRow(ctx, "SELECT done, finished_at IS NOT NULL FROM backfill_runs WHERE run_key = $1", key).Scan(&done, &finished)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
+		return 0, false, false, nil
 	}
-	return done, finished, classify("postgres: backfill checkpoint", err)
+	return done, err == nil, finished, classify("postgres: backfill checkpoint", err)
 }
 
 // SaveBackfillCheckpoint records that the run named key has made its
