@@ -252,10 +252,11 @@ func decideAll(ctx context.Context, log *slog.Logger, ins []*Input, entries []En
 		if err := proc.Process(ctx, b.msgs); err != nil {
 			return err
 		}
-		log.Debug("batch decided", "records", len(b.msgs), "done", b.end, "took", time.Since(t))
 		if err := saved(b.end); err != nil {
 			return err
 		}
+		// Logged once the checkpoint holds the batch.
+		log.Debug("batch decided", "records", len(b.msgs), "done", b.end, "took", time.Since(t))
 	}
 	return ctx.Err()
 }
