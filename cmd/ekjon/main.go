@@ -25,6 +25,7 @@ Usage:
   ekjon migrate   [flags]   apply the record's schema migrations
   ekjon reindex   [flags]   rebuild the Redis matching index from the record
   ekjon replay    [flags]   write dead letters back to the input topics after a fix
+  ekjon backfill  [flags] FILE...  load an existing registry, find the duplicates inside it, report them
   ekjon user      add|token|disable  add a reviewer (the first must be an admin), make or
                             revoke an API token, or disable a user
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "replay":
 		return cmdReplay(ctx, rest, getenv, stdout, stderr)
+	case "backfill":
+		return cmdBackfill(ctx, rest, getenv, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, rest, getenv, stdout, stderr)
 	case "user":
