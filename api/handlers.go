@@ -27,6 +27,9 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Get("/persons/{id}", rv.apiPerson)
 		r.Get("/events/{id}/decision", rv.apiEventDecision)
 		r.Get("/stats", rv.apiStats)
+		if rv.cards != nil {
+			rv.mountCards(r)
+		}
 		r.Get("/me", func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
 			writeJSON(w, http.StatusOK, map[string]string{"username": p.Username, "role": p.Role})

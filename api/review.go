@@ -76,6 +76,8 @@ type Review struct {
 	cfg    Config
 	notify func()
 	ui     *ui
+	// cards, if set, serves aid cards and the distributors' scans.
+	cards CardService
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec

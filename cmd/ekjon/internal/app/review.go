@@ -23,7 +23,10 @@ func (a *App) mountReview(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cs := a.newCardService(a.metrics, relay.Notify)
+	a.Cards = cs
+	rv.SetCards(cs)
 	rv.Mount(a.server.Router)
-	a.background = append(a.background, relay.Run, a.watchReviewQueue)
+	a.background = append(a.background, relay.Run, a.watchReviewQueue, cs.runCardIndexer)
 	return nil
 }
