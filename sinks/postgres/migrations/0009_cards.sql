@@ -45,3 +45,7 @@ CREATE TABLE distributor_scopes (
     devices    text[] NOT NULL DEFAULT '{}',
     updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- Distributors log in to scan cards.
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('viewer', 'reviewer', 'supervisor', 'admin', 'distributor'));
