@@ -113,10 +113,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 
-	logins, err := demoLogins(ctx, a.Store)
+	logins, tokens, err := demoLogins(ctx, a.Store)
 	if err != nil {
 		return err
 	}
+	distributorToken := tokens[review.RoleDistributor]
 	fmt.Fprintf(stdout, "ekjon demo\n")
 	fmt.Fprintf(stdout, "  kafka broker:  %s   (in-process; topics %s in, %s out)\n", broker,
 		strings.Join(cfg.Kafka.Topics.Inputs(), ", "), strings.Join(cfg.Kafka.Topics.Outputs(), ", "))
@@ -134,10 +135,25 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	go func() { appDone <- a.Run(runCtx) }()
 
 	var genErr error
+	if o.events < 0 {
+		go func() {
+			// Once the gentle stream has admitted a few, a distributor
+			// starts scanning their cards.
+			select {
+			case <-runCtx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			if err := simulateScans(runCtx, a, distributorToken, stdout); err != nil && runCtx.Err() == nil {
+				log.Warn("simulated scans failed", "err", err)
+			}
+		}()
+	}
 	if o.events != 0 {
 		genErr = generate(runCtx, o, cfg, st, stdout)
 		if genErr == nil && o.events > 0 {
 			st.summary(stdout)
+			genErr = simulateScans(runCtx, a, distributorToken, stdout)
 		}
 	}
 	if genErr == nil && (o.serve || o.events < 0) {
@@ -288,31 +304,45 @@ func redactURL(u string) string {
 	return u
 }
 
-// demoLogins creates the demo's reviewer accounts and returns one line per
-// login ("role: user / password") for the demo to print.
-func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
-	// One account per role. The demo's data is synthetic and its passwords
-	// are printed, so they protect nothing.
+// demoLogins creates the demo's accounts, one per role, and returns one
+// line per login ("user password … (role) token …") for the demo to print,
+// and each role's API token. The distributor may hand out every programme
+// everywhere.
+func demoLogins(ctx context.Context, store *postgres.Store) ([]string, map[string]string, error) {
+	// The demo's data is synthetic and its passwords and tokens are
+	// printed, so they protect nothing.
 	users := []struct{ name, role, password string }{
 		{"reviewer", review.RoleReviewer, "reviewer-demo-1"},
 		{"supervisor", review.RoleSupervisor, "supervisor-demo-1"},
 		{"viewer", review.RoleViewer, "viewer-demo-1"},
 		{"admin", review.RoleAdmin, "admin-demo-1"},
+		{"distributor", review.RoleDistributor, "distributor-demo-1"},
 	}
+	actor := review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin}
 	var out []string
+	tokens := map[string]string{}
 	for _, u := range users {
 		h, err := api.HashPassword(u.password)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h},
-			review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin})
+		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h}, actor)
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
-			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
+			return nil, nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}
-		out = append(out, fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role))
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := store.CreateToken(ctx, review.APIToken{Hash: hash, Username: u.name, Label: "demo", ID: api.TokenID(tok)}, actor); err != nil {
+			return nil, nil, fmt.Errorf("demo token %s: %w", u.name, err)
+		}
+		if u.role == review.RoleDistributor {
+			if err := store.SetDistributorScope(ctx, u.name, domain.DistributorScope{Programmes: []string{"*"}, Areas: []string{"*"}}); err != nil {
+				return nil, nil, err
+			}
+		}
+		tokens[u.role] = tok
+		out = append(out, fmt.Sprintf("%-11s password %-18s (%s) token %s", u.name, u.password, u.role, tok))
 	}
-	return out, nil
+	return out, tokens, nil
 }
 
 // demoStats counts decisions as the pipeline publishes them.
