@@ -19,7 +19,7 @@ import (
 
 // scanEnv is a running ekjon with a supervisor's and distributors' tokens.
 type scanEnv struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	base string
 	sup  string
@@ -27,8 +27,9 @@ type scanEnv struct {
 	far  string
 }
 
-func newScanEnv(t *testing.T) *scanEnv {
-	h := newHarness(t, 3)
+func newScanEnv(t *testing.T) *scanEnv { return newScanEnvOn(t, newHarness(t, 3)) }
+
+func newScanEnvOn(t testing.TB, h *harness) *scanEnv {
 	a := h.start(nil)
 	st := storeOn(h.db)
 	ctx := context.Background()
