@@ -105,11 +105,13 @@ func TestBrowserCardSheet(t *testing.T) {
 
 	base := "http://" + a.HTTPAddr
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login?next=/cards%3Funion%3DAshulia"),
+		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(`input[name="username"]`),
 		chromedp.SendKeys(`input[name="username"]`, "sup"),
 		chromedp.SendKeys(`input[name="password"]`, "supervisor-password"),
 		chromedp.Click(`form button[type="submit"]`),
+		chromedp.WaitVisible(`table.queue`),
+		chromedp.Navigate(base+"/cards?union=Ashulia"),
 		chromedp.WaitVisible(`article.aid-card img`),
 	)
 	if err != nil {
