@@ -20,7 +20,7 @@ import (
 // second over HTTP, on the real stack (PostgreSQL, Redis, the in-process
 // broker): each scan a card of a different person or cycle, so that every
 // one is decided and claimed afresh. EKJON_BENCH_PERSONS sets how many
-// persons are enrolled first (default 2,000). It reports p50 and p99 in
+// persons are enrolled first (default 2,000), EKJON_BENCH_RATE the rate. It reports p50 and p99 in
 // milliseconds; wall time per op is the pacing, not the latency.
 //
 //	go test -run '^$' -bench BenchmarkScanAPI -benchtime 5000x ./cmd/ekjon
@@ -31,12 +31,15 @@ func BenchmarkScanAPI(b *testing.B) {
 	}
 	e := newScanEnvOn(b, newHarness(b, 3))
 	qrs := e.enrolMany(b, persons)
-	const rate = 500
+	rate := 500
+	if v, err := strconv.Atoi(os.Getenv("EKJON_BENCH_RATE")); err == nil && v > 0 {
+		rate = v
+	}
 	lat := make([]time.Duration, b.N)
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.ResetTimer()
-	tick := time.NewTicker(time.Second / rate)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	for i := 0; i < b.N; i++ {
 		<-tick.C
