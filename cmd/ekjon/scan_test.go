@@ -240,6 +240,20 @@ func TestScanEndToEnd(t *testing.T) {
 	if code := e.call("POST", "/api/v1/scans", e.dist, "{not json", nil); code != http.StatusBadRequest {
 		t.Fatalf("a body that is not JSON: HTTP %d", code)
 	}
+	// Hostile fields are decisions, not errors, and the API carries on.
+	for name, body := range map[string]map[string]any{
+		"huge qr":         e.scan("h1", strings.Repeat("A", 20_000), "2027-01"),
+		"control chars":   e.scan("h2", "EKC1.d1.\u0000\u001b[2J.1.x", "2027-01"),
+		"huge scan id":    e.scan(strings.Repeat("x", 10_000), repl.QR, "2027-01"),
+		"bad cycle":       e.scan("h3", repl.QR, "'; DROP TABLE cards; --"),
+		"no qr":           e.scan("h4", "", "2027-01"),
+		"negative amount": func() map[string]any { m := e.scan("h5", repl.QR, "2027-01"); m["amount"] = -5; return m }(),
+	} {
+		var r api.ScanResponse
+		if code := e.call("POST", "/api/v1/scans", e.dist, body, &r); code != http.StatusOK || r.Decision.Action != domain.ActionRejected {
+			t.Errorf("%s: HTTP %d, %s; want 200 and REJECTED", name, code, verdictOf(r.Decision))
+		}
+	}
 
 	// A card QR in a Kafka distribution: paid once with the scan.
 	dist := fmt.Sprintf(`{"event_id":"k-1","type":"distribution","occurred_at":"2026-12-05T09:00:00Z","source":"g2p","programme":"old_age",
