@@ -149,6 +149,10 @@ func (rv *Review) requireAPI(next http.Handler) http.Handler {
 		if err == nil {
 			err = checkCSRF(r, p)
 		}
+		if err == nil && p.Role == review.RoleDistributor && !strings.HasPrefix(r.URL.Path, "/api/v1/scans") {
+			// A distributor's token serves the scan app and nothing else.
+			err = errForbidden("a distributor may only scan cards")
+		}
 		if err != nil {
 			writeError(w, r, rv.log, err)
 			return

@@ -30,6 +30,9 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Get("/dashboard", rv.apiDashboard)
 		r.Get("/dashboard/{table}", rv.apiTableCSV)
 		rv.mountReportsAPI(r)
+		if rv.cards != nil {
+			rv.mountCards(r)
+		}
 		r.Get("/me", func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
 			writeJSON(w, http.StatusOK, map[string]any{"username": p.Username, "role": p.Role, "ministries": p.Ministries})

@@ -82,6 +82,8 @@ type Review struct {
 	ui     *ui
 	// reports, if set, serves the distribution report and scorecards.
 	reports DistributionReports
+	// cards, if set, serves aid cards and the distributors' scans.
+	cards CardService
 
 	actions *prometheus.CounterVec
 	logins  *prometheus.CounterVec

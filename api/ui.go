@@ -68,7 +68,7 @@ func newUI(policy domain.Policy) (*ui, error) {
 		},
 	}
 	u := &ui{pages: map[string]*template.Template{}}
-	for _, p := range []string{"login", "queue", "case", "overview", "distribution", "distributors"} {
+	for _, p := range []string{"login", "queue", "case", "overview", "distribution", "distributors", "cards"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(webFiles, "web/templates/layout.html", "web/templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
@@ -130,7 +130,7 @@ func (rv *Review) render(w http.ResponseWriter, status int, page string, v view)
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -187,6 +187,9 @@ func (rv *Review) mountUI(r chi.Router) {
 			r.Get("/overview", rv.overviewPage)
 			r.Get("/overview/{table}", rv.apiTableCSV)
 			r.Get("/cases/{id}", rv.casePage)
+			if rv.cards != nil {
+				r.Get("/cards", rv.cardSheetPage)
+			}
 			r.Post("/cases/{id}/decision", rv.caseRuling)
 			r.Post("/cases/{id}/assign", rv.caseAssign)
 			rv.mountReportsUI(r)

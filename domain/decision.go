@@ -48,6 +48,12 @@ const (
 	// RuleIneligible holds an enrolment outside its programme's
 	// eligibility (gender, minimum age).
 	RuleIneligible = "INELIGIBLE"
+	// RuleInvalidCard rejects a card QR that ekjon did not sign, or that
+	// names a card it never issued.
+	RuleInvalidCard = "INVALID_CARD"
+	// RuleCardRevoked blocks a payment against a card that was replaced
+	// or revoked: a lost card found, or one taken back.
+	RuleCardRevoked = "CARD_REVOKED"
 	// RuleRefConflict holds an enrolment naming a beneficiary ref that
 	// another person holds in the programme: payments by the ref stay the
 	// holder's.

@@ -16,6 +16,8 @@ import "time"
 //	           of the person naming that programme, or none
 //	life:      Key, At: the latest status event that marked the person
 //	           dead or alive again
+//	card:      Key, Ref (the card number), State (a Card state), Cycle
+//	           (the card's version, in decimal)
 //	candidate: PersonID, Person (as enrolled), EventID (the enrolment that
 //	           first made the person a candidate), for the fuzzy rules
 type IndexFact struct {

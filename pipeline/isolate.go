@@ -47,7 +47,7 @@ func (p *Processor) isolate(ctx context.Context, b *batch, f *stageFailure) erro
 			return err
 		}
 	}
-	rej := &batch{p: p, msgs: b.msgs, now: b.now, outs: []domain.Outcome{p.refused(o, f)}}
+	rej := &batch{p: p, msgs: b.msgs, now: b.now, done: b.done, outs: []domain.Outcome{p.refused(o, f)}}
 	for _, s := range []step{{"record", rej.record}, {"publish", rej.publish}} {
 		if err := p.stage(ctx, true, s); err != nil {
 			return err

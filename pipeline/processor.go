@@ -82,12 +82,26 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 	return p.process(ctx, msgs)
 }
 
+// ProcessOne is Process for a single message, for a caller that waits for
+// its answer (the distributors' scan API): it returns the message's
+// outcome once it is durable and published, the same outcome a consumer
+// of the stream would have published for it.
+func (p *Processor) ProcessOne(ctx context.Context, m Message) (domain.Outcome, error) {
+	var out domain.Outcome
+	err := p.process(ctx, []Message{m}, func(outs []domain.Outcome) { out = outs[0] })
+	return out, err
+}
+
 // process runs msgs through the stages, splitting them on a permanent
-// failure.
-func (p *Processor) process(ctx context.Context, msgs []Message) error {
+// failure. done, if not nil, is shown the outcomes of each part once
+// published.
+func (p *Processor) process(ctx context.Context, msgs []Message, done ...func([]domain.Outcome)) error {
 	// Microseconds: what PostgreSQL keeps, so a decision read back from the
 	// record equals the one first published.
 	b := &batch{p: p, msgs: msgs, now: p.now().UTC().Truncate(time.Microsecond)}
+	if len(done) > 0 {
+		b.done = done[0]
+	}
 	err := b.run(ctx)
 	if err == nil {
 		b.finish()
@@ -103,10 +117,10 @@ func (p *Processor) process(ctx context.Context, msgs []Message) error {
 	p.log.Warn("a stage failed for good; splitting the batch to find the event at fault",
 		"stage", f.stage, "events", len(msgs), "kind", domain.KindOf(f.err).String(), "err", domain.Redact(f.err.Error()))
 	mid := len(msgs) / 2
-	if err := p.process(ctx, msgs[:mid]); err != nil {
+	if err := p.process(ctx, msgs[:mid], done...); err != nil {
 		return err
 	}
-	return p.process(ctx, msgs[mid:])
+	return p.process(ctx, msgs[mid:], done...)
 }
 
 // run takes the batch through its stages.
@@ -141,6 +155,9 @@ func (b *batch) finish() {
 	if b.p.Observe != nil {
 		b.p.Observe(b.outs)
 	}
+	if b.done != nil {
+		b.done(b.outs)
+	}
 }
 
 // batch is what the stages of one Process call learn about its messages.
@@ -150,6 +167,8 @@ type batch struct {
 	p    *Processor
 	msgs []Message
 	now  time.Time
+	// done, if set, sees the outcomes once published (ProcessOne).
+	done func([]domain.Outcome)
 	// outs are the outcomes, one for each message, in the same order.
 	outs []domain.Outcome
 	// first is where each event id not on record first occurs in outs.

@@ -11,6 +11,10 @@ const (
 	RoleReviewer   = "reviewer"
 	RoleSupervisor = "supervisor"
 	RoleAdmin      = "admin"
+	// RoleDistributor hands out aid against scanned cards, within the
+	// programmes, areas and devices of their scope. It has none of the
+	// reviewers' rights: it ranks below a viewer.
+	RoleDistributor = "distributor"
 )
 
 // Actor is the person (or machine client) behind an action: whom the policy
@@ -35,8 +39,9 @@ func rank(role string) int {
 	return 0
 }
 
-// ValidRole reports whether role is one of the four roles.
-func ValidRole(role string) bool { return rank(role) > 0 }
+// ValidRole reports whether role is one of the four reviewers' roles or a
+// distributor.
+func ValidRole(role string) bool { return rank(role) > 0 || role == RoleDistributor }
 
 // AtLeast reports whether role has every right of min, one of the roles.
 // An unknown role has none.

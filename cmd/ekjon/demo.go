@@ -119,10 +119,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 
-	logins, err := demoLogins(ctx, a.Store)
+	logins, tokens, err := demoLogins(ctx, a.Store)
 	if err != nil {
 		return err
 	}
+	distributorToken := tokens[review.RoleDistributor]
 	fmt.Fprintf(stdout, "ekjon demo\n")
 	fmt.Fprintf(stdout, "  kafka broker:  %s   (in-process; topics %s in, %s out)\n", broker,
 		strings.Join(cfg.Kafka.Topics.Inputs(), ", "), strings.Join(cfg.Kafka.Topics.Outputs(), ", "))
@@ -141,11 +142,26 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	go func() { appDone <- a.Run(runCtx) }()
 
 	var genErr error
+	if o.events < 0 {
+		go func() {
+			// Once the gentle stream has admitted a few, a distributor
+			// starts scanning their cards.
+			select {
+			case <-runCtx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			if err := simulateScans(runCtx, a, distributorToken, stdout); err != nil && runCtx.Err() == nil {
+				log.Warn("simulated scans failed", "err", err)
+			}
+		}()
+	}
 	if o.events != 0 {
 		points := newDemoPoints(a, cfg.Kafka.Topics.Distributions, time.Now())
 		genErr = generate(runCtx, o, cfg, st, stdout, points)
 		if genErr == nil && o.events > 0 {
 			st.summary(stdout)
+			genErr = simulateScans(runCtx, a, distributorToken, stdout)
 		}
 	}
 	if genErr == nil && (o.serve || o.events < 0) {
@@ -328,11 +344,13 @@ func redactURL(u string) string {
 	return u
 }
 
-// demoLogins creates the demo's reviewer accounts and returns one line per
-// login ("role: user / password") for the demo to print.
-func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
-	// One account per role. The demo's data is synthetic and its passwords
-	// are printed, so they protect nothing.
+// demoLogins creates the demo's accounts, one per role and one bound to a
+// ministry, and returns one line per login ("user password … (role) token
+// …") for the demo to print, and each role's API token. The distributor
+// may hand out every programme everywhere.
+func demoLogins(ctx context.Context, store *postgres.Store) ([]string, map[string]string, error) {
+	// The demo's data is synthetic and its passwords and tokens are
+	// printed, so they protect nothing.
 	users := []struct {
 		name, role, password string
 		ministries           []string
@@ -341,28 +359,42 @@ func demoLogins(ctx context.Context, store *postgres.Store) ([]string, error) {
 		{"supervisor", review.RoleSupervisor, "supervisor-demo-1", nil},
 		{"viewer", review.RoleViewer, "viewer-demo-1", nil},
 		{"admin", review.RoleAdmin, "admin-demo-1", nil},
+		{"distributor", review.RoleDistributor, "distributor-demo-1", nil},
 		// A ministry's reviewer sees the Department of Social Services'
 		// allowances alone.
 		{"dss", review.RoleReviewer, "dss-demo-1", []string{"social_welfare"}},
 	}
+	actor := review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin}
 	var out []string
+	tokens := map[string]string{}
 	for _, u := range users {
 		h, err := api.HashPassword(u.password)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h, Ministries: u.ministries},
-			review.Actor{Username: "ekjon-demo", Role: review.RoleAdmin})
+		err = store.CreateUser(ctx, review.User{Username: u.name, Role: u.role, PasswordHash: h, Ministries: u.ministries}, actor)
 		if err != nil && domain.KindOf(err) != domain.KindConflict {
-			return nil, fmt.Errorf("demo user %s: %w", u.name, err)
+			return nil, nil, fmt.Errorf("demo user %s: %w", u.name, err)
 		}
-		line := fmt.Sprintf("%-11s password %-18s (%s)", u.name, u.password, u.role)
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := store.CreateToken(ctx, review.APIToken{Hash: hash, Username: u.name, Label: "demo", ID: api.TokenID(tok)}, actor); err != nil {
+			return nil, nil, fmt.Errorf("demo token %s: %w", u.name, err)
+		}
+		if u.role == review.RoleDistributor {
+			if err := store.SetDistributorScope(ctx, u.name, domain.DistributorScope{Programmes: []string{"*"}, Areas: []string{"*"}}); err != nil {
+				return nil, nil, err
+			}
+		}
+		if _, ok := tokens[u.role]; !ok {
+			tokens[u.role] = tok
+		}
+		role := u.role
 		if len(u.ministries) > 0 {
-			line = fmt.Sprintf("%-11s password %-18s (%s, %s programmes only)", u.name, u.password, u.role, strings.Join(u.ministries, ", "))
+			role = fmt.Sprintf("%s, %s programmes only", u.role, strings.Join(u.ministries, ", "))
 		}
-		out = append(out, line)
+		out = append(out, fmt.Sprintf("%-11s password %-18s (%s) token %s", u.name, u.password, role, tok))
 	}
-	return out, nil
+	return out, tokens, nil
 }
 
 // demoStats counts decisions as the pipeline publishes them.

@@ -29,14 +29,14 @@ import (
 // harness is a private ekjon world for one test: an in-process Kafka
 // broker, a PostgreSQL schema and a Redis key prefix on the real servers.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	cluster *kfake.Cluster
 	cfg     app.Config
 	db      *pgxpool.Pool
 	writer  *kafkago.Writer
 }
 
-func newHarness(t *testing.T, partitions int) *harness {
+func newHarness(t testing.TB, partitions int) *harness {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cluster, broker, err := startBroker(0, partitions, cfg.Kafka.Topics)

@@ -68,7 +68,7 @@ func (h *harness) startProcess(bin, name string) *runProcess {
 	if c.Redis.Cluster {
 		args = append(args, "--redis-cluster")
 	}
-	return startRunProcess(h.t, name, bin, []string{"EKJON_HMAC_SECRET=" + c.HMACSecret}, args...)
+	return startRunProcess(h.t.(*testing.T), name, bin, []string{"EKJON_HMAC_SECRET=" + c.HMACSecret}, args...)
 }
 
 // listpackForProcesses gives the tests' shared Redis server the listpack

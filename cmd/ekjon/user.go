@@ -20,6 +20,7 @@ import (
 const userUsage = `Usage:
   ekjon user add     -name NAME -role viewer|reviewer|supervisor|admin [-password-stdin]
                      [-ministries social_welfare,food]
+  ekjon user add     -name NAME -role distributor -programmes P,… -areas A,… [-devices D,…]
   ekjon user token   -name NAME [-label LABEL]
   ekjon user token   -name NAME -revoke LABEL|TOKEN-ID|TOKEN
   ekjon user disable -name NAME
@@ -28,6 +29,9 @@ add creates a user; the password is read from EKJON_USER_PASSWORD or, with
 -password-stdin, from the first line of standard input (at least 10
 characters). The first user must be an admin. token prints a new API token
 for a machine client; only its hash is stored, so keep the printed value.
+A distributor serves only the programmes and areas (districts or
+upazilas, names or BBS codes) given, and only from the devices given if
+any; * allows every one. Its token serves the scan API alone.
 Its id (the token's first 12 characters, said on standard error) names it
 later. token -revoke revokes the user's live tokens with that label, or
 the one with that id, or that whole token. disable disables a user: its
@@ -47,6 +51,9 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	role := fs.String("role", "", "viewer, reviewer, supervisor or admin")
 	label := fs.String("label", "", "what the token is for")
 	revoke := fs.String("revoke", "", "with token: revoke the user's live tokens with this label, id or whole token")
+	programmes := fs.String("programmes", "", "distributor: programme codes, comma-separated, or *")
+	areas := fs.String("areas", "", "distributor: districts or upazilas, comma-separated, or *")
+	devices := fs.String("devices", "", "distributor: device ids, comma-separated; empty allows any")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	ministries := fs.String("ministries", "", "with add: ministry codes (comma-separated, from the policy file) whose programmes alone the user sees; none: all")
 	policyFile := fs.String("policy-file", "", "with add -ministries: the policy file naming the ministries (default: EKJON_POLICY_FILE, then the embedded one)")
@@ -80,7 +87,10 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	switch sub {
 	case "add":
 		if !review.ValidRole(*role) {
-			return errors.New("-role: must be viewer, reviewer, supervisor or admin")
+			return errors.New("-role: must be viewer, reviewer, supervisor, admin or distributor")
+		}
+		if *role == review.RoleDistributor && (*programmes == "" || *areas == "") {
+			return errors.New("-programmes and -areas: required for a distributor")
 		}
 		n, err := store.UserCount(ctx)
 		if err != nil {
@@ -113,6 +123,12 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 				return fmt.Errorf("user %q exists", *name)
 			}
 			return err
+		}
+		if *role == review.RoleDistributor {
+			sc := domain.DistributorScope{Programmes: splitList(*programmes), Areas: splitList(*areas), Devices: splitList(*devices)}
+			if err := store.SetDistributorScope(ctx, *name, sc); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "user %s added with role %s\n", *name, *role)
 		if len(scope) > 0 {
@@ -192,4 +208,15 @@ func userMinistries(list, policyFile string, getenv func(string) string) ([]stri
 		}
 	}
 	return codes, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

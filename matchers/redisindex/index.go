@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ekjon/ekjon/cards"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	// that starts an interpreter per call is several times faster. It is
 	// ignored on a cluster client.
 	SingleServer bool
+	// Cards verifies the tokens of aid cards' QR codes; nil refuses every
+	// card (INVALID_CARD).
+	Cards *cards.Keyring
 	// Registerer, if set, registers the index's metrics.
 	Registerer prometheus.Registerer
 	// WaitReplicas, if above 0, makes each batch's claims wait (WAIT)
@@ -154,6 +158,10 @@ func (ix *Index) Decide(ctx context.Context, outs []*domain.Outcome) (int64, err
 // claims of its own (see decidedBefore) has them undone first, and is then
 // decided afresh, once.
 func (ix *Index) decide(ctx context.Context, outs []*domain.Outcome, undo bool) (int64, error) {
+	outs, err := ix.resolveCards(ctx, outs)
+	if err != nil {
+		return 0, err
+	}
 	began, ls, err := ix.resolveRefs(ctx, outs)
 	if err != nil {
 		return 0, err

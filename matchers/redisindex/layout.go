@@ -26,6 +26,8 @@ import (
 //	i:{b}   identity links: field <number hash> → the packed index key of
 //	        the person an identity number (an NID's core, a smart-card or
 //	        birth registration number) names (links.go)
+//	k:{b}   aid cards: field <card number hash> → the packed index key
+//	        of the card's person, its state and version (cards.go)
 //	b:{b}   blocking keys: field <block> → the packedLen-byte index keys of the
 //	        persons sharing it, packed
 //	tf      hash: strong name token → persons carrying it

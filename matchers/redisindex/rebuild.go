@@ -169,6 +169,10 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 		ix.loadLink(ctx, pipe, f.Key, f.Ref, f.State == "core", false)
 		return
 	}
+	if f.Kind == "card" {
+		ix.loadCard(ctx, pipe, f)
+		return
+	}
 	if f.Kind == "ref" {
 		key, field := ix.bucket(familyRef, ix.refHash(f.Programme, f.Ref))
 		pipe.HSet(ctx, key, field, packedKey(f.Key))

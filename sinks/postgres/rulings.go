@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -126,6 +128,17 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 				return classify("postgres: update enrolment", err)
 			}
 			after["enrolment_status"] = p.EnrolmentStatus
+			if p.EnrolmentStatus == domain.EnrolmentActive {
+				// A person a reviewer admits is issued a card as one
+				// the stream admits is (issueCards).
+				var b batchRows
+				b.addCard(l.Enrolment.PersonID, "review:"+actor.Username, time.Now().UTC())
+				if c := b.cards; len(c.no) > 0 {
+					if _, err := tx.Exec(ctx, issueCards, c.no, c.person, c.event, c.at); err != nil {
+						return classify("postgres: issue card", err)
+					}
+				}
+			}
 		}
 		if p.PaymentAction != "" && l.PaymentAction != "" {
 			if _, err := tx.Exec(ctx, `UPDATE payments SET action = $2 WHERE event_id = $1`, l.Alert.EventID, p.PaymentAction); err != nil {

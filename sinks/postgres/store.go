@@ -136,6 +136,26 @@ func scanDecision(row pgx.Row) (domain.Decision, error) {
 // the batch must be decided again against the rebuilt index. Errors are
 // classified; KindTransient is worth retrying.
 func (s *Store) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
+	return s.write(ctx, outs, fence, false)
+}
+
+// Outboxed is the record as a Recorder whose Write also puts each decision
+// it records in the outbox, in the same transaction: for decisions made
+// on a caller's request (a distributor's scan), which are answered as
+// soon as they are durable and reach the decisions topic through the
+// outbox relay, so that a Kafka outage never holds up the answer, and a
+// crash after the commit never loses the publication.
+func (s *Store) Outboxed() *OutboxedRecorder { return &OutboxedRecorder{s} }
+
+// OutboxedRecorder is the Recorder Outboxed returns.
+type OutboxedRecorder struct{ *Store }
+
+// Write is Store.Write, and writes each recorded decision to the outbox.
+func (r *OutboxedRecorder) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
+	return r.write(ctx, outs, fence, true)
+}
+
+func (s *Store) write(ctx context.Context, outs []domain.Outcome, fence int64, outbox bool) (map[string]domain.Decision, error) {
 	var b batchRows
 	for i := range outs {
 		if !outs[i].Redelivered {
@@ -183,6 +203,9 @@ func (s *Store) Write(ctx context.Context, outs []domain.Outcome, fence int64) (
 			if id := o.Decision.EventID; !o.Redelivered && inserted[id] {
 				delete(inserted, id)
 				b.addEffects(o)
+				if outbox {
+					b.addOutbox(o, fence)
+				}
 			}
 		}
 		var pb pgx.Batch
@@ -308,7 +331,19 @@ type batchRows struct {
 	// in the batch is written before it and what came after, after. (An
 	// exit and a re-enrolment of one person in one batch would otherwise
 	// meet the one-live-enrolment rule in the wrong order.)
-	segs  []*segment
+	segs []*segment
+	// outbox are the decisions to publish through the outbox.
+	outbox struct {
+		id, dec []string
+		gen     []int64
+	}
+	// cards are the aid cards to issue: one for each person admitted
+	// who has never held one.
+	cards struct {
+		seen              map[string]bool
+		no, person, event []string
+		at                []time.Time
+	}
 	alert struct {
 		id, event, rule, action, prog, district, person, matched []string
 		score                                                    []pgtype.Float8
@@ -420,6 +455,13 @@ func (b *batchRows) addDecision(o *domain.Outcome) {
 
 }
 
+// addOutbox adds o's decision to the outbox.
+func (b *batchRows) addOutbox(o *domain.Outcome, gen int64) {
+	b.outbox.id = append(b.outbox.id, o.Decision.EventID)
+	b.outbox.dec = append(b.outbox.dec, jsonText(o.Decision))
+	b.outbox.gen = append(b.outbox.gen, gen)
+}
+
 // addEffects adds what follows from o's decision: its alerts and, for a
 // decided event, the person and the enrolment, payment or status change.
 func (b *batchRows) addEffects(o *domain.Outcome) {
@@ -481,6 +523,9 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		en.district = append(en.district, domain.Places().Code(domain.LevelDistrict, district))
 		en.holdsRef = append(en.holdsRef, o.HoldsRef)
 		en.at = append(en.at, e.Occurred)
+		if d.Action == domain.ActionAdmit && d.PersonID != "" {
+			b.addCard(d.PersonID, e.EventID, d.DecidedAt)
+		}
 	case domain.TypeDistribution:
 		var district, upazila string
 		if e.Location != nil {
@@ -582,6 +627,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		}
 	}
 	b.alloc.queue(pb)
+	if o := b.outbox; len(o.id) > 0 {
+		pb.Queue(`INSERT INTO outbox (event_id, decision, generation)
+			SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int8[])`, o.id, o.dec, o.gen)
+	}
+	if c := b.cards; len(c.no) > 0 {
+		pb.Queue(issueCards, c.no, c.person, c.event, c.at)
+	}
 	if a := b.alert; len(a.id) > 0 {
 		pb.Queue(insertAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
 			a.score, a.expl, a.at, a.evidence)
@@ -740,7 +792,7 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 				return classify("postgres: index facts", err)
 			}
 		}
-		return nil
+		return cardFacts(ctx, tx, fn)
 	})
 }
 

@@ -50,6 +50,9 @@ type App struct {
 	background []func(context.Context) error
 	policy     domain.Policy
 	pseudo     *domain.Pseudonymizer
+	metrics    *pipeline.Metrics
+	// Cards serves aid cards and distributors' scans (api.CardService).
+	Cards api.CardService
 }
 
 // New connects to PostgreSQL (migrating it), Redis (rebuilding the index
@@ -111,6 +114,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	a.pub = kafka.NewPublisher(cfg.PublisherConfig())
 
 	m := pipeline.NewMetrics(a.Registry)
+	a.metrics = m
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ekjon/ekjon/cards"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
@@ -39,7 +40,10 @@ type Config struct {
 	HTTP     HTTPSettings
 	// HMACSecret keys the hashes (pseudonyms) of NIDs, phones and wallets.
 	HMACSecret string
-	LogLevel   string
+	// CardKeys are the aid cards' signing keys, "id=base64-seed,…", the
+	// first signing; "" derives one from HMACSecret (see CardKeyring).
+	CardKeys string
+	LogLevel string
 }
 
 // KafkaSettings are the brokers, the group and the topics.
@@ -203,7 +207,18 @@ func formatExclusive(groups [][]string) string {
 func (c *Config) IndexConfig(policy domain.Policy) redisindex.Config {
 	r := c.Redis
 	return redisindex.Config{Prefix: r.Prefix, Policy: policy, Fuzzy: c.Fuzzy.Config(), BucketBits: r.IndexBucketBits,
-		SingleServer: !r.Cluster, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout}
+		SingleServer: !r.Cluster, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout, Cards: c.CardKeyring()}
+}
+
+// CardKeyring returns the aid cards' keys: CardKeys, or one derived from
+// HMACSecret when CardKeys is empty. Validate has checked CardKeys.
+func (c *Config) CardKeyring() *cards.Keyring {
+	if c.CardKeys != "" {
+		if k, err := cards.ParseKeys(c.CardKeys); err == nil {
+			return k
+		}
+	}
+	return cards.DerivedKeyring(c.HMACSecret)
 }
 
 // Config builds the fuzzy matcher's settings.
@@ -261,6 +276,7 @@ func (c *Config) settings() []setting {
 		{"database-url", "PostgreSQL URL of the system of record", str(&c.Postgres.URL)},
 		{"db-max-conns", "PostgreSQL connections per process", num(&c.Postgres.MaxConns)},
 		{"hmac-secret", "secret keying the hashes of NIDs, phones and wallets (required)", str(&c.HMACSecret)},
+		{"card-keys", "Ed25519 keys of the aid cards' QR tokens, id=base64-seed,… (the first signs, the rest only verify); empty derives one from hmac-secret", str(&c.CardKeys)},
 		{"http", "address of /metrics, /healthz, /readyz and the review API", str(&c.HTTP.Addr)},
 		{"consumers", "consumer-group members in this process", num(&c.Pipeline.Consumers)},
 		{"batch-size", "most events decided in one batch", num(&c.Pipeline.BatchSize)},
@@ -453,6 +469,11 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("hmac-secret: required (EKJON_HMAC_SECRET); it keys the hashes that hide NIDs in the index"))
 	} else if len(c.HMACSecret) < 16 {
 		errs = append(errs, errors.New("hmac-secret: use at least 16 characters"))
+	}
+	if c.CardKeys != "" {
+		if _, err := cards.ParseKeys(c.CardKeys); err != nil {
+			errs = append(errs, fmt.Errorf("card-keys: %w", err))
+		}
 	}
 	for _, v := range []interface{ Validate() error }{&c.Kafka, &c.Redis, &c.Postgres, &c.Pipeline, &c.Rules, &c.Fuzzy, &c.HTTP} {
 		errs = append(errs, v.Validate())

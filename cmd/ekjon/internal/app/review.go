@@ -26,7 +26,10 @@ func (a *App) mountReview(ctx context.Context) error {
 		return err
 	}
 	rv.SetDistributionReports(postgres.Reports{Store: a.Store, Policy: a.policy, Grace: a.cfg.Rules.CycleGrace})
+	cs := a.newCardService(a.metrics, relay.Notify)
+	a.Cards = cs
+	rv.SetCards(cs)
 	rv.Mount(a.server.Router)
-	a.background = append(a.background, relay.Run, a.watchReviewQueue)
+	a.background = append(a.background, relay.Run, a.watchReviewQueue, cs.runCardIndexer)
 	return nil
 }

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ekjon/ekjon/api"
+	"github.com/ekjon/ekjon/cards"
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
+)
+
+// scanEnv is a running ekjon with a supervisor's and distributors' tokens.
+type scanEnv struct {
+	t    testing.TB
+	h    *harness
+	app  *app.App
+	base string
+	sup  string
+	dist string
+	far  string
+}
+
+func newScanEnv(t *testing.T) *scanEnv { return newScanEnvOn(t, newHarness(t, 3)) }
+
+func newScanEnvOn(t testing.TB, h *harness) *scanEnv {
+	a := h.start(nil)
+	st := storeOn(h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for _, u := range []struct{ name, role string }{{"sup", review.RoleSupervisor}, {"dist", review.RoleDistributor}, {"far", review.RoleDistributor}} {
+		if err := st.CreateUser(ctx, review.User{Username: u.name, Role: u.role}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: u.name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tokens[u.name] = tok
+	}
+	if err := st.SetDistributorScope(ctx, "dist", domain.DistributorScope{Programmes: []string{"old_age"}, Areas: []string{"Savar"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetDistributorScope(ctx, "far", domain.DistributorScope{Programmes: []string{"widow"}, Areas: []string{"Sylhet"}}); err != nil {
+		t.Fatal(err)
+	}
+	return &scanEnv{t: t, h: h, app: a, base: "http://" + a.HTTPAddr, sup: tokens["sup"], dist: tokens["dist"], far: tokens["far"]}
+}
+
+// call sends body (JSON-encoded unless a string) and decodes the answer.
+func (e *scanEnv) call(method, path, token string, body any, out any) int {
+	e.t.Helper()
+	var b []byte
+	switch v := body.(type) {
+	case nil:
+	case string:
+		b = []byte(v)
+	default:
+		b, _ = json.Marshal(v)
+	}
+	req, _ := http.NewRequest(method, e.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if out != nil && res.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return res.StatusCode
+}
+
+type cardJSON struct {
+	CardNo  string `json:"card_no"`
+	Status  string `json:"status"`
+	QR      string `json:"qr"`
+	Version int    `json:"version"`
+}
+
+// enrol enrols a person in old_age and waits until their card scans as
+// live; it returns the person id and the card.
+func (e *scanEnv) enrol(id, nid string, i int) (string, cardJSON) {
+	e.t.Helper()
+	e.h.produce(e.h.cfg.Kafka.Topics.Enrolments, distinctEnrolment(id, nid, "old_age", i))
+	d := e.h.decisions(id)[id]
+	if d.Action != domain.ActionAdmit {
+		e.t.Fatalf("enrolment %s: %s", id, verdictOf(d))
+	}
+	var c cardJSON
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if e.call("GET", "/api/v1/persons/"+d.PersonID+"/card", e.sup, nil, &c) == http.StatusOK {
+			var v api.VerifyResponse
+			e.call("POST", "/api/v1/scans/verify", e.dist, e.scan("probe", c.QR, "2026-11"), &v)
+			if v.Card == "live" {
+				return d.PersonID, c
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the card of %s never became scannable", d.PersonID)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *scanEnv) scan(scanID, qr, cycle string) map[string]any {
+	return map[string]any{"scan_id": scanID, "qr": qr, "programme": "old_age", "cycle": cycle, "device_id": "dev-1",
+		"location": map[string]string{"district": "Dhaka", "upazila": "Savar"}}
+}
+
+func (e *scanEnv) post(scanID, qr, cycle string) domain.Decision {
+	e.t.Helper()
+	var r api.ScanResponse
+	if code := e.call("POST", "/api/v1/scans", e.dist, e.scan(scanID, qr, cycle), &r); code != http.StatusOK {
+		e.t.Fatalf("scan %s: HTTP %d", scanID, code)
+	}
+	return r.Decision
+}
+
+// TestScanEndToEnd scans cards through the API on the real stack: every
+// card outcome is a decision, retries are idempotent, a replaced card is
+// blocked, and a card QR in a Kafka distribution resolves the same way.
+func TestScanEndToEnd(t *testing.T) {
+	e := newScanEnv(t)
+	pid, card := e.enrol("en-1", "1234567890", 1)
+	if card.Status != domain.CardActive || card.Version != 1 || !cards.ValidNumber(card.CardNo) {
+		t.Fatalf("card %+v", card)
+	}
+	if strings.Contains(card.QR, "1234567890") || strings.Contains(card.QR, pid) {
+		t.Fatalf("the QR %q carries the NID or person id", card.QR)
+	}
+	var png []byte
+	req, _ := http.NewRequest("GET", e.base+"/api/v1/persons/"+pid+"/card.png", nil)
+	req.Header.Set("Authorization", "Bearer "+e.sup)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("card.png: %v %v", err, res)
+	} else {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(res.Body)
+		res.Body.Close()
+		png = buf.Bytes()
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("card.png is not a PNG")
+	}
+	// A distributor's token serves the scan API alone.
+	if code := e.call("GET", "/api/v1/persons/"+pid+"/card", e.dist, nil, nil); code != http.StatusForbidden {
+		t.Fatalf("a distributor read a card: HTTP %d", code)
+	}
+	if code := e.call("GET", "/api/v1/alerts", e.dist, nil, nil); code != http.StatusForbidden {
+		t.Fatalf("a distributor read the queue: HTTP %d", code)
+	}
+
+	var v api.VerifyResponse
+	e.call("POST", "/api/v1/scans/verify", e.dist, e.scan("v1", card.QR, "2026-11"), &v)
+	if !v.MayReceive || v.PersonID != pid || v.Entitlement == nil || v.Entitlement.Amount != 600 || strings.Contains(v.NID, "123456") {
+		t.Fatalf("verify: %+v", v)
+	}
+
+	first := e.post("s1", card.QR, "2026-11")
+	if first.Action != domain.ActionAdmit || first.PersonID != pid {
+		t.Fatalf("first scan: %s person %s", verdictOf(first), first.PersonID)
+	}
+	again := e.post("s1", card.QR, "2026-11")
+	if again.EventID != first.EventID || again.Action != first.Action || !again.DecidedAt.Equal(first.DecidedAt) {
+		t.Fatalf("a retried scan got another answer: %+v, first %+v", again, first)
+	}
+	if d := e.post("s2", card.QR, "2026-11"); d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDoublePayment {
+		t.Fatalf("second scan in the cycle: %s", verdictOf(d))
+	}
+	if d := e.post("s1", card.QR, "2026-10"); d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleEventIDReused {
+		t.Fatalf("a scan id reused for another scan: %s", verdictOf(d))
+	}
+	e.call("POST", "/api/v1/scans/verify", e.dist, e.scan("v2", card.QR, "2026-11"), &v)
+	if v.MayReceive || v.Rule != domain.RuleDoublePayment {
+		t.Fatalf("verify after payment: %+v", v)
+	}
+
+	other := cards.DerivedKeyring("another-secret-0123456789")
+	i := strings.LastIndexByte(card.QR, '.')
+	for name, qr := range map[string]string{
+		"tampered":  strings.Replace(card.QR, card.CardNo, card.CardNo[:15]+string('0'+(card.CardNo[15]-'0'+1)%10), 1),
+		"truncated": card.QR[:i+10],
+		"other key": other.Sign(card.CardNo, 1),
+		"not a qr":  "hello",
+		"unknown":   e.h.cfgKeyring().Sign("4000000000000002", 1),
+	} {
+		if d := e.post("bad-"+strings.ReplaceAll(name, " ", "-"), qr, "2026-12"); d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
+			t.Errorf("%s QR: %s", name, verdictOf(d))
+		}
+	}
+
+	var repl cardJSON
+	if code := e.call("POST", "/api/v1/persons/"+pid+"/card/replace", e.sup, map[string]string{"reason": "lost at the market"}, &repl); code != 200 {
+		t.Fatalf("replace: HTTP %d", code)
+	}
+	if repl.Version != 2 || repl.CardNo == card.CardNo || repl.QR == card.QR {
+		t.Fatalf("replacement %+v of %+v", repl, card)
+	}
+	if d := e.post("s3", card.QR, "2026-12"); d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleCardRevoked {
+		t.Fatalf("the replaced card: %s", verdictOf(d))
+	}
+	// The index rebuilt from the record knows the cards as the live one did.
+	if err := e.app.Index.Invalidate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.EnsureIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.post("s3b", card.QR, "2026-12"); d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleCardRevoked {
+		t.Fatalf("the replaced card after a rebuild: %s", verdictOf(d))
+	}
+	if d := e.post("s4", repl.QR, "2026-12"); d.Action != domain.ActionAdmit {
+		t.Fatalf("the new card: %s", verdictOf(d))
+	}
+
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'CARD_REVOKED'`); n != 2 {
+		t.Fatalf("%d CARD_REVOKED alerts, want one for each scan of the replaced card", n)
+	}
+	// Outside the distributor's scope: 403, and an alert.
+	var r api.ScanResponse
+	if code := e.call("POST", "/api/v1/scans", e.far, e.scan("s5", repl.QR, "2027-01"), &r); code != http.StatusForbidden {
+		t.Fatalf("out of scope: HTTP %d", code)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE'`); n != 1 {
+		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts, want 1", n)
+	}
+	if code := e.call("POST", "/api/v1/scans", e.dist, "{not json", nil); code != http.StatusBadRequest {
+		t.Fatalf("a body that is not JSON: HTTP %d", code)
+	}
+	// Hostile fields are decisions, not errors, and the API carries on.
+	for name, body := range map[string]map[string]any{
+		"huge qr":         e.scan("h1", strings.Repeat("A", 20_000), "2027-01"),
+		"control chars":   e.scan("h2", "EKC1.d1.\u0000\u001b[2J.1.x", "2027-01"),
+		"huge scan id":    e.scan(strings.Repeat("x", 10_000), repl.QR, "2027-01"),
+		"bad cycle":       e.scan("h3", repl.QR, "'; DROP TABLE cards; --"),
+		"no qr":           e.scan("h4", "", "2027-01"),
+		"negative amount": func() map[string]any { m := e.scan("h5", repl.QR, "2027-01"); m["amount"] = -5; return m }(),
+	} {
+		var r api.ScanResponse
+		if code := e.call("POST", "/api/v1/scans", e.dist, body, &r); code != http.StatusOK || r.Decision.Action != domain.ActionRejected {
+			t.Errorf("%s: HTTP %d, %s; want 200 and REJECTED", name, code, verdictOf(r.Decision))
+		}
+	}
+
+	// A card QR in a Kafka distribution: paid once with the scan.
+	dist := fmt.Sprintf(`{"event_id":"k-1","type":"distribution","occurred_at":"2026-12-05T09:00:00Z","source":"g2p","programme":"old_age",
+		"cycle":"2026-12","card_qr":%q,"amount":600,"channel":"card","distributor_id":"agent-1","location":{"district":"Dhaka","upazila":"Savar"}}`, repl.QR)
+	dist2 := strings.Replace(strings.Replace(dist, "k-1", "k-2", 1), "2026-12\"", "2027-01\"", 1)
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, dist, dist2)
+	got := e.h.decisions("k-1", "k-2")
+	if d := got["k-1"]; d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDoublePayment || d.PersonID != pid {
+		t.Fatalf("Kafka card_qr in a cycle the scan paid: %s", verdictOf(d))
+	}
+	if d := got["k-2"]; d.Action != domain.ActionAdmit || d.PersonID != pid {
+		t.Fatalf("Kafka card_qr in a new cycle: %s", verdictOf(d))
+	}
+
+	// Dead: DECEASED_OR_EXITED.
+	e.h.produce(e.h.cfg.Kafka.Topics.Status, statusEvent("st-1", "1234567890", "deceased", "", "", "2027-01-20T00:00:00Z"))
+	e.h.decisions("st-1")
+	if d := e.post("s6", repl.QR, "2027-02"); d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDeceasedOrExited {
+		t.Fatalf("a dead person's card: %s", verdictOf(d))
+	}
+
+	// Every scan decision reaches the outbox once.
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE event_id LIKE 'scan:%'`); n != countRows(t, e, `SELECT count(*) FROM decisions WHERE event_id LIKE 'scan:%'`) {
+		t.Fatalf("%d scan decisions in the outbox, not one each", n)
+	}
+	// One card per person however many admissions.
+	if n := countRows(t, e, `SELECT count(*) FROM cards WHERE person_id = '`+pid+`'`); n != 2 {
+		t.Fatalf("%d cards for the person, want the first and its replacement", n)
+	}
+}
+
+func countRows(t *testing.T, e *scanEnv, q string) int {
+	t.Helper()
+	var n int
+	if err := e.h.db.QueryRow(context.Background(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (h *harness) cfgKeyring() *cards.Keyring { return h.cfg.CardKeyring() }
+
+// TestScanRacesKafkaPayment races, many times, a scan and a Kafka payment
+// for the same person, programme and cycle: exactly one is admitted.
+func TestScanRacesKafkaPayment(t *testing.T) {
+	e := newScanEnv(t)
+	const nid = "2345678901"
+	_, card := e.enrol("en-r", nid, 2)
+	const rounds = 24
+	for r := range rounds {
+		cycle := fmt.Sprintf("%d-%02d", 2030+r/12, 1+r%12)
+		var wg sync.WaitGroup
+		var scan domain.Decision
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			scan = e.post(fmt.Sprintf("race-%d", r), card.QR, cycle)
+		}()
+		go func() {
+			defer wg.Done()
+			e.h.produce(e.h.cfg.Kafka.Topics.Distributions,
+				paymentEvent(fmt.Sprintf("kpay-%d", r), nid, "old_age", cycle, "", "2026-11-05T09:00:00Z"))
+		}()
+		wg.Wait()
+		k := e.h.decisions(fmt.Sprintf("kpay-%d", r))[fmt.Sprintf("kpay-%d", r)]
+		admits := 0
+		for _, d := range []domain.Decision{scan, k} {
+			if d.Action == domain.ActionAdmit {
+				admits++
+			} else if d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDoublePayment {
+				t.Fatalf("round %d: %s", r, verdictOf(d))
+			}
+		}
+		if admits != 1 {
+			t.Fatalf("round %d (cycle %s): %d admitted (scan %s, kafka %s), want exactly 1", r, cycle, admits, verdictOf(scan), verdictOf(k))
+		}
+	}
+}
