@@ -47,7 +47,7 @@ func TestLostIndexIsRebuiltFromTheRecord(t *testing.T) {
 	// Later events find everything the record knows.
 	h.produce(h.cfg.Kafka.Topics.Enrolments,
 		personEnrolment("a3", "2612345678901", "old_age", "", "Rafiqul Islam", "", "1950-03-01", "male", "01712345678", "Savar"),
-		personEnrolment("a4", "5555512345", "vgd", "", "Md Rofiqul Islam", "Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))
+		personEnrolment("a4", "5555512345", "gr", "", "Md Rofiqul Islam", "Abdul Karim", "1950-03-01", "male", "01712345678", "Savar"))
 	h.produce(h.cfg.Kafka.Topics.Distributions,
 		paymentEvent("pay2", "2612345678901", "old_age", "2026-11", "01712345678", "2026-11-06T09:00:00Z"),
 		paymentEvent("pay3", "19502612345670000", "old_age", "2026-11", "01911111111", "2026-11-06T09:00:00Z"),
