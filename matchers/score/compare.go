@@ -37,9 +37,12 @@ const (
 	LevelFar          = "far"
 	LevelMissing      = "missing"
 	LevelTransposed   = "day_month_transposed"
+	LevelPlaceholder  = "same_year_placeholder"
 	LevelSameYear     = "same_year"
 	LevelYearOff1     = "year_off_by_one"
 	LevelYearOffDay   = "year_off_by_one_same_day"
+	LevelYearOff2to5  = "year_off_2_to_5"
+	LevelDecades      = "decades_apart"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
 	LevelSameUpazila  = "same_upazila"
@@ -325,30 +328,40 @@ func compareWeak(a, b []string) string {
 }
 
 // compareDOB compares dates of birth; a missing year makes the date missing
-// because month and day alone say little. A 1 January date counts as a
-// year only: offices write it for a person who knows only their age.
+// because month and day alone say little. A placeholder date (see
+// DOBLevels) counts as a year only. Years more than five apart are far,
+// more than fifteen decades apart.
 func compareDOB(a, b DOB) string {
 	if a.Year == 0 || b.Year == 0 {
 		return LevelMissing
 	}
-	known := a.Month != 0 && a.Day != 0 && b.Month != 0 && b.Day != 0 &&
-		!(a.Month == 1 && a.Day == 1) && !(b.Month == 1 && b.Day == 1)
-	if a.Year == b.Year {
+	known := !a.Placeholder() && !b.Placeholder()
+	gap := int(a.Year) - int(b.Year)
+	if gap < 0 {
+		gap = -gap
+	}
+	switch {
+	case gap == 0:
 		switch {
-		case known && a.Month == b.Month && a.Day == b.Day:
+		case !known:
+			return LevelPlaceholder
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelExact
-		case known && a.Month == b.Day && a.Day == b.Month:
+		case a.Month == b.Day && a.Day == b.Month:
 			return LevelTransposed
 		}
 		return LevelSameYear
-	}
-	if a.Year == b.Year+1 || b.Year == a.Year+1 {
+	case gap == 1:
 		if known && a.Month == b.Month && a.Day == b.Day {
 			return LevelYearOffDay
 		}
 		return LevelYearOff1
+	case gap <= 5:
+		return LevelYearOff2to5
+	case gap <= 15:
+		return LevelFar
 	}
-	return LevelDifferent
+	return LevelDecades
 }
 
 // compareEqual compares opaque values (hashes, gender codes): empty on
