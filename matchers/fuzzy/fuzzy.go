@@ -77,7 +77,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		main = en
 	}
 	r.Name = score.Name{Strong: clip(main.Strong), Weak: clip(main.Weak)}
-	father, spouse := names.Tokens(p.FatherName), names.Tokens(p.SpouseName)
+	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
@@ -141,6 +141,29 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		pr.Tokens = append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...)
 	}
 	return pr
+}
+
+// relative returns the name of a father or spouse, or an empty name when
+// what is written is a placeholder: an honorific alone (Late, মৃত, Md.)
+// or a word for unknown. Offices write these when the name is not known;
+// compared as names, they would make strangers' fathers agree.
+func relative(raw string) names.Name {
+	n := names.Tokens(raw)
+	if len(n.Strong) == 1 && placeholderName(n.Strong[0]) {
+		return names.Name{}
+	}
+	return n
+}
+
+// placeholderName reports whether a folded token stands for a name nobody
+// wrote: Mohammad left alone once the name after it was dropped, or a
+// word for unknown or none, in either script.
+func placeholderName(folded string) bool {
+	switch folded {
+	case "mahamad", "unknan", "na", "nai", "nane", "nil", "ajnat", "ajana", "nei":
+		return true
+	}
+	return false
 }
 
 // keyer makes a profile's blocks. A name written in both scripts mostly

@@ -77,16 +77,55 @@ func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agr
 	}
 	maxEdits := maxEditsOf(len(a), len(b))
 	if editsOver(maxEdits, len(a), sa, sb.missing(a), len(b), sb, sa.missing(b)) {
-		return 0, 0
+		return chAsS(a, sa, b, sb, closeJW)
 	}
 	jw = JaroWinkler(a, b)
 	if jw < closeJW {
+		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
+			return g, cjw
+		}
 		return 0, jw
 	}
 	if levenshtein.ComputeDistance(a, b) > maxEdits {
 		return 0, jw
 	}
 	return 1, jw
+}
+
+// chAsS reports two tokens as a spelling variant when they are equal once
+// the ch of one is read as the s of the other: ছ is written both ways in
+// English (ছবুর Sabur, Chobur; মোছলেম Moslem, Mochlem), and the
+// transliterator reads it as s. Only a pair where one token has a c (the
+// fold leaves c only in ch) and the other an s pays for the look.
+func chAsS(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, float64) {
+	const c, s = 1 << ('c' & 63), 1 << ('s' & 63)
+	switch {
+	case sa.bits&c != 0 && sb.bits&c == 0 && sb.bits&s != 0:
+	case sb.bits&c != 0 && sa.bits&c == 0 && sa.bits&s != 0:
+		a, b = b, a
+	default:
+		return 0, 0
+	}
+	// a has the ch; rewrite it as s and compare with b.
+	var buf [64]byte
+	if len(a) > len(buf) {
+		return 0, 0
+	}
+	n := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] == 'c' && i+1 < len(a) && a[i+1] == 'h' {
+			buf[n] = 's'
+			n++
+			i++
+			continue
+		}
+		buf[n] = a[i]
+		n++
+	}
+	if string(buf[:n]) == b {
+		return 1, closeJW
+	}
+	return 0, 0
 }
 
 // maxEditsOf is the most edits between two agreeing tokens of la and lb

@@ -31,6 +31,11 @@ func TestCompareNames(t *testing.T) {
 		{"rafikul islam", "abdul karim", LevelFar},
 		{"jamal", "kamal", LevelFar},
 		{"mohammadullah", "mohammadali", LevelFar},
+		{"sabur", "chabur", LevelClose}, // ছ read as s and as ch
+		{"abdus sabur", "chabur abdus", LevelClose},
+		{"maslem uddin", "machlem uddin", LevelClose},
+		{"chanda", "sandha", LevelFar}, // one ch for s is not any difference
+		{"chabur", "kabur", LevelFar},
 		{"", "abdul karim", LevelMissing},
 		{"abdul karim", "", LevelMissing},
 	}
