@@ -267,11 +267,11 @@ func TestPairsQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + rep.String())
-	if rep.Lines < 250 {
-		t.Errorf("pairs file has %d lines, want at least 250", rep.Lines)
+	if rep.Lines < 600 {
+		t.Errorf("pairs file has %d lines, want at least 600", rep.Lines)
 	}
-	if rep.KeyAgreement < 0.98 {
-		t.Errorf("key agreement %.4f, want >= 0.98", rep.KeyAgreement)
+	if rep.KeyAgreement < 0.99 {
+		t.Errorf("key agreement %.4f, want >= 0.99", rep.KeyAgreement)
 	}
 	if rep.FalseCollisions > 0.0005 {
 		t.Errorf("false collisions %.5f, want <= 0.0005", rep.FalseCollisions)
