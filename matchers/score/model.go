@@ -143,12 +143,12 @@ type Model struct {
 //     coincide (2 in 10,000). A 1 January or 1 July date, or one without
 //     day or month, is read as a year only, because that is what offices
 //     write when they know only an age. Guessed ages put one person's two
-//     years two to five apart now and then (4 %), which namesakes in a
-//     block are often (14 %): weak evidence against. Beyond that the
+//     years two to five apart now and then (3 %), which namesakes in a
+//     block are often (one in five): weak evidence against. Beyond that the
 //     evidence grows fast: one person's two records are six to fifteen
-//     years apart about once in seventy (a digit slipped), and more than
-//     fifteen once in two thousand, while half of the namesakes a block
-//     finds are of another generation. A birth year decades off costs
+//     years apart about once in a hundred (an age guessed, a digit
+//     slipped), and more than fifteen once in two thousand, while half of
+//     the namesakes a block finds are of another generation. A birth year decades off costs
 //     almost ten bits: enough that two namesakes of one union, one
 //     father's name and one phone are not held.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
@@ -207,8 +207,8 @@ func DefaultModel() Model {
 			SameYear:       MU{0.06, 0.008},
 			YearOffSameDay: MU{0.06, 2e-4},
 			YearOff1:       MU{0.06, 0.04},
-			YearOff2to5:    MU{0.04, 0.14},
-			Far:            MU{0.015, 0.35},
+			YearOff2to5:    MU{0.03, 0.2},
+			Far:            MU{0.01, 0.29},
 			Decades:        MU{5e-4, 0.4494},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
