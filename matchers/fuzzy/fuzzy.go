@@ -125,14 +125,23 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	if len(father.Keys) > 0 {
 		fatherKey = father.Keys[0]
 	}
-	for _, n := range [...]*names.Name{&bn, &en} {
+	// The blocks that only widen the search (probes, the father's) are
+	// made for the name the record keeps, not for its other script: the
+	// other person's record joined the blocks of all its names, and one
+	// script's keys find it. Each block costs a keyed hash.
+	mainBN := len(bn.Strong) > 0
+	for ni, n := range [...]*names.Name{&bn, &en} {
+		wide := (ni == 0) == mainBN
 		for _, k := range n.Keys {
 			if year != "" {
 				ks.add(BlockName, k, year)
-				// A birth year guessed a year off, or an age rounded the
-				// other way, meets the namesake's block of the next year.
-				ks.probe(BlockName, k, yearBefore)
-				ks.probe(BlockName, k, yearAfter)
+				if wide {
+					// A birth year guessed a year off, or an age rounded
+					// the other way, meets the namesake's block of the
+					// next year.
+					ks.probe(BlockName, k, yearBefore)
+					ks.probe(BlockName, k, yearAfter)
+				}
 			}
 			if r.Upazila != "" {
 				ks.add(BlockPlace, k, r.District, r.Upazila)
@@ -143,13 +152,17 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 			// code, still agrees.
 			if r.District != "" {
 				ks.add(BlockDistrict, k, r.District)
-				ks.probe(BlockLoose, k, r.District)
+				// Loose blocks hold names of three or four tokens under
+				// keys of two or three.
+				if wide && len(n.Strong) >= 2 && len(n.Strong) < 4 {
+					ks.probe(BlockLoose, k, r.District)
+				}
 			}
-			if fatherKey != "" {
+			if fatherKey != "" && wide {
 				ks.add(BlockFather, k, fatherKey)
 			}
 		}
-		if r.District != "" {
+		if r.District != "" && wide {
 			for _, k := range n.Loose {
 				ks.add(BlockLoose, k, r.District)
 				ks.probe(BlockDistrict, k, r.District)
@@ -315,11 +328,13 @@ func clipString(s string) string {
 // Config sets the matcher's thresholds.
 type Config struct {
 	Model score.Model
-	// BlockCap is the most persons a block holds; a fuller block is a
+	// BlockCap is the most persons a block holds; a full block is a
 	// generic value (a union chairman's phone, a very common name and
-	// year) and finds no candidates: it is weak evidence, not many matches.
+	// year), takes no more members and is weak evidence: its members rank
+	// low among the candidates (see Rank).
 	BlockCap int
-	// MaxCandidates bounds the records scored per enrolment.
+	// MaxCandidates bounds the records scored per enrolment: the best
+	// ranked of its blocks' members.
 	MaxCandidates int
 	// SharedContactAlert and SharedContactHold are K and the higher K of
 	// SHARED_CONTACT: a phone or wallet already tied to more than that many

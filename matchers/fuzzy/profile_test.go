@@ -59,25 +59,30 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 			pr.Probes = append(pr.Probes, Block{kind, k})
 		}
 	}
-	for _, n := range []names.Name{bn, en} {
+	for i, n := range []names.Name{bn, en} {
+		wide := (i == 0) == (len(bn.Strong) > 0)
 		for _, k := range n.Keys {
 			if y := int(r.DOB.Year); y != 0 {
 				add(BlockName, k, strconv.Itoa(y))
-				probe(BlockName, k, strconv.Itoa(y-1))
-				probe(BlockName, k, strconv.Itoa(y+1))
+				if wide {
+					probe(BlockName, k, strconv.Itoa(y-1))
+					probe(BlockName, k, strconv.Itoa(y+1))
+				}
 			}
 			if r.Upazila != "" {
 				add(BlockPlace, k, r.District, r.Upazila)
 			}
 			if r.District != "" {
 				add(BlockDistrict, k, r.District)
-				probe(BlockLoose, k, r.District)
+				if wide && len(n.Strong) >= 2 && len(n.Strong) < 4 {
+					probe(BlockLoose, k, r.District)
+				}
 			}
-			if len(father.Keys) > 0 {
+			if len(father.Keys) > 0 && wide {
 				add(BlockFather, k, father.Keys[0])
 			}
 		}
-		if r.District != "" {
+		if r.District != "" && wide {
 			for _, k := range n.Loose {
 				add(BlockLoose, k, r.District)
 				probe(BlockDistrict, k, r.District)
