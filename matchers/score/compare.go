@@ -40,6 +40,7 @@ const (
 	LevelPlaceholder  = "same_year_placeholder"
 	LevelSameYear     = "same_year"
 	LevelYearOff1     = "year_off_by_one"
+	LevelYearOffOther = "year_off_by_one_other_day"
 	LevelYearOffDay   = "year_off_by_one_same_day"
 	LevelYearOff2to5  = "year_off_2_to_5"
 	LevelDecades      = "decades_apart"
@@ -391,10 +392,13 @@ func compareDOB(a, b DOB) string {
 		}
 		return LevelSameYear
 	case gap == 1:
-		if known && a.Month == b.Month && a.Day == b.Day {
+		switch {
+		case !known:
+			return LevelYearOff1
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelYearOffDay
 		}
-		return LevelYearOff1
+		return LevelYearOffOther
 	case gap <= 5:
 		return LevelYearOff2to5
 	case gap <= 15:

@@ -42,9 +42,12 @@ type DOBLevels struct {
 	// YearOffSameDay is years one apart with the same known month and day:
 	// an age rounded the other way, or a year misread, on a real birth date.
 	YearOffSameDay MU
-	YearOff1       MU // years one apart, month or day differ or are unknown
-	YearOff2to5    MU // two to five years apart: an age guessed
-	Far            MU // six to fifteen years apart
+	YearOff1       MU // years one apart, one date or both a placeholder
+	// YearOff1OtherDay is years one apart on two real dates that differ in
+	// day or month too: two slips in one date, or two people.
+	YearOff1OtherDay MU
+	YearOff2to5      MU // two to five years apart: an age guessed
+	Far              MU // six to fifteen years apart
 	// Decades is more than fifteen years apart: near-certainly two
 	// people (a parent and a child, namesakes of two generations).
 	Decades MU
@@ -140,7 +143,9 @@ type Model struct {
 //     same year only. A birth year one off with the same day and month is
 //     one person's date with the year mistyped or the age rounded the other
 //     way (6 %); for two people it needs the year to be off and the day to
-//     coincide (2 in 10,000). A 1 January or 1 July date, or one without
+//     coincide (2 in 10,000); two real dates a year and a day apart are
+//     two slips in one record, rarer for one person (1 %) than for two
+//     (2 %). A 1 January or 1 July date, or one without
 //     day or month, is read as a year only, because that is what offices
 //     write when they know only an age. Guessed ages put one person's two
 //     years two to five apart now and then (3 %), which namesakes in a
@@ -201,15 +206,16 @@ func DefaultModel() Model {
 			Far:     MU{0.15, 0.886},
 		},
 		DOB: DOBLevels{
-			Exact:          MU{0.55, 3e-4},
-			Transposed:     MU{0.03, 1e-4},
-			Placeholder:    MU{0.12, 0.012},
-			SameYear:       MU{0.06, 0.008},
-			YearOffSameDay: MU{0.06, 2e-4},
-			YearOff1:       MU{0.06, 0.04},
-			YearOff2to5:    MU{0.03, 0.2},
-			Far:            MU{0.01, 0.29},
-			Decades:        MU{5e-4, 0.4494},
+			Exact:            MU{0.55, 3e-4},
+			Transposed:       MU{0.03, 1e-4},
+			Placeholder:      MU{0.12, 0.012},
+			SameYear:         MU{0.06, 0.008},
+			YearOffSameDay:   MU{0.06, 2e-4},
+			YearOff1:         MU{0.05, 0.03},
+			YearOff1OtherDay: MU{0.01, 0.02},
+			YearOff2to5:      MU{0.03, 0.2},
+			Far:              MU{0.01, 0.29},
+			Decades:          MU{5e-4, 0.4394},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},

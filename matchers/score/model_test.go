@@ -52,7 +52,7 @@ func TestDefaultWeightsOrdered(t *testing.T) {
 		"father": {m.Father.Exact, m.Father.Close, m.Father.Partial, m.Father.Mixed, m.Father.Far},
 		"spouse": {m.Spouse.Exact, m.Spouse.Close, m.Spouse.Partial, m.Spouse.Mixed, m.Spouse.Far},
 		"dob": {m.DOB.Exact, m.DOB.Transposed, m.DOB.Placeholder, m.DOB.SameYear, m.DOB.YearOff1,
-			m.DOB.YearOff2to5, m.DOB.Far, m.DOB.Decades},
+			m.DOB.YearOff1OtherDay, m.DOB.YearOff2to5, m.DOB.Far, m.DOB.Decades},
 		"location": {m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different},
 		"phone":    {m.Phone.Same, m.Phone.Different},
 		"nid":      {m.NID.Same, m.NID.Different},

@@ -311,7 +311,7 @@ func (l *NameLevels) mu(i int) MU {
 }
 
 // nDOB is the number of date-of-birth levels.
-const nDOB = 9
+const nDOB = 10
 
 // dobIndex is the position of a date-of-birth level in mu's order, or -1.
 func dobIndex(level string) int {
@@ -328,12 +328,14 @@ func dobIndex(level string) int {
 		return 4
 	case LevelYearOff1:
 		return 5
-	case LevelYearOff2to5:
+	case LevelYearOffOther:
 		return 6
-	case LevelFar:
+	case LevelYearOff2to5:
 		return 7
-	case LevelDecades:
+	case LevelFar:
 		return 8
+	case LevelDecades:
+		return 9
 	}
 	return -1
 }
@@ -341,7 +343,7 @@ func dobIndex(level string) int {
 // levels lists the date-of-birth levels in dobIndex's order.
 func (l *DOBLevels) levels() []MU {
 	return []MU{l.Exact, l.Transposed, l.Placeholder, l.SameYear, l.YearOffSameDay, l.YearOff1,
-		l.YearOff2to5, l.Far, l.Decades}
+		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades}
 }
 
 func (l *DOBLevels) mu(i int) MU {
@@ -359,8 +361,10 @@ func (l *DOBLevels) mu(i int) MU {
 	case 5:
 		return l.YearOff1
 	case 6:
-		return l.YearOff2to5
+		return l.YearOff1OtherDay
 	case 7:
+		return l.YearOff2to5
+	case 8:
 		return l.Far
 	}
 	return l.Decades
