@@ -65,3 +65,27 @@ func samePhoneFoundAmongNamesakes(t *testing.T, ix *redisindex.Index) {
 		t.Fatalf("re-enrolment: %s, matched %q (want %q), %v", verdict(b), d.MatchedPerson, a.Decision.PersonID, d.Explanation)
 	}
 }
+
+// TestYearOffFoundInOneBatch: a person enrolled twice in one batch, the
+// birth year a year off and the address in another district, meets
+// itself only through the probe of the next year's name block; the later
+// enrolment must still be matched to the earlier.
+func TestYearOffFoundInOneBatch(t *testing.T) {
+	for name, set := range servers {
+		t.Run(name, func(t *testing.T) {
+			ix := newIndexWith(t, set)
+			a := enrol("a", "", "old_age", "")
+			pa := a.Event.Person
+			pa.NameEN, pa.NameBN, pa.Gender, pa.DOB = "", "মোঃ তানভীর শাহরিয়ার", "male", "1956-03-10"
+			pa.Address = &domain.Address{District: "Dhaka", Upazila: "Savar"}
+			b := enrol("b", "", "widow", "")
+			pb := b.Event.Person
+			pb.NameEN, pb.Gender, pb.DOB = "Md. Tanvir Shahriar", "male", "1957-03-10"
+			pb.Address = &domain.Address{District: "Gazipur", Upazila: "Kaliakair"}
+			decide(t, ix, a, b)
+			if got := b.Decision.MatchedPerson; got == "" || got != a.Decision.PersonID {
+				t.Fatalf("second enrolment: %s, matched %q, want %q", verdict(b), got, a.Decision.PersonID)
+			}
+		})
+	}
+}

@@ -241,7 +241,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			}
 		}
 		seenBatch := map[int]bool{qi: true}
-		for _, b := range q.prof.Blocks {
+		for bi, b := range slices.Concat(q.prof.Blocks, q.prof.Probes) {
+			if bi < len(q.prof.Blocks) && !b.Finds() {
+				continue // a loose block: its holders meet through probes
+			}
 			for _, other := range inBatch[b.Key] {
 				if other < qi && !seenBatch[other] {
 					seenBatch[other] = true
