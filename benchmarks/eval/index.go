@@ -13,8 +13,9 @@ import (
 // blocks are sets of numeric person ids, read in ascending order (Redis
 // keeps sets of at most 512 small integers as sorted intsets, and BlockCap
 // keeps every block below that); a block holding BlockCap persons is
-// generic, yields no candidates and takes no more members; at most
-// MaxCandidates records are scored; only admitted and held enrolments are
+// generic and takes no more members; probes are read, not joined; the
+// members of the blocks that find and of the probes are ranked by
+// fuzzy.Rank, and at most MaxCandidates records are scored; only admitted and held enrolments are
 // indexed, after they are decided; token frequencies count, per person
 // indexed, each distinct strong token of its name once, when its first
 // enrolment is indexed.
@@ -95,24 +96,32 @@ func (ix *memIndex) decide(e *domain.Event) decision {
 
 	prof := fuzzy.ProfileOf(e.Person, pid, ix.pseudo)
 	cfg := &ix.cfg
-	seen := map[uint64]bool{prof.ID: true}
-	var cands []score.Record
-	for _, b := range prof.Blocks {
+	var lists [][]uint64
+	read := func(b fuzzy.Block) {
 		members := ix.blocks[b.Key]
-		if b.Contact() {
-			d.shared = max(d.shared, len(members))
-		}
-		if !b.Finds() || len(members) >= cfg.BlockCap {
-			continue
-		}
+		var l []uint64
 		for _, id := range members {
-			if seen[id] || len(cands) >= cfg.MaxCandidates {
-				continue
+			if id != prof.ID {
+				l = append(l, id)
 			}
-			seen[id] = true
-			if r, ok := ix.records[id]; ok {
-				cands = append(cands, r)
-			}
+		}
+		lists = append(lists, l)
+	}
+	for _, b := range prof.Blocks {
+		if b.Contact() {
+			d.shared = max(d.shared, len(ix.blocks[b.Key]))
+		}
+		if b.Finds() {
+			read(b)
+		}
+	}
+	for _, b := range prof.Probes {
+		read(b)
+	}
+	var cands []score.Record
+	for _, id := range fuzzy.Rank(lists, cfg.MaxCandidates) {
+		if r, ok := ix.records[id]; ok {
+			cands = append(cands, r)
 		}
 	}
 	var tf score.TermFreq

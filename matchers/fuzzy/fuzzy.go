@@ -28,6 +28,16 @@ const (
 	BlockPlace    = 'u' // name key + district + upazila
 	BlockDistrict = 'd' // name key + district
 	BlockFamily   = 'f' // father's or spouse's name key + dob
+	// BlockFather is name key + father's name key: it survives a birth
+	// year guessed or written as 1 January and a move to another
+	// district, which part every other name block.
+	BlockFather = 'F'
+	// BlockLoose is a loose name key (one token left out, see
+	// names.Name.Loose) + district. A person joins the blocks of its loose
+	// keys and finds nobody there: its shorter namesakes find it by
+	// probing their full key, so that two names longer by different
+	// tokens do not meet.
+	BlockLoose = 'l'
 	// BlockContact holds the persons who gave a number as their phone or
 	// as their wallet: an MFS wallet is usually the phone's account, so
 	// one block serves both, and a number that is one person's phone and
@@ -46,18 +56,24 @@ type Block struct {
 // Contact reports whether a block counts persons sharing a number.
 func (b Block) Contact() bool { return b.Kind == BlockContact }
 
-// Finds reports whether a block's members are candidates. All blocks'
-// are: a contact block costs no extra index memory (it is kept for
-// SHARED_CONTACT anyway) and finds the person re-enrolled under a name,
-// birth date and address that all changed.
-func (b Block) Finds() bool { return true }
+// Finds reports whether a block's members are candidates of the person who
+// joins it. All blocks' are but loose ones': a contact block costs no extra
+// index memory (it is kept for SHARED_CONTACT anyway) and finds the person
+// re-enrolled under a name, birth date and address that all changed.
+func (b Block) Finds() bool { return b.Kind != BlockLoose }
 
 // Profile is what the matcher knows of one enrolled person.
 type Profile struct {
 	// ID is the person's compact numeric id in the index.
 	ID     uint64
 	Record score.Record
+	// Blocks are the blocks the person joins; their members (those of
+	// blocks that Find) are its candidates.
 	Blocks []Block
+	// Probes are blocks the person reads but does not join: the birth
+	// years either side of its own, and the blocks where names one token
+	// longer or shorter than its own are kept.
+	Probes []Block
 	// Tokens are the strong name tokens whose population frequencies the
 	// scorer needs.
 	Tokens []string
@@ -77,7 +93,7 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		main = en
 	}
 	r.Name = score.Name{Strong: clip(main.Strong), Weak: clip(main.Weak)}
-	father, spouse := names.Tokens(p.FatherName), names.Tokens(p.SpouseName)
+	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
@@ -96,18 +112,36 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))
 	}
 
-	// At most three blocks per name key, one per family key and two
-	// contact blocks: the blocks are allocated once.
+	// At most four blocks per name key, one per loose key, one per
+	// family key and two contact blocks: the blocks are allocated once.
 	ks := keyer{pseudo: pseudo,
-		blocks: make([]Block, 0, 3*(len(bn.Keys)+len(en.Keys))+len(father.Keys)+len(spouse.Keys)+2)}
-	var year string
-	if r.DOB.Year != 0 {
-		year = strconv.Itoa(int(r.DOB.Year))
+		blocks: make([]Block, 0, 4*(len(bn.Keys)+len(en.Keys))+len(bn.Loose)+len(en.Loose)+
+			len(father.Keys)+len(spouse.Keys)+2)}
+	var year, yearBefore, yearAfter string
+	if y := int(r.DOB.Year); y != 0 {
+		year, yearBefore, yearAfter = strconv.Itoa(y), strconv.Itoa(y-1), strconv.Itoa(y+1)
 	}
-	for _, n := range [...]*names.Name{&bn, &en} {
+	var fatherKey string
+	if len(father.Keys) > 0 {
+		fatherKey = father.Keys[0]
+	}
+	// The blocks that only widen the search (probes, the father's) are
+	// made for the name the record keeps, not for its other script: the
+	// other person's record joined the blocks of all its names, and one
+	// script's keys find it. Each block costs a keyed hash.
+	mainBN := len(bn.Strong) > 0
+	for ni, n := range [...]*names.Name{&bn, &en} {
+		wide := (ni == 0) == mainBN
 		for _, k := range n.Keys {
 			if year != "" {
 				ks.add(BlockName, k, year)
+				if wide {
+					// A birth year guessed a year off, or an age rounded
+					// the other way, meets the namesake's block of the
+					// next year.
+					ks.probe(BlockName, k, yearBefore)
+					ks.probe(BlockName, k, yearAfter)
+				}
 			}
 			if r.Upazila != "" {
 				ks.add(BlockPlace, k, r.District, r.Upazila)
@@ -118,6 +152,20 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 			// code, still agrees.
 			if r.District != "" {
 				ks.add(BlockDistrict, k, r.District)
+				// Loose blocks hold names of three or four tokens under
+				// keys of two or three.
+				if wide && len(n.Strong) >= 2 && len(n.Strong) < 4 {
+					ks.probe(BlockLoose, k, r.District)
+				}
+			}
+			if fatherKey != "" && wide {
+				ks.add(BlockFather, k, fatherKey)
+			}
+		}
+		if r.District != "" && wide {
+			for _, k := range n.Loose {
+				ks.add(BlockLoose, k, r.District)
+				ks.probe(BlockDistrict, k, r.District)
 			}
 		}
 	}
@@ -137,10 +185,36 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	if len(ks.blocks) > 0 {
 		pr.Blocks = ks.blocks
 	}
+	if len(ks.probes) > 0 {
+		pr.Probes = ks.probes
+	}
 	if n := len(r.Name.Strong) + len(r.Father.Strong); n > 0 {
 		pr.Tokens = append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...)
 	}
 	return pr
+}
+
+// relative returns the name of a father or spouse, or an empty name when
+// what is written is a placeholder: an honorific alone (Late, মৃত, Md.)
+// or a word for unknown. Offices write these when the name is not known;
+// compared as names, they would make strangers' fathers agree.
+func relative(raw string) names.Name {
+	n := names.Tokens(raw)
+	if len(n.Strong) == 1 && placeholderName(n.Strong[0]) {
+		return names.Name{}
+	}
+	return n
+}
+
+// placeholderName reports whether a folded token stands for a name nobody
+// wrote: Mohammad left alone once the name after it was dropped, or a
+// word for unknown or none, in either script.
+func placeholderName(folded string) bool {
+	switch folded {
+	case "mahamad", "unknan", "na", "nai", "nane", "nil", "ajnat", "ajana", "nei":
+		return true
+	}
+	return false
 }
 
 // keyer makes a profile's blocks. A name written in both scripts mostly
@@ -149,15 +223,32 @@ type keyer struct {
 	pseudo *domain.Pseudonymizer
 	// msgs holds the messages hashed, end to end, as far as it has room;
 	// ends holds where each of the first n ends.
-	msgs   [512]byte
-	ends   [32]int
+	msgs   [768]byte
+	ends   [48]int
 	n      int
 	blocks []Block
+	probes []Block
 }
 
 // add adds the block of kind whose key hashes parts, unless the profile
 // has it already.
 func (ks *keyer) add(kind byte, parts ...string) {
+	if b, ok := ks.block(kind, parts...); ok {
+		ks.blocks = append(ks.blocks, b)
+	}
+}
+
+// probe adds the block of kind whose key hashes parts to the probes,
+// unless the profile has it already as a block or a probe.
+func (ks *keyer) probe(kind byte, parts ...string) {
+	if b, ok := ks.block(kind, parts...); ok {
+		ks.probes = append(ks.probes, b)
+	}
+}
+
+// block returns the block of kind whose key hashes parts; ok is false
+// when the profile has it already.
+func (ks *keyer) block(kind byte, parts ...string) (Block, bool) {
 	var buf [128]byte
 	msg := append(buf[:0], kind)
 	for _, p := range parts {
@@ -166,7 +257,7 @@ func (ks *keyer) add(kind byte, parts ...string) {
 	from := 0
 	for _, end := range ks.ends[:ks.n] {
 		if bytes.Equal(ks.msgs[from:end], msg) {
-			return
+			return Block{}, false
 		}
 		from = end
 	}
@@ -177,10 +268,15 @@ func (ks *keyer) add(kind byte, parts ...string) {
 	k := ks.pseudo.Hash("block", string(msg))[:blockKeySize]
 	for _, b := range ks.blocks {
 		if b.Key == k {
-			return
+			return Block{}, false
 		}
 	}
-	ks.blocks = append(ks.blocks, Block{kind, k})
+	for _, b := range ks.probes {
+		if b.Key == k {
+			return Block{}, false
+		}
+	}
+	return Block{kind, k}, true
 }
 
 // WalletBlock is the block of a wallet, as a payment names it.
@@ -232,11 +328,13 @@ func clipString(s string) string {
 // Config sets the matcher's thresholds.
 type Config struct {
 	Model score.Model
-	// BlockCap is the most persons a block holds; a fuller block is a
+	// BlockCap is the most persons a block holds; a full block is a
 	// generic value (a union chairman's phone, a very common name and
-	// year) and finds no candidates: it is weak evidence, not many matches.
+	// year), takes no more members and is weak evidence: its members rank
+	// low among the candidates (see Rank).
 	BlockCap int
-	// MaxCandidates bounds the records scored per enrolment.
+	// MaxCandidates bounds the records scored per enrolment: the best
+	// ranked of its blocks' members.
 	MaxCandidates int
 	// SharedContactAlert and SharedContactHold are K and the higher K of
 	// SHARED_CONTACT: a phone or wallet already tied to more than that many
@@ -319,4 +417,55 @@ type ranked struct {
 func (c *Config) match(sq *score.Query, cand *score.Record) Match {
 	res := sq.Score(cand)
 	return Match{Candidate: *cand, Result: res, Rule: c.Model.Verdict(res.Total)}
+}
+
+// Rank picks an enrolment's candidates from the members of the blocks it
+// read (its own id left out by the caller), at most max of them: those
+// that share the most and the rarest blocks first, each block counting
+// 1/size for each of its members, and, among equals, the first met. A
+// block that reached the cap is generic, not useless: its members count
+// for little, but one that also shares a rare block ranks high, and they
+// fill what room the rare blocks leave. So the candidates stay bounded
+// however large the registry, and a common name's full block does not
+// hide the person who shares the phone. Rank allocates its result and a
+// map of the members met.
+func Rank[K comparable](blocks [][]K, max int) []K {
+	type cand struct {
+		id    K
+		score float64
+		first int
+	}
+	at := map[K]int{}
+	var cs []cand
+	for _, b := range blocks {
+		if len(b) == 0 {
+			continue
+		}
+		w := 1 / float64(len(b))
+		for _, id := range b {
+			if i, ok := at[id]; ok {
+				cs[i].score += w
+				continue
+			}
+			at[id] = len(cs)
+			cs = append(cs, cand{id, w, len(cs)})
+		}
+	}
+	if len(cs) > max {
+		slices.SortFunc(cs, func(a, b cand) int {
+			if c := cmp.Compare(b.score, a.score); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.first, b.first)
+		})
+		cs = cs[:max]
+		// Keep the order they were met in: the scorer breaks ties of
+		// equal totals by it.
+		slices.SortFunc(cs, func(a, b cand) int { return cmp.Compare(a.first, b.first) })
+	}
+	out := make([]K, len(cs))
+	for i, c := range cs {
+		out[i] = c.id
+	}
+	return out
 }

@@ -27,7 +27,7 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 		main = en
 	}
 	r.Name = score.Name{Strong: clip(main.Strong), Weak: clip(main.Weak)}
-	father, spouse := names.Tokens(p.FatherName), names.Tokens(p.SpouseName)
+	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
@@ -52,16 +52,40 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 			pr.Blocks = append(pr.Blocks, Block{kind, k})
 		}
 	}
-	for _, n := range []names.Name{bn, en} {
+	probe := func(kind byte, parts ...string) {
+		k := pseudo.Hash("block", string(kind)+"\x00"+strings.Join(parts, "\x00"))[:blockKeySize]
+		if !seen[k] {
+			seen[k] = true
+			pr.Probes = append(pr.Probes, Block{kind, k})
+		}
+	}
+	for i, n := range []names.Name{bn, en} {
+		wide := (i == 0) == (len(bn.Strong) > 0)
 		for _, k := range n.Keys {
-			if r.DOB.Year != 0 {
-				add(BlockName, k, strconv.Itoa(int(r.DOB.Year)))
+			if y := int(r.DOB.Year); y != 0 {
+				add(BlockName, k, strconv.Itoa(y))
+				if wide {
+					probe(BlockName, k, strconv.Itoa(y-1))
+					probe(BlockName, k, strconv.Itoa(y+1))
+				}
 			}
 			if r.Upazila != "" {
 				add(BlockPlace, k, r.District, r.Upazila)
 			}
 			if r.District != "" {
 				add(BlockDistrict, k, r.District)
+				if wide && len(n.Strong) >= 2 && len(n.Strong) < 4 {
+					probe(BlockLoose, k, r.District)
+				}
+			}
+			if len(father.Keys) > 0 && wide {
+				add(BlockFather, k, father.Keys[0])
+			}
+		}
+		if r.District != "" && wide {
+			for _, k := range n.Loose {
+				add(BlockLoose, k, r.District)
+				probe(BlockDistrict, k, r.District)
 			}
 		}
 	}

@@ -6,7 +6,8 @@ import "unicode/utf8"
 // as produced by Normalize or Transliterate): a/o/w, i/ee/y, u/oo, ou/au/ow,
 // ai/ay/oi/oy/e before a consonant inside a word, oya/owa, an initial e/i,
 // ph/f, bh/b/v, kh/k, gh/g, sh/s, chh/ch, z/j (jh stays), q/k, th/t, dh/d, rh/r, -que/k
-// and -ey/e are merged, doubled letters collapse and a final h is dropped.
+// and -ey/e are merged, doubled letters collapse, a final h is dropped, and
+// the glides of an initial iu/yu and of uy before a vowel are dropped.
 // Folding is idempotent. It is safe for concurrent use.
 func Fold(token string) string {
 	return string(foldAppend(nil, token))
@@ -30,6 +31,23 @@ func foldAppend(dst []byte, s string) []byte {
 		var nx byte
 		if i+1 < len(s) {
 			nx = s[i+1]
+		}
+		if len(dst) == start && (c == 'i' || c == 'y' || c == 'e') && nx == 'u' {
+			// The glide of an initial ইউ is written y, i or not at all:
+			// Yunus, Iunus, Unus; Yusuf, Usuf.
+			i++
+			continue
+		}
+		if len(dst) == start && c == 'y' && nx == 'o' && i+2 < len(s) && s[i+2] == 'u' {
+			dst = append(dst, 'u') // Yousuf, Yusuf
+			i += 3
+			continue
+		}
+		if c == 'y' && len(dst) > start && dst[len(dst)-1] == 'u' && i+1 < len(s) && isVowel(fold1(nx)) {
+			// The glide of উয় before a vowel (জুয়েল juyel) is written
+			// or not: Juyel, Juel, Jewel.
+			i++
+			continue
 		}
 		out, adv := c, 1
 		switch c {

@@ -37,7 +37,17 @@ type Name struct {
 	// spellings of one name share at least one key. The index combines them
 	// with a birth year or an upazila.
 	Keys []string
+	// Loose are the keys of the name with one strong token left out, for
+	// names of three or four strong tokens, so that a nickname or a
+	// lineage word added on one record and not on the other (Saiful
+	// Islam Babu, Saiful Islam) does not part them. A loose key meets the
+	// Keys of another name, never its Loose keys (see SharesKey).
+	Loose []string
 }
+
+// maxLooseTokens bounds the names given loose keys: a longer name is
+// rarely written short by one token, and its keys would multiply.
+const maxLooseTokens = 4
 
 // foldedMohammad is Fold("mohammad"), which leads Unstripped.
 const foldedMohammad = "mahamad"
@@ -161,6 +171,16 @@ func Tokens(raw string) Name {
 	if len(n.Keys) == 0 {
 		n.Keys = appendKey(n.Keys, "w:", n.Weak)
 	}
+	if k := len(n.Strong); k >= 3 && k <= maxLooseTokens {
+		var sub [maxLooseTokens]string
+		for drop := range k {
+			m := copy(sub[:], n.Strong[:drop])
+			m += copy(sub[m:], n.Strong[drop+1:])
+			if l := appendKey(n.Loose, "n:", sub[:m]); len(l) > len(n.Loose) && !slices.Contains(n.Keys, l[len(l)-1]) {
+				n.Loose = l
+			}
+		}
+	}
 	return n
 }
 
@@ -255,9 +275,16 @@ func appendKey(keys []string, prefix string, toks []string) []string {
 	return append(keys, string(k))
 }
 
-// SharesKey reports whether two names share a blocking key.
+// SharesKey reports whether two names share a blocking key: a key of both,
+// or a loose key of one that is a key of the other. Two loose keys do not
+// meet: Saiful Islam Babu and Rafiqul Islam Babu differ by a token each.
 func SharesKey(a, b Name) bool {
 	for _, k := range a.Keys {
+		if slices.Contains(b.Keys, k) || slices.Contains(b.Loose, k) {
+			return true
+		}
+	}
+	for _, k := range a.Loose {
 		if slices.Contains(b.Keys, k) {
 			return true
 		}

@@ -45,8 +45,8 @@ type Collision struct {
 func EvalPairs(r io.Reader) (PairReport, error) {
 	var rep PairReport
 	type entry struct {
-		line int
-		keys []string
+		line        int
+		keys, loose []string
 	}
 	var lines []entry
 	sc := bufio.NewScanner(r)
@@ -68,25 +68,40 @@ func EvalPairs(r io.Reader) (PairReport, error) {
 			rep.Failed = append(rep.Failed, FailedPair{Line: no, Bangla: bn, English: en, BanglaKeys: a.Keys, EnglishKeys: b.Keys})
 		}
 		keys := append(append([]string(nil), a.Keys...), b.Keys...)
-		lines = append(lines, entry{line: no, keys: keys})
+		loose := append(append([]string(nil), a.Loose...), b.Loose...)
+		lines = append(lines, entry{line: no, keys: keys, loose: loose})
 	}
 	if err := sc.Err(); err != nil {
 		return rep, fmt.Errorf("read pairs: %w", err)
 	}
-	byKey := make(map[string][]int)
+	// A key's lines, each marked loose when the line has the key only as
+	// a loose key; two loose holders do not meet (see SharesKey).
+	type holder struct {
+		i     int
+		loose bool
+	}
+	byKey := make(map[string][]holder)
 	for i, e := range lines {
 		for _, k := range e.keys {
-			if l := byKey[k]; len(l) == 0 || l[len(l)-1] != i {
-				byKey[k] = append(l, i)
+			if l := byKey[k]; len(l) == 0 || l[len(l)-1].i != i {
+				byKey[k] = append(l, holder{i, false})
+			}
+		}
+		for _, k := range e.loose {
+			if l := byKey[k]; len(l) == 0 || l[len(l)-1].i != i {
+				byKey[k] = append(l, holder{i, true})
 			}
 		}
 	}
 	seen := make(map[[2]int]bool)
-	for k, idx := range byKey {
-		for x := 0; x < len(idx); x++ {
-			for y := x + 1; y < len(idx); y++ {
-				p := [2]int{idx[x], idx[y]}
-				if seen[p] {
+	for k, hs := range byKey {
+		for x := 0; x < len(hs); x++ {
+			for y := x + 1; y < len(hs); y++ {
+				p := [2]int{hs[x].i, hs[y].i}
+				if p[0] > p[1] {
+					p[0], p[1] = p[1], p[0]
+				}
+				if seen[p] || (hs[x].loose && hs[y].loose) {
 					continue
 				}
 				seen[p] = true

@@ -42,6 +42,7 @@ func classify(tok string) (kind, string) {
 	case "kazi", "qazi", "kaji", "কাজী", "কাজি":
 		return kindLineage, "kazi"
 	case "khandaker", "khondokar", "khondaker", "khandakar", "khondkar", "khandoker", "khondoker",
+		"khondakar", "khandokar", "khondakhar",
 		"খন্দকার", "খোন্দকার":
 		return kindLineage, "khandaker"
 	case "chowdhury", "choudhury", "chowdhuri", "chaudhuri", "chaudhury", "chy", "chowdhary",
@@ -178,6 +179,94 @@ func letterName(tok string) byte {
 	return 0
 }
 
+// letterNames spells, in Bangla, the Latin letters whose names make up
+// joined initials (একেএম for A.K.M.), each with its letter.
+var letterNames = [...]struct {
+	bn string
+	l  byte
+}{
+	{"এইচ", 'h'}, {"এফ", 'f'}, {"এল", 'l'}, {"এম", 'm'}, {"এন", 'n'}, {"এস", 's'}, {"এক্স", 'x'},
+	{"এ", 'a'}, {"বি", 'b'}, {"সি", 'c'}, {"ডি", 'd'}, {"জি", 'g'}, {"জে", 'j'}, {"কে", 'k'},
+	{"পি", 'p'}, {"কিউ", 'q'}, {"আর", 'r'}, {"টি", 't'}, {"ভি", 'v'}, {"জেড", 'z'}, {"আই", 'i'},
+}
+
+// joinedInitials maps a Bangla word that is two to five letter names
+// written together (একেএম, এবিএম, এসএম) to its letters ("akm"), or
+// returns "". The word must open with a letter name spelt from a vowel
+// (এ, আ), as initials do, so that names that happen to read as letter
+// names (বিবি) are left alone.
+func joinedInitials(dst []byte, w string) ([]byte, bool) {
+	if len(w) < 6 || !(w[:3] == "এ" || w[:3] == "আ") {
+		return dst, false
+	}
+	var lb [5]byte
+	n := 0
+	for rest := w; rest != ""; {
+		found := false
+		for _, ln := range letterNames {
+			if len(rest) >= len(ln.bn) && rest[:len(ln.bn)] == ln.bn && n < len(lb) {
+				// এ followed by a sign is not the letter name এ.
+				if ln.bn == "এ" && len(rest) > 3 && !startsLetterName(rest[3:]) {
+					continue
+				}
+				lb[n] = ln.l
+				n++
+				rest = rest[len(ln.bn):]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return dst, false
+		}
+	}
+	if n < 2 {
+		return dst, false
+	}
+	return append(dst, lb[:n]...), true
+}
+
+// startsLetterName reports whether s opens with a letter name.
+func startsLetterName(s string) bool {
+	for _, ln := range letterNames {
+		if len(s) >= len(ln.bn) && s[:len(ln.bn)] == ln.bn {
+			return true
+		}
+	}
+	return false
+}
+
+// loanword gives the spelling, as the transliterator writes the Bangla,
+// of an English word used as a given name whose English spelling no fold
+// brings near it (Jewel, জুয়েল juyel), or "".
+func loanword(w string) string {
+	switch w {
+	case "jewel", "juwel":
+		return "juel"
+	case "happy", "happi":
+		return "hapi"
+	case "lovely", "lovly":
+		return "labli"
+	case "sweety", "sweeti", "suity":
+		return "suiti"
+	case "pinky":
+		return "pinki"
+	case "rocky":
+		return "raki"
+	case "shimul", "simul":
+		return "shimul"
+	case "bappy":
+		return "bapi"
+	case "lucky":
+		return "laki"
+	case "ruby":
+		return "rubi"
+	case "mithu":
+		return "mithu"
+	}
+	return ""
+}
+
 // abbrevWithDot reports whether a Bangla token is an abbreviation whose
 // closing mark may be written ঃ, ':' or '.', so that all three normalise to ঃ.
 func abbrevWithDot(tok string) bool {
@@ -209,6 +298,11 @@ func suffixBound(folded, prev string) bool {
 	switch folded {
 	case "udin", "udhin", "ula", "ulah", "ujaman", "ara":
 		return true
+	case "ur", "ul", "us", "uj", "un":
+		// Arabic particles written apart or hyphenated (Habib-ur-Rahman,
+		// আমিন উল ইসলাম) belong to the name before them: Habibur,
+		// Aminul.
+		return len(prev) > 1
 	case "nahar", "nesa", "nisa":
 		return len(prev) > 0 && prev[len(prev)-1] == 'n'
 	}

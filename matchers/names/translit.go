@@ -28,10 +28,16 @@ func Transliterate(normalized string) string {
 // reports whether the word contained ছ (whose reading chhAsS chooses).
 func latinWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 	if !isBangla(w) {
+		if l := loanword(w); l != "" {
+			return append(dst, l...), false
+		}
 		return append(dst, w...), false
 	}
 	if l := letterName(w); l != 0 {
 		return append(dst, l), false
+	}
+	if d, ok := joinedInitials(dst, w); ok {
+		return d, false
 	}
 	return translitWord(dst, w, chhAsS)
 }
@@ -254,7 +260,13 @@ func translitWord(dst []byte, w string, chhAsS bool) ([]byte, bool) {
 				switch uc := cons(&u); {
 				case r3 == 'য':
 					u.yaPhala = true
-					consonants = append(consonants, 'y')
+					// ্যা opening a word after one consonant is the
+					// English a of loanwords and of names (হ্যাপি Happy,
+					// ব্যাপারী Bepari): no y is heard. After a conjunct
+					// (সন্ধ্যা Sandhya) it is.
+					if r4, _ := utf8.DecodeRuneInString(rs); r4 != 'া' || len(units) > 0 || u.nCons > 1 {
+						consonants = append(consonants, 'y')
+					}
 				case r3 == 'ব' && baPhalaIsW(uc[len(uc)-1]):
 					consonants = append(consonants, 'w')
 				default:

@@ -49,7 +49,8 @@ type blockCall struct {
 }
 
 // blockRead is what a block says to one query: how many other persons it
-// holds, and their packed keys unless it is generic.
+// holds, and their packed keys (the query's own among them when it is
+// read by a plain read).
 type blockRead struct {
 	others  int
 	members string
@@ -136,14 +137,19 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 	blocks := func() error {
 		pipe := ix.rdb.Pipeline()
 		for _, q := range qs {
+			q.calls = q.calls[:0]
 			if q.id != "" {
 				q.calls = ix.addToBlocks(ctx, pipe, q.id, q.prof.Blocks)
-				continue
+			} else {
+				for bi, b := range q.prof.Blocks {
+					key, field := ix.blockBucket(b)
+					q.calls = append(q.calls, blockCall{pipe.HGet(ctx, key, field), []int{bi}})
+				}
 			}
-			q.calls = q.calls[:0]
-			for bi, b := range q.prof.Blocks {
+			// Probes are read, never joined: one plain read each.
+			for pi, b := range q.prof.Probes {
 				key, field := ix.blockBucket(b)
-				q.calls = append(q.calls, blockCall{pipe.HGet(ctx, key, field), []int{bi}})
+				q.calls = append(q.calls, blockCall{pipe.HGet(ctx, key, field), []int{len(q.prof.Blocks) + pi}})
 			}
 		}
 		for i, o := range pays {
@@ -180,8 +186,8 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		}
 	}
 
-	// Candidates: members of the query's non-generic blocks, and earlier
-	// persons of this batch sharing a block.
+	// Candidates: members of the query's blocks and probes, ranked (see
+	// fuzzy.Rank), and earlier persons of this batch sharing a block.
 	var ids []string
 	wanted := map[string]bool{}
 	cands := make([][]string, len(qs))
@@ -194,26 +200,28 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		batchIDs[packedKey(q.o.IndexKey)] = true
 	}
 	for qi, q := range qs {
-		seen := map[string]bool{}
-		q.reads = make([]blockRead, len(q.prof.Blocks))
+		q.reads = make([]blockRead, len(q.prof.Blocks)+len(q.prof.Probes))
 		for _, c := range q.calls {
 			c.read(q.reads)
 		}
-		for _, r := range q.reads {
-			if r.others >= fc.BlockCap {
-				continue // a generic value: no evidence
+		lists := make([][]string, 0, len(q.reads))
+		for ri, r := range q.reads {
+			if ri < len(q.prof.Blocks) && !q.prof.Blocks[ri].Finds() {
+				continue
 			}
+			l := make([]string, 0, len(r.members)/packedLen)
 			for j := 0; j+packedLen <= len(r.members); j += packedLen {
-				id := r.members[j : j+packedLen]
-				if seen[id] || batchIDs[id] || len(cands[qi]) >= fc.MaxCandidates {
-					continue
+				if id := r.members[j : j+packedLen]; !batchIDs[id] {
+					l = append(l, id)
 				}
-				seen[id] = true
-				cands[qi] = append(cands[qi], id)
-				if !wanted[id] {
-					wanted[id] = true
-					ids = append(ids, id)
-				}
+			}
+			lists = append(lists, l)
+		}
+		cands[qi] = fuzzy.Rank(lists, fc.MaxCandidates)
+		for _, id := range cands[qi] {
+			if !wanted[id] {
+				wanted[id] = true
+				ids = append(ids, id)
 			}
 		}
 		for _, b := range q.prof.Blocks {
@@ -233,7 +241,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			}
 		}
 		seenBatch := map[int]bool{qi: true}
-		for _, b := range q.prof.Blocks {
+		for bi, b := range slices.Concat(q.prof.Blocks, q.prof.Probes) {
+			if bi < len(q.prof.Blocks) && !b.Finds() {
+				continue // a loose block: its holders meet through probes
+			}
 			for _, other := range inBatch[b.Key] {
 				if other < qi && !seenBatch[other] {
 					seenBatch[other] = true

@@ -37,9 +37,13 @@ const (
 	LevelFar          = "far"
 	LevelMissing      = "missing"
 	LevelTransposed   = "day_month_transposed"
+	LevelPlaceholder  = "same_year_placeholder"
 	LevelSameYear     = "same_year"
 	LevelYearOff1     = "year_off_by_one"
+	LevelYearOffOther = "year_off_by_one_other_day"
 	LevelYearOffDay   = "year_off_by_one_same_day"
+	LevelYearOff2to5  = "year_off_2_to_5"
+	LevelDecades      = "decades_apart"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
 	LevelSameUpazila  = "same_upazila"
@@ -74,16 +78,55 @@ func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agr
 	}
 	maxEdits := maxEditsOf(len(a), len(b))
 	if editsOver(maxEdits, len(a), sa, sb.missing(a), len(b), sb, sa.missing(b)) {
-		return 0, 0
+		return chAsS(a, sa, b, sb, closeJW)
 	}
 	jw = JaroWinkler(a, b)
 	if jw < closeJW {
+		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
+			return g, cjw
+		}
 		return 0, jw
 	}
 	if levenshtein.ComputeDistance(a, b) > maxEdits {
 		return 0, jw
 	}
 	return 1, jw
+}
+
+// chAsS reports two tokens as a spelling variant when they are equal once
+// the ch of one is read as the s of the other: ছ is written both ways in
+// English (ছবুর Sabur, Chobur; মোছলেম Moslem, Mochlem), and the
+// transliterator reads it as s. Only a pair where one token has a c (the
+// fold leaves c only in ch) and the other an s pays for the look.
+func chAsS(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, float64) {
+	const c, s = 1 << ('c' & 63), 1 << ('s' & 63)
+	switch {
+	case sa.bits&c != 0 && sb.bits&c == 0 && sb.bits&s != 0:
+	case sb.bits&c != 0 && sa.bits&c == 0 && sa.bits&s != 0:
+		a, b = b, a
+	default:
+		return 0, 0
+	}
+	// a has the ch; rewrite it as s and compare with b.
+	var buf [64]byte
+	if len(a) > len(buf) {
+		return 0, 0
+	}
+	n := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] == 'c' && i+1 < len(a) && a[i+1] == 'h' {
+			buf[n] = 's'
+			n++
+			i++
+			continue
+		}
+		buf[n] = a[i]
+		n++
+	}
+	if string(buf[:n]) == b {
+		return 1, closeJW
+	}
+	return 0, 0
 }
 
 // maxEditsOf is the most edits between two agreeing tokens of la and lb
@@ -325,30 +368,43 @@ func compareWeak(a, b []string) string {
 }
 
 // compareDOB compares dates of birth; a missing year makes the date missing
-// because month and day alone say little. A 1 January date counts as a
-// year only: offices write it for a person who knows only their age.
+// because month and day alone say little. A placeholder date (see
+// DOBLevels) counts as a year only. Years more than five apart are far,
+// more than fifteen decades apart.
 func compareDOB(a, b DOB) string {
 	if a.Year == 0 || b.Year == 0 {
 		return LevelMissing
 	}
-	known := a.Month != 0 && a.Day != 0 && b.Month != 0 && b.Day != 0 &&
-		!(a.Month == 1 && a.Day == 1) && !(b.Month == 1 && b.Day == 1)
-	if a.Year == b.Year {
+	known := !a.Placeholder() && !b.Placeholder()
+	gap := int(a.Year) - int(b.Year)
+	if gap < 0 {
+		gap = -gap
+	}
+	switch {
+	case gap == 0:
 		switch {
-		case known && a.Month == b.Month && a.Day == b.Day:
+		case !known:
+			return LevelPlaceholder
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelExact
-		case known && a.Month == b.Day && a.Day == b.Month:
+		case a.Month == b.Day && a.Day == b.Month:
 			return LevelTransposed
 		}
 		return LevelSameYear
-	}
-	if a.Year == b.Year+1 || b.Year == a.Year+1 {
-		if known && a.Month == b.Month && a.Day == b.Day {
+	case gap == 1:
+		switch {
+		case !known:
+			return LevelYearOff1
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelYearOffDay
 		}
-		return LevelYearOff1
+		return LevelYearOffOther
+	case gap <= 5:
+		return LevelYearOff2to5
+	case gap <= 15:
+		return LevelFar
 	}
-	return LevelDifferent
+	return LevelDecades
 }
 
 // compareEqual compares opaque values (hashes, gender codes): empty on

@@ -29,16 +29,28 @@ type NameLevels struct {
 }
 
 // DOBLevels holds the levels of a date-of-birth comparison. A missing year
-// on either side weighs zero.
+// on either side weighs zero. A placeholder date is one that says only the
+// year: day or month unknown (0), or the 1 January or 1 July that offices
+// write for a person who knows only their age.
 type DOBLevels struct {
-	Exact      MU // year, month and day all known and equal
+	Exact      MU // year, month and day all known, not placeholders, and equal
 	Transposed MU // same year, day and month swapped
-	SameYear   MU // same year, month or day differ or are unknown
+	// Placeholder is the same year where one date or both is a
+	// placeholder: the year is all the two say.
+	Placeholder MU
+	SameYear    MU // same year, two real dates that differ
 	// YearOffSameDay is years one apart with the same known month and day:
 	// an age rounded the other way, or a year misread, on a real birth date.
 	YearOffSameDay MU
-	YearOff1       MU // years one apart, month or day differ or are unknown
-	Different      MU // anything else
+	YearOff1       MU // years one apart, one date or both a placeholder
+	// YearOff1OtherDay is years one apart on two real dates that differ in
+	// day or month too: two slips in one date, or two people.
+	YearOff1OtherDay MU
+	YearOff2to5      MU // two to five years apart: an age guessed
+	Far              MU // six to fifteen years apart
+	// Decades is more than fifteen years apart: near-certainly two
+	// people (a parent and a child, namesakes of two generations).
+	Decades MU
 }
 
 // AgreeLevels holds a field compared for equality only. Missing weighs zero.
@@ -131,8 +143,19 @@ type Model struct {
 //     same year only. A birth year one off with the same day and month is
 //     one person's date with the year mistyped or the age rounded the other
 //     way (6 %); for two people it needs the year to be off and the day to
-//     coincide (2 in 10,000). A 1 January date is read as a year only,
-//     because that is what offices write when they know only an age.
+//     coincide (2 in 10,000); two real dates a year and a day apart are
+//     two slips in one record, rarer for one person (1 %) than for two
+//     (2 %). A 1 January or 1 July date, or one without
+//     day or month, is read as a year only, because that is what offices
+//     write when they know only an age. Guessed ages put one person's two
+//     years two to five apart now and then (3 %), which namesakes in a
+//     block are often (one in five): weak evidence against. Beyond that the
+//     evidence grows fast: one person's two records are six to fifteen
+//     years apart about once in a hundred (an age guessed, a digit
+//     slipped), and more than fifteen once in two thousand, while half of
+//     the namesakes a block finds are of another generation. A birth year decades off costs
+//     almost ten bits: enough that two namesakes of one union, one
+//     father's name and one phone are not held.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: pairs with the same NID never reach the scorer (the exact rules
@@ -183,12 +206,16 @@ func DefaultModel() Model {
 			Far:     MU{0.15, 0.886},
 		},
 		DOB: DOBLevels{
-			Exact:          MU{0.55, 3e-4},
-			Transposed:     MU{0.03, 1e-4},
-			SameYear:       MU{0.18, 0.02},
-			YearOffSameDay: MU{0.06, 2e-4},
-			YearOff1:       MU{0.06, 0.04},
-			Different:      MU{0.12, 0.9394},
+			Exact:            MU{0.55, 3e-4},
+			Transposed:       MU{0.03, 1e-4},
+			Placeholder:      MU{0.12, 0.012},
+			SameYear:         MU{0.06, 0.008},
+			YearOffSameDay:   MU{0.06, 2e-4},
+			YearOff1:         MU{0.05, 0.03},
+			YearOff1OtherDay: MU{0.01, 0.02},
+			YearOff2to5:      MU{0.03, 0.2},
+			Far:              MU{0.01, 0.29},
+			Decades:          MU{5e-4, 0.4394},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
@@ -224,7 +251,7 @@ func (m *Model) Validate() error {
 		{FieldNameWeak, agree(m.NameWeak)},
 		{FieldFather, nameLv(m.Father)},
 		{FieldSpouse, nameLv(m.Spouse)},
-		{FieldDOB, []MU{m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOffSameDay, m.DOB.YearOff1, m.DOB.Different}},
+		{FieldDOB, m.DOB.levels()},
 		{FieldGender, agree(m.Gender)},
 		{FieldPhone, agree(m.Phone)},
 		{FieldNID, agree(m.NID)},

@@ -48,10 +48,11 @@ func TestModelValidateRejects(t *testing.T) {
 func TestDefaultWeightsOrdered(t *testing.T) {
 	m := DefaultModel()
 	chains := map[string][]MU{
-		"name":     {m.Name.Exact, m.Name.Close, m.Name.Partial, m.Name.Mixed, m.Name.Far},
-		"father":   {m.Father.Exact, m.Father.Close, m.Father.Partial, m.Father.Mixed, m.Father.Far},
-		"spouse":   {m.Spouse.Exact, m.Spouse.Close, m.Spouse.Partial, m.Spouse.Mixed, m.Spouse.Far},
-		"dob":      {m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOff1, m.DOB.Different},
+		"name":   {m.Name.Exact, m.Name.Close, m.Name.Partial, m.Name.Mixed, m.Name.Far},
+		"father": {m.Father.Exact, m.Father.Close, m.Father.Partial, m.Father.Mixed, m.Father.Far},
+		"spouse": {m.Spouse.Exact, m.Spouse.Close, m.Spouse.Partial, m.Spouse.Mixed, m.Spouse.Far},
+		"dob": {m.DOB.Exact, m.DOB.Transposed, m.DOB.Placeholder, m.DOB.SameYear, m.DOB.YearOff1,
+			m.DOB.YearOff1OtherDay, m.DOB.YearOff2to5, m.DOB.Far, m.DOB.Decades},
 		"location": {m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different},
 		"phone":    {m.Phone.Same, m.Phone.Different},
 		"nid":      {m.NID.Same, m.NID.Different},

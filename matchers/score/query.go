@@ -185,7 +185,7 @@ const (
 	slotLogU     = slotName + 3*5   // by name and nameIndex
 	slotAgree    = slotLogU + 3*5   // by field compared for equality and agreeIndex
 	slotDOB      = slotAgree + 5*2  // by dobIndex
-	slotLocation = slotDOB + 6      // by locationIndex
+	slotLocation = slotDOB + nDOB   // by locationIndex
 	nSlots       = slotLocation + 3 // at most 64, the bits of taken
 )
 
@@ -310,6 +310,9 @@ func (l *NameLevels) mu(i int) MU {
 	return [...]MU{l.Exact, l.Close, l.Partial, l.Mixed, l.Far}[i]
 }
 
+// nDOB is the number of date-of-birth levels.
+const nDOB = 10
+
 // dobIndex is the position of a date-of-birth level in mu's order, or -1.
 func dobIndex(level string) int {
 	switch level {
@@ -317,20 +320,54 @@ func dobIndex(level string) int {
 		return 0
 	case LevelTransposed:
 		return 1
-	case LevelSameYear:
+	case LevelPlaceholder:
 		return 2
-	case LevelYearOffDay:
+	case LevelSameYear:
 		return 3
-	case LevelYearOff1:
+	case LevelYearOffDay:
 		return 4
-	case LevelDifferent:
+	case LevelYearOff1:
 		return 5
+	case LevelYearOffOther:
+		return 6
+	case LevelYearOff2to5:
+		return 7
+	case LevelFar:
+		return 8
+	case LevelDecades:
+		return 9
 	}
 	return -1
 }
 
+// levels lists the date-of-birth levels in dobIndex's order.
+func (l *DOBLevels) levels() []MU {
+	return []MU{l.Exact, l.Transposed, l.Placeholder, l.SameYear, l.YearOffSameDay, l.YearOff1,
+		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades}
+}
+
 func (l *DOBLevels) mu(i int) MU {
-	return [...]MU{l.Exact, l.Transposed, l.SameYear, l.YearOffSameDay, l.YearOff1, l.Different}[i]
+	switch i {
+	case 0:
+		return l.Exact
+	case 1:
+		return l.Transposed
+	case 2:
+		return l.Placeholder
+	case 3:
+		return l.SameYear
+	case 4:
+		return l.YearOffSameDay
+	case 5:
+		return l.YearOff1
+	case 6:
+		return l.YearOff1OtherDay
+	case 7:
+		return l.YearOff2to5
+	case 8:
+		return l.Far
+	}
+	return l.Decades
 }
 
 // agreeIndex is the position of an equality level in mu's order, or -1.

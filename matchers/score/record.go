@@ -55,6 +55,13 @@ type DOB struct {
 	Day   uint8
 }
 
+// Placeholder reports whether the date says no more than its year: day or
+// month unknown, or 1 January or 1 July, which offices write for a person
+// who knows only their age.
+func (d DOB) Placeholder() bool {
+	return d.Month == 0 || d.Day == 0 || (d.Day == 1 && (d.Month == 1 || d.Month == 7))
+}
+
 // Record is the compact form of an enrolled person that the matching index
 // stores and the scorer reads. PhoneHash and NIDHash are keyed hashes made
 // by the caller (8 bytes are plenty for equality between candidates); they

@@ -211,6 +211,41 @@ func scenarios() []scenario {
 			want: review,
 		},
 		{
+			// Cousins named after one grandfather, sons of fathers of one
+			// common name, in one union: a birth year fifty years off says
+			// two people, whatever the names and the phone.
+			name:     "namesakes of one father's name and phone, fifty years apart",
+			a:        person("abdul karim", "", "abdul rahman", "", DOB{1940, 1, 1}, male, "ph5", "", "26", "72"),
+			b:        person("abdul karim", "", "abdul rahman", "", DOB{1990, 3, 4}, male, "ph5", "", "26", "72"),
+			want:     below,
+			maxTotal: 14,
+		},
+		{
+			name:     "rare namesakes of one union, decades apart",
+			a:        person("tanvir shahriar", "", "moinul", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
+			b:        person("tanvir shahriar", "", "moinul", "", DOB{Year: 1975}, male, "", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 14,
+		},
+		{
+			// Two real dates a year and some days apart are two slips in
+			// one record: with a rare name and father's name shared by
+			// chance in another district, no hold.
+			name:     "rare namesakes of one father's name, a year and a day apart, another district",
+			a:        person("tanvir shahriar", "", "moinul", "", DOB{1962, 4, 11}, male, "", "nid1", "26", "72"),
+			b:        person("tanvir shahriar", "", "moinul", "", DOB{1963, 9, 2}, male, "", "nid2", "61", "05"),
+			want:     review,
+			maxTotal: 22,
+		},
+		{
+			// The year is all a placeholder date says: a real date in the
+			// same year is neither confirmed nor contradicted.
+			name: "same person, 1 January on one record and the real date on the other",
+			a:    person("tanvir shahriar", "", "moinul", "", DOB{1950, 1, 1}, male, "", "", "26", "72"),
+			b:    person("tanvir shahriar", "", "moinul", "", DOB{1950, 9, 14}, male, "", "nid2", "26", "72"),
+			want: hold,
+		},
+		{
 			name: "strangers",
 			a:    rafikul,
 			b:    person("ferdousi", "akter", "nasir uddin", "kamal", DOB{1985, 6, 6}, female, "ph3", "nid3", "61", "05"),

@@ -1,7 +1,8 @@
 -- Adds the person with packed key ARGV[1] to field ARGV[2 + i] of bucket
 -- KEYS[i], for each i, unless the block already holds ARGV[2] (the block
--- cap) others; returns, per block, how many others it holds and, unless
--- it is generic, their packed keys. See blockScript.
+-- cap) others; returns, per block, how many others it holds and their
+-- packed keys (a generic block's too: the matcher ranks its members low
+-- rather than dropping them). See blockScript.
 local id, cap = ARGV[1], tonumber(ARGV[2])
 local function add(k, f)
   local v = redis.call('HGET', k, f) or ''
@@ -11,12 +12,11 @@ local function add(k, f)
     local at = string.find(v, id, from, true)
     if not at then break end
     if (at - 1) % PACKED_LEN == 0 then
-      if n - 1 >= cap then return n - 1, '' end
       return n - 1, v
     end
     from = at + 1
   end
-  if n >= cap then return n, '' end
+  if n >= cap then return n, v end
   redis.call('HSET', k, f, v .. id)
   return n, v
 end
