@@ -4,7 +4,7 @@
 -- worker or API process gives the same figures.
 
 CREATE TABLE allocations (
-    event_id       text PRIMARY KEY REFERENCES decisions (event_id),
+    event_id       text PRIMARY KEY REFERENCES decision_keys (event_id),
     programme      text NOT NULL,
     cycle          text NOT NULL,
     distributor_id text NOT NULL,
