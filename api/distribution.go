@@ -74,6 +74,14 @@ func mayReadReports(p *Principal) error {
 	return nil
 }
 
+// bound narrows f to the programmes of p's ministries, so that a
+// ministry reads the distribution of its own programmes only.
+func (rv *Review) bound(f *domain.ReconcileFilter, p *Principal) {
+	if sc := rv.scope(p); sc.Limited {
+		f.Programmes = append([]string{}, sc.Programmes...)
+	}
+}
+
 // wantsCSV says whether a report is asked for as CSV: by the path's .csv
 // suffix or an Accept header preferring text/csv.
 func wantsCSV(r *http.Request) bool {
@@ -126,6 +134,7 @@ func (rv *Review) distribution(r *http.Request) ([]domain.Reconciliation, domain
 	if err != nil {
 		return nil, f, err
 	}
+	rv.bound(&f, principalFrom(r.Context()))
 	rows, err := rv.reports.Reconciliation(r.Context(), f)
 	return rows, f, err
 }
@@ -138,6 +147,7 @@ func (rv *Review) scorecards(r *http.Request) ([]domain.Scorecard, domain.Reconc
 	if err != nil {
 		return nil, f, err
 	}
+	rv.bound(&f, principalFrom(r.Context()))
 	cards, err := rv.reports.Scorecards(r.Context(), f)
 	return cards, f, err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
@@ -171,6 +172,35 @@ func TestDistributionReportRoutes(t *testing.T) {
 		r := e.call("reviewer", http.MethodGet, alertPath(id), nil)
 		if r.status != http.StatusOK || !strings.Contains(r.raw, `"`+key+`"`) {
 			t.Errorf("case %s: %d %.300s", id, r.status, r.raw)
+		}
+	}
+	// A ministry reads its own programmes' distribution only: the old-age
+	// allowance is social welfare's, not food's.
+	for _, u := range []struct {
+		name, ministry string
+		sees           bool
+	}{{"welfare-viewer", "social_welfare", true}, {"food-viewer", "food", false}} {
+		if err := e.store.CreateUser(e.ctx, review.User{Username: u.name, Role: review.RoleViewer, PasswordHash: "x",
+			Ministries: []string{u.ministry}}, review.Actor{Username: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := NewToken(TokenPrefix)
+		if err := e.store.CreateToken(e.ctx, review.APIToken{Hash: hash, Username: u.name, Label: "t", ID: TokenID(tok)}, review.Actor{Username: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[u.name] = tok
+		for _, path := range []string{"/api/v1/reports/distribution?cycle=2026-10", "/api/v1/reports/distributors?cycle=2026-10"} {
+			res := get(u.name, path, "")
+			var body struct {
+				Rows         []json.RawMessage `json:"rows"`
+				Distributors []json.RawMessage `json:"distributors"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %s %v", u.name, path, res.Status, err)
+			}
+			if n := len(body.Rows) + len(body.Distributors); (n > 0) != u.sees {
+				t.Errorf("%s %s: %d rows, want rows: %v", u.name, path, n, u.sees)
+			}
 		}
 	}
 	for _, role := range []string{"viewer", "reviewer", "supervisor", "admin"} {

@@ -123,9 +123,11 @@ type Attempt struct {
 
 // ReconcileFilter narrows the distribution report and the scorecards; an
 // empty field matches all. District matches the allocations' district as
-// written, ignoring case.
+// written, ignoring case. Programmes, when not nil, bounds the programmes
+// to those a ministry's user may see (empty: none).
 type ReconcileFilter struct {
 	Programme, Cycle, District, Distributor string
+	Programmes                              []string
 }
 
 // Scorecard is one distributor's record over the cycles a filter selects:

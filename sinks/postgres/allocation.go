@@ -110,6 +110,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	q := `WITH keys AS (
 		SELECT DISTINCT programme, cycle FROM allocations
 		WHERE ($1 = '' OR programme = $1) AND ($2 = '' OR cycle = $2)
+			AND ($5::text[] IS NULL OR programme = ANY($5))
 	), alloc AS (
 		SELECT programme, cycle, distributor_id,
 			string_agg(DISTINCT concat_ws(', ', NULLIF(union_name, ''), NULLIF(upazila, ''), NULLIF(district, '')), '; ') AS area,
@@ -157,7 +158,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	WHERE ($3 = '' OR lower(COALESCE(a.district, '')) = lower($3))
 		AND ($4 = '' OR g.distributor_id = $4)
 	ORDER BY k.programme, k.cycle, COALESCE(a.district, ''), COALESCE(a.area, ''), g.distributor_id`
-	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, strings.TrimSpace(f.District), f.Distributor)
+	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, strings.TrimSpace(f.District), f.Distributor, f.Programmes)
 	if err != nil {
 		return nil, classify(op, err)
 	}
@@ -299,6 +300,7 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 	rows, err := s.pool.Query(ctx, `WITH y AS (
 			SELECT * FROM payments WHERE distributor_id <> ''
 				AND ($1 = '' OR programme = $1) AND ($2 = '' OR cycle = $2) AND ($3 = '' OR distributor_id = $3)
+				AND ($4::text[] IS NULL OR programme = ANY($4))
 		), totals AS (
 			SELECT distributor_id, count(*) FILTER (WHERE action = 'ADMIT') AS n,
 				COALESCE(sum(amount) FILTER (WHERE action = 'ADMIT'), 0)::float8 AS amount,
@@ -316,12 +318,13 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 					UNION ALL
 					SELECT a.distributor_id, al.rule FROM allocations a JOIN alerts al USING (event_id)
 					WHERE ($1 = '' OR a.programme = $1) AND ($2 = '' OR a.cycle = $2) AND ($3 = '' OR a.distributor_id = $3)
+						AND ($4::text[] IS NULL OR a.programme = ANY($4))
 				) u GROUP BY 1, 2) r
 			GROUP BY distributor_id
 		)
 		SELECT t.distributor_id, t.n, t.amount, t.devices, b.rules, r.rules
 		FROM totals t LEFT JOIN blocked b USING (distributor_id) LEFT JOIN raised r USING (distributor_id)
-		ORDER BY t.n DESC, t.distributor_id`, f.Programme, f.Cycle, f.Distributor)
+		ORDER BY t.n DESC, t.distributor_id`, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
 		return nil, classify(op, err)
 	}
