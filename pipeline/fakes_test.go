@@ -374,15 +374,18 @@ func (l *lockedBuffer) String() string {
 // rig is a Processor over fresh fakes that share one journal. Backoff is
 // a microsecond or two, so that retries cost nothing.
 type rig struct {
-	journal  *journal
-	dec      *fakeDecider
-	rec      *fakeRecorder
-	pub      *fakePublisher
-	m        *Metrics
-	reg      *prometheus.Registry
-	logs     *lockedBuffer
-	proc     *Processor
-	observed [][]domain.Outcome
+	journal *journal
+	dec     *fakeDecider
+	rec     *fakeRecorder
+	pub     *fakePublisher
+	m       *Metrics
+	reg     *prometheus.Registry
+	logs    *lockedBuffer
+	proc    *Processor
+	// observed is written under observeMu: the parts of one batch are
+	// observed at once (Worker.Parallel).
+	observeMu sync.Mutex
+	observed  [][]domain.Outcome
 }
 
 // decidedAt is the rig's clock: every decision it makes is stamped with it.
@@ -409,7 +412,9 @@ func newRig(tb testing.TB) *rig {
 	r.proc.now = func() time.Time { return decidedAt }
 	r.proc.Observe = func(outs []domain.Outcome) {
 		j.add("observe")
+		r.observeMu.Lock()
 		r.observed = append(r.observed, slices.Clone(outs))
+		r.observeMu.Unlock()
 	}
 	return r
 }

@@ -15,6 +15,7 @@ type Metrics struct {
 	stage        *prometheus.HistogramVec
 	batchSize    prometheus.Histogram
 	latency      prometheus.Histogram
+	queued       prometheus.Histogram
 	lag          *prometheus.GaugeVec
 	lastCommit   *prometheus.GaugeVec
 	retries      *prometheus.CounterVec
@@ -46,6 +47,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ekjon_pipeline_decision_latency_seconds", Help: "From the event's Kafka timestamp to its decision being durable.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
+		queued: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ekjon_pipeline_queued_seconds",
+			Help:    "From the event's Kafka timestamp to its batch being fetched: time in the broker, in the consumer's queue and behind the consumer's batch in flight. The decision latency less this is the batch's own processing.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ekjon_pipeline_commit_lag_messages",
 			Help: "Messages of the partition not yet committed: its high-water mark less the next offset to commit; set on every fetch and commit, and while a batch is in flight.",
@@ -73,7 +79,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ekjon_pipeline_isolated_total", Help: "Events a stage refused for good and set aside so the stream went on, by stage.",
 		}, []string{"stage"}),
 	}
-	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.lag, m.lastCommit, m.retries,
+	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.queued, m.lag, m.lastCommit, m.retries,
 		m.failed, m.deadLetters, m.redelivered, m.commitFailed, m.isolated)
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,13 @@ type Worker struct {
 	// LagInterval is how often a batch's partitions' high-water marks are
 	// read again while the batch is in flight; 0 never.
 	LagInterval time.Duration
+	// Parallel is how many parts of a batch, each the messages of some of
+	// its partitions, are processed at once; 1 or less processes a batch
+	// whole. A consumer given more partitions than its peers (six of a
+	// topic among four consumers leaves two with twice the others' share)
+	// would otherwise decide their events one batch after another, and
+	// their events would queue behind each other's while the peers idle.
+	Parallel int
 	// parts is what the worker knows of each partition it has read. Only
 	// Run's goroutine touches it.
 	parts map[Partition]*partitionState
@@ -85,6 +93,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		w.fetched(msgs)
+		fetched := time.Now()
+		for i := range msgs {
+			if !msgs[i].Time.IsZero() {
+				w.m.queued.Observe(fetched.Sub(msgs[i].Time).Seconds())
+			}
+		}
 		if err := w.handle(ctx, msgs); err != nil {
 			return err
 		}
@@ -107,7 +121,7 @@ func (w *Worker) handle(ctx context.Context, msgs []Message) error {
 	defer stop()
 
 	stopWatch := w.watchLag(work, msgs)
-	err := w.proc.Process(work, msgs)
+	err := w.process(work, msgs)
 	stopWatch()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -126,6 +140,53 @@ func (w *Worker) handle(ctx context.Context, msgs []Message) error {
 	w.m.stage.WithLabelValues("commit").Observe(time.Since(t).Seconds())
 	w.committed(msgs)
 	return nil
+}
+
+// process has the processor decide msgs: in up to Parallel parts at once,
+// each holding whole partitions in the order read, as consumers of those
+// partitions would. The batch is committed only once every part is
+// durable and published; a part cut short leaves the whole batch to be
+// redelivered, and the parts that finished find their decisions then.
+func (w *Worker) process(ctx context.Context, msgs []Message) error {
+	parts := byPartition(msgs, w.Parallel)
+	if len(parts) == 1 {
+		return w.proc.Process(ctx, msgs)
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.proc.Process(ctx, part)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// byPartition splits msgs into at most n parts (at least one), the
+// partitions dealt out in the order they first appear; each part keeps
+// its messages in the order they were read.
+func byPartition(msgs []Message, n int) [][]Message {
+	if n <= 1 || len(msgs) < 2 {
+		return [][]Message{msgs}
+	}
+	part := map[Partition]int{}
+	var parts [][]Message
+	for _, m := range msgs {
+		p := Partition{m.Topic, m.Partition}
+		i, ok := part[p]
+		if !ok {
+			i = len(part) % n
+			part[p] = i
+			if i == len(parts) {
+				parts = append(parts, nil)
+			}
+		}
+		parts[i] = append(parts[i], m)
+	}
+	return parts
 }
 
 // fetched brings the partitions of a fetched batch up to date and sets

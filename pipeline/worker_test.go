@@ -289,3 +289,117 @@ func TestWorkerLagWhileStuck(t *testing.T) {
 		t.Fatalf("lag %v after the commit, want 499", n)
 	}
 }
+
+// onPartition moves msgs to partition p.
+func onPartition(p int, msgs []Message) []Message {
+	for i := range msgs {
+		msgs[i].Partition = p
+	}
+	return msgs
+}
+
+// TestByPartition: a batch is dealt out by partition into at most n parts,
+// each partition whole and in one part, each part in the order read.
+func TestByPartition(t *testing.T) {
+	a := onPartition(0, messages(payment("a1"), payment("a2")))
+	b := onPartition(1, messages(payment("b1"), payment("b2")))
+	c := onPartition(2, messages(payment("c1")))
+	batch := []Message{a[0], b[0], c[0], a[1], b[1]}
+	ids := func(parts [][]Message) [][]int64 {
+		var out [][]int64
+		for _, p := range parts {
+			var o []int64
+			for _, m := range p {
+				o = append(o, int64(m.Partition)*100+m.Offset)
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		n    int
+		want [][]int64
+	}{
+		{0, [][]int64{{0, 100, 200, 1, 101}}},
+		{1, [][]int64{{0, 100, 200, 1, 101}}},
+		{2, [][]int64{{0, 200, 1}, {100, 101}}},
+		{3, [][]int64{{0, 1}, {100, 101}, {200}}},
+		{8, [][]int64{{0, 1}, {100, 101}, {200}}},
+	} {
+		if got := ids(byPartition(batch, tc.n)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("n=%d: parts %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestWorkerParallelParts: a batch of two partitions is decided in two
+// parts at once, each part's events in the order read, and committed
+// whole, once, after both are published.
+func TestWorkerParallelParts(t *testing.T) {
+	a := onPartition(0, messages(payment("a1"), payment("a2")))
+	b := onPartition(1, messages(payment("b1"), payment("b2")))
+	batch := []Message{a[0], b[0], a[1], b[1]}
+	wr := newWorkerRig(t, time.Minute, batch)
+	wr.w.Parallel = 2
+	// Both parts must be publishing at the same time for either to go on.
+	wr.pub.block, wr.pub.entered = make(chan struct{}), make(chan struct{}, 2)
+	wr.run()
+	for range 2 {
+		select {
+		case <-wr.pub.entered:
+		case <-time.After(within):
+			t.Fatal("the two parts were not published at the same time")
+		}
+	}
+	if got := wr.src.commits(); len(got) != 0 {
+		t.Fatalf("committed %v before publishing ended", got)
+	}
+	close(wr.pub.block)
+	eventually(t, "the batch is committed", func() bool { return len(wr.src.commits()) == 1 })
+	wr.stop(t)
+
+	if got := wr.src.commits(); !reflect.DeepEqual(got, [][]Message{batch}) {
+		t.Fatalf("committed %v, want the whole batch once", got)
+	}
+	var parts [][]string
+	for _, outs := range wr.pub.published() {
+		var ids []string
+		for _, o := range outs {
+			ids = append(ids, o.Decision.EventID)
+		}
+		parts = append(parts, ids)
+	}
+	slices.SortFunc(parts, func(x, y []string) int { return strings.Compare(x[0], y[0]) })
+	if want := [][]string{{"a1", "a2"}, {"b1", "b2"}}; !reflect.DeepEqual(parts, want) {
+		t.Fatalf("published %v, want %v", parts, want)
+	}
+}
+
+// TestWorkerParallelPartAbandoned: when one part of a batch cannot be
+// published before the worker stops, the batch is not committed, though
+// the other part was published: it is redelivered whole and the finished
+// part found decided.
+func TestWorkerParallelPartAbandoned(t *testing.T) {
+	a := onPartition(0, messages(payment("a1")))
+	b := onPartition(1, messages(payment("b1")))
+	wr := newWorkerRig(t, time.Millisecond, []Message{a[0], b[0]})
+	wr.w.Parallel = 2
+	// The first part published succeeds; every later attempt fails.
+	wr.pub.publish.hook = func(call int) {
+		if call > 1 {
+			wr.pub.publish.n, wr.pub.publish.err = always, timeout("publish")
+		}
+	}
+	wr.run()
+	eventually(t, "publishing has been retried", func() bool { return wr.pub.publishCalls() > 3 })
+	wr.stop(t)
+	if got := wr.src.commits(); len(got) != 0 {
+		t.Fatalf("committed %v", got)
+	}
+	if got := wr.pub.published(); len(got) != 1 || len(got[0]) != 1 {
+		t.Fatalf("published %v, want one part of one event", got)
+	}
+	if logs := wr.logs.String(); !strings.Contains(logs, "batch abandoned at shutdown") {
+		t.Fatalf("the abandoned batch was not logged:\n%s", logs)
+	}
+}

@@ -53,6 +53,7 @@ type benchOptions struct {
 	cpuProf    string
 	memProf    string
 	skipBase   bool
+	fixedRate  float64
 	baseUpTo   int
 	logLevel   string
 	payday     bool
@@ -80,6 +81,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of ekjon's max run (at the last size) to this file")
 	fs.StringVar(&o.memProf, "memprofile", "", "write an allocation profile after ekjon's max run (at the last size) to this file")
 	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
+	fs.Float64Var(&o.fixedRate, "fixed-rate", 0, "offered rate of run 2 in events/s, the same for every system and size (0: half the max run's rate; the report's half-max rows are then at this rate): compares latencies at one load on a busy machine")
 	fs.IntVar(&o.baseUpTo, "baseline-up-to", 0, "run the baseline only at sizes up to this many persons (0: at every size); it takes hours at millions")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.BoolVar(&o.payday, "payday", true, "after the runs, decide a payment cycle of the whole registry and an enrolment drive, each on its own, with the broker in a process of its own")
@@ -440,7 +442,8 @@ type tracker struct {
 	lastAt  atomic.Int64
 	mu      sync.Mutex
 	lat     *benchmarks.Latencies
-	points  []progress // the run's decisions as they became durable
+	byKind  map[domain.EventType]*benchmarks.Latencies // "" for events rejected undecoded
+	points  []progress                                 // the run's decisions as they became durable
 	changed chan struct{}
 }
 
@@ -457,6 +460,7 @@ func newTracker() *tracker {
 func (t *tracker) reset() {
 	t.mu.Lock()
 	t.lat = &benchmarks.Latencies{}
+	t.byKind = nil
 	t.points = nil
 	t.mu.Unlock()
 	t.decided.Store(0)
@@ -467,6 +471,7 @@ func (t *tracker) reset() {
 func (t *tracker) observe(outs []domain.Outcome, at time.Time) {
 	var n int64
 	lat := make([]float64, 0, len(outs))
+	kinds := make([]domain.EventType, 0, len(outs))
 	for i := range outs {
 		if outs[i].Redelivered {
 			continue
@@ -474,10 +479,20 @@ func (t *tracker) observe(outs []domain.Outcome, at time.Time) {
 		n++
 		if !outs[i].Origin.Time.IsZero() {
 			lat = append(lat, at.Sub(outs[i].Origin.Time).Seconds())
+			kinds = append(kinds, outs[i].Decision.EventType)
 		}
 	}
 	t.mu.Lock()
 	t.lat.Add(lat...)
+	if t.byKind == nil {
+		t.byKind = map[domain.EventType]*benchmarks.Latencies{}
+	}
+	for i, k := range kinds {
+		if t.byKind[k] == nil {
+			t.byKind[k] = &benchmarks.Latencies{}
+		}
+		t.byKind[k].Add(lat[i])
+	}
 	if t.firstAt.CompareAndSwap(0, at.UnixNano()) {
 		t.firstN.Store(n)
 	}
@@ -534,6 +549,32 @@ func (t *tracker) rate() float64 {
 		return 0
 	}
 	return float64(t.decided.Load()-t.firstN.Load()) / d.Seconds()
+}
+
+// kindQuantiles lists the latency quantiles of each kind of event: an
+// enrolment costs several times a payment, and the run's first part is
+// enrolments only.
+func (t *tracker) kindQuantiles() string {
+	t.mu.Lock()
+	kinds := make([]domain.EventType, 0, len(t.byKind))
+	for k := range t.byKind {
+		kinds = append(kinds, k)
+	}
+	t.mu.Unlock()
+	slices.Sort(kinds)
+	var b strings.Builder
+	for _, k := range kinds {
+		t.mu.Lock()
+		l := t.byKind[k]
+		t.mu.Unlock()
+		q := l.Quantiles()
+		name := string(k)
+		if name == "" {
+			name = "unreadable"
+		}
+		fmt.Fprintf(&b, " %s (%d) p50 %.1f ms p99 %.1f ms;", name, q.N, q.P50, q.P99)
+	}
+	return b.String()
 }
 
 func produce(ctx context.Context, broker string, topics kafka.Topics, recs []synth.Record, rate float64) error {
@@ -625,9 +666,12 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]s
 		}
 	}
 	fmt.Fprintf(out, "  ekjon    max run, per batch: %s\n", stageTimes(a.Registry))
+	afterMax, _, _ := stageSums(a.Registry)
+	r.FixedOffered = o.fixedRate
 	if err := finishRuns(ctx, "ekjon   ", broker, cfg.Kafka.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "  ekjon    fixed run, per batch: %s\n", stageTimesSince(a.Registry, afterMax))
 	stop()
 	<-appDone
 	return nil
@@ -635,36 +679,67 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]s
 
 // stageTimes summarises the pipeline's stage histograms: batches, mean
 // events per batch, and the mean time of each stage per batch.
-func stageTimes(g prometheus.Gatherer) string {
+func stageTimes(g prometheus.Gatherer) string { return stageTimesSince(g, nil) }
+
+// stageSums reads the pipeline's batch-size and stage histograms: sample
+// count and sum by name ("batch" for the batch sizes).
+func stageSums(g prometheus.Gatherer) (map[string][2]float64, []string, error) {
 	mfs, err := g.Gather()
+	if err != nil {
+		return nil, nil, err
+	}
+	sums, names := map[string][2]float64{}, []string{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := ""
+			switch mf.GetName() {
+			case "ekjon_pipeline_batch_size_events":
+				name = "batch"
+			case "ekjon_pipeline_queued_seconds":
+				name = "queued"
+			case "ekjon_pipeline_stage_duration_seconds":
+				name = m.GetLabel()[0].GetValue()
+			default:
+				continue
+			}
+			h := m.GetHistogram()
+			sums[name] = [2]float64{float64(h.GetSampleCount()), h.GetSampleSum()}
+			names = append(names, name)
+		}
+	}
+	return sums, names, nil
+}
+
+// stageTimesSince is stageTimes over the batches since the sums before
+// were read (nil: since the start).
+func stageTimesSince(g prometheus.Gatherer, before map[string][2]float64) string {
+	sums, names, err := stageSums(g)
 	if err != nil {
 		return err.Error()
 	}
 	var b strings.Builder
-	for _, mf := range mfs {
-		switch mf.GetName() {
-		case "ekjon_pipeline_batch_size_events":
-			for _, m := range mf.GetMetric() {
-				h := m.GetHistogram()
-				if n := h.GetSampleCount(); n > 0 {
-					fmt.Fprintf(&b, "%d batches of %.0f events;", n, h.GetSampleSum()/float64(n))
-				}
-			}
-		case "ekjon_pipeline_stage_duration_seconds":
-			for _, m := range mf.GetMetric() {
-				h := m.GetHistogram()
-				if n := h.GetSampleCount(); n > 0 {
-					fmt.Fprintf(&b, " %s %.1f ms", m.GetLabel()[0].GetValue(), h.GetSampleSum()/float64(n)*1000)
-				}
-			}
+	for _, name := range names {
+		s := sums[name]
+		n, sum := s[0]-before[name][0], s[1]-before[name][1]
+		if n <= 0 {
+			continue
 		}
+		switch name {
+		case "batch":
+			fmt.Fprintf(&b, "%.0f batches of %.0f events;", n, sum/n)
+			continue
+		case "queued":
+			fmt.Fprintf(&b, " queued %.1f ms per event before its batch was fetched;", sum/n*1000)
+			continue
+		}
+		fmt.Fprintf(&b, " %s %.1f ms", name, sum/n*1000)
 	}
 	return b.String()
 }
 
 // finishRuns records the max run just decided, then produces the second
-// run at half its rate and records that: the same measures for ekjon and
-// the baseline.
+// run at half its rate (or at r.FixedOffered, when set) and records that:
+// the same measures for ekjon and the baseline.
 func finishRuns(ctx context.Context, name, broker string, topics kafka.Topics, runs [2][]synth.Record, tr *tracker,
 	cpu benchmarks.CPU, r *benchmarks.SystemResult, appDone chan error, out io.Writer) error {
 	r.MaxEvents, r.MaxRate, r.MaxLatency, r.CPU, r.CPUEvents = len(runs[0]), tr.rate(), tr.lat.Quantiles(), cpu, len(runs[0])
@@ -672,7 +747,9 @@ func finishRuns(ctx context.Context, name, broker string, topics kafka.Topics, r
 		name, len(runs[0]), r.MaxRate, r.MaxLatency.P50, r.MaxLatency.P99, cpu.Total().Seconds()/float64(len(runs[0]))*1000)
 
 	tr.reset()
-	r.FixedOffered = r.MaxRate / 2
+	if r.FixedOffered <= 0 {
+		r.FixedOffered = r.MaxRate / 2
+	}
 	start := time.Now()
 	if err := produce(ctx, broker, topics, runs[1], r.FixedOffered); err != nil {
 		return fmt.Errorf("produce: %w", err)
@@ -684,6 +761,7 @@ func finishRuns(ctx context.Context, name, broker string, topics kafka.Topics, r
 	r.FixedLatency = tr.lat.Quantiles()
 	fmt.Fprintf(out, "  %s fixed run: offered %.0f events/s, achieved %.0f, latency p50 %.1f ms p95 %.1f ms p99 %.1f ms\n",
 		name, r.FixedOffered, r.FixedRate, r.FixedLatency.P50, r.FixedLatency.P95, r.FixedLatency.P99)
+	fmt.Fprintf(out, "  %s fixed run, latency by kind:%s\n", name, tr.kindQuantiles())
 	return nil
 }
 
@@ -741,6 +819,7 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy d
 		return err
 	}
 	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
+	r.FixedOffered = o.fixedRate
 	if err := finishRuns(ctx, "baseline", broker, cfg.Kafka.Topics, runs, tr, cpu, r, appDone, out); err != nil {
 		return err
 	}

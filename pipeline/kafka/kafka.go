@@ -68,6 +68,14 @@ type SourceConfig struct {
 	BatchSize int
 	// BatchWait is how long to gather a batch after its first message.
 	BatchWait time.Duration
+	// BatchGap ends a batch early once it has caught up: when the last
+	// message taken was the last its partition held when fetched, and no
+	// other comes within BatchGap. Under load the partitions hold more
+	// than a batch takes and batches fill for BatchWait; when the
+	// consumer keeps up, a batch goes as soon as the events waiting are
+	// in it, rather than BatchWait after the first. 0 always waits
+	// BatchWait.
+	BatchGap time.Duration
 	// MaxBatchBytes is the most bytes of messages (keys, values, headers)
 	// a batch holds: it stops growing before it would pass it (a single larger message
 	// is a batch of its own). The reader's queue holds at most as much of
@@ -92,6 +100,7 @@ func DefaultSourceConfig() SourceConfig {
 		GroupID:         "ekjon",
 		BatchSize:       2000,
 		BatchWait:       5 * time.Millisecond,
+		BatchGap:        time.Millisecond,
 		MaxBatchBytes:   16 << 20,
 		MaxMessageBytes: DefaultMaxMessageBytes,
 		MaxWait:         2 * time.Second,
@@ -161,7 +170,8 @@ func NewSource(cfg SourceConfig, log *slog.Logger) *Source {
 }
 
 // Fetch waits for one message, then gathers up to BatchSize, and up to
-// MaxBatchBytes of keys and values, for at most BatchWait.
+// MaxBatchBytes of keys and values, for at most BatchWait, or until
+// BatchGap passes without a message once it has caught up.
 func (s *Source) Fetch(ctx context.Context) ([]pipeline.Message, error) {
 	var m kafkago.Message
 	if s.next != nil {
@@ -172,19 +182,20 @@ func (s *Source) Fetch(ctx context.Context) ([]pipeline.Message, error) {
 			return nil, err
 		}
 	}
-	out := make([]pipeline.Message, 0, s.cfg.BatchSize)
+	out := make([]pipeline.Message, 0, min(s.cfg.BatchSize, 256))
 	out = append(out, toMessage(m))
 	held := size(m)
 	wait, cancel := context.WithTimeout(ctx, s.cfg.BatchWait)
 	defer cancel()
 	for len(out) < s.cfg.BatchSize && held < s.cfg.MaxBatchBytes {
-		m, err := s.r.FetchMessage(wait)
+		next, err := s.fetchNext(wait, caughtUp(m))
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				break
 			}
 			return out, nil // keep what we have; the error will recur on the next fetch
 		}
+		m = next
 		n := size(m)
 		if held+n > s.cfg.MaxBatchBytes {
 			s.next = &m
@@ -194,6 +205,23 @@ func (s *Source) Fetch(ctx context.Context) ([]pipeline.Message, error) {
 		out = append(out, toMessage(m))
 	}
 	return out, nil
+}
+
+// fetchNext fetches the next message of a batch being gathered under ctx;
+// once the batch has caught up, only if one comes within BatchGap.
+func (s *Source) fetchNext(ctx context.Context, caughtUp bool) (kafkago.Message, error) {
+	if !caughtUp || s.cfg.BatchGap <= 0 || s.cfg.BatchGap >= s.cfg.BatchWait {
+		return s.r.FetchMessage(ctx)
+	}
+	gap, cancel := context.WithTimeout(ctx, s.cfg.BatchGap)
+	defer cancel()
+	return s.r.FetchMessage(gap)
+}
+
+// caughtUp reports whether m was the last message its partition held when
+// it was fetched.
+func caughtUp(m kafkago.Message) bool {
+	return m.HighWaterMark > 0 && m.Offset+1 >= m.HighWaterMark
 }
 
 func toMessage(m kafkago.Message) pipeline.Message {

@@ -273,3 +273,48 @@ func TestHighWaterMarks(t *testing.T) {
 		t.Fatalf("high-water marks %v (%v), want 3 for %v", marks, err, p)
 	}
 }
+
+// TestFetchEndsOnceCaughtUp: a batch takes a partition's backlog whole,
+// however far it reaches, and ends once it holds the partition's last
+// message, without waiting out BatchWait (an hour here) for more.
+func TestFetchEndsOnceCaughtUp(t *testing.T) {
+	brokers := stockBroker(t)
+	const n = 50
+	var values [][]byte
+	for i := 0; i < n; i++ {
+		values = append(values, []byte(strconv.Itoa(i)))
+	}
+	produce(t, brokers, values...)
+	src := sourceFor(t, brokers, func(c *SourceConfig) { c.BatchWait = time.Hour })
+
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	msgs, err := src.Fetch(ctx)
+	if err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the batch was gathered until the test's deadline, not until it caught up")
+	}
+	if len(msgs) != n {
+		t.Fatalf("the batch holds %d messages, want the backlog's %d", len(msgs), n)
+	}
+	for i, m := range msgs {
+		if m.Offset != int64(i) || string(m.Value) != strconv.Itoa(i) {
+			t.Fatalf("message %d is offset %d, %q", i, m.Offset, m.Value)
+		}
+	}
+
+	// One more event: a batch of its own, once it is the last.
+	produce(t, brokers, []byte("late"))
+	msgs, err = src.Fetch(ctx)
+	if err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the batch was gathered until the test's deadline, not until it caught up")
+	}
+	if len(msgs) != 1 || string(msgs[0].Value) != "late" {
+		t.Fatalf("second batch %d messages, want the late one alone", len(msgs))
+	}
+}

@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 		src := kafka.NewSource(cfg.SourceConfig(), log)
 		a.sources = append(a.sources, src)
 		w := pipeline.NewWorker(src, proc, log.With("consumer", i), m)
-		w.DrainTimeout = cfg.Pipeline.DrainTimeout
+		w.DrainTimeout, w.Parallel = cfg.Pipeline.DrainTimeout, cfg.Pipeline.Parallel
 		a.workers = append(a.workers, w)
 	}
 

@@ -82,7 +82,10 @@ type PostgresSettings struct {
 
 // PipelineSettings size the consumers and their batches.
 type PipelineSettings struct {
-	Consumers     int
+	Consumers int
+	// Parallel is how many parts of a batch, by partition, a consumer
+	// decides at once (pipeline.Worker.Parallel).
+	Parallel      int
 	BatchSize     int
 	BatchWait     time.Duration
 	MaxEventBytes int
@@ -163,6 +166,7 @@ func DefaultConfig() Config {
 		},
 		Pipeline: PipelineSettings{
 			Consumers:     4,
+			Parallel:      4,
 			BatchSize:     2000,
 			BatchWait:     5 * time.Millisecond,
 			MaxEventBytes: pipeline.DefaultConfig().MaxEventBytes,
@@ -279,6 +283,7 @@ func (c *Config) settings() []setting {
 		{"card-keys", "Ed25519 keys of the aid cards' QR tokens, id=base64-seed,… (the first signs, the rest only verify); empty derives one from hmac-secret", str(&c.CardKeys)},
 		{"http", "address of /metrics, /healthz, /readyz and the review API", str(&c.HTTP.Addr)},
 		{"consumers", "consumer-group members in this process", num(&c.Pipeline.Consumers)},
+		{"parallel", "parts of a batch, by partition, a consumer decides at once", num(&c.Pipeline.Parallel)},
 		{"batch-size", "most events decided in one batch", num(&c.Pipeline.BatchSize)},
 		{"batch-wait", "how long to gather a batch after its first event", dur(&c.Pipeline.BatchWait)},
 		{"max-event-bytes", "larger events are rejected", num(&c.Pipeline.MaxEventBytes)},
@@ -532,6 +537,9 @@ func (p *PipelineSettings) Validate() error {
 	}
 	if p.BatchSize < 1 {
 		errs = append(errs, errors.New("batch-size: at least 1"))
+	}
+	if p.Parallel < 1 {
+		errs = append(errs, errors.New("parallel: at least 1"))
 	}
 	if p.MaxEventBytes < 1024 {
 		errs = append(errs, errors.New("max-event-bytes: at least 1024"))
