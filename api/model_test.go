@@ -859,6 +859,25 @@ func (m *model) review() {
 // the test where the two differ.
 func (m *model) agree() {
 	m.t.Helper()
+	// A card issued by a release is mapped into the index by the card
+	// indexer, after the record holds it; map what is pending, as it
+	// would, before comparing.
+	for {
+		cs, err := m.e.store.PendingCards(m.e.ctx, 500)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		if len(cs) == 0 {
+			break
+		}
+		if err := m.e.index.MapCards(m.e.ctx, cs); err != nil {
+			m.t.Fatal(err)
+		}
+		if err := m.e.store.MarkCardsIndexed(m.e.ctx, cs); err != nil {
+			m.t.Fatal(err)
+		}
+		m.stats["cards mapped before comparing"] += len(cs)
+	}
 	rdb, prefix := redistest.MustClient(m.t)
 	rebuilt := redisindex.New(rdb, m.e.pseudo, redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy()})
 	if _, ok, err := rebuilt.Rebuild(m.e.ctx, m.e.store.Generation, m.e.store.IndexFacts); err != nil || !ok {
