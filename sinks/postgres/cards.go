@@ -332,9 +332,14 @@ func (s *Store) CardHolder(ctx context.Context, personID, programme, cycle strin
 // on d's event id.
 func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
-				person_id, decided_at, config_version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), $9, $10) ON CONFLICT (event_id) DO NOTHING`,
+		// decision_keys decides whether the refusal is new, since decisions
+		// is partitioned by month and holds no unique event id of its own.
+		tag, err := tx.Exec(ctx, `WITH k AS (
+				INSERT INTO decision_keys (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING
+				RETURNING event_id, recorded_at)
+			INSERT INTO decisions (event_id, event_type, source, programme, action, rules, reason,
+				person_id, decided_at, config_version, recorded_at)
+			SELECT k.event_id, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), $9, $10, k.recorded_at FROM k`,
 			d.EventID, string(d.EventType), d.Source, d.Programme, string(d.Action), d.Rules, d.Reason, d.PersonID, d.DecidedAt, d.ConfigVersion)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
