@@ -1,66 +1,30 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ekjon/ekjon/api/browsertest"
 	"github.com/ekjon/ekjon/domain"
 )
-
-// chromiumPath finds a Chromium to drive. Without one the browser test
-// skips, except in CI (env CI set), where it fails: there .ci/run installs
-// the chromium package.
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium binary on PATH; CI must install the Debian package chromium")
-	}
-	t.Skip("no chromium binary on PATH: install the Debian package chromium to run the browser test")
-	return ""
-}
 
 // TestBrowserReleasesACase logs in with headless Chromium, opens the queue
 // and a held case, saves a screenshot of the case page, releases the case
 // and sees it gone from the queue. EKJON_SCREENSHOT_DIR, if set, also
 // receives the screenshot (docs/img holds the committed one).
 func TestBrowserReleasesACase(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := browsertest.Path(t)
 	e := newEnv(t)
 	w := seed(t, e)
 	alertID := heldFuzzyCase(t, e, w)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(e.ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.New(t, e.ctx, bin, 1200, 900)
 
 	caseLink := `a[href="/cases/` + url.PathEscape(alertID) + `"]`
 	row := `tr[data-alert="` + alertID + `"]`
@@ -111,22 +75,14 @@ func TestBrowserReleasesACase(t *testing.T) {
 // some width, named in English and Bangla. It saves overview.png as the
 // case test saves its screenshot.
 func TestBrowserDrawsTheOverview(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := browsertest.Path(t)
 	e := newEnv(t)
 	seed(t, e)
 	widow := enrolment("w1", "widow", "1200000003", "01712000003")
 	widow["person"].(map[string]any)["address"] = map[string]any{"division": "Chittagong", "district": "Chittagong"}
 	e.feed(widow, youngEnrolment("o2", "1200000002", "26"), youngEnrolment("o3", "1200000004", "Comilla"))
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(e.ctx, chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.New(t, e.ctx, bin, 1200, 900)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/login"),
 		chromedp.WaitVisible(`input[name="username"]`),

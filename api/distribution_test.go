@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ekjon/ekjon/api/browsertest"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
@@ -216,27 +216,10 @@ func TestDistributionReportRoutes(t *testing.T) {
 // a screenshot of the report (docs/img holds the committed one;
 // EKJON_SCREENSHOT_DIR, if set, receives it).
 func TestBrowserDistributionPage(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := browsertest.Path(t)
 	e := newEnv(t)
 	srv := distributionWorld(t, e)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(e.ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.New(t, e.ctx, bin, 1400, 900)
 
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/login"),

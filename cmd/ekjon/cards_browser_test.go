@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,23 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ekjon/ekjon/api"
+	"github.com/ekjon/ekjon/api/browsertest"
 	"github.com/ekjon/ekjon/review"
 )
-
-// browserPath finds a Chromium to drive: the test skips without one, but
-// in CI (env CI set), where .ci/run installs the chromium package.
-func browserPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium binary on PATH; CI must install the Debian package chromium")
-	}
-	t.Skip("no chromium binary on PATH: install the Debian package chromium to run the browser test")
-	return ""
-}
 
 // TestBrowserCardSheet enrols a union's people through Kafka, opens their
 // printable card sheet in headless Chromium as a supervisor, checks that
@@ -38,7 +23,7 @@ func browserPath(t *testing.T) string {
 // EKJON_SCREENSHOT_DIR, if set, also receives it (docs/img holds the
 // committed one).
 func TestBrowserCardSheet(t *testing.T) {
-	bin := browserPath(t)
+	bin := browsertest.Path(t)
 	h := newHarness(t, 1)
 	a := h.start(nil)
 	hash, err := api.HashPassword("supervisor-password")
@@ -85,23 +70,7 @@ func TestBrowserCardSheet(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(900, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.New(t, context.Background(), bin, 900, 800)
 
 	base := "http://" + a.HTTPAddr
 	err = chromedp.Do(ctx,
