@@ -95,6 +95,9 @@ func (rv *Review) cardOf(w http.ResponseWriter, r *http.Request) (domain.Card, b
 	err := requireSupervisor(p)
 	var c domain.Card
 	if err == nil {
+		err = rv.personInScope(r.Context(), p, chi.URLParam(r, "id"))
+	}
+	if err == nil {
 		c, err = rv.cards.CardOf(r.Context(), chi.URLParam(r, "id"))
 	}
 	if err != nil {
@@ -102,6 +105,17 @@ func (rv *Review) cardOf(w http.ResponseWriter, r *http.Request) (domain.Card, b
 		return c, false
 	}
 	return c, true
+}
+
+// personInScope refuses, as not found, a person enrolled in none of the
+// programmes of who's ministries: a card serves every programme, but a
+// ministry's supervisor reads and changes the cards of its own people only.
+func (rv *Review) personInScope(ctx context.Context, who *Principal, personID string) error {
+	if !rv.scope(who).Limited {
+		return nil
+	}
+	_, err := rv.PersonView(ctx, who, personID)
+	return err
 }
 
 func (rv *Review) viewCard(c domain.Card) cardView {
@@ -143,7 +157,11 @@ type cardChange struct {
 func (rv *Review) apiChangeCard(replace bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
-		if err := requireSupervisor(p); err != nil {
+		err := requireSupervisor(p)
+		if err == nil {
+			err = rv.personInScope(r.Context(), p, chi.URLParam(r, "id"))
+		}
+		if err != nil {
 			writeError(w, r, rv.log, err)
 			return
 		}

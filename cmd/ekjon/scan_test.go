@@ -27,6 +27,9 @@ type scanEnv struct {
 	sup  string
 	dist string
 	far  string
+	// supWelfare and supFood are supervisors bound to the Ministry of
+	// Social Welfare (the old-age allowance's) and to the Ministry of Food.
+	supWelfare, supFood string
 }
 
 func newScanEnv(t *testing.T) *scanEnv { return newScanEnvOn(t, newHarness(t, 3)) }
@@ -37,8 +40,12 @@ func newScanEnvOn(t testing.TB, h *harness) *scanEnv {
 	ctx := context.Background()
 	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
 	tokens := map[string]string{}
-	for _, u := range []struct{ name, role string }{{"sup", review.RoleSupervisor}, {"dist", review.RoleDistributor}, {"far", review.RoleDistributor}} {
-		if err := st.CreateUser(ctx, review.User{Username: u.name, Role: u.role}, actor); err != nil {
+	for _, u := range []struct {
+		name, role string
+		ministries []string
+	}{{"sup", review.RoleSupervisor, nil}, {"dist", review.RoleDistributor, nil}, {"far", review.RoleDistributor, nil},
+		{"sup-welfare", review.RoleSupervisor, []string{"social_welfare"}}, {"sup-food", review.RoleSupervisor, []string{"food"}}} {
+		if err := st.CreateUser(ctx, review.User{Username: u.name, Role: u.role, Ministries: u.ministries}, actor); err != nil {
 			t.Fatal(err)
 		}
 		tok, hash := api.NewToken(api.TokenPrefix)
@@ -53,7 +60,8 @@ func newScanEnvOn(t testing.TB, h *harness) *scanEnv {
 	if err := st.SetDistributorScope(ctx, "far", domain.DistributorScope{Programmes: []string{"widow"}, Areas: []string{"Sylhet"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &scanEnv{t: t, h: h, app: a, base: "http://" + a.HTTPAddr, sup: tokens["sup"], dist: tokens["dist"], far: tokens["far"]}
+	return &scanEnv{t: t, h: h, app: a, base: "http://" + a.HTTPAddr, sup: tokens["sup"], dist: tokens["dist"], far: tokens["far"],
+		supWelfare: tokens["sup-welfare"], supFood: tokens["sup-food"]}
 }
 
 // call sends body (JSON-encoded unless a string) and decodes the answer.
@@ -154,6 +162,16 @@ func TestScanEndToEnd(t *testing.T) {
 	}
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatalf("card.png is not a PNG")
+	}
+	// A ministry's supervisor reads and changes its own people's cards
+	// only: another ministry's person is not found.
+	if code := e.call("GET", "/api/v1/persons/"+pid+"/card", e.supWelfare, nil, nil); code != http.StatusOK {
+		t.Fatalf("social welfare's supervisor read an old-age card: HTTP %d", code)
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/card"}, {"GET", "/card.png"}, {"POST", "/card/revoke"}, {"POST", "/card/replace"}} {
+		if code := e.call(c.method, "/api/v1/persons/"+pid+c.path, e.supFood, map[string]string{"reason": "not theirs"}, nil); code != http.StatusNotFound {
+			t.Fatalf("the food ministry's supervisor on an old-age card: %s %s HTTP %d, want 404", c.method, c.path, code)
+		}
 	}
 	// A distributor's token serves the scan API alone.
 	if code := e.call("GET", "/api/v1/persons/"+pid+"/card", e.dist, nil, nil); code != http.StatusForbidden {
