@@ -126,28 +126,36 @@ func (rv *Review) apiScorecards(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "distributors": nonNil(cards)})
 }
 
-func (rv *Review) distribution(r *http.Request) ([]domain.Reconciliation, domain.ReconcileFilter, error) {
-	if err := mayReadReports(principalFrom(r.Context())); err != nil {
-		return nil, domain.ReconcileFilter{}, err
+// reportFilter is the filter of a report request: refused to a role that
+// may not read reports, read from the query string, and bounded to the
+// programmes of the caller's ministries.
+func (rv *Review) reportFilter(r *http.Request) (domain.ReconcileFilter, error) {
+	p := principalFrom(r.Context())
+	if err := mayReadReports(p); err != nil {
+		return domain.ReconcileFilter{}, err
 	}
 	f, err := reconcileFilter(r.URL.Query())
 	if err != nil {
+		return f, err
+	}
+	rv.bound(&f, p)
+	return f, nil
+}
+
+func (rv *Review) distribution(r *http.Request) ([]domain.Reconciliation, domain.ReconcileFilter, error) {
+	f, err := rv.reportFilter(r)
+	if err != nil {
 		return nil, f, err
 	}
-	rv.bound(&f, principalFrom(r.Context()))
 	rows, err := rv.reports.Reconciliation(r.Context(), f)
 	return rows, f, err
 }
 
 func (rv *Review) scorecards(r *http.Request) ([]domain.Scorecard, domain.ReconcileFilter, error) {
-	if err := mayReadReports(principalFrom(r.Context())); err != nil {
-		return nil, domain.ReconcileFilter{}, err
-	}
-	f, err := reconcileFilter(r.URL.Query())
+	f, err := rv.reportFilter(r)
 	if err != nil {
 		return nil, f, err
 	}
-	rv.bound(&f, principalFrom(r.Context()))
 	cards, err := rv.reports.Scorecards(r.Context(), f)
 	return cards, f, err
 }
