@@ -3,8 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,7 +45,7 @@ func TestBrowserReleasesACase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	saveScreenshot(t, "case-page.png", shot)
+	browsertest.Save(t, "case-page.png", shot)
 
 	err = chromedp.Do(ctx,
 		chromedp.Click(`input[name="decision"][value="release"]`),
@@ -123,7 +121,7 @@ func TestBrowserDrawsTheOverview(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	saveScreenshot(t, "overview.png", shot)
+	browsertest.Save(t, "overview.png", shot)
 }
 
 func jsString(s string) string {
@@ -161,19 +159,4 @@ func heldFuzzyCase(t *testing.T, e *env, w world) string {
 		t.Fatal(err)
 	}
 	return e.insertAlert("enr-f", domain.RuleFuzzyPerson, domain.ActionHold, person, w.personA, 11.4, expl)
-}
-
-func saveScreenshot(t *testing.T, name string, png []byte) {
-	t.Helper()
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
-		dirs = append(dirs, d)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", p)
-	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -250,7 +248,7 @@ func TestBrowserDistributionPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	saveScreenshotAs(t, "distribution-page.png", shot)
+	browsertest.Save(t, "distribution-page.png", shot)
 
 	err = chromedp.Do(ctx,
 		chromedp.Click(`a[href="/distributors"]`),
@@ -267,21 +265,6 @@ func TestBrowserDistributionPage(t *testing.T) {
 		if !strings.Contains(row, want) {
 			t.Errorf("the scorecards lack %s:\n%s", want, row)
 		}
-	}
-}
-
-func saveScreenshotAs(t *testing.T, name string, png []byte) {
-	t.Helper()
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
-		dirs = append(dirs, d)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", p)
 	}
 }
 

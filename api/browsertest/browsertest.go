@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -56,4 +57,22 @@ func New(t testing.TB, parent context.Context, bin string, width, height int) co
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// Save writes a screenshot under name to the test's temporary directory
+// and, when EKJON_SCREENSHOT_DIR is set, there too (docs/img holds the
+// committed ones).
+func Save(t testing.TB, name string, png []byte) {
+	t.Helper()
+	dirs := []string{t.TempDir()}
+	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
 }

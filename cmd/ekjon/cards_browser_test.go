@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -119,15 +117,5 @@ func TestBrowserCardSheet(t *testing.T) {
 	if navShown {
 		t.Fatal("the page header is printed with the cards")
 	}
-	dirs := []string{t.TempDir()}
-	if d := os.Getenv("EKJON_SCREENSHOT_DIR"); d != "" {
-		dirs = append(dirs, d)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "card-sheet.png")
-		if err := os.WriteFile(p, shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("card sheet screenshot: %s", p)
-	}
+	browsertest.Save(t, "card-sheet.png", shot)
 }
