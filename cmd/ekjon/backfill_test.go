@@ -175,7 +175,7 @@ func TestBackfillFindsTheSameDuplicatesInAnyOrder(t *testing.T) {
 			held++
 		}
 	}
-	if q := openAlerts(t, a.env["EKJON_DATABASE_URL"], "FUZZY_PERSON"); q != held {
+	if q := scalar(t, a.env["EKJON_DATABASE_URL"], "SELECT count(*) FROM alerts WHERE rule = $1 AND status = 'open'", "FUZZY_PERSON"); q != int64(held) {
 		t.Errorf("%d FUZZY_PERSON holds, %d open FUZZY_PERSON alerts in the review queue", held, q)
 	}
 	for id, row := range ra {
@@ -301,7 +301,7 @@ func TestBackfillResumesAfterKill9(t *testing.T) {
 		c, _ := startChild(t, "backfill", bin, cut.environ(), regexp.MustCompile(`batch decided.* done=(`+at+`) `), args...)
 		c.kill()
 	}
-	done := checkpoint(t, cut.env["EKJON_DATABASE_URL"])
+	done := scalar(t, cut.env["EKJON_DATABASE_URL"], "SELECT done FROM backfill_runs")
 	if done < 840 {
 		t.Fatalf("checkpoint after the kills: %d records done, want at least 840", done)
 	}
@@ -325,8 +325,8 @@ func TestBackfillResumesAfterKill9(t *testing.T) {
 	}
 }
 
-// openAlerts counts the open alerts of a rule in a record.
-func openAlerts(t *testing.T, dbURL, rule string) int {
+// scalar reads the one number query q gives in the record at dbURL.
+func scalar(t *testing.T, dbURL, q string, args ...any) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -335,28 +335,11 @@ func openAlerts(t *testing.T, dbURL, rule string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM alerts WHERE rule = $1 AND status = 'open'", rule).Scan(&n); err != nil {
+	var n int64
+	if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// checkpoint reads the records done of the one backfill in a record.
-func checkpoint(t *testing.T, dbURL string) int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var done int64
-	if err := conn.QueryRow(ctx, "SELECT done FROM backfill_runs").Scan(&done); err != nil {
-		t.Fatal(err)
-	}
-	return done
 }
 
 // TestStreamAfterBackfillDecidesAsIfStreamed backfills a seeded registry
