@@ -385,3 +385,53 @@ func (g *Gazetteer) SettleAreas(r *Reconciliation, given []Area) {
 		}
 	}
 }
+
+// part returns the part of a at level.
+func (a Area) part(level string) string {
+	switch level {
+	case LevelDivision:
+		return a.Division
+	case LevelDistrict:
+		return a.District
+	case LevelUpazila:
+		return a.Upazila
+	case LevelUnion:
+		return a.Union
+	}
+	return ""
+}
+
+// UnknownPlaces names each part of r's areas the gazetteer does not know
+// as its level and its spelling ("union Ghoshpara"), once, for the
+// report to flag.
+func (r *Reconciliation) UnknownPlaces() []string {
+	var out []string
+	for _, a := range r.Areas {
+		for _, l := range a.Unknown {
+			if s := l + " " + a.Area.part(l); !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// Names returns the parts a gives as they are shown: a place the
+// gazetteer knows by its Label, whatever way a wrote it, an unknown one
+// as given. A part a leaves empty stays empty.
+func (g *Gazetteer) Names(a Area) Area {
+	p := g.PlaceArea(a)
+	out := [4]string{a.Division, a.District, a.Upazila, a.Union}
+	for i, l := range levels {
+		if strings.TrimSpace(out[i]) == "" {
+			out[i] = ""
+			continue
+		}
+		if code := p.Area.part(l); !slices.Contains(p.Unknown, l) {
+			if place, ok := g.byCode[l][code]; ok {
+				out[i] = place.Label()
+			}
+		}
+	}
+	return Area{Division: out[0], District: out[1], Upazila: out[2], Union: out[3]}
+}

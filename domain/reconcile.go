@@ -127,9 +127,9 @@ type Attempt struct {
 }
 
 // ReconcileFilter narrows the distribution report and the scorecards; an
-// empty field matches all. District matches the allocations' district as
-// written, ignoring case. Programmes, when not nil, bounds the programmes
-// to those a ministry's user may see (empty: none).
+// empty field matches all. District, in any spelling or by code, matches
+// the district of a row's first area. Programmes, when not nil, bounds
+// the programmes to those a ministry's user may see (empty: none).
 type ReconcileFilter struct {
 	Programme, Cycle, District, Distributor string
 	Programmes                              []string
