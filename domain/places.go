@@ -153,6 +153,10 @@ type Gazetteer struct {
 	spellings map[string]map[string][]string
 	// order lists the codes of each level as they were added.
 	order map[string][]string
+	// Notes are what a places file says that is not wrong but worth
+	// knowing: names two places of one parent share, by which neither is
+	// found.
+	Notes []PolicyProblem
 }
 
 var (

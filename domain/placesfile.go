@@ -174,7 +174,12 @@ func ParsePlaces(r io.Reader, name string) (*Gazetteer, error) {
 	// Upazilas first, so that every union finds its upazila whatever the
 	// order of the file.
 	slices.SortStableFunc(rows, func(a, b placeRow) int { return len(a.place.Code) - len(b.place.Code) })
-	named := map[string]int{} // level/parent/folded name → line
+	// named maps level/parent/folded name to the first place of the
+	// parent with the name.
+	named := map[string]struct {
+		line int
+		code string
+	}{}
 	for _, row := range rows {
 		p := row.place
 		if row.level == LevelUnion {
@@ -183,20 +188,20 @@ func ParsePlaces(r io.Reader, name string) (*Gazetteer, error) {
 				continue
 			}
 		}
-		clash := false
 		for _, n := range names(p, row.also) {
 			k := row.level + "/" + p.Parent + "/" + placeFold(n)
-			if l, ok := named[k]; ok && l != row.line {
-				problem(row.line, "%s %s: the name %q is another %s's of %s %s (line %d)", row.level, p.Code, n, row.level,
-					map[string]string{LevelUpazila: "district", LevelUnion: "upazila"}[row.level], p.Parent, l)
-				clash = true
-				break
+			if other, ok := named[k]; ok && other.code != p.Code {
+				g.Notes = append(g.Notes, PolicyProblem{Line: row.line, Msg: fmt.Sprintf(
+					"%s %s: the name %q is also %s %s's (line %d); by that name neither is found, by their codes both are",
+					row.level, p.Code, n, row.level, other.code, other.line)})
+				continue
 			}
-			named[k] = row.line
+			named[k] = struct {
+				line int
+				code string
+			}{row.line, p.Code}
 		}
-		if !clash {
-			g.add(row.level, p, row.also)
-		}
+		g.add(row.level, p, row.also)
 	}
 	if len(fe.Problems) > 0 {
 		slices.SortStableFunc(fe.Problems, func(a, b PolicyProblem) int { return a.Line - b.Line })

@@ -30,6 +30,9 @@ func cmdPlaces(_ context.Context, args []string, stdout, stderr io.Writer) error
 		districts[u.Parent] = true
 	}
 	fmt.Fprintf(stdout, "%s: ok, %d upazilas in %d of the 64 districts, %d unions\n", args[1], len(upazilas), len(districts), len(unions))
+	for _, n := range g.Notes {
+		fmt.Fprintf(stdout, "%s:%d: note: %s\n", args[1], n.Line, n.Msg)
+	}
 	return nil
 }
 
