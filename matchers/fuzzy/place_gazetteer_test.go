@@ -37,3 +37,36 @@ func TestDistrictTableAgreesWithGazetteer(t *testing.T) {
 		}
 	}
 }
+
+// With a places file, an upazila written in the other script or as its
+// code is judged, so that a distributor cannot slip DISTRIBUTOR_FAR by
+// writing the place another way; without one, such pairs stay unjudged.
+func TestSameUpazilaByGazetteer(t *testing.T) {
+	cases := []struct {
+		a, b             string
+		same, comparable bool // with the places file
+	}{
+		{"সাভার", "Savar", true, true},
+		{"2672", "Savar", true, true},
+		{"2672", "Dhamrai", false, true},
+		{"সাভার", "Dhamrai", false, true},
+		{"Savar", "savar", true, true},
+		{"Savar", "Kaliakair", false, true}, // one unknown: by spelling, as before
+		{"সাভার", "Kaliakair", false, false},
+	}
+	if _, comparable := SameUpazila("2672", "Dhamrai"); comparable {
+		t.Error("without a places file a code was judged against a name")
+	}
+	g, err := domain.ParsePlaces(strings.NewReader("division,district,upazila,union,name_en,name_bn,also\n"+
+		"30,26,72,,Savar,সাভার,\n30,26,14,,Dhamrai,ধামরাই,\n"), "places.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := domain.UsePlaces(g)
+	defer domain.UsePlaces(old)
+	for _, tc := range cases {
+		if same, comparable := SameUpazila(tc.a, tc.b); same != tc.same || comparable != tc.comparable {
+			t.Errorf("SameUpazila(%q, %q) = %v, %v; want %v, %v", tc.a, tc.b, same, comparable, tc.same, tc.comparable)
+		}
+	}
+}
