@@ -206,7 +206,7 @@ func (p *demoPoints) report(ctx context.Context, out io.Writer, addr string) err
 		if r.Closed {
 			state = "closed"
 		}
-		fmt.Fprintf(out, "  %-10s %-34.34s allotted %3d  handed out %3d  undistributed %3d  phantom %2d  %-6s %s\n",
+		fmt.Fprintf(out, "  %-10s %-56.56s allotted %3d  handed out %3d  undistributed %3d  phantom %2d  %-6s %s\n",
 			r.DistributorID, r.Area, r.Allocated, r.Distributed, r.Undistributed, r.Phantom, state, strings.Join(rules, ", "))
 	}
 	fmt.Fprintf(out, "  see http://%s/distribution?programme=%s&cycle=%s and /distributors\n\n", addr, pointsProgramme, p.cycle)
