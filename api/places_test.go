@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,6 +96,12 @@ func TestOneDistrictOneName(t *testing.T) {
 		if !strings.Contains(q.raw, want) {
 			t.Errorf("queue lacks %q", want)
 		}
+	}
+	// Each case's row says how long it has waited, and since when.
+	row := regexp.MustCompile(`<tr data-alert="` + regexp.QuoteMeta(domain.AlertID("y2", domain.RuleIneligible)) +
+		`">\s*<td title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">(just now|\d+ ?[mhd][^<]*)</td>`)
+	if !row.MatchString(q.raw) {
+		t.Errorf("the queue's row of y2 does not say how long it has waited:\n%s", q.raw)
 	}
 	c := b.get("/cases/" + url.PathEscape(domain.AlertID("y2", domain.RuleIneligible)))
 	mustStatus(t, "case", c, 200)
