@@ -223,7 +223,8 @@ func rulesCell(m map[string]int64) string {
 
 func distributionCSV(rows []domain.Reconciliation) [][]string {
 	out := [][]string{{"programme", "cycle", "district", "area", "distributor_id", "allocated", "allocated_amount",
-		"distributed", "distributed_amount", "blocked", "blocked_by_rule", "undistributed", "phantom", "closes_at", "closed"}}
+		"distributed", "distributed_amount", "blocked", "blocked_by_rule", "undistributed", "phantom", "closes_at", "closed",
+		"district_name", "unknown_places"}}
 	for _, r := range rows {
 		closes := ""
 		if !r.ClosesAt.IsZero() {
@@ -233,7 +234,7 @@ func distributionCSV(rows []domain.Reconciliation) [][]string {
 			csvSafe(r.DistributorID), strconv.FormatInt(r.Allocated, 10), money(r.AllocatedAmount),
 			strconv.FormatInt(r.Distributed, 10), money(r.DistributedAmount), strconv.FormatInt(r.BlockedTotal(), 10),
 			rulesCell(r.Blocked), strconv.FormatInt(r.Undistributed, 10), strconv.FormatInt(r.Phantom, 10),
-			closes, strconv.FormatBool(r.Closed)})
+			closes, strconv.FormatBool(r.Closed), csvSafe(r.DistrictName), csvSafe(strings.Join(r.UnknownPlaces(), "; "))})
 	}
 	return out
 }

@@ -1,12 +1,21 @@
 package api
 
 import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // youngEnrolment is an old age enrolment of a man of 46 living in
@@ -88,6 +97,12 @@ func TestOneDistrictOneName(t *testing.T) {
 			t.Errorf("queue lacks %q", want)
 		}
 	}
+	// Each case's row says how long it has waited, and since when.
+	row := regexp.MustCompile(`<tr data-alert="` + regexp.QuoteMeta(domain.AlertID("y2", domain.RuleIneligible)) +
+		`">\s*<td title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">(just now|\d+ ?[mhd][^<]*)</td>`)
+	if !row.MatchString(q.raw) {
+		t.Errorf("the queue's row of y2 does not say how long it has waited:\n%s", q.raw)
+	}
 	c := b.get("/cases/" + url.PathEscape(domain.AlertID("y2", domain.RuleIneligible)))
 	mustStatus(t, "case", c, 200)
 	for _, want := range []string{"Dhaka (ঢাকা)", "asks 65 for men"} {
@@ -97,5 +112,164 @@ func TestOneDistrictOneName(t *testing.T) {
 	}
 	if strings.Contains(c.raw, ">26<") {
 		t.Error("case shows the district's code, not its name")
+	}
+}
+
+// testPlaces is a places file of two upazilas of Dhaka district and a
+// union of one, the codes made up for the test.
+const testPlaces = `division,district,upazila,union,name_en,name_bn,also
+30,26,72,,Savar,সাভার,
+30,26,14,,Dhamrai,ধামরাই,
+30,26,72,17,Ashulia,আশুলিয়া,Asulia
+`
+
+// usePlaces makes the test's places file the process's for the test.
+func usePlaces(t *testing.T) {
+	t.Helper()
+	g, err := domain.ParsePlaces(strings.NewReader(testPlaces), "places.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := domain.UsePlaces(g)
+	t.Cleanup(func() { domain.UsePlaces(old) })
+}
+
+// One union allotted by its English name, its Bangla name and its codes is
+// one area: stored by code, and one row of the reconciliation named one
+// way in its JSON, its CSV and its page, even beside a row stored before
+// places were stored by code. A union the places file does not know is
+// kept as given and flagged, its spellings one area.
+func TestOneAreaOneName(t *testing.T) {
+	usePlaces(t)
+	e := newEnv(t)
+	alloc := func(id, dist string, count int, area map[string]any) map[string]any {
+		return map[string]any{"event_id": id, "type": "allocation", "occurred_at": "2026-11-01T08:00:00+06:00", "source": "dss-mis",
+			"programme": "old_age", "cycle": "2026-11", "distributor_id": dist, "count": count, "amount": 600, "area": area}
+	}
+	held := youngEnrolment("y1", "1100000001", "ঢাকা")
+	held["person"].(map[string]any)["address"] = map[string]any{"district": "ঢাকা", "upazila": "সাভার", "union": "asulia"}
+	d := e.feed(
+		alloc("al-en", "dp-1", 10, map[string]any{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}),
+		alloc("al-bn", "dp-1", 5, map[string]any{"district": "ঢাকা", "upazila": "সাভার", "union": "আশুলিয়া"}),
+		alloc("al-code", "dp-1", 5, map[string]any{"district": "26", "upazila": "72", "union": "17"}),
+		alloc("al-old", "dp-1", 2, map[string]any{"union": "267217"}),
+		alloc("al-gh", "dp-2", 3, map[string]any{"district": "Dhaka", "upazila": "Savar", "union": "Ghosh-para"}),
+		alloc("al-gh2", "dp-2", 4, map[string]any{"district": "dhaka", "upazila": "SAVAR", "union": "ghoshpara"}),
+		held,
+	)
+	for id, dec := range d {
+		if want := domain.ActionAdmit; id != "y1" && dec.Action != want {
+			t.Fatalf("%s: %+v, want %s", id, dec, want)
+		}
+	}
+	if got := e.queryString(`SELECT string_agg(DISTINCT concat_ws('/', division, district, upazila, union_name), ' ')
+		FROM allocations WHERE distributor_id = 'dp-1'`); got != "30/26/2672/267217" {
+		t.Errorf("dp-1's allocations stored as %q, want by code", got)
+	}
+	if got := e.queryString(`SELECT string_agg(DISTINCT union_name, ' ') FROM allocations WHERE distributor_id = 'dp-2'`); got != "Ghosh-para ghoshpara" {
+		t.Errorf("dp-2's unknown union stored as %q, want as given", got)
+	}
+	// A row written before places were stored by code, by its names.
+	if _, err := e.store.Pool().Exec(e.ctx, `UPDATE allocations SET division = '', district = 'Dhaka', upazila = 'Savar',
+		union_name = 'ASHULIA' WHERE event_id = 'al-old'`); err != nil {
+		t.Fatal(err)
+	}
+
+	rv, err := NewReview(e.store, e.store, nil, quietLog(), prometheus.NewRegistry(), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.SetDistributionReports(postgres.Reports{Store: e.store, Policy: domain.DefaultPolicy()})
+	r := chi.NewRouter()
+	rv.Mount(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	get := func(path string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["viewer"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	const ashulia = "Ashulia (আশুলিয়া), Savar (সাভার), Dhaka (ঢাকা)"
+	const ghoshpara = "Ghosh-para, Savar (সাভার), Dhaka (ঢাকা)"
+	status, body := get("/api/v1/reports/distribution?programme=old_age&cycle=2026-11")
+	var rep struct{ Rows []domain.Reconciliation }
+	if err := json.Unmarshal(body, &rep); err != nil || status != http.StatusOK {
+		t.Fatalf("report: %d %v %s", status, err, body)
+	}
+	byDist := map[string]domain.Reconciliation{}
+	for _, row := range rep.Rows {
+		byDist[row.DistributorID] = row
+	}
+	if len(rep.Rows) != 2 {
+		t.Fatalf("%d rows, want 2: %s", len(rep.Rows), body)
+	}
+	if r := byDist["dp-1"]; r.Area != ashulia || len(r.Areas) != 1 || r.Allocated != 22 || r.District != "26" ||
+		r.DistrictName != "Dhaka (ঢাকা)" || r.Areas[0].Union != "267217" || len(r.Areas[0].Unknown) != 0 {
+		t.Errorf("dp-1: %+v", r)
+	}
+	if r := byDist["dp-2"]; r.Area != ghoshpara || len(r.Areas) != 1 || r.Allocated != 7 ||
+		len(r.Areas[0].Unknown) != 1 || r.Areas[0].Unknown[0] != domain.LevelUnion {
+		t.Errorf("dp-2: %+v", r)
+	}
+	for _, spelling := range []string{"Dhaka", "ঢাকা", "26", "২৬", "dhaka district"} {
+		status, body := get("/api/v1/reports/distribution?cycle=2026-11&district=" + url.QueryEscape(spelling))
+		var rep struct{ Rows []domain.Reconciliation }
+		if err := json.Unmarshal(body, &rep); err != nil || status != http.StatusOK || len(rep.Rows) != 2 {
+			t.Errorf("district=%s: %d %v %d rows, want 2", spelling, status, err, len(rep.Rows))
+		}
+	}
+	if _, body := get("/api/v1/reports/distribution?cycle=2026-11&district=Chittagong"); !strings.Contains(string(body), `"rows":[]`) {
+		t.Errorf("district=Chittagong: %s", body)
+	}
+
+	_, body = get("/api/v1/reports/distribution.csv?cycle=2026-11")
+	recs, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("CSV: %v %q", err, recs)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, rec := range recs[1:] {
+		want := map[string][3]string{"dp-1": {ashulia, "26", ""}, "dp-2": {ghoshpara, "26", "union Ghosh-para"}}[rec[col["distributor_id"]]]
+		if got := [3]string{rec[col["area"]], rec[col["district"]], rec[col["unknown_places"]]}; got != want || rec[col["district_name"]] != "Dhaka (ঢাকা)" {
+			t.Errorf("CSV row %q, want area, district, unknown %q", rec, want)
+		}
+	}
+
+	b := e.newBrowser("")
+	b.srv = srv.URL
+	if _, res := b.login("viewer", "viewer-password"); res.status != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.status)
+	}
+	page := b.get("/distribution?programme=old_age&cycle=2026-11")
+	mustStatus(t, "distribution page", page, http.StatusOK)
+	if n := strings.Count(page.raw, ashulia); n != 1 {
+		t.Errorf("the page names Ashulia %d times, want once", n)
+	}
+	for _, stray := range []string{"আশুলিয়া, সাভার", "17, 72", "ghoshpara", "ASHULIA"} {
+		if strings.Contains(page.raw, stray) {
+			t.Errorf("the page shows %q", stray)
+		}
+	}
+	if !strings.Contains(page.raw, `title="not in the places list: union Ghosh-para"`) {
+		t.Error("the page does not flag the union the places list lacks")
+	}
+
+	// The case of a person enrolled there names the upazila and union as
+	// everywhere else.
+	c := b.get("/cases/" + url.PathEscape(domain.AlertID("y1", domain.RuleIneligible)))
+	mustStatus(t, "case", c, http.StatusOK)
+	for _, want := range []string{"Savar (সাভার)", ashulia[:len("Ashulia (আশুলিয়া)")]} {
+		if !strings.Contains(c.raw, want) {
+			t.Errorf("case lacks %q", want)
+		}
 	}
 }

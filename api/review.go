@@ -425,8 +425,8 @@ func enrolmentFields(e *review.Enrolment) map[string]string {
 		"at": e.EnrolledAt.UTC().Format("2006-01-02 15:04"),
 	}
 	if a := p.Address; a != nil {
-		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = shownPlace(domain.LevelDivision, a.Division),
-			shownPlace(domain.LevelDistrict, a.District), a.Upazila, a.Union, a.Ward, a.Village
+		n := domain.Places().Names(domain.Area{Division: a.Division, District: a.District, Upazila: a.Upazila, Union: a.Union})
+		m["division"], m["district"], m["upazila"], m["union"], m["ward"], m["village"] = n.Division, n.District, n.Upazila, n.Union, a.Ward, a.Village
 	}
 	m["nid_place"] = nidPlace(p)
 	return m
@@ -463,7 +463,7 @@ func paymentFields(p *review.Payment) map[string]string {
 	return map[string]string{
 		"person_id": p.PersonID, "programme": p.Programme, "cycle": p.Cycle, "amount": fmt.Sprintf("%.2f", p.Amount),
 		"channel": p.Channel, "wallet_key": p.WalletKey, "distributor_id": p.DistributorID, "district": shownPlace(domain.LevelDistrict, p.District),
-		"upazila": p.Upazila, "status": p.Action, "at": p.PaidAt.UTC().Format("2006-01-02 15:04"),
+		"upazila": domain.Places().Names(domain.Area{District: p.District, Upazila: p.Upazila}).Upazila, "status": p.Action, "at": p.PaidAt.UTC().Format("2006-01-02 15:04"),
 	}
 }
 

@@ -3,11 +3,15 @@ package domain
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
-// Place is a division or district of Bangladesh: its BBS geocode and its
-// names. A district's Parent is its division's code.
+// Place is a division, district, upazila or union of Bangladesh: its
+// BBS geocode and its names. Parent is the code of the place it is in: a
+// district's division, an upazila's district, a union's upazila. An
+// upazila's code is its district's two digits and its own two ("2672"),
+// a union's its upazila's four and its own two ("267217").
 type Place struct {
 	Code   string
 	NameEN string
@@ -16,8 +20,16 @@ type Place struct {
 }
 
 // Label is how a place is shown everywhere: the English name, then the
-// Bangla one.
-func (p Place) Label() string { return p.NameEN + " (" + p.NameBN + ")" }
+// Bangla one (either alone when the place has only one).
+func (p Place) Label() string {
+	switch {
+	case p.NameBN == "":
+		return p.NameEN
+	case p.NameEN == "":
+		return p.NameBN
+	}
+	return p.NameEN + " (" + p.NameBN + ")"
+}
 
 // The levels of Bangladesh's administrative geography ekjon knows by code.
 const (
@@ -121,68 +133,217 @@ var districts = []struct {
 	{"91", "60", "Sylhet", "সিলেট", nil},
 }
 
-// Gazetteer finds divisions and districts by code or by any name sources
-// write. It is read-only once built and safe for concurrent use.
+// Gazetteer finds places by code or by any name sources write: the
+// embedded divisions and districts, and the upazilas and unions of a
+// places file (ParsePlaces). It is read-only once built and safe for
+// concurrent use.
 type Gazetteer struct {
 	byCode map[string]map[string]Place // level → code → place
+	// byName maps a folded name to its place's code, by level; for an
+	// upazila or a union only a name no other place of the level has
+	// ("" marks one that several have).
 	byName map[string]map[string]string
+	// within maps parent code + "/" + folded name to the code of the
+	// place of the level under that parent: an upazila under its
+	// district, a union under its upazila and under its district ("" when
+	// two unions of the district share the name).
+	within map[string]map[string]string
 	// spellings are every name of a place as the table writes it, by
 	// level and code.
 	spellings map[string]map[string][]string
+	// order lists the codes of each level as they were added.
+	order map[string][]string
+	// Notes are what a places file says that is not wrong but worth
+	// knowing: names two places of one parent share, by which neither is
+	// found.
+	Notes []PolicyProblem
 }
 
-// Places returns the gazetteer, built on first use and only read after.
-var Places = sync.OnceValue(NewGazetteer)
+var (
+	// embedded is the gazetteer of the divisions and districts alone.
+	embedded = sync.OnceValue(NewGazetteer)
+	// inUse is the gazetteer UsePlaces set, nil for the embedded one.
+	inUse atomic.Pointer[Gazetteer]
+)
+
+// Places returns the process's gazetteer: the one UsePlaces set, else
+// the embedded divisions and districts, built on first use.
+func Places() *Gazetteer {
+	if g := inUse.Load(); g != nil {
+		return g
+	}
+	return embedded()
+}
+
+// UsePlaces makes g the process's gazetteer (nil: the embedded one) and
+// returns the one it replaces. A process sets it once, at start-up,
+// from its places file.
+func UsePlaces(g *Gazetteer) *Gazetteer {
+	old := Places()
+	inUse.Store(g)
+	return old
+}
+
+// The levels of Bangladesh's administrative geography below the district.
+const (
+	LevelUpazila = "upazila"
+	LevelUnion   = "union"
+)
+
+// levels are the levels a gazetteer knows, largest first.
+var levels = []string{LevelDivision, LevelDistrict, LevelUpazila, LevelUnion}
 
 // NewGazetteer builds the gazetteer of Bangladesh's divisions and
 // districts.
 func NewGazetteer() *Gazetteer {
-	g := &Gazetteer{
-		byCode:    map[string]map[string]Place{LevelDivision: {}, LevelDistrict: {}},
-		byName:    map[string]map[string]string{LevelDivision: {}, LevelDistrict: {}},
-		spellings: map[string]map[string][]string{LevelDivision: {}, LevelDistrict: {}},
-	}
-	add := func(level string, p Place, also []string) {
-		g.byCode[level][p.Code] = p
-		names := append([]string{p.NameEN, p.NameBN}, also...)
-		for _, n := range names {
-			g.byName[level][placeFold(n)] = p.Code
-		}
-		g.spellings[level][p.Code] = names
+	g := &Gazetteer{byCode: map[string]map[string]Place{}, byName: map[string]map[string]string{},
+		within: map[string]map[string]string{}, spellings: map[string]map[string][]string{}, order: map[string][]string{}}
+	for _, l := range levels {
+		g.byCode[l], g.byName[l], g.within[l], g.spellings[l] = map[string]Place{}, map[string]string{}, map[string]string{}, map[string][]string{}
 	}
 	for _, d := range divisions {
-		add(LevelDivision, Place{Code: d.code, NameEN: d.en, NameBN: d.bn}, d.also)
+		g.add(LevelDivision, Place{Code: d.code, NameEN: d.en, NameBN: d.bn}, d.also)
 	}
 	for _, d := range districts {
-		add(LevelDistrict, Place{Code: d.code, NameEN: d.en, NameBN: d.bn, Parent: d.division}, d.also)
+		g.add(LevelDistrict, Place{Code: d.code, NameEN: d.en, NameBN: d.bn, Parent: d.division}, d.also)
 	}
 	return g
 }
 
+// names returns p's names and also, the empty ones left out.
+func names(p Place, also []string) []string {
+	var out []string
+	for _, n := range append([]string{p.NameEN, p.NameBN}, also...) {
+		if strings.TrimSpace(n) != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// add puts p in the gazetteer under every one of its names.
+func (g *Gazetteer) add(level string, p Place, also []string) {
+	g.byCode[level][p.Code] = p
+	g.order[level] = append(g.order[level], p.Code)
+	ns := names(p, also)
+	g.spellings[level][p.Code] = ns
+	for _, n := range ns {
+		k := placeFold(n)
+		if k == "" {
+			continue
+		}
+		if level == LevelDivision || level == LevelDistrict {
+			g.byName[level][k] = p.Code
+			continue
+		}
+		setUnique(g.byName[level], k, p.Code)
+		setUnique(g.within[level], p.Parent+"/"+k, p.Code)
+		if level == LevelUnion {
+			setUnique(g.within[level], p.Parent[:2]+"/"+k, p.Code)
+		}
+	}
+}
+
+// setUnique maps k to code, or to "" once two codes claim it.
+func setUnique(m map[string]string, k, code string) {
+	if c, ok := m[k]; ok && c != code {
+		m[k] = ""
+		return
+	}
+	m[k] = code
+}
+
+// codeLen is how many digits a place's code has at each level: a
+// division and a district two, an upazila its district's two and its
+// own two, a union its upazila's four and its own two.
+var codeLen = map[string]int{LevelDivision: 2, LevelDistrict: 2, LevelUpazila: 4, LevelUnion: 6}
+
 // Find returns the place of level written s: its BBS code (ASCII or
-// Bangla digits, a leading zero optional) or a name in English or Bangla
-// in any spelling the table knows, in any case, with or without spaces,
-// dots, hyphens, apostrophes or the words district, division, zila or
-// জেলা, বিভাগ.
+// Bangla digits, a leading zero optional for a division or district; an
+// upazila's or union's code whole, the division's code before it or
+// not) or a name in English or Bangla in any spelling the gazetteer
+// knows, in any case, with or without spaces, dots, hyphens, apostrophes
+// or the words district, division, upazila, union, zila or জেলা, বিভাগ,
+// উপজেলা, ইউনিয়ন. An upazila or union is found by name only when no other
+// of its level has the name; FindIn finds it within its parent.
 func (g *Gazetteer) Find(level, s string) (Place, bool) {
 	codes, ok := g.byCode[level]
 	if !ok {
 		return Place{}, false
 	}
 	t := foldDigits(strings.TrimSpace(s))
-	if t != "" && strings.Trim(t, "0123456789") == "" {
-		if len(t) == 1 {
-			t = "0" + t
-		}
-		p, ok := codes[t]
-		return p, ok
+	if isDigits(t) {
+		return g.byDigits(level, t)
 	}
-	code, ok := g.byName[level][placeFold(t)]
-	if !ok {
+	code := g.byName[level][placeFold(t)]
+	if code == "" {
 		return Place{}, false
 	}
 	return codes[code], true
 }
+
+// byDigits finds the place of level with code t, written whole or with
+// its division's code before it.
+func (g *Gazetteer) byDigits(level, t string) (Place, bool) {
+	n := codeLen[level]
+	if len(t) == 1 && n == 2 {
+		t = "0" + t
+	}
+	if len(t) == n+2 && level != LevelDivision {
+		p, ok := g.byCode[level][t[2:]]
+		if !ok || g.divisionOf(level, p) != t[:2] {
+			return Place{}, false
+		}
+		return p, true
+	}
+	p, ok := g.byCode[level][t]
+	return p, ok
+}
+
+// divisionOf returns the code of the division p of level is in.
+func (g *Gazetteer) divisionOf(level string, p Place) string {
+	code := p.Code
+	if level != LevelDistrict {
+		code = code[:2]
+	}
+	return g.byCode[LevelDistrict][code].Parent
+}
+
+// FindIn returns the place of level written s within parent: an upazila
+// within its district (parent a district's code), a union within its
+// upazila or its district. Within a parent a place's own two digits are
+// its code too ("72" in district 26 is upazila 2672). With parent "" it
+// is Find.
+func (g *Gazetteer) FindIn(level, parent, s string) (Place, bool) {
+	if parent == "" || level == LevelDivision || level == LevelDistrict {
+		return g.Find(level, s)
+	}
+	codes, ok := g.byCode[level]
+	if !ok {
+		return Place{}, false
+	}
+	t := foldDigits(strings.TrimSpace(s))
+	if isDigits(t) {
+		if len(t) == 1 {
+			t = "0" + t
+		}
+		if len(t) == 2 && len(parent)+2 == codeLen[level] {
+			t = parent + t
+		}
+		p, ok := g.byDigits(level, t)
+		if !ok || !strings.HasPrefix(p.Code, parent) {
+			return Place{}, false
+		}
+		return p, true
+	}
+	code := g.within[level][parent+"/"+placeFold(t)]
+	if code == "" {
+		return Place{}, false
+	}
+	return codes[code], true
+}
+
+func isDigits(t string) bool { return t != "" && strings.Trim(t, "0123456789") == "" }
 
 // Code returns the BBS code of the place of level written s, or s trimmed
 // when the gazetteer does not know it: a place is stored by its code
@@ -203,6 +364,14 @@ func (g *Gazetteer) Label(level, s string) string {
 	return s
 }
 
+// LabelIn is Label for a place within parent (see FindIn).
+func (g *Gazetteer) LabelIn(level, parent, s string) string {
+	if p, ok := g.FindIn(level, parent, s); ok {
+		return p.Label()
+	}
+	return s
+}
+
 // Spellings returns every way the place of level written s may have been
 // stored: its code and each of its names, for finding rows stored before
 // places were stored by code. It returns s alone for an unknown place.
@@ -218,24 +387,19 @@ func (g *Gazetteer) Spellings(level, s string) []string {
 	return append(out, g.spellings[level][p.Code]...)
 }
 
-// Places returns every place of level, in table order.
+// Places returns every place of level, in the order of the table or the
+// places file.
 func (g *Gazetteer) Places(level string) []Place {
 	var out []Place
-	switch level {
-	case LevelDivision:
-		for _, d := range divisions {
-			out = append(out, g.byCode[level][d.code])
-		}
-	case LevelDistrict:
-		for _, d := range districts {
-			out = append(out, g.byCode[level][d.code])
-		}
+	for _, code := range g.order[level] {
+		out = append(out, g.byCode[level][code])
 	}
 	return out
 }
 
 // placeSuffixes are words that name the level rather than the place.
-var placeSuffixes = []string{"district", "division", "zila", "zilla", "jela", "জেলা", "বিভাগ"}
+var placeSuffixes = []string{"district", "division", "zila", "zilla", "jela", "upazila", "upazilla", "thana",
+	"union", "জেলা", "বিভাগ", "উপজেলা", "থানা", "ইউনিয়ন"}
 
 // placeFold folds a place name for lookup: lower case, Bangla's two
 // spellings of ড় ঢ় য় made one, the level's word dropped, and everything

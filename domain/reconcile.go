@@ -13,10 +13,15 @@ type Reconciliation struct {
 	Programme     string `json:"programme"`
 	Cycle         string `json:"cycle"`
 	DistributorID string `json:"distributor_id"`
-	// Area names the areas the distributor was allotted, smallest part
-	// first; District is the allocations' district, as given.
-	Area     string `json:"area"`
-	District string `json:"district"`
+	// Area names the areas the distributor was allotted, each once
+	// however the allocations wrote it, smallest part first; Areas are
+	// the same areas read by the gazetteer (stored form, key, label and
+	// the parts it does not know). District is the first area's district
+	// by BBS code (as given when unknown), DistrictName its name.
+	Area         string       `json:"area"`
+	Areas        []PlacedArea `json:"areas"`
+	District     string       `json:"district"`
+	DistrictName string       `json:"district_name"`
 	// Allocated counts the beneficiaries allotted; AllocatedAmount is what
 	// they are due in taka (each allocation's amount, else the programme's
 	// entitlement).
@@ -122,9 +127,9 @@ type Attempt struct {
 }
 
 // ReconcileFilter narrows the distribution report and the scorecards; an
-// empty field matches all. District matches the allocations' district as
-// written, ignoring case. Programmes, when not nil, bounds the programmes
-// to those a ministry's user may see (empty: none).
+// empty field matches all. District, in any spelling or by code, matches
+// the district of a row's first area. Programmes, when not nil, bounds
+// the programmes to those a ministry's user may see (empty: none).
 type ReconcileFilter struct {
 	Programme, Cycle, District, Distributor string
 	Programmes                              []string

@@ -1,6 +1,10 @@
 package synth
 
-import "strings"
+import (
+	"encoding/csv"
+	"io"
+	"strings"
+)
 
 // The geography tables are written for this package from the public BBS
 // administrative codes: division code, two-digit district code (the one that
@@ -149,4 +153,25 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// WritePlaces writes a places file (see domain.ParsePlaces) of the
+// generator's own made-up geography: each district's upazilas with the
+// codes the generator gives them, and under each upazila the union names
+// it draws from, numbered in table order. It lets the demo read its
+// synthetic addresses as places; it is not the BBS list.
+func WritePlaces(w io.Writer) error {
+	g := parseGeography()
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"division", "district", "upazila", "union", "name_en", "name_bn", "also"})
+	for _, d := range g.districts {
+		for _, u := range d.upazilas {
+			_ = cw.Write([]string{d.divCode, d.code, u.code, "", u.en, u.bn, ""})
+			for i, p := range g.places {
+				_ = cw.Write([]string{d.divCode, d.code, u.code, twoDigits(i + 1), p.en, p.bn, ""})
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

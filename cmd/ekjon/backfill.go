@@ -136,6 +136,9 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	if err := cfg.Rules.UsePlaces(); err != nil {
+		return err
+	}
 	store, err := postgres.Open(ctx, cfg.Postgres.URL, int32(max(cfg.Postgres.MaxConns, 4)))
 	if err != nil {
 		return err

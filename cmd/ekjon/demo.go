@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +41,7 @@ type demoOptions struct {
 	consumers  int
 	logLevel   string
 	policyFile string
+	placesFile string
 }
 
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -56,6 +59,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&o.consumers, "consumers", 4, "consumer-group members")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&o.policyFile, "policy-file", "", "YAML policy file (programmes, eligibility, rules); empty: the embedded default")
+	fs.StringVar(&o.placesFile, "places-file", "", "CSV places file (upazilas and unions by code); empty: the synthetic population's own made-up places")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -70,6 +74,15 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg.Rules.PolicyFile = o.policyFile
 	if _, err := cfg.Policy(); err != nil {
 		return err
+	}
+	cfg.Rules.PlacesFile = o.placesFile
+	if o.placesFile == "" {
+		path, remove, err := demoPlaces()
+		if err != nil {
+			return err
+		}
+		defer remove()
+		cfg.Rules.PlacesFile = path
 	}
 	cluster, broker, err := startBroker(o.brokerPort, o.partitions, cfg.Kafka.Topics)
 	if err != nil {
@@ -511,4 +524,29 @@ func (s *demoStats) summary(out io.Writer) {
 		fmt.Fprintf(out, "  %s %d", a, s.actions[a])
 	}
 	fmt.Fprintln(out)
+}
+
+// demoPlaces writes the synthetic population's places file (its made-up
+// upazila and union codes, not the BBS list) to a temporary file, so that
+// the demo reads its addresses, written by code, in Bangla or in English,
+// as one place each. remove deletes it.
+func demoPlaces() (path string, remove func(), err error) {
+	dir, err := os.MkdirTemp("", "ekjon-demo-places-")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	path = filepath.Join(dir, "places.csv")
+	f, err := os.Create(path)
+	if err == nil {
+		err = synth.WritePlaces(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		remove()
+		return "", nil, err
+	}
+	return path, remove, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -67,38 +68,49 @@ type beneficiary struct{ ref, district, upazila, union string }
 //	dp-04, dp-08: their distribution day is over (the cycle closes for them)
 //	dp-nowhere:   allotted nothing, hands out to point dp-05's undistributed
 func (p *demoPoints) events(ctx context.Context) ([]kafkago.Message, error) {
-	rows, err := p.a.Store.Pool().Query(ctx, `WITH b AS (
-			SELECT DISTINCT ON (person_id) beneficiary_ref AS ref, COALESCE(record->'address'->>'district', '') AS district,
-				COALESCE(record->'address'->>'upazila', '') AS upazila, COALESCE(record->'address'->>'union', '') AS uni
-			FROM enrolments WHERE programme = $1 AND status = 'active' AND beneficiary_ref <> ''
-			ORDER BY person_id, enrolled_at DESC
-		), top AS (
-			SELECT district, upazila, uni, count(*) AS n FROM b WHERE uni <> '' GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT $2
-		)
-		SELECT b.ref, b.district, b.upazila, b.uni FROM b JOIN top USING (district, upazila, uni)
-		ORDER BY top.n DESC, b.district, b.upazila, b.uni, b.ref`, pointsProgramme, pointsUnions)
+	rows, err := p.a.Store.Pool().Query(ctx, `SELECT DISTINCT ON (person_id) beneficiary_ref,
+			COALESCE(record->'address'->>'district', ''), COALESCE(record->'address'->>'upazila', ''),
+			COALESCE(record->'address'->>'union', '')
+		FROM enrolments WHERE programme = $1 AND status = 'active' AND beneficiary_ref <> ''
+		ORDER BY person_id, enrolled_at DESC`, pointsProgramme)
 	if err != nil {
 		return nil, err
 	}
-	var unions [][]beneficiary
+	// A union is one place however its beneficiaries' records write it
+	// (by code, in Bangla, in English): the points are per place.
+	places := domain.Places()
+	byArea := map[string][]beneficiary{}
 	for rows.Next() {
 		var b beneficiary
 		if err := rows.Scan(&b.ref, &b.district, &b.upazila, &b.union); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		n := len(unions)
-		if n == 0 || unions[n-1][0].union != b.union || unions[n-1][0].upazila != b.upazila {
-			unions = append(unions, nil)
-			n++
+		if strings.TrimSpace(b.union) == "" {
+			continue
 		}
-		if len(unions[n-1]) < pointsPerUnion {
-			unions[n-1] = append(unions[n-1], b)
-		}
+		k := places.PlaceArea(domain.Area{District: b.district, Upazila: b.upazila, Union: b.union}).Key
+		byArea[k] = append(byArea[k], b)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	keys := make([]string, 0, len(byArea))
+	for k, ben := range byArea {
+		keys = append(keys, k)
+		sort.Slice(ben, func(i, j int) bool { return ben[i].ref < ben[j].ref })
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if a, b := len(byArea[keys[i]]), len(byArea[keys[j]]); a != b {
+			return a > b
+		}
+		return keys[i] < keys[j]
+	})
+	var unions [][]beneficiary
+	for _, k := range keys[:min(len(keys), pointsUnions)] {
+		ben := byArea[k]
+		unions = append(unions, ben[:min(len(ben), pointsPerUnion)])
 	}
 
 	var out []kafkago.Message
@@ -194,7 +206,7 @@ func (p *demoPoints) report(ctx context.Context, out io.Writer, addr string) err
 		if r.Closed {
 			state = "closed"
 		}
-		fmt.Fprintf(out, "  %-10s %-34.34s allotted %3d  handed out %3d  undistributed %3d  phantom %2d  %-6s %s\n",
+		fmt.Fprintf(out, "  %-10s %-56.56s allotted %3d  handed out %3d  undistributed %3d  phantom %2d  %-6s %s\n",
 			r.DistributorID, r.Area, r.Allocated, r.Distributed, r.Undistributed, r.Phantom, state, strings.Join(rules, ", "))
 	}
 	fmt.Fprintf(out, "  see http://%s/distribution?programme=%s&cycle=%s and /distributors\n\n", addr, pointsProgramme, p.cycle)

@@ -35,6 +35,7 @@ Usage:
   ekjon settings            print every setting with its variable and default
   ekjon policy    check FILE|default  check a policy file (programmes, eligibility, rules),
                             or print the embedded one
+  ekjon places    check FILE  check a places file (upazilas and unions by BBS code)
 
 Run 'ekjon COMMAND --help' for a command's flags.
 `
@@ -43,7 +44,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) && !errors.Is(err, errPolicy) {
+		if !errors.Is(err, errUsage) && !errors.Is(err, errPolicy) && !errors.Is(err, errPlaces) {
 			fmt.Fprintln(os.Stderr, "ekjon:", err)
 		}
 		os.Exit(2)
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdBroker(ctx, rest, getenv, stdout, stderr)
 	case "policy":
 		return cmdPolicy(ctx, rest, stdout, stderr)
+	case "places":
+		return cmdPlaces(ctx, rest, stdout, stderr)
 	case "settings":
 		app.WriteSettings(stdout)
 		return nil

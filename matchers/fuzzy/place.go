@@ -256,7 +256,16 @@ func placeKey(s string) string {
 // package cannot tell them apart, and the keys of one place across
 // scripts disagree often enough (সদর and Sadar, a dropped chandrabindu)
 // that a difference proves nothing.
+//
+// With a places file (domain.Places), two upazilas it finds, by code or
+// by a name no other upazila has, are compared by their codes.
 func SameUpazila(a, b string) (same, comparable bool) {
+	g := domain.Places()
+	if pa, ok := g.Find(domain.LevelUpazila, a); ok {
+		if pb, ok := g.Find(domain.LevelUpazila, b); ok {
+			return pa.Code == pb.Code, true
+		}
+	}
 	ka, kb := upazila(a), upazila(b)
 	if ka == "" || kb == "" || (asciiDigits(strings.TrimSpace(a)) == "") != (asciiDigits(strings.TrimSpace(b)) == "") {
 		return false, false

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +28,11 @@ type allocationRows struct {
 }
 
 func (r *allocationRows) add(e *domain.Event) {
-	a := e.Area
-	if a == nil {
-		a = &domain.Area{}
+	var a domain.Area
+	if e.Area != nil {
+		// Places are stored by BBS code where the gazetteer knows them,
+		// an unknown one as given.
+		a = domain.Places().PlaceArea(*e.Area).Area
 	}
 	var closes time.Time
 	if e.ClosesAt != "" {
@@ -105,21 +109,29 @@ const phantomPayments = `y.action = 'ADMIT' AND y.distributor_id <> ''
 // entitlement(programme). grace is how long after its period a monthly
 // or quarterly cycle closes (domain.CycleCloses); now settles each row.
 // Rows come sorted by programme, cycle, district, area and distributor.
+// Each row's areas are read by the process's gazetteer (domain.Places),
+// and f's district, in any spelling, matches the district of a row's
+// first area.
 func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.Policy, grace time.Duration, now time.Time) ([]domain.Reconciliation, error) {
 	const op = "postgres: reconcile"
 	q := `WITH keys AS (
 		SELECT DISTINCT programme, cycle FROM allocations
 		WHERE ($1 = '' OR programme = $1) AND ($2 = '' OR cycle = $2)
-			AND ($5::text[] IS NULL OR programme = ANY($5))
+			AND ($4::text[] IS NULL OR programme = ANY($4))
 	), alloc AS (
 		SELECT programme, cycle, distributor_id,
-			string_agg(DISTINCT concat_ws(', ', NULLIF(union_name, ''), NULLIF(upazila, ''), NULLIF(district, '')), '; ') AS area,
-			COALESCE(min(NULLIF(district, '')), '') AS district,
 			COALESCE(sum(allotted) FILTER (WHERE NOT listed), 0) AS counted,
 			COALESCE(sum(allotted * amount), 0)::float8 AS priced,
 			COALESCE(sum(allotted) FILTER (WHERE amount = 0), 0) AS unpriced,
 			max(closes_at) AS closes_at, min(event_id) AS first
 		FROM allocations GROUP BY programme, cycle, distributor_id
+	), areas AS (
+		SELECT programme, cycle, distributor_id,
+			jsonb_agg(jsonb_build_object('division', division, 'district', district, 'upazila', upazila, 'union', union_name)
+				ORDER BY first_at, district, upazila, union_name, division) AS areas
+		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at
+			FROM allocations JOIN keys USING (programme, cycle) GROUP BY 1, 2, 3, 4, 5, 6, 7) x
+		GROUP BY programme, cycle, distributor_id
 	), listed AS (
 		SELECT programme, cycle, distributor_id, count(DISTINCT ref) AS n
 		FROM allocation_beneficiaries GROUP BY programme, cycle, distributor_id
@@ -143,7 +155,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 			GROUP BY 1, 2, 3, 4) b
 		GROUP BY programme, cycle, distributor_id
 	)
-	SELECT k.programme, k.cycle, g.distributor_id, COALESCE(a.area, ''), COALESCE(a.district, ''),
+	SELECT k.programme, k.cycle, g.distributor_id, ar.areas,
 		COALESCE(a.counted, 0) + COALESCE(l.n, 0), COALESCE(a.priced, 0), COALESCE(a.unpriced, 0),
 		COALESCE(p.n, 0), COALESCE(p.amount, 0), COALESCE(ph.n, 0), b.rules, a.closes_at, COALESCE(a.first, '')
 	FROM keys k
@@ -151,31 +163,43 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		UNION SELECT programme, cycle, distributor_id FROM paid
 		UNION SELECT programme, cycle, distributor_id FROM blocked) g USING (programme, cycle)
 	LEFT JOIN alloc a USING (programme, cycle, distributor_id)
+	LEFT JOIN areas ar USING (programme, cycle, distributor_id)
 	LEFT JOIN listed l USING (programme, cycle, distributor_id)
 	LEFT JOIN paid p USING (programme, cycle, distributor_id)
 	LEFT JOIN phantom ph USING (programme, cycle, distributor_id)
 	LEFT JOIN blocked b USING (programme, cycle, distributor_id)
-	WHERE ($3 = '' OR lower(COALESCE(a.district, '')) = lower($3))
-		AND ($4 = '' OR g.distributor_id = $4)
-	ORDER BY k.programme, k.cycle, COALESCE(a.district, ''), COALESCE(a.area, ''), g.distributor_id`
-	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, strings.TrimSpace(f.District), f.Distributor, f.Programmes)
+	WHERE ($3 = '' OR g.distributor_id = $3)`
+	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
 		return nil, classify(op, err)
 	}
 	defer rows.Close()
+	places := domain.Places()
+	district := ""
+	if d := strings.TrimSpace(f.District); d != "" {
+		district = places.PlaceArea(domain.Area{District: d}).Key
+	}
 	var out []domain.Reconciliation
 	for rows.Next() {
 		var (
 			r        domain.Reconciliation
+			areas    []domain.Area
 			priced   float64
 			unpriced int64
 			blocked  map[string]int64
 			closes   pgtype.Timestamptz
 		)
-		if err := rows.Scan(&r.Programme, &r.Cycle, &r.DistributorID, &r.Area, &r.District, &r.Allocated,
+		if err := rows.Scan(&r.Programme, &r.Cycle, &r.DistributorID, &areas, &r.Allocated,
 			&priced, &unpriced, &r.Distributed, &r.DistributedAmount, &r.Phantom, &blocked, &closes,
 			&r.AllocationID); err != nil {
 			return nil, classify(op, err)
+		}
+		// Areas are read by the gazetteer: rows stored before places
+		// were stored by code, and one area written several ways, name
+		// one place by one name.
+		places.SettleAreas(&r, areas)
+		if district != "" && places.PlaceArea(domain.Area{District: r.District}).Key != district {
+			continue
 		}
 		ent, _ := policy.EntitlementOf(r.Programme)
 		r.AllocatedAmount = priced + float64(unpriced)*ent.Amount
@@ -189,6 +213,10 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		r.Settle(now)
 		out = append(out, r)
 	}
+	slices.SortStableFunc(out, func(a, b domain.Reconciliation) int {
+		return cmp.Or(cmp.Compare(a.Programme, b.Programme), cmp.Compare(a.Cycle, b.Cycle),
+			cmp.Compare(a.DistrictName, b.DistrictName), cmp.Compare(a.Area, b.Area), cmp.Compare(a.DistributorID, b.DistributorID))
+	})
 	return out, classify(op, rows.Err())
 }
 

@@ -542,7 +542,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.dist = append(p.dist, e.DistributorID)
 		p.device = append(p.device, e.DeviceID)
 		p.district = append(p.district, domain.Places().Code(domain.LevelDistrict, district))
-		p.upazila = append(p.upazila, upazila)
+		p.upazila = append(p.upazila, domain.Places().PlaceArea(domain.Area{District: district, Upazila: upazila}).Upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
 	case domain.TypeAllocation:

@@ -64,6 +64,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 		return nil, err
 	}
 	policy, _ := cfg.Policy()
+	if err := cfg.Rules.UsePlaces(); err != nil {
+		return nil, err
+	}
 	a = &App{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
 	// "return nil, err" sets a to nil before deferred calls run: close
 	// what was built through a copy.

@@ -99,7 +99,11 @@ type PipelineSettings struct {
 // Without a file each override applies as it stands; with one, only those
 // set by a flag, a variable or the config file do.
 type RulesSettings struct {
-	PolicyFile       string
+	PolicyFile string
+	// PlacesFile is the deployment's places file (domain.ParsePlaces):
+	// the upazilas and unions by BBS code; empty: the embedded divisions
+	// and districts alone.
+	PlacesFile       string
 	Exclusive        string
 	WalletChangeDays int
 	MaxAmount        float64
@@ -307,6 +311,7 @@ func (c *Config) settings() []setting {
 		{"pprof", "serve Go profiles under /debug/pprof on the HTTP address", boolean(&c.HTTP.Pprof)},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"policy-version", "version stamped on every decision; change it with the rules (overrides the policy file's)", str(&c.Rules.PolicyVersion)},
+		{"places-file", "CSV places file: the upazilas and unions of the BBS geocode list, by code and name (check one with ekjon places check FILE; empty: divisions and districts only, upazilas and unions kept as given)", str(&c.Rules.PlacesFile)},
 		{"policy-file", "YAML policy file: programmes, ministries, eligibility, exclusive groups, thresholds (check one with ekjon policy check FILE; empty: the embedded default, printed by ekjon policy default)", str(&c.Rules.PolicyFile)},
 	}
 }
@@ -550,10 +555,35 @@ func (p *PipelineSettings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Places returns the gazetteer of the places file, or nil when there is
+// none.
+func (r *RulesSettings) Places() (*domain.Gazetteer, error) {
+	if r.PlacesFile == "" {
+		return nil, nil
+	}
+	g, err := domain.LoadPlacesFile(r.PlacesFile)
+	if err != nil {
+		return nil, fmt.Errorf("places-file: %w", err)
+	}
+	return g, nil
+}
+
+// UsePlaces makes the places file the process's gazetteer
+// (domain.UsePlaces), or the embedded one when there is no file.
+func (r *RulesSettings) UsePlaces() error {
+	g, err := r.Places()
+	if err != nil {
+		return err
+	}
+	domain.UsePlaces(g)
+	return nil
+}
+
 // Validate reports rules that do not make a valid policy.
 func (r *RulesSettings) Validate() error {
 	_, err := r.Policy()
-	var errs []error
+	_, perr := r.Places()
+	errs := []error{perr}
 	if r.DistributorVelocity < 0 {
 		errs = append(errs, errors.New("distributor-velocity: not negative"))
 	}
