@@ -25,6 +25,7 @@ func (rv *Review) Mount(r chi.Router) {
 		r.Post("/alerts/{id}/assign", rv.apiAssign)
 		r.Post("/alerts/{id}/decision", rv.apiRuling)
 		r.Get("/persons/{id}", rv.apiPerson)
+		r.Get("/persons/{id}/cluster", rv.apiCluster)
 		r.Get("/events/{id}/decision", rv.apiEventDecision)
 		r.Get("/stats", rv.apiStats)
 		r.Get("/dashboard", rv.apiDashboard)
@@ -231,6 +232,18 @@ func (rv *Review) apiPerson(w http.ResponseWriter, r *http.Request) {
 		var p *review.PersonView
 		if p, err = rv.PersonView(r.Context(), principalFrom(r.Context()), id); err == nil {
 			writeJSON(w, http.StatusOK, p)
+			return
+		}
+	}
+	writeError(w, r, rv.log, err)
+}
+
+func (rv *Review) apiCluster(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err == nil {
+		var c *review.ClusterView
+		if c, err = rv.ClusterView(r.Context(), principalFrom(r.Context()), id); err == nil {
+			writeJSON(w, http.StatusOK, c)
 			return
 		}
 	}

@@ -285,6 +285,9 @@ type CaseView struct {
 	// overriding the block would replace: the override makes this
 	// enrolment the person's one claim there.
 	Replaces []string `json:"replaces,omitempty"`
+	// Cluster is the cluster of the event's person, for a reviewer and
+	// above (see ClusterView).
+	Cluster *review.ClusterView `json:"cluster,omitempty"`
 }
 
 // Case returns the case of an alert as who may see it. A case that shows
@@ -303,7 +306,67 @@ func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*Ca
 	if err := rv.auditClearRead(ctx, who, "alert", alertID, shown); err != nil {
 		return nil, err
 	}
-	return buildCase(c, who), nil
+	cv := buildCase(c, who)
+	if person := c.Decision.PersonID; person != "" && review.AtLeast(who.Role, review.RoleReviewer) {
+		cl, err := rv.ClusterView(ctx, who, person)
+		switch {
+		case err == nil:
+			cv.Cluster = cl
+		case domain.KindOf(err) != domain.KindNotFound:
+			return nil, err
+		}
+	}
+	return cv, nil
+}
+
+// ClusterView returns the cluster of person id (see review.ClusterView)
+// as who may see it: to a reviewer and above, with identifiers masked
+// whatever the role. A ministry sees the records of its own programmes
+// only, the edges between them and the history naming only persons it
+// sees; a person with no record there is not found.
+func (rv *Review) ClusterView(ctx context.Context, who *Principal, id string) (*review.ClusterView, error) {
+	if !review.AtLeast(who.Role, review.RoleReviewer) {
+		return nil, errForbidden("a viewer may not read a person's cluster")
+	}
+	c, err := rv.store.Cluster(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc := rv.scope(who); sc.Limited {
+		seen := map[string]bool{}
+		records := map[string]bool{}
+		members := []review.ClusterMember{}
+		for _, m := range c.Members {
+			if sc.Allows(m.Programme) {
+				members = append(members, m)
+				seen[m.PersonID], records[m.RecordID] = true, true
+			}
+		}
+		if !seen[id] {
+			return nil, errOutOfScope("person")
+		}
+		persons := []string{}
+		for _, p := range c.Persons {
+			if seen[p] {
+				persons = append(persons, p)
+			}
+		}
+		edges := []review.ClusterEdge{}
+		for _, e := range c.Edges {
+			if seen[e.PersonA] && seen[e.PersonB] && (e.Kind != review.EdgeExact || records[e.RecordID] && records[e.MatchedRecordID]) {
+				edges = append(edges, e)
+			}
+		}
+		history := []review.ClusterEvent{}
+		for _, h := range c.History {
+			if !slices.ContainsFunc(h.Persons, func(p string) bool { return !seen[p] }) {
+				history = append(history, h)
+			}
+		}
+		c.Persons, c.Members, c.Edges, c.History = persons, members, edges, history
+	}
+	review.MaskCluster(c)
+	return c, nil
 }
 
 // clearRead is the personal data an answer shows: of which persons, and

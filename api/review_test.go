@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -566,4 +567,82 @@ func TestPages(t *testing.T) {
 	}
 	again := b.postForm("/cases/"+url.PathEscape(w.enrolHold)+"/decision", url.Values{"csrf": {b.csrf}, "decision": {"confirm"}, "reason": {"late"}, "revision": {"0"}})
 	mustStatus(t, "stale form", again, 409)
+}
+
+// TestPersonCluster: a reviewer's "same person" joins two persons in one
+// cluster under the older id, which the API and the case page show with
+// its history, identifiers masked whatever the role; "not the same
+// person" on another alert splits them again.
+func TestPersonCluster(t *testing.T) {
+	e := newEnv(t)
+	w := seed(t, e)
+	path := "/api/v1/persons/" + w.personD + "/cluster"
+	r := e.call(review.RoleReviewer, http.MethodGet, path, nil)
+	mustStatus(t, "cluster", r, 200)
+	if r.body["cluster_id"] != w.personD {
+		t.Fatalf("before any ruling: cluster %v, want %s's own", r.body["cluster_id"], w.personD)
+	}
+	mustStatus(t, "ruling", e.call(review.RoleReviewer, http.MethodPost, alertPath(w.possible)+"/decision",
+		map[string]string{"decision": "same_person", "reason": "same father, same village"}), 200)
+
+	mustStatus(t, "viewer", e.call(review.RoleViewer, http.MethodGet, path, nil), 403)
+	mustStatus(t, "unknown person", e.call(review.RoleReviewer, http.MethodGet, "/api/v1/persons/Pnobody/cluster", nil), 404)
+	for _, role := range []string{review.RoleReviewer, review.RoleSupervisor} {
+		r := e.call(role, http.MethodGet, path, nil)
+		mustStatus(t, "cluster", r, 200)
+		var c review.ClusterView
+		if err := json.Unmarshal([]byte(r.raw), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.ClusterID != w.personA || !slices.Equal(c.Persons, []string{w.personA, w.personD}) {
+			t.Fatalf("as %s: cluster %s of %v, want %s of %s and %s", role, c.ClusterID, c.Persons, w.personA, w.personA, w.personD)
+		}
+		var ids []string
+		for _, m := range c.Members {
+			ids = append(ids, m.RecordID)
+			if m.NID == "" || !strings.HasPrefix(m.NID, "•") || strings.Contains(r.raw, "1000000004") {
+				t.Errorf("as %s: record %s shows NID %q, want it masked", role, m.RecordID, m.NID)
+			}
+		}
+		if !slices.Equal(ids, []string{"enr-a", "enr-d"}) {
+			t.Errorf("as %s: records %v", role, ids)
+		}
+		var kinds []string
+		for _, ed := range c.Edges {
+			kinds = append(kinds, ed.Kind+"/"+ed.State+"/"+ed.DecidedBy)
+		}
+		if !slices.Equal(kinds, []string{"same_person/live/" + review.RoleReviewer}) {
+			t.Errorf("as %s: edges %v", role, kinds)
+		}
+		if len(c.History) != 1 || c.History[0].Kind != review.HistoryMerge || c.History[0].OtherID != w.personD {
+			t.Errorf("as %s: history %+v", role, c.History)
+		}
+	}
+	// The case page shows the cluster and its history.
+	b, res := e.login(review.RoleReviewer, review.RoleReviewer+"-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	page := b.get("/cases/" + url.PathEscape(w.possible))
+	mustStatus(t, "case page", page, 200)
+	for _, want := range []string{"The person's cluster <small class=\"mono\">" + w.personA, "enr-a", "<b>same_person</b>", "<b>merged</b>"} {
+		if !strings.Contains(page.raw, want) {
+			t.Errorf("the case page lacks %q", want)
+		}
+	}
+
+	// Not the same person, on a second alert naming the pair: split.
+	alert := e.insertAlert("enr-d", domain.RuleFuzzyPerson, domain.ActionAdmit, w.personD, w.personA, 9, nil)
+	mustStatus(t, "ruling", e.call(review.RoleSupervisor, http.MethodPost, alertPath(alert)+"/decision",
+		map[string]string{"decision": "not_same_person", "reason": "different mothers"}), 200)
+	r = e.call(review.RoleReviewer, http.MethodGet, path, nil)
+	mustStatus(t, "cluster", r, 200)
+	var c review.ClusterView
+	if err := json.Unmarshal([]byte(r.raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ClusterID != w.personD || len(c.Members) != 1 {
+		t.Fatalf("after not the same: cluster %s of %d records, want %s alone", c.ClusterID, len(c.Members), w.personD)
+	}
+	if h := c.History[len(c.History)-1]; h.Kind != review.HistorySplit || h.Actor != review.RoleSupervisor {
+		t.Errorf("last history entry %+v, want a split by the supervisor", h)
+	}
 }

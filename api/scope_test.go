@@ -112,6 +112,28 @@ func TestScopedUserWalksEveryRoute(t *testing.T) {
 			mustStatus(t, "own person", r, 200)
 			hasNone(t, "person", r.raw)
 		},
+		"GET /api/v1/persons/{id}/cluster": func(t *testing.T) {
+			// personA (old age, this ministry's) and personD (VGD, another's)
+			// in one cluster, as a "same person" ruling leaves them.
+			if _, err := e.store.Pool().Exec(e.ctx, `UPDATE persons SET cluster_id = $1 WHERE person_id = ANY($2)`,
+				w.personA, []string{w.personA, w.personD}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.Pool().Exec(e.ctx, `INSERT INTO cluster_edges (person_a, person_b, kind, state, event_id)
+				VALUES ($1, $2, 'same_person', 'live', 'enr-d')`, w.personD, w.personA); err != nil {
+				t.Fatal(err)
+			}
+			mustStatus(t, "foreign person's cluster", e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personD+"/cluster", nil), 404)
+			r := e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personA+"/cluster", nil)
+			mustStatus(t, "own person's cluster", r, 200)
+			hasNone(t, "cluster", r.raw)
+			if strings.Contains(r.raw, w.personD) || strings.Contains(r.raw, "enr-d") {
+				t.Errorf("cluster shows another ministry's person: %s", r.raw)
+			}
+			if all := e.call(review.RoleAdmin, http.MethodGet, "/api/v1/persons/"+w.personA+"/cluster", nil); !strings.Contains(all.raw, "enr-d") {
+				t.Errorf("an admin's cluster lacks enr-d: %s", all.raw)
+			}
+		},
 		"GET /api/v1/events/{id}/decision": func(t *testing.T) {
 			mustStatus(t, "foreign decision", e.call("dss", http.MethodGet, "/api/v1/events/enr-d/decision", nil), 404)
 			mustStatus(t, "foreign decision", e.call("dss", http.MethodGet, "/api/v1/events/enr-f/decision", nil), 404)

@@ -35,14 +35,16 @@ type Summary struct {
 	ByKind      map[string]int
 	ByProgramme map[string]int
 	ByDistrict  map[string]int
-	// Persons counts the persons the records come to, linking records by
-	// exact identifier and by FUZZY_PERSON.
+	// Persons counts the persons the records come to: the clusters the
+	// record keeps (see ClusterReader), which link records by exact
+	// identifier, by FUZZY_PERSON and by reviewers' rulings.
 	Persons  int
 	Clusters []Cluster
 	Pairs    []Pair
 }
 
-// Cluster is one suspected person with several records.
+// Cluster is one suspected person with several records; PersonID is
+// the cluster's id, its oldest member's person id.
 type Cluster struct {
 	PersonID string
 	Size     int
@@ -93,8 +95,17 @@ func view(raw []byte, id string, d domain.Decision) View {
 	return v
 }
 
-// persons is a union-find over person ids: records linked by an exact
-// identifier share an id already; a FUZZY_PERSON match links two ids.
+// ClusterReader is what a Recorder that keeps persons as clusters offers
+// (sinks/postgres's Store does): the cluster of each person id, named by
+// its oldest member's person id. The clusters CSV and the report name a
+// record's person by its cluster, so that they agree with the record the
+// stream builds; with a Recorder that lacks it, by the person id.
+type ClusterReader interface {
+	ClusterIDs(ctx context.Context, persons []string) (map[string]string, error)
+}
+
+// persons numbers person ids (or cluster ids), and remembers the entry
+// that first held each.
 type persons struct {
 	ids     map[string]int32
 	names   []string
@@ -120,18 +131,6 @@ func (p *persons) find(i int32) int32 {
 		i = p.parent[i]
 	}
 	return i
-}
-
-// union links a and b; the person first seen (the older id) is the root.
-func (p *persons) union(a, b int32) {
-	a, b = p.find(a), p.find(b)
-	if a == b {
-		return
-	}
-	if b < a {
-		a, b = b, a
-	}
-	p.parent[b] = a
 }
 
 const (
@@ -161,6 +160,9 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 		_ = cw.Write([]string{"record_id", "person_id", "action", "rule", "score", "matched_record_id"})
 	}
 	ps := &persons{ids: map[string]int32{}}
+	// cs numbers the clusters: recPerson is each entry's cluster.
+	cs := &persons{ids: map[string]int32{}}
+	clusters, _ := rec.(ClusterReader)
 	recPerson := make([]int32, len(entries))
 	samples := map[string]int{}
 	var buf []byte
@@ -200,6 +202,18 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 		if err != nil {
 			return nil, err
 		}
+		clusterOf := map[string]string{}
+		if clusters != nil {
+			var ids []string
+			for _, d := range decs {
+				if d.PersonID != "" {
+					ids = append(ids, d.PersonID)
+				}
+			}
+			if clusterOf, err = clusters.ClusterIDs(ctx, ids); err != nil {
+				return nil, err
+			}
+		}
 		for k := i; k < j; k++ {
 			e, b := entries[k], raws[k-i]
 			recPerson[k] = -1
@@ -227,10 +241,14 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 				rejects = append(rejects, Reject{File: ins[e.File()].Path, Line: int(e.Line), RecordID: id,
 					Rule: strings.Join(d.Rules, "+"), Reason: d.Reason})
 			}
-			matched := ""
+			matched, cluster := "", ""
 			if d.PersonID != "" {
 				pi := ps.of(d.PersonID)
-				recPerson[k] = pi
+				cluster = d.PersonID
+				if c := clusterOf[d.PersonID]; c != "" {
+					cluster = c
+				}
+				recPerson[k] = cs.of(cluster)
 				mi := int32(-1)
 				switch {
 				case d.MatchedPerson != "":
@@ -239,9 +257,6 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 					mi = pi
 				}
 				if mi >= 0 && isDuplicate(d.Rules) {
-					if slices.Contains(d.Rules, domain.RuleFuzzyPerson) || mi == pi {
-						ps.union(pi, mi)
-					}
 					if f := ps.founder[mi]; f >= 0 {
 						fb := raw(f)
 						matched = idOf(f, fb)
@@ -274,7 +289,7 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 				if d.Score != 0 {
 					score = strconv.FormatFloat(d.Score, 'f', 2, 64)
 				}
-				_ = cw.Write([]string{id, d.PersonID, string(d.Action), strings.Join(d.Rules, "+"), score, matched})
+				_ = cw.Write([]string{id, cluster, string(d.Action), strings.Join(d.Rules, "+"), score, matched})
 			}
 		}
 	}
@@ -285,14 +300,14 @@ func writeOutputs(ctx context.Context, cfg Config, ins []*Input, entries []Entry
 		}
 	}
 	s.Rejected = len(rejects)
-	s.Clusters = largestClusters(ps, recPerson, func(k int32) View {
+	s.Clusters = largestClusters(cs, recPerson, func(k int32) View {
 		b := raw(k)
 		return view(b, idOf(k, b), decisionOf(ctx, rec, b, entries[k]))
 	})
 	roots := map[int32]bool{}
 	for _, pi := range recPerson {
 		if pi >= 0 {
-			roots[ps.find(pi)] = true
+			roots[cs.find(pi)] = true
 		}
 	}
 	s.Persons = len(roots)

@@ -21,6 +21,9 @@ type Store interface {
 	// Person returns a person with their enrolments, decisions and
 	// judgements.
 	Person(ctx context.Context, personID string) (*PersonView, error)
+	// Cluster returns the cluster of a person: its records, the edges
+	// that join them and its history, identifiers in clear.
+	Cluster(ctx context.Context, personID string) (*ClusterView, error)
 	// Decision returns the recorded decision on an event.
 	Decision(ctx context.Context, eventID string) (RevisedDecision, error)
 	// Stats computes the overview for the hours up to now.

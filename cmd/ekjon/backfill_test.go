@@ -364,34 +364,14 @@ func TestStreamAfterBackfillDecidesAsIfStreamed(t *testing.T) {
 	writeLines(t, in, registry)
 
 	backfilled := newHarness(t, 1)
-	w := &backfillWorld{env: map[string]string{
-		"EKJON_DATABASE_URL": backfilled.cfg.Postgres.URL, "EKJON_REDIS_URL": backfilled.cfg.Redis.URL,
-		"EKJON_REDIS_PREFIX": backfilled.cfg.Redis.Prefix, "EKJON_HMAC_SECRET": backfilled.cfg.HMACSecret,
-		"EKJON_REDIS_CLUSTER": map[bool]string{true: "true", false: "false"}[backfilled.cfg.Redis.Cluster],
-	}}
-	w.backfill(t, "--rejects", filepath.Join(dir, "rejects.csv"), in)
+	backfilled.world().backfill(t, "--rejects", filepath.Join(dir, "rejects.csv"), in)
 	backfilled.start(nil)
 	backfilled.produce(backfilled.cfg.Kafka.Topics.Enrolments, strs(fresh)...)
 	got := backfilled.decisions(ids...)
 
 	streamed := newHarness(t, 1)
 	streamed.start(nil)
-	ordered := slices.Clone(registry)
-	pos := map[*byte]int{}
-	for i, l := range ordered {
-		pos[&l[0]] = i
-	}
-	slices.SortStableFunc(ordered, func(a, b []byte) int {
-		ka, kb := backfill.OrderKey(bytes.TrimSpace(a)), backfill.OrderKey(bytes.TrimSpace(b))
-		switch {
-		case ka < kb:
-			return -1
-		case ka > kb:
-			return 1
-		}
-		return pos[&a[0]] - pos[&b[0]]
-	})
-	streamed.produce(streamed.cfg.Kafka.Topics.Enrolments, strs(ordered)...)
+	streamed.produce(streamed.cfg.Kafka.Topics.Enrolments, strs(backfillOrder(registry))...)
 	var regIDs []string
 	for _, l := range registry {
 		if id := domain.PeekEventID(l); id != "" && !seen[id] {
@@ -416,6 +396,35 @@ func TestStreamAfterBackfillDecidesAsIfStreamed(t *testing.T) {
 	if kinds["BLOCK [DUP_NID]"] == 0 || kinds["HOLD [FUZZY_PERSON]"] == 0 {
 		t.Errorf("the new enrolments should include exact and fuzzy duplicates of the registry: %v", kinds)
 	}
+}
+
+// world is a backfill on the harness's record and index.
+func (h *harness) world() *backfillWorld {
+	return &backfillWorld{env: map[string]string{
+		"EKJON_DATABASE_URL": h.cfg.Postgres.URL, "EKJON_REDIS_URL": h.cfg.Redis.URL,
+		"EKJON_REDIS_PREFIX": h.cfg.Redis.Prefix, "EKJON_HMAC_SECRET": h.cfg.HMACSecret,
+		"EKJON_REDIS_CLUSTER": map[bool]string{true: "true", false: "false"}[h.cfg.Redis.Cluster],
+	}}
+}
+
+// backfillOrder returns the lines in the order a backfill decides them.
+func backfillOrder(lines [][]byte) [][]byte {
+	ordered := slices.Clone(lines)
+	pos := map[*byte]int{}
+	for i, l := range ordered {
+		pos[&l[0]] = i
+	}
+	slices.SortStableFunc(ordered, func(a, b []byte) int {
+		ka, kb := backfill.OrderKey(bytes.TrimSpace(a)), backfill.OrderKey(bytes.TrimSpace(b))
+		switch {
+		case ka < kb:
+			return -1
+		case ka > kb:
+			return 1
+		}
+		return pos[&a[0]] - pos[&b[0]]
+	})
+	return ordered
 }
 
 func strs(lines [][]byte) []string {

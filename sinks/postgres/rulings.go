@@ -158,6 +158,12 @@ func (s *Store) ReviewAlert(ctx context.Context, alertID string, actor review.Ac
 				a, b, p.Judgement, alertID, actor.Username); err != nil {
 				return classify("postgres: store judgement", err)
 			}
+			// The person's cluster follows the judgement in the same
+			// transaction: "same" joins, "not the same" splits.
+			if err := judgeCluster(ctx, tx, p.Judgement, l.Alert.PersonID, l.Alert.MatchedPerson, alertID,
+				l.Alert.EventID, actor.Username); err != nil {
+				return classify("postgres: cluster judgement", err)
+			}
 			after["judgement"] = p.Judgement
 		}
 		return insertAudit(ctx, tx, review.AuditEntry{

@@ -210,7 +210,10 @@ func (s *Store) write(ctx context.Context, outs []domain.Outcome, fence int64, o
 		}
 		var pb pgx.Batch
 		b.queue(&pb)
-		return tx.SendBatch(ctx, &pb).Close()
+		if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
+			return err
+		}
+		return linkPersons(ctx, tx, b.edges)
 	})
 	if err != nil {
 		return nil, classify("postgres: write batch", err)
@@ -351,6 +354,8 @@ type batchRows struct {
 		at                                                       []time.Time
 	}
 	alloc allocationRows
+	// edges join the persons of the batch's fuzzy matches in clusters.
+	edges []clusterEdge
 }
 
 // segment is a run of the batch's enrolments and payments, as columns,
@@ -506,6 +511,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 	}
 	switch e.Type {
 	case domain.TypeEnrolment:
+		b.addEdge(d)
 		status := map[domain.Action]string{domain.ActionAdmit: "active", domain.ActionHold: "held", domain.ActionBlock: "blocked"}[d.Action]
 		district := ""
 		if e.Person.Address != nil {
