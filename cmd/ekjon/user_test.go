@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -265,6 +266,14 @@ func TestUserDistributorAreas(t *testing.T) {
 	// through the gazetteer when a scan is checked.
 	if n := u.count(`SELECT count(*) FROM distributor_scopes WHERE username = 'd1' AND areas = ARRAY['ঢাকা', 'division:Sylhet', '30', 'Nawabganj', 'Ghoshpara']`); n != 1 {
 		t.Error("the areas are not recorded as given")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/places.csv", []byte("division,district,upazila,union,name_en,name_bn\n,26,72,,Savar,সাভার\n,26,72,17,Ashulia,আশুলিয়া\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut = u.mustUser("add", "-name", "d3", "-role", "distributor", "-programmes", "old_age", "-areas", "সাভার,Ashulia", "-places-file", dir+"/places.csv")
+	if !strings.Contains(out, "serves upazila 2672, Savar (সাভার)") || !strings.Contains(errOut, "area Ashulia: union 267217 Ashulia (আশুলিয়া): a scan's location names no union") {
+		t.Errorf("with a places file: output %q, warnings %q", out, errOut)
 	}
 	if _, _, err := u.user("add", "-name", "d2", "-role", "distributor", "-programmes", "old_age", "-areas", "Savar",
 		"-places-file", "/nonexistent/places.csv"); err == nil || !strings.Contains(err.Error(), "-places-file") {
