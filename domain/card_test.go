@@ -134,3 +134,18 @@ func TestScopeAreaSays(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDistributorScopeAllows is the scope check a scan pays: two
+// areas read through the gazetteer and the scan's place found in it.
+func BenchmarkDistributorScopeAllows(b *testing.B) {
+	g, err := ParsePlaces(strings.NewReader(scopePlaces), "places.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := DistributorScope{Programmes: []string{"old_age"}, Areas: []string{"Sylhet", "Savar"}}
+	for i := 0; i < b.N; i++ {
+		if !sc.AllowsIn(g, "old_age", "ঢাকা", "সাভার", "") {
+			b.Fatal("Savar is in scope")
+		}
+	}
+}
