@@ -406,4 +406,8 @@ func TestScanScopeByPlace(t *testing.T) {
 	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%'`); n != 4 {
 		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts, want one for each refused scan", n)
 	}
+	// The alert keeps the scan's district by its code, as every alert does.
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id = 'scope:dhaka:p3' AND district = '33'`); n != 1 {
+		t.Error("the alert of the scan in Gazipur does not name district 33")
+	}
 }
