@@ -253,7 +253,7 @@ func (rv *Review) distributorScope(r *http.Request, p *Principal, s ScanRequest)
 		Reason:    "distributor " + p.Username + " scanned outside the programmes, areas or devices they may serve",
 		DecidedAt: now, ConfigVersion: rv.cards.Policy().Version}
 	a := domain.Alert{AlertID: domain.AlertID(id, domain.RuleDistributorScope), EventID: id, Rule: domain.RuleDistributorScope,
-		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(district, 64), CreatedAt: now}
+		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(domain.Places().Code(domain.LevelDistrict, district), 64), CreatedAt: now}
 	if err := rv.cards.RecordRefusal(r.Context(), d, a); err != nil {
 		return err
 	}

@@ -38,20 +38,43 @@ type CardEvent struct {
 }
 
 // DistributorScope is what a distributor may hand out: programme codes,
-// areas (district or upazila, names or BBS codes) and device ids. "*"
-// allows every one; an empty list allows none, but for Devices, where it
-// allows any.
+// areas and device ids. "*" allows every one; an empty list allows none,
+// but for Devices, where it allows any. An area is a division, district,
+// upazila or union by BBS code or name (see Gazetteer.ScopeArea) and
+// covers every place inside it; one the gazetteer does not know, or
+// cannot tell from another place, covers only places written with its
+// very spelling.
 type DistributorScope struct {
 	Programmes []string
 	Areas      []string
 	Devices    []string
 }
 
-// Allows reports whether the scope covers programme, at a place in
-// district or upazila, from device.
+// Allows reports whether the scope covers programme, at the place
+// district and upazila name, from device, reading places through the
+// process's gazetteer.
 func (s DistributorScope) Allows(programme, district, upazila, device string) bool {
-	return anyOf(s.Programmes, programme) && (anyOf(s.Areas, district) || anyOf(s.Areas, upazila)) &&
+	return s.AllowsIn(Places(), programme, district, upazila, device)
+}
+
+// AllowsIn is Allows reading places through g.
+func (s DistributorScope) AllowsIn(g *Gazetteer, programme, district, upazila, device string) bool {
+	return anyOf(s.Programmes, programme) && s.coversIn(g, district, upazila) &&
 		(len(s.Devices) == 0 || anyOf(s.Devices, device))
+}
+
+// coversIn reports whether one of the scope's areas covers the place.
+func (s DistributorScope) coversIn(g *Gazetteer, district, upazila string) bool {
+	if anyOf(s.Areas, "*") {
+		return true
+	}
+	chain := g.locationChain(district, upazila)
+	for _, x := range s.Areas {
+		if g.ScopeArea(x).covers(chain, district, upazila) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyOf(list []string, v string) bool {

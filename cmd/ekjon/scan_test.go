@@ -350,3 +350,64 @@ func TestScanRacesKafkaPayment(t *testing.T) {
 		}
 	}
 }
+
+// TestScanScopeByPlace: a distributor's areas and the scan's place are
+// compared as places, not as spellings.
+func TestScanScopeByPlace(t *testing.T) {
+	e := newScanEnv(t)
+	_, card := e.enrol("en-place", "1234567891", 1)
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for name, areas := range map[string][]string{"dhaka": {"Dhaka"}, "nawabganj": {"Nawabganj"}} {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"old_age"}, Areas: areas}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	at := func(id string, loc map[string]string) map[string]any {
+		m := e.scan(id, card.QR, "2026-11")
+		m["location"] = loc
+		return m
+	}
+	for i, c := range []struct {
+		who  string
+		loc  map[string]string
+		want int
+	}{
+		{"dhaka", map[string]string{"district": "ঢাকা", "upazila": "সাভার"}, http.StatusOK},
+		{"dhaka", map[string]string{"district": "26"}, http.StatusOK},
+		{"dhaka", map[string]string{"district": "Dhaka District", "upazila": "Savar"}, http.StatusOK},
+		// An upazila field that spells the district, in another district.
+		{"dhaka", map[string]string{"district": "Gazipur", "upazila": "Dhaka"}, http.StatusForbidden},
+		// 30 is Feni district's code.
+		{"dhaka", map[string]string{"district": "30"}, http.StatusForbidden},
+		{"dhaka", map[string]string{"district": "Dhakka"}, http.StatusForbidden},
+		// Nawabganj is a district's former name and an upazila's: it
+		// covers no place but one written Nawabganj.
+		{"nawabganj", map[string]string{"district": "চাঁপাইনবাবগঞ্জ"}, http.StatusForbidden},
+		{"nawabganj", map[string]string{"district": "Dhaka", "upazila": "Nawabganj"}, http.StatusOK},
+	} {
+		var v api.VerifyResponse
+		if code := e.call("POST", "/api/v1/scans/verify", tokens[c.who], at(fmt.Sprint("p", i), c.loc), &v); code != c.want {
+			t.Errorf("%s at %v: HTTP %d, want %d", c.who, c.loc, code, c.want)
+		} else if code == http.StatusOK && v.Card != "live" {
+			t.Errorf("%s at %v: card %q", c.who, c.loc, v.Card)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%'`); n != 4 {
+		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts, want one for each refused scan", n)
+	}
+	// The alert keeps the scan's district by its code, as every alert does.
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id = 'scope:dhaka:p3' AND district = '33'`); n != 1 {
+		t.Error("the alert of the scan in Gazipur does not name district 33")
+	}
+}

@@ -29,9 +29,14 @@ add creates a user; the password is read from EKJON_USER_PASSWORD or, with
 -password-stdin, from the first line of standard input (at least 10
 characters). The first user must be an admin. token prints a new API token
 for a machine client; only its hash is stored, so keep the printed value.
-A distributor serves only the programmes and areas (districts or
-upazilas, names or BBS codes) given, and only from the devices given if
-any; * allows every one. Its token serves the scan API alone.
+A distributor serves only the programmes and areas given, and only from
+the devices given if any; * allows every one. An area is a division,
+district, upazila or union by BBS code or name in any script, and covers
+every place inside it; write its level when the name is also another
+level's (division:Dhaka; a bare Dhaka is the district). Upazilas and
+unions are known from the places file (-places-file, EKJON_PLACES_FILE);
+an area not known, or shared by two places, serves only places written
+exactly so, and add warns of it. Its token serves the scan API alone.
 Its id (the token's first 12 characters, said on standard error) names it
 later. token -revoke revokes the user's live tokens with that label, or
 the one with that id, or that whole token. disable disables a user: its
@@ -52,7 +57,8 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	label := fs.String("label", "", "what the token is for")
 	revoke := fs.String("revoke", "", "with token: revoke the user's live tokens with this label, id or whole token")
 	programmes := fs.String("programmes", "", "distributor: programme codes, comma-separated, or *")
-	areas := fs.String("areas", "", "distributor: districts or upazilas, comma-separated, or *")
+	areas := fs.String("areas", "", "distributor: divisions, districts, upazilas or unions (BBS codes or names, optionally level:name), comma-separated, or *")
+	placesFile := fs.String("places-file", "", "with -areas: the places file naming upazilas and unions (default: EKJON_PLACES_FILE)")
 	devices := fs.String("devices", "", "distributor: device ids, comma-separated; empty allows any")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	ministries := fs.String("ministries", "", "with add: ministry codes (comma-separated, from the policy file) whose programmes alone the user sees; none: all")
@@ -118,6 +124,12 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
+		var areaList []domain.ScopeArea
+		if *role == review.RoleDistributor {
+			if areaList, err = userAreas(*areas, *placesFile, getenv); err != nil {
+				return err
+			}
+		}
 		if err := store.CreateUser(ctx, review.User{Username: *name, Role: *role, PasswordHash: h, Ministries: scope}, actor); err != nil {
 			if domain.KindOf(err) == domain.KindConflict {
 				return fmt.Errorf("user %q exists", *name)
@@ -133,6 +145,20 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "user %s added with role %s\n", *name, *role)
 		if len(scope) > 0 {
 			fmt.Fprintf(stdout, "  sees the programmes of %s\n", strings.Join(scope, ", "))
+		}
+		for _, a := range areaList {
+			if a.Level == "" {
+				fmt.Fprintf(stderr, "warning: area %s: give a BBS code, a level (district:NAME, upazila:NAME) or a places file naming it\n", a)
+				continue
+			}
+			if a.Level == domain.LevelUnion {
+				fmt.Fprintf(stderr, "warning: area %s: a scan's location names no union, so this area covers no scan; give its upazila\n", a)
+				continue
+			}
+			fmt.Fprintf(stdout, "  serves %s %s, %s\n", a.Level, a.Place.Code, a.Place.Label())
+		}
+		if len(areaList) == 0 && *role == review.RoleDistributor {
+			fmt.Fprintln(stdout, "  serves every area")
 		}
 	case "token":
 		if _, err := store.User(ctx, *name); err != nil {
@@ -219,4 +245,31 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// userAreas reads a distributor's areas through the gazetteer of the
+// places file (-places-file, else EKJON_PLACES_FILE, else divisions and
+// districts alone), none when they include *. An area it does not know or
+// cannot tell from another place is kept, to be warned of: it serves
+// only places written as it is, as it always has, and without a places
+// file every upazila is such an area.
+func userAreas(areas, placesFile string, getenv func(string) string) ([]domain.ScopeArea, error) {
+	if placesFile == "" {
+		placesFile = getenv("EKJON_PLACES_FILE")
+	}
+	g := domain.NewGazetteer()
+	if placesFile != "" {
+		var err error
+		if g, err = domain.LoadPlacesFile(placesFile); err != nil {
+			return nil, fmt.Errorf("-places-file: %w", err)
+		}
+	}
+	var out []domain.ScopeArea
+	for _, a := range splitList(areas) {
+		if strings.TrimSpace(a) == "*" {
+			return nil, nil
+		}
+		out = append(out, g.ScopeArea(a))
+	}
+	return out, nil
 }

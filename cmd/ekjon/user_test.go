@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -239,5 +240,46 @@ func TestUserMinistries(t *testing.T) {
 	}
 	if n := u.count(`SELECT count(*) FROM audit WHERE action = 'user:add' AND object_id = 'dss' AND after->'ministries' ? 'food'`); n != 1 {
 		t.Error("the ministries are not in the audit trail")
+	}
+}
+
+func TestUserDistributorAreas(t *testing.T) {
+	u := newUserEnv(t)
+	u.mustUser("add", "-name", "root", "-role", "admin")
+	out, errOut := u.mustUser("add", "-name", "d1", "-role", "distributor", "-programmes", "old_age",
+		"-areas", "ঢাকা, division:Sylhet, 30, Nawabganj, Ghoshpara")
+	for _, want := range []string{"serves district 26, Dhaka (ঢাকা)", "serves division 60, Sylhet (সিলেট)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	for _, want := range []string{"area 30: ambiguous (division 30 Dhaka (ঢাকা), district 30 Feni (ফেনী))",
+		"area Nawabganj: ambiguous", "area Ghoshpara: unknown; matches only places written Ghoshpara"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("warnings %q lack %q", errOut, want)
+		}
+	}
+	if strings.Contains(errOut, "ঢাকা:") || strings.Contains(errOut, "Sylhet:") {
+		t.Errorf("warnings %q name a known area", errOut)
+	}
+	// The areas are kept as given (a warning, not a refusal): read
+	// through the gazetteer when a scan is checked.
+	if n := u.count(`SELECT count(*) FROM distributor_scopes WHERE username = 'd1' AND areas = ARRAY['ঢাকা', 'division:Sylhet', '30', 'Nawabganj', 'Ghoshpara']`); n != 1 {
+		t.Error("the areas are not recorded as given")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/places.csv", []byte("division,district,upazila,union,name_en,name_bn\n,26,72,,Savar,সাভার\n,26,72,17,Ashulia,আশুলিয়া\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut = u.mustUser("add", "-name", "d3", "-role", "distributor", "-programmes", "old_age", "-areas", "সাভার,Ashulia", "-places-file", dir+"/places.csv")
+	if !strings.Contains(out, "serves upazila 2672, Savar (সাভার)") || !strings.Contains(errOut, "area Ashulia: union 267217 Ashulia (আশুলিয়া): a scan's location names no union") {
+		t.Errorf("with a places file: output %q, warnings %q", out, errOut)
+	}
+	if _, _, err := u.user("add", "-name", "d2", "-role", "distributor", "-programmes", "old_age", "-areas", "Savar",
+		"-places-file", "/nonexistent/places.csv"); err == nil || !strings.Contains(err.Error(), "-places-file") {
+		t.Fatalf("a places file that cannot be read: err = %v", err)
+	}
+	if n := u.count(`SELECT count(*) FROM users WHERE username = 'd2'`); n != 0 {
+		t.Fatal("a distributor was added with a places file that cannot be read")
 	}
 }
