@@ -221,15 +221,18 @@ type SheetCard struct {
 
 // CardSheet returns the live cards of the persons enrolled in union (its
 // name or code as enrolled; "" for every union), with the names of their
-// latest enrolment, by English name; at most limit.
-func (s *Store) CardSheet(ctx context.Context, union string, limit int) ([]SheetCard, error) {
+// latest enrolment, by English name; at most limit. A non-nil programmes
+// keeps the persons ever enrolled in one of them (none, if it is empty).
+func (s *Store) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]SheetCard, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+cardCols+`, e.record->>'name_bn', e.record->>'name_en',
 			COALESCE(e.record->'address'->>'union', ''), COALESCE(e.record->'address'->>'upazila', '')
 		FROM cards c JOIN persons p USING (person_id)
 		JOIN LATERAL (SELECT record FROM enrolments WHERE person_id = c.person_id
 			ORDER BY enrolled_at DESC, event_id DESC LIMIT 1) e ON true
 		WHERE c.status = 'active' AND ($1 = '' OR e.record->'address'->>'union' = $1)
-		ORDER BY e.record->>'name_en', c.card_no LIMIT $2`, union, limit)
+			AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM enrolments m
+				WHERE m.person_id = c.person_id AND m.programme = ANY($3)))
+		ORDER BY e.record->>'name_en', c.card_no LIMIT $2`, union, limit, programmes)
 	if err != nil {
 		return nil, classify("postgres: card sheet", err)
 	}

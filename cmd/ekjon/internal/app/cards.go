@@ -91,8 +91,8 @@ func (s *cardService) RevokeCard(ctx context.Context, personID, actor, reason st
 	return c, s.flushCards(ctx)
 }
 
-func (s *cardService) CardSheet(ctx context.Context, union string, limit int) ([]api.SheetCard, error) {
-	list, err := s.store.CardSheet(ctx, union, limit)
+func (s *cardService) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]api.SheetCard, error) {
+	list, err := s.store.CardSheet(ctx, union, programmes, limit)
 	if err != nil {
 		return nil, err
 	}
