@@ -250,9 +250,11 @@ func cardFact(c domain.Card) domain.IndexFact {
 	return domain.IndexFact{Kind: "card", Key: c.IndexKey, Ref: c.CardNo, State: c.Status, Cycle: strconv.Itoa(c.Version)}
 }
 
-// cardFacts streams every card, for the index's rebuild, inside tx.
-func cardFacts(ctx context.Context, tx pgx.Tx, fn func(domain.IndexFact) error) error {
-	rows, err := tx.Query(ctx, `SELECT `+cardCols+` FROM cards c JOIN persons p USING (person_id)`)
+// cardFacts streams every card, for the index's rebuild, through q.
+func cardFacts(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, fn func(domain.IndexFact) error) error {
+	rows, err := q.Query(ctx, `SELECT `+cardCols+` FROM cards c JOIN persons p USING (person_id)`)
 	if err != nil {
 		return classify("postgres: index facts: cards", err)
 	}

@@ -759,7 +759,7 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 	// One snapshot for every query, so that the facts are of one moment:
 	// an enrolment written between two queries would otherwise be missed
 	// by one and seen by the other.
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		for _, q := range queries {
 			rows, err := tx.Query(ctx, q.sql, q.args...)
 			if err != nil {
@@ -792,8 +792,18 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 				return classify("postgres: index facts", err)
 			}
 		}
-		return cardFacts(ctx, tx, fn)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The cards are read last, apart, when the rebuild has cleared the
+	// index: a card changed before this read is read as it is now, and one
+	// changed after it is mapped after the read by the card indexer, which
+	// the index's card script lets no older read undo. Read in the
+	// snapshot, a card ended while the facts were loading would come back
+	// live, the ending mapped into the index before its clear.
+	return cardFacts(ctx, s.pool, fn)
 }
 
 // NewStore wraps an existing pool, for tests and tools that share one.
