@@ -226,7 +226,8 @@ func (s *Store) PhantomDistributions(ctx context.Context, limit int) ([]PhantomD
 
 // RaiseAlerts records alerts raised outside a batch (by the
 // reconciliation), each once: an alert whose id is on record already is
-// left as it is. It returns the alerts it recorded.
+// left as it is. Each alert it records goes to the outbox with it, for
+// the relay to publish once. It returns the alerts it recorded.
 func (s *Store) RaiseAlerts(ctx context.Context, alerts []domain.Alert) ([]domain.Alert, error) {
 	if len(alerts) == 0 {
 		return nil, nil
@@ -236,8 +237,8 @@ func (s *Store) RaiseAlerts(ctx context.Context, alerts []domain.Alert) ([]domai
 		b.addEffects(&domain.Outcome{Alerts: alerts[i : i+1], Decision: domain.Decision{Action: domain.ActionRejected}})
 	}
 	a := b.alert
-	rows, err := s.pool.Query(ctx, insertAlerts+" RETURNING alert_id", a.id, a.event, a.rule, a.action, a.prog,
-		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence)
+	rows, err := s.pool.Query(ctx, outboxAlerts+" RETURNING alerts->0->>'alert_id'", a.id, a.event, a.rule, a.action, a.prog,
+		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence, a.js)
 	if err != nil {
 		return nil, classify("postgres: raise alerts", err)
 	}

@@ -333,8 +333,9 @@ func (s *Store) CardHolder(ctx context.Context, personID, programme, cycle strin
 
 // RecordRefusal records a request refused before any decision (a
 // distributor scanning outside their scope): d, with its alert, so that
-// the attempt is on record and in the reviewers' queue. It is idempotent
-// on d's event id.
+// the attempt is on record and in the reviewers' queue, and both in the
+// outbox, for the decisions and alerts topics. It is idempotent on d's
+// event id.
 func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// decision_keys decides whether the refusal is new, since decisions
@@ -349,9 +350,13 @@ func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.A
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
+		if _, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8) ON CONFLICT (alert_id) DO NOTHING`,
-			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt)
+			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, alerts) VALUES ($1, $2, $3)`,
+			d.EventID, jsonText(d), jsonText([]domain.Alert{a}))
 		return err
 	})
 	return classify("postgres: record refusal", err)

@@ -42,12 +42,27 @@ func (n outboxNotifier) Publish(context.Context, []domain.Outcome) error {
 	return nil
 }
 
+// withoutAlerts publishes outcomes without their alerts, which the record
+// put in the outbox (postgres.Store.AlertsOutboxed) for the relay.
+type withoutAlerts struct{ pub pipeline.Publisher }
+
+func (w withoutAlerts) Publish(ctx context.Context, outs []domain.Outcome) error {
+	bare := make([]domain.Outcome, len(outs))
+	for i := range outs {
+		bare[i] = outs[i]
+		bare[i].Alerts = nil
+	}
+	return w.pub.Publish(ctx, bare)
+}
+
 // newCardService builds the card service. notify wakes the outbox relay.
 func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = a.policy, a.cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return a.pseudo.Hash("content", string(scanContent(content))) }
-	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
+	// The scans are decided as the stream's hand-outs are, distributor
+	// anomalies included.
+	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
 	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log}
 }
 
