@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -277,10 +278,16 @@ func (rv *Review) scanEvent(p *Principal, s ScanRequest) *domain.Event {
 		DeviceID:      s.DeviceID,
 		Location:      s.Location,
 	}
+	ent, ok := rv.cards.Policy().EntitlementOf(s.Programme)
 	if s.Amount != nil {
 		e.Amount = *s.Amount
-	} else if ent, ok := rv.cards.Policy().EntitlementOf(s.Programme); ok {
+	} else if ok {
 		e.Amount = ent.Amount
+	}
+	if s.Items != nil {
+		e.Items = s.Items
+	} else if ok && len(ent.Items) > 0 {
+		e.Items = maps.Clone(ent.Items)
 	}
 	return e
 }

@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ekjon/ekjon/cards"
@@ -37,6 +40,16 @@ func (e *env) withCards() *testCards {
 	tc := &testCards{e: e, index: ix, keys: keys, proc: proc, policy: policy}
 	e.rv.SetCards(tc)
 	return tc
+}
+
+// newServed serves e's review again, mounted anew so that it serves what
+// was set on it since (cards, reports), and has e's calls go there.
+func newServed(t testing.TB, e *env) *httptest.Server {
+	r := chi.NewRouter()
+	e.rv.Mount(r)
+	e.srv = httptest.NewServer(r)
+	t.Cleanup(e.srv.Close)
+	return e.srv
 }
 
 // outboxWake publishes nothing: the scans' decisions are in the outbox.

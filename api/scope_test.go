@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -44,10 +43,7 @@ func TestScopedUserWalksEveryRoute(t *testing.T) {
 	e.feed(allot("al-own", "old_age"), allot("al-foreign", "vgd"))
 	e.withCards()
 	e.rv.SetDistributionReports(postgres.Reports{Store: e.store, Policy: domain.DefaultPolicy()})
-	served := chi.NewRouter()
-	e.rv.Mount(served)
-	e.srv = httptest.NewServer(served)
-	t.Cleanup(e.srv.Close)
+	newServed(t, e)
 	cardNo := func(person string) string {
 		return e.queryString(`SELECT card_no FROM cards WHERE person_id = $1 AND status = 'active'`, person)
 	}

@@ -391,6 +391,8 @@ type segment struct {
 		channel, wallet, dist, device, district, upazila []string
 		action                                           []string
 		at                                               []time.Time
+		// items are the items handed over, as JSON; "" for none given.
+		items []string
 	}
 	status []statusRow
 }
@@ -570,6 +572,11 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.upazila = append(p.upazila, upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
+		items := ""
+		if len(e.Items) > 0 {
+			items = jsonText(e.Items)
+		}
+		p.items = append(p.items, items)
 	case domain.TypeAllocation:
 		b.alloc.add(e)
 	case domain.TypeStatus:
@@ -639,11 +646,14 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			// paid-once rule is payment_claims', whose violation must
 			// not be swallowed.
 			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
-					distributor_id, device_id, district, upazila, action, paid_at)
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])`,
+					distributor_id, device_id, district, upazila, action, paid_at, items)
+				SELECT id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at,
+					NULLIF(items, '')::jsonb
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[])
+					AS t(id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at, items)`,
 				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
-				p.upazila, p.action, p.at)
+				p.upazila, p.action, p.at, p.items)
 		}
 		for _, st := range seg.status {
 			t, _ := domain.TransitionOf(st.status, st.prog)
