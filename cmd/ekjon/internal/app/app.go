@@ -129,7 +129,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	// Alerts go to the outbox with the record (AlertsOutboxed) and reach
 	// the alerts topic once, through the relay, however often their event
 	// is delivered; the batches publish their decisions and dead letters.
-	proc := pipeline.NewProcessor(pcfg, decider, a.Store.AlertsOutboxed(), withoutAlerts{a.pub}, log, m)
+	wake := func() {
+		if a.notifyOutbox != nil { // set by mountReview, before any worker runs
+			a.notifyOutbox()
+		}
+	}
+	proc := pipeline.NewProcessor(pcfg, decider, a.Store.AlertsOutboxed(), withoutAlerts{a.pub, wake}, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Pipeline.Consumers; i++ {
 		src := kafka.NewSource(cfg.SourceConfig(), log)

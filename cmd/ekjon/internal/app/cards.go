@@ -43,14 +43,23 @@ func (n outboxNotifier) Publish(context.Context, []domain.Outcome) error {
 }
 
 // withoutAlerts publishes outcomes without their alerts, which the record
-// put in the outbox (postgres.Store.AlertsOutboxed) for the relay.
-type withoutAlerts struct{ pub pipeline.Publisher }
+// put in the outbox (postgres.Store.AlertsOutboxed), and wakes the relay
+// that publishes them.
+type withoutAlerts struct {
+	pub    pipeline.Publisher
+	notify func()
+}
 
 func (w withoutAlerts) Publish(ctx context.Context, outs []domain.Outcome) error {
 	bare := make([]domain.Outcome, len(outs))
+	alerts := false
 	for i := range outs {
 		bare[i] = outs[i]
 		bare[i].Alerts = nil
+		alerts = alerts || len(outs[i].Alerts) > 0
+	}
+	if alerts {
+		w.notify()
 	}
 	return w.pub.Publish(ctx, bare)
 }
