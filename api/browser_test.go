@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -79,6 +80,11 @@ func TestBrowserDrawsTheOverview(t *testing.T) {
 	widow := enrolment("w1", "widow", "1200000003", "01712000003")
 	widow["person"].(map[string]any)["address"] = map[string]any{"division": "Chittagong", "district": "Chittagong"}
 	e.feed(widow, youngEnrolment("o2", "1200000002", "26"), youngEnrolment("o3", "1200000004", "Comilla"))
+	// This cycle's old-age allowance allotted to a point, and not yet
+	// handed out: the undistributed aid's chart.
+	e.feed(map[string]any{"event_id": "al-1", "type": "allocation", "occurred_at": time.Now().UTC().Format(time.RFC3339),
+		"source": "mis", "programme": "old_age", "cycle": cycleStart(time.Now()).Format("2006-01"), "distributor_id": "dp-1",
+		"count": 40, "area": map[string]any{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}})
 
 	ctx := browsertest.New(t, e.ctx, bin, 1200, 900)
 	err := chromedp.Do(ctx,
@@ -115,6 +121,16 @@ func TestBrowserDrawsTheOverview(t *testing.T) {
 	for _, want := range []string{"Old Age Allowance (বয়স্ক ভাতা)", "Cumilla (কুমিল্লা)", "Dhaka (ঢাকা)"} {
 		if !strings.Contains(labels, want) {
 			t.Errorf("chart labels %q lack %q", labels, want)
+		}
+	}
+	charts, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`Array.from(document.querySelectorAll("svg.bars-h")).map(s => s.getAttribute("aria-label")).join("|")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Undistributed aid this cycle by programme"} {
+		if !strings.Contains(charts, want) {
+			t.Errorf("charts %q lack %q", charts, want)
 		}
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

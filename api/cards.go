@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,8 +33,9 @@ type CardService interface {
 	// sinks/postgres), and have the index know it before they return.
 	ReplaceCard(ctx context.Context, personID, actor, reason string) (domain.Card, error)
 	RevokeCard(ctx context.Context, personID, actor, reason string) (domain.Card, error)
-	// CardSheet lists the live cards of a union ("" for all).
-	CardSheet(ctx context.Context, union string, limit int) ([]SheetCard, error)
+	// CardSheet lists the live cards of a union ("" for all) of the
+	// persons enrolled in one of programmes (nil for any programme).
+	CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]SheetCard, error)
 	// ResolveCard says whose the card token qr is: live is false for a
 	// replaced or revoked card; personID is "" for a token that is not a
 	// card ekjon issued.
@@ -276,10 +278,16 @@ func (rv *Review) scanEvent(p *Principal, s ScanRequest) *domain.Event {
 		DeviceID:      s.DeviceID,
 		Location:      s.Location,
 	}
+	ent, ok := rv.cards.Policy().EntitlementOf(s.Programme)
 	if s.Amount != nil {
 		e.Amount = *s.Amount
-	} else if ent, ok := rv.cards.Policy().EntitlementOf(s.Programme); ok {
+	} else if ok {
 		e.Amount = ent.Amount
+	}
+	if s.Items != nil {
+		e.Items = s.Items
+	} else if ok && len(ent.Items) > 0 {
+		e.Items = maps.Clone(ent.Items)
 	}
 	return e
 }
@@ -412,7 +420,13 @@ func (rv *Review) cardSheetPage(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && n <= 1000 {
 		limit = n
 	}
-	list, err := rv.cards.CardSheet(r.Context(), union, limit)
+	// A ministry prints the cards of its own programmes' people only, as
+	// it reads and changes only theirs (personInScope).
+	var programmes []string
+	if sc := rv.scope(p); sc.Limited {
+		programmes = append([]string{}, sc.Programmes...)
+	}
+	list, err := rv.cards.CardSheet(r.Context(), union, programmes, limit)
 	if err != nil {
 		rv.pageError(w, r, p, err)
 		return

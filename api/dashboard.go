@@ -70,10 +70,16 @@ type DashboardView struct {
 func (rv *Review) Dashboard(ctx context.Context, who *Principal, now time.Time) (*DashboardView, error) {
 	pol := rv.cfg.Policy
 	q := review.DashboardQuery{Scope: rv.scope(who), Since: cycleStart(now),
-		Ministries: map[string]string{}, Places: map[string][2]string{}}
+		Ministries: map[string]string{}, Places: map[string][2]string{}, Cycles: map[string]string{}, Entitlements: map[string]float64{}}
 	for _, code := range pol.Programmes {
 		if m, ok := pol.MinistryOf(code); ok {
 			q.Ministries[code] = m.Code
+		}
+		if c, ok := domain.CurrentCycle(pol.CycleKind(code), now); ok {
+			q.Cycles[code] = c
+		}
+		if ent, ok := pol.EntitlementOf(code); ok {
+			q.Entitlements[code] = ent.Amount
 		}
 	}
 	g := domain.Places()
@@ -148,10 +154,13 @@ func writeTableCSV(w http.ResponseWriter, table string, d *DashboardView, st *re
 	var rows [][]string
 	dash := func(rs []LabelledRow) {
 		rows = append(rows, []string{"code", "name_en", "name_bn", "persons_enrolled", "persons_active",
-			"holds_waiting", "oldest_hold_hours", "amount_paid", "payments"})
+			"holds_waiting", "oldest_hold_hours", "amount_paid", "payments",
+			"allotted", "amount_allotted", "undistributed", "amount_undistributed"})
 		for _, r := range rs {
 			rows = append(rows, []string{r.Key, r.NameEN, r.NameBN, itoa(r.Persons), itoa(r.Active), itoa(r.Holds),
-				strconv.FormatFloat(r.OldestHoldHours, 'f', 1, 64), strconv.FormatFloat(r.Paid, 'f', 2, 64), itoa(r.Payments)})
+				strconv.FormatFloat(r.OldestHoldHours, 'f', 1, 64), strconv.FormatFloat(r.Paid, 'f', 2, 64), itoa(r.Payments),
+				itoa(r.Allotted), strconv.FormatFloat(r.AmountAllotted, 'f', 2, 64),
+				itoa(r.Undistributed), strconv.FormatFloat(r.AmountUndistributed, 'f', 2, 64)})
 		}
 	}
 	switch table {

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 )
 
 // The dashboard counts persons enrolled and active, holds waiting and the
@@ -88,5 +90,99 @@ func TestDashboard(t *testing.T) {
 	}
 	if strings.Contains(o.raw, "<script") {
 		t.Error("overview carries a script")
+	}
+}
+
+// The dashboard shows the aid of the current cycle allotted and not yet
+// handed out, by ministry, programme, division and district, in its
+// JSON, its CSV tables and a chart of the overview; a ministry's user sees
+// its own programmes' alone.
+func TestDashboardUndistributedAid(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	cycle := now.In(time.FixedZone("BST", 6*3600)).Format("2006-01")
+	for i, nid := range []string{"1300000001", "1300000002"} {
+		if d := e.feed(enrolment(fmt.Sprintf("o%d", i), "old_age", nid, fmt.Sprintf("0171300000%d", i))); d[fmt.Sprintf("o%d", i)].Action != domain.ActionAdmit {
+			t.Fatalf("o%d: %+v", i, d)
+		}
+	}
+	allot := func(id, prog, cycle, district string, count int, amount float64) map[string]any {
+		return map[string]any{"event_id": id, "type": "allocation", "occurred_at": now.UTC().Format(time.RFC3339), "source": "mis",
+			"programme": prog, "cycle": cycle, "distributor_id": "dp-" + id, "count": count, "amount": amount,
+			"area": map[string]any{"district": district, "upazila": "Savar"}}
+	}
+	e.feed(
+		allot("al-now", "old_age", cycle, "Dhaka", 5, 600),
+		allot("al-old", "old_age", "2020-01", "Dhaka", 9, 600), // an earlier cycle: not this one's
+		allot("al-vgd", "vgd", cycle, "Chittagong", 2, 0),      // priced at the entitlement
+	)
+	pay := payment("p1", "old_age", "1300000001", "01713000000")
+	pay["occurred_at"], pay["cycle"], pay["distributor_id"] = now.UTC().Format(time.RFC3339), cycle, "dp-al-now"
+	if d := e.feed(pay); d["p1"].Action != domain.ActionAdmit {
+		t.Fatalf("p1: %+v", d["p1"])
+	}
+	ent, _ := domain.DefaultPolicy().EntitlementOf("vgd")
+
+	r := e.call("viewer", http.MethodGet, "/api/v1/dashboard", nil)
+	mustStatus(t, "dashboard", r, 200)
+	row := func(table, key string) map[string]any {
+		for _, x := range r.body[table].([]any) {
+			if m := x.(map[string]any); m["key"] == key {
+				return m
+			}
+		}
+		t.Fatalf("%s has no row %s: %s", table, key, r.raw)
+		return nil
+	}
+	num := func(m map[string]any, k string) float64 { f, _ := m[k].(float64); return f }
+	for _, c := range []struct {
+		table, key           string
+		allotted, undist     float64
+		amountAllotted, left float64
+	}{
+		{"programmes", "old_age", 5, 4, 3000, 2400},
+		{"programmes", "vgd", 2, 2, 2 * ent.Amount, 2 * ent.Amount},
+		{"districts", "26", 5, 4, 3000, 2400},
+		{"divisions", "30", 5, 4, 3000, 2400},
+		{"ministries", "social_welfare", 5, 4, 3000, 2400},
+	} {
+		m := row(c.table, c.key)
+		if num(m, "allotted") != c.allotted || num(m, "undistributed") != c.undist ||
+			num(m, "amount_allotted") != c.amountAllotted || num(m, "amount_undistributed") != c.left {
+			t.Errorf("%s %s: %v, want %v allotted (৳%v), %v undistributed (৳%v)", c.table, c.key, m, c.allotted, c.amountAllotted, c.undist, c.left)
+		}
+	}
+
+	csv := e.call("viewer", http.MethodGet, "/api/v1/dashboard/programmes.csv", nil)
+	mustStatus(t, "csv", csv, 200)
+	if !strings.Contains(csv.raw, "allotted,amount_allotted,undistributed,amount_undistributed") || !strings.Contains(csv.raw, ",5,3000.00,4,2400.00") {
+		t.Errorf("programmes.csv lacks the undistributed aid:\n%s", csv.raw)
+	}
+
+	b, res := e.login("viewer", "viewer-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	o := b.get("/overview")
+	mustStatus(t, "overview", o, 200)
+	for _, s := range []string{`aria-label="Undistributed aid this cycle by programme"`, "৳2400 of ৳3000 not handed out", "Undistributed ৳"} {
+		if !strings.Contains(o.raw, s) {
+			t.Errorf("overview lacks %q", s)
+		}
+	}
+
+	// A ministry's user sees its own programmes' aid alone.
+	h, err := hashPassword("dss-password", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateUser(e.ctx, review.User{Username: "dss", Role: review.RoleViewer, PasswordHash: h,
+		Ministries: []string{"social_welfare"}}, review.Actor{Username: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	sb, res := e.login("dss", "dss-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	scoped := sb.get("/overview/districts.csv")
+	mustStatus(t, "scoped csv", scoped, 200)
+	if strings.Contains(scoped.raw, "Chattogram") || !strings.Contains(scoped.raw, ",5,3000.00,4,2400.00") {
+		t.Errorf("a ministry's districts.csv:\n%s", scoped.raw)
 	}
 }

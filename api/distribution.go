@@ -6,8 +6,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -224,7 +226,7 @@ func rulesCell(m map[string]int64) string {
 func distributionCSV(rows []domain.Reconciliation) [][]string {
 	out := [][]string{{"programme", "cycle", "district", "area", "distributor_id", "allocated", "allocated_amount",
 		"distributed", "distributed_amount", "blocked", "blocked_by_rule", "undistributed", "phantom", "closes_at", "closed",
-		"district_name", "unknown_places"}}
+		"district_name", "unknown_places", "allocated_items", "distributed_items"}}
 	for _, r := range rows {
 		closes := ""
 		if !r.ClosesAt.IsZero() {
@@ -234,9 +236,20 @@ func distributionCSV(rows []domain.Reconciliation) [][]string {
 			csvSafe(r.DistributorID), strconv.FormatInt(r.Allocated, 10), money(r.AllocatedAmount),
 			strconv.FormatInt(r.Distributed, 10), money(r.DistributedAmount), strconv.FormatInt(r.BlockedTotal(), 10),
 			rulesCell(r.Blocked), strconv.FormatInt(r.Undistributed, 10), strconv.FormatInt(r.Phantom, 10),
-			closes, strconv.FormatBool(r.Closed), csvSafe(r.DistrictName), csvSafe(strings.Join(r.UnknownPlaces(), "; "))})
+			closes, strconv.FormatBool(r.Closed), csvSafe(r.DistrictName), csvSafe(strings.Join(r.UnknownPlaces(), "; ")),
+			itemsCell(r.AllocatedItems), itemsCell(r.DistributedItems)})
 	}
 	return out
+}
+
+// itemsCell writes items as code=quantity, by code, ";"-separated.
+func itemsCell(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = csvSafe(k) + "=" + strconv.FormatFloat(m[k], 'f', -1, 64)
+	}
+	return strings.Join(parts, ";")
 }
 
 func scorecardsCSV(cards []domain.Scorecard) [][]string {

@@ -11,8 +11,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ekjon/ekjon/cards"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/review"
+	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
 // TestScopedUserWalksEveryRoute walks every route of the API and the UI as
@@ -31,6 +33,24 @@ func TestScopedUserWalksEveryRoute(t *testing.T) {
 		t.Fatalf("enr-f: %+v, want HOLD", d["enr-f"])
 	}
 	foreign := domain.AlertID("enr-f", domain.RuleDeceasedOrExited)
+	// A cycle allotted to both ministries' programmes, and handed out in
+	// each, for the reports.
+	allot := func(id, prog string) map[string]any {
+		return map[string]any{"event_id": id, "type": "allocation", "occurred_at": "2026-11-01T08:00:00+06:00", "source": "mis",
+			"programme": prog, "cycle": "2026-11", "distributor_id": "dp-" + prog, "count": 3, "amount": 600,
+			"area": map[string]any{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}}
+	}
+	e.feed(allot("al-own", "old_age"), allot("al-foreign", "vgd"))
+	e.withCards()
+	e.rv.SetDistributionReports(postgres.Reports{Store: e.store, Policy: domain.DefaultPolicy()})
+	newServed(t, e)
+	cardNo := func(person string) string {
+		return e.queryString(`SELECT card_no FROM cards WHERE person_id = $1 AND status = 'active'`, person)
+	}
+	ownCard, foreignCard := cardNo(w.personA), cardNo(w.personD)
+	if ownCard == "" || foreignCard == "" {
+		t.Fatalf("cards: own %q, foreign %q", ownCard, foreignCard)
+	}
 
 	h, err := hashPassword("dss-password", 4)
 	if err != nil {
@@ -227,6 +247,109 @@ func TestScopedUserWalksEveryRoute(t *testing.T) {
 			if a := e.queryString(`SELECT coalesce(assignee, '') FROM alerts WHERE alert_id = $1`, foreign); a != "" {
 				t.Errorf("foreign alert assigned to %q", a)
 			}
+		},
+		"GET /api/v1/persons/{id}/card": func(t *testing.T) {
+			mustStatus(t, "foreign card", e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personD+"/card", nil), 404)
+			r := e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personA+"/card", nil)
+			mustStatus(t, "own card", r, 200)
+			if r.body["card_no"] != ownCard {
+				t.Errorf("own card: %s", r.raw)
+			}
+		},
+		"GET /api/v1/persons/{id}/card.png": func(t *testing.T) {
+			r := e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personD+"/card.png", nil)
+			mustStatus(t, "foreign card image", r, 404)
+			if strings.HasPrefix(r.raw, "\x89PNG") {
+				t.Error("a foreign card's QR was drawn")
+			}
+			if r := e.call("dss", http.MethodGet, "/api/v1/persons/"+w.personA+"/card.png", nil); r.status != 200 || !strings.HasPrefix(r.raw, "\x89PNG") {
+				t.Errorf("own card image: HTTP %d", r.status)
+			}
+		},
+		"POST /api/v1/persons/{id}/card/replace": func(t *testing.T) {
+			body := map[string]string{"reason": "lost"}
+			mustStatus(t, "foreign replace", e.call("dss", http.MethodPost, "/api/v1/persons/"+w.personD+"/card/replace", body), 404)
+			if got := cardNo(w.personD); got != foreignCard {
+				t.Errorf("a foreign card was replaced: %s, then %s", foreignCard, got)
+			}
+		},
+		"POST /api/v1/persons/{id}/card/revoke": func(t *testing.T) {
+			body := map[string]string{"reason": "misused"}
+			mustStatus(t, "foreign revoke", e.call("dss", http.MethodPost, "/api/v1/persons/"+w.personD+"/card/revoke", body), 404)
+			if got := cardNo(w.personD); got != foreignCard {
+				t.Errorf("a foreign card was revoked: %q", got)
+			}
+		},
+		"POST /api/v1/scans": func(t *testing.T) {
+			// Scanning is a distributor's: a ministry's supervisor may
+			// not hand out, in their programmes or another's.
+			for _, prog := range []string{"old_age", "vgd"} {
+				body := map[string]any{"scan_id": "s-" + prog, "qr": "x", "programme": prog, "cycle": "2026-11"}
+				mustStatus(t, "scan "+prog, e.call("dss", http.MethodPost, "/api/v1/scans", body), 403)
+			}
+		},
+		"POST /api/v1/scans/verify": func(t *testing.T) {
+			body := map[string]any{"scan_id": "v-1", "qr": "x", "programme": "vgd", "cycle": "2026-11"}
+			mustStatus(t, "verify", e.call("dss", http.MethodPost, "/api/v1/scans/verify", body), 403)
+		},
+		"GET /api/v1/reports/distribution": func(t *testing.T) {
+			r := e.call("dss", http.MethodGet, "/api/v1/reports/distribution", nil)
+			mustStatus(t, "distribution", r, 200)
+			if !strings.Contains(r.raw, "dp-old_age") {
+				t.Errorf("the report lacks the own programme's row: %s", r.raw)
+			}
+			hasNone(t, "distribution", r.raw)
+			if r := e.call("dss", http.MethodGet, "/api/v1/reports/distribution?programme=vgd", nil); strings.Contains(r.raw, "dp-vgd") {
+				t.Errorf("asking for vgd by name shows %s", r.raw)
+			}
+		},
+		"GET /api/v1/reports/distribution.csv": func(t *testing.T) {
+			rows := csvRows(t, e.call("dss", http.MethodGet, "/api/v1/reports/distribution.csv", nil))
+			var flat strings.Builder
+			for _, r := range rows {
+				flat.WriteString(strings.Join(r, ",") + "\n")
+			}
+			if !strings.Contains(flat.String(), "dp-old_age") {
+				t.Errorf("the CSV lacks the own programme's row: %s", flat.String())
+			}
+			hasNone(t, "distribution.csv", flat.String())
+		},
+		"GET /api/v1/reports/distributors": func(t *testing.T) {
+			r := e.call("dss", http.MethodGet, "/api/v1/reports/distributors", nil)
+			mustStatus(t, "distributors", r, 200)
+			hasNone(t, "distributors", r.raw)
+			if strings.Contains(r.raw, "dp-vgd") {
+				t.Errorf("scorecards show another ministry's distributor: %s", r.raw)
+			}
+		},
+		"GET /api/v1/reports/distributors.csv": func(t *testing.T) {
+			r := e.call("dss", http.MethodGet, "/api/v1/reports/distributors.csv", nil)
+			csvRows(t, r)
+			hasNone(t, "distributors.csv", r.raw)
+		},
+		"GET /distribution": func(t *testing.T) {
+			r := b.get("/distribution")
+			mustStatus(t, "distribution page", r, 200)
+			hasNone(t, "distribution page", r.raw)
+			if strings.Contains(r.raw, "dp-vgd") || !strings.Contains(r.raw, "dp-old_age") {
+				t.Error("the distribution page does not show the own programme alone")
+			}
+		},
+		"GET /distributors": func(t *testing.T) {
+			r := b.get("/distributors")
+			mustStatus(t, "distributors page", r, 200)
+			hasNone(t, "distributors page", r.raw)
+		},
+		"GET /cards": func(t *testing.T) {
+			r := b.get("/cards")
+			mustStatus(t, "card sheet", r, 200)
+			if !strings.Contains(r.raw, cards.Format(ownCard)) {
+				t.Error("the card sheet lacks a card of the ministry's own programmes")
+			}
+			if strings.Contains(r.raw, cards.Format(foreignCard)) {
+				t.Error("the card sheet prints the card of a person in another ministry's programme alone")
+			}
+			hasNone(t, "card sheet", r.raw)
 		},
 		// Routes that show no programme's data.
 		"GET /":        func(t *testing.T) { mustStatus(t, "root", b.get("/"), http.StatusSeeOther) },

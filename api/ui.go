@@ -407,11 +407,19 @@ func (rv *Review) overviewPage(w http.ResponseWriter, r *http.Request) {
 	holdsText := func(r LabelledRow) string {
 		return fmt.Sprintf("%d waiting, oldest %s", r.Holds, humanAge(time.Duration(r.OldestHoldHours*float64(time.Hour))))
 	}
+	undist := func(r LabelledRow) float64 { return r.AmountUndistributed + float64(r.Undistributed) }
+	undistText := func(r LabelledRow) string {
+		if r.AmountAllotted == 0 { // aid in items: counted by beneficiary
+			return fmt.Sprintf("%d of %d beneficiaries not served", r.Undistributed, r.Allotted)
+		}
+		return fmt.Sprintf("৳%.0f of ৳%.0f not handed out", r.AmountUndistributed, r.AmountAllotted)
+	}
 	data := overviewData{Stats: st, Chart: decisionChart(st.DecisionsPerHr), Dashboard: d, Charts: map[string]template.HTML{
-		"ministries": barChart("Persons enrolled by ministry", topBars(d.Ministries, 12, persons, personsText)),
-		"programmes": barChart("Persons enrolled by programme", topBars(d.Programmes, 20, persons, personsText)),
-		"paid":       barChart("Amount paid this cycle by division", topBars(d.Divisions, 10, paid, paidText)),
-		"holds":      barChart("Holds waiting by district", topBars(d.Districts, 15, holds, holdsText)),
+		"undistributed": barChart("Undistributed aid this cycle by programme", topBars(d.Programmes, 20, undist, undistText)),
+		"ministries":    barChart("Persons enrolled by ministry", topBars(d.Ministries, 12, persons, personsText)),
+		"programmes":    barChart("Persons enrolled by programme", topBars(d.Programmes, 20, persons, personsText)),
+		"paid":          barChart("Amount paid this cycle by division", topBars(d.Divisions, 10, paid, paidText)),
+		"holds":         barChart("Holds waiting by district", topBars(d.Districts, 15, holds, holdsText)),
 	}}
 	for _, m := range p.Ministries {
 		if mm, ok := rv.cfg.Policy.Ministry(m); ok && p.Role != review.RoleAdmin {

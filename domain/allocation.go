@@ -99,22 +99,28 @@ func (v *validator) allocation(e *Event, p Policy) {
 		}
 	}
 	v.amount(e.Amount, p)
-	if len(e.Items) > maxAllocationItems {
-		v.add("items", fmt.Sprintf("lists %d items; the limit is %d", len(e.Items), maxAllocationItems))
-	} else {
-		for code, q := range e.Items {
-			switch {
-			case textReason(code, maxCodeBytes) != "" || strings.TrimSpace(code) == "":
-				v.add("items", "an item code is empty, too long or not printable")
-			case math.IsNaN(q) || q <= 0 || q > maxItemQuantity:
-				v.add("items", fmt.Sprintf("%s must be more than 0 and at most %d", quote(code), maxItemQuantity))
-			}
-		}
-	}
+	v.items(e.Items)
 	if e.ClosesAt != "" && v.ok("closes_at") {
 		t, err := time.Parse(time.RFC3339, e.ClosesAt)
 		if err != nil || t.Year() < minEventYear || t.Year() > maxEventYear {
 			v.add("closes_at", "must be an RFC 3339 time from 2000 to 2100")
+		}
+	}
+}
+
+// items checks the items of an allocation or a hand-out: a few codes, each
+// with a quantity above 0.
+func (v *validator) items(items map[string]float64) {
+	if len(items) > maxAllocationItems {
+		v.add("items", fmt.Sprintf("lists %d items; the limit is %d", len(items), maxAllocationItems))
+		return
+	}
+	for code, q := range items {
+		switch {
+		case textReason(code, maxCodeBytes) != "" || strings.TrimSpace(code) == "":
+			v.add("items", "an item code is empty, too long or not printable")
+		case math.IsNaN(q) || q <= 0 || q > maxItemQuantity:
+			v.add("items", fmt.Sprintf("%s must be more than 0 and at most %d", quote(code), maxItemQuantity))
 		}
 	}
 }
@@ -154,6 +160,20 @@ func CycleEnd(kind CycleKind, cycle string) (time.Time, bool) {
 		return time.Date(y, time.Month(3*q+1), 1, 0, 0, 0, 0, dhaka), true
 	}
 	return time.Time{}, false
+}
+
+// CurrentCycle returns the monthly or quarterly cycle whose period holds
+// t (Bangladesh time), as NormalizeCycle spells it, and false for a
+// one-off programme, which has no current cycle.
+func CurrentCycle(kind CycleKind, t time.Time) (string, bool) {
+	t = t.In(dhaka)
+	switch kind {
+	case CycleMonthly:
+		return t.Format("2006-01"), true
+	case CycleQuarterly:
+		return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())-1)/3+1), true
+	}
+	return "", false
 }
 
 // CycleCloses returns when a cycle closes for the reconciliation: the

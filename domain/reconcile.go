@@ -31,6 +31,11 @@ type Reconciliation struct {
 	// DistributedAmount is what they say was handed over.
 	Distributed       int64   `json:"distributed"`
 	DistributedAmount float64 `json:"distributed_amount"`
+	// AllocatedItems and DistributedItems count the items (rice_kg …)
+	// allotted and handed out, for programmes whose aid is in items: each
+	// allocation's or hand-out's own, or else the programme's entitlement.
+	AllocatedItems   map[string]float64 `json:"allocated_items,omitempty"`
+	DistributedItems map[string]float64 `json:"distributed_items,omitempty"`
 	// Blocked counts the distributor's attempts that were not admitted,
 	// by the first rule of their decision.
 	Blocked map[string]int64 `json:"blocked"`

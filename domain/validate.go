@@ -170,6 +170,7 @@ func Validate(e *Event, p Policy) error {
 		e.NID = v.nid("nid", e.NID)
 		e.NIDSmart = v.smart("nid_smart", e.NIDSmart, e.NID)
 		v.amount(e.Amount, p)
+		v.items(e.Items)
 		e.Wallet = NormalizeWallet(e.Wallet)
 	case TypeAllocation:
 		v.programme(e.Programme, p, true)

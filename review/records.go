@@ -172,6 +172,13 @@ type DashboardQuery struct {
 	// Places maps every spelling a district may be stored under (its BBS
 	// code first of all) to its code and its division's code.
 	Places map[string][2]string
+	// Cycles maps each programme code to its current cycle, whose aid
+	// allotted and not handed out the dashboard counts; a programme
+	// without one (one-off) is left out.
+	Cycles map[string]string
+	// Entitlements prices an allocation that gives no amount of its own:
+	// the amount each beneficiary of a programme is due per cycle.
+	Entitlements map[string]float64
 }
 
 // DashboardRow is one line of a dashboard table: a ministry, programme,
@@ -190,6 +197,14 @@ type DashboardRow struct {
 	// payments.
 	Paid     float64 `json:"amount_paid"`
 	Payments int64   `json:"payments"`
+	// Allotted is the beneficiaries allocations gave the current cycle,
+	// AmountAllotted their aid in taka; Undistributed and
+	// AmountUndistributed what of it was not handed out (admitted
+	// hand-outs of the cycle taken off, never below zero).
+	Allotted            int64   `json:"allotted"`
+	AmountAllotted      float64 `json:"amount_allotted"`
+	Undistributed       int64   `json:"undistributed"`
+	AmountUndistributed float64 `json:"amount_undistributed"`
 }
 
 // RuleCount is how many decisions of one action a rule made in one

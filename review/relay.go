@@ -38,11 +38,15 @@ type IndexReadiness interface {
 // again.
 var ErrIndexBehind = errors.New("the matching index is not yet ready at the generation of a review's change")
 
-// OutboxRow is a revised decision waiting to be published, with the index
-// change to make first.
+// OutboxRow is a revised decision, or alerts, waiting to be published,
+// with the index change to make first.
 type OutboxRow struct {
-	ID       int64
+	ID int64
+	// Decision is the zero Decision for a row of alerts alone.
 	Decision domain.Decision
+	// Alerts are alerts raised outside a Kafka batch (by a scan, a refused
+	// scan or the reconciliation), each in the outbox once.
+	Alerts []domain.Alert
 	// IndexOp is nil when the index need not change.
 	IndexOp *IndexOp
 	// Generation is the index generation the review's transaction saw,
@@ -190,7 +194,7 @@ func (r *Relay) send(ctx context.Context, rows []OutboxRow) error {
 	}
 	outs := make([]domain.Outcome, len(rows))
 	for i, row := range rows {
-		outs[i] = domain.Outcome{Decision: row.Decision}
+		outs[i] = domain.Outcome{Decision: row.Decision, Alerts: row.Alerts}
 		if row.IndexOp == nil || r.index == nil {
 			continue
 		}

@@ -412,7 +412,9 @@ func testRedelivery(t *testing.T, crashBeforePublish bool) {
 	if crashBeforePublish {
 		pub = cp
 	}
-	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store, pub, log, reg)
+	// Recording as the App does: its alerts wait in the outbox for the
+	// relay, which the second worker runs.
+	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store.AlertsOutboxed(), pub, log, reg)
 	sc := kafka.DefaultSourceConfig()
 	sc.Brokers, sc.GroupID, sc.Topics, sc.BatchSize = h.cfg.Kafka.Brokers, h.cfg.Kafka.Group, h.cfg.Kafka.Topics.Inputs(), 1000
 	sc.BatchWait = 500 * time.Millisecond

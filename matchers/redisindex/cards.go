@@ -38,31 +38,39 @@ func cardEntry(indexKey, status string, version int) string {
 }
 
 // MapCards writes cards to the index, as the record holds them. It is
-// idempotent; a card whose person has no index key is left out.
+// idempotent, and safe to run concurrently with itself and with a
+// rebuild: a card the index knows ended stays ended (card.lua), whichever
+// read of the record comes last. A card whose person has no index key is
+// left out.
 func (ix *Index) MapCards(ctx context.Context, cs []domain.Card) error {
-	pipe := ix.rdb.Pipeline()
-	for _, c := range cs {
-		if packedKey(c.IndexKey) == "" {
-			continue
+	err := ix.withScripts(ctx, func() error {
+		pipe := ix.rdb.Pipeline()
+		for _, c := range cs {
+			ix.mapCard(ctx, pipe, c.CardNo, c.IndexKey, c.Status, c.Version)
 		}
-		key, field := ix.bucket(familyCard, ix.cardHash(c.CardNo))
-		pipe.HSet(ctx, key, field, cardEntry(c.IndexKey, c.Status, c.Version))
-	}
-	if pipe.Len() == 0 {
-		return nil
-	}
-	_, err := pipe.Exec(ctx)
+		if pipe.Len() == 0 {
+			return nil
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
 	return classify("redis: map cards", err)
+}
+
+// mapCard queues the mapping of card no, of the person of indexKey.
+func (ix *Index) mapCard(ctx context.Context, pipe redis.Pipeliner, no, indexKey, status string, version int) {
+	if packedKey(indexKey) == "" {
+		return
+	}
+	key, field := ix.bucket(familyCard, ix.cardHash(no))
+	cardScript.EvalSha(ctx, pipe, []string{key}, field, cardEntry(indexKey, status, version))
 }
 
 // loadCard loads a card fact in a rebuild.
 func (ix *Index) loadCard(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
-	v, err := strconv.Atoi(f.Cycle)
-	if err != nil || packedKey(f.Key) == "" {
-		return
+	if v, err := strconv.Atoi(f.Cycle); err == nil {
+		ix.mapCard(ctx, pipe, f.Ref, f.Key, f.State, v)
 	}
-	key, field := ix.bucket(familyCard, ix.cardHash(f.Ref))
-	pipe.HSet(ctx, key, field, cardEntry(f.Key, f.State, v))
 }
 
 // CardState is what the index knows of a card token.

@@ -150,6 +150,7 @@ func luaNames() []luaName {
 		{"FLAG_SET", flagSet},
 		{"EVENT_HASH_LEN", eventHashLen},
 		{"PACKED_LEN", packedLen},
+		{"CARD_ENDED", string(rune(cardEnded))},
 		{"S_ACTIVE", domain.EnrolmentActive},
 		{"S_HELD", domain.EnrolmentHeld},
 		{"S_SUSPENDED", domain.EnrolmentSuspended},

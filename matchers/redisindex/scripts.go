@@ -61,11 +61,13 @@ var (
 	// holdScript holds an enrolment the fuzzy rules held, after the claims
 	// of its batch, as if it had been held when claimed.
 	holdScript = newScript("hold.lua")
+	// cardScript maps a card, and never brings an ended card back.
+	cardScript = newScript("card.lua")
 )
 
 // allScripts are the scripts LoadScripts loads.
 func allScripts() []*redis.Script {
-	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, linkScript, holdScript, noteScript, noteRefScript}
+	return []*redis.Script{enrolScript, payScript, statusScript, blockScript, releaseScript, claimScript, refScript, linkScript, holdScript, noteScript, noteRefScript, cardScript}
 }
 
 // newScript returns the script of lua/name after the prelude. A missing

@@ -335,28 +335,38 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 
 // Publish writes each outcome's decision (keyed by person, so one person's
 // decisions stay in order), its alerts, and, for a rejected event, the
-// original bytes to the dead-letter topic with the reason in headers. A
+// original bytes to the dead-letter topic with the reason in headers. An
+// outcome without a decision (alerts the outbox relays alone) writes its
+// alerts only, keyed by person or event. A
 // failure is classified (see classify): KindTransient is worth another
 // attempt; KindInvalid means a message the topic will never take.
 func (p *Publisher) Publish(ctx context.Context, outs []domain.Outcome) error {
 	msgs := make([]kafkago.Message, 0, len(outs)+len(outs)/8)
 	for i := range outs {
 		o := &outs[i]
-		d, err := json.Marshal(&o.Decision)
-		if err != nil {
-			return domain.Wrap(domain.KindInternal, "publish: encode decision", err)
-		}
 		key := o.Decision.PersonID
 		if key == "" {
 			key = o.Decision.EventID
 		}
-		msgs = append(msgs, kafkago.Message{Topic: p.topics.Decisions, Key: []byte(key), Value: d})
+		if o.Decision.EventID != "" {
+			d, err := json.Marshal(&o.Decision)
+			if err != nil {
+				return domain.Wrap(domain.KindInternal, "publish: encode decision", err)
+			}
+			msgs = append(msgs, kafkago.Message{Topic: p.topics.Decisions, Key: []byte(key), Value: d})
+		}
 		for j := range o.Alerts {
 			a, err := json.Marshal(&o.Alerts[j])
 			if err != nil {
 				return domain.Wrap(domain.KindInternal, "publish: encode alert", err)
 			}
-			msgs = append(msgs, kafkago.Message{Topic: p.topics.Alerts, Key: []byte(key), Value: a})
+			k := key
+			if k == "" {
+				if k = o.Alerts[j].PersonID; k == "" {
+					k = o.Alerts[j].EventID
+				}
+			}
+			msgs = append(msgs, kafkago.Message{Topic: p.topics.Alerts, Key: []byte(k), Value: a})
 		}
 		if o.Dead {
 			msgs = append(msgs, p.deadLetter(o))

@@ -123,6 +123,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 			COALESCE(sum(allotted) FILTER (WHERE NOT listed), 0) AS counted,
 			COALESCE(sum(allotted * amount), 0)::float8 AS priced,
 			COALESCE(sum(allotted) FILTER (WHERE amount = 0), 0) AS unpriced,
+			COALESCE(sum(allotted) FILTER (WHERE items IS NULL), 0) AS itemless,
 			max(closes_at) AS closes_at, min(event_id) AS first
 		FROM allocations GROUP BY programme, cycle, distributor_id
 	), areas AS (
@@ -132,16 +133,29 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at
 			FROM allocations JOIN keys USING (programme, cycle) GROUP BY 1, 2, 3, 4, 5, 6, 7) x
 		GROUP BY programme, cycle, distributor_id
+	), alloc_items AS (
+		SELECT programme, cycle, distributor_id, jsonb_object_agg(item, q) AS items FROM (
+			SELECT a.programme, a.cycle, a.distributor_id, i.key AS item, sum(a.allotted * i.value::float8) AS q
+			FROM allocations a JOIN keys USING (programme, cycle) CROSS JOIN LATERAL jsonb_each_text(a.items) i
+			GROUP BY 1, 2, 3, 4) x
+		GROUP BY programme, cycle, distributor_id
 	), listed AS (
 		SELECT programme, cycle, distributor_id, count(DISTINCT ref) AS n
 		FROM allocation_beneficiaries GROUP BY programme, cycle, distributor_id
 	), paid AS (
 		SELECT y.programme, y.cycle, y.distributor_id,
 			count(*) FILTER (WHERE y.action = 'ADMIT') AS n,
-			COALESCE(sum(y.amount) FILTER (WHERE y.action = 'ADMIT'), 0)::float8 AS amount
+			COALESCE(sum(y.amount) FILTER (WHERE y.action = 'ADMIT'), 0)::float8 AS amount,
+			count(*) FILTER (WHERE y.action = 'ADMIT' AND y.items IS NULL) AS itemless
 		FROM payments y JOIN keys USING (programme, cycle)
 		WHERE y.distributor_id <> ''
 		GROUP BY y.programme, y.cycle, y.distributor_id
+	), paid_items AS (
+		SELECT programme, cycle, distributor_id, jsonb_object_agg(item, q) AS items FROM (
+			SELECT y.programme, y.cycle, y.distributor_id, i.key AS item, sum(i.value::float8) AS q
+			FROM payments y JOIN keys USING (programme, cycle) CROSS JOIN LATERAL jsonb_each_text(y.items) i
+			WHERE y.distributor_id <> '' AND y.action = 'ADMIT' GROUP BY 1, 2, 3, 4) x
+		GROUP BY programme, cycle, distributor_id
 	), phantom AS (
 		SELECT y.programme, y.cycle, y.distributor_id, count(*) AS n
 		FROM payments y JOIN keys USING (programme, cycle)
@@ -157,7 +171,8 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	)
 	SELECT k.programme, k.cycle, g.distributor_id, ar.areas,
 		COALESCE(a.counted, 0) + COALESCE(l.n, 0), COALESCE(a.priced, 0), COALESCE(a.unpriced, 0),
-		COALESCE(p.n, 0), COALESCE(p.amount, 0), COALESCE(ph.n, 0), b.rules, a.closes_at, COALESCE(a.first, '')
+		COALESCE(p.n, 0), COALESCE(p.amount, 0), COALESCE(ph.n, 0), b.rules, a.closes_at, COALESCE(a.first, ''),
+		COALESCE(a.itemless, 0), ai.items, COALESCE(p.itemless, 0), pi.items
 	FROM keys k
 	JOIN (SELECT programme, cycle, distributor_id FROM alloc
 		UNION SELECT programme, cycle, distributor_id FROM paid
@@ -168,6 +183,8 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	LEFT JOIN paid p USING (programme, cycle, distributor_id)
 	LEFT JOIN phantom ph USING (programme, cycle, distributor_id)
 	LEFT JOIN blocked b USING (programme, cycle, distributor_id)
+	LEFT JOIN alloc_items ai USING (programme, cycle, distributor_id)
+	LEFT JOIN paid_items pi USING (programme, cycle, distributor_id)
 	WHERE ($3 = '' OR g.distributor_id = $3)`
 	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
@@ -188,10 +205,12 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 			unpriced int64
 			blocked  map[string]int64
 			closes   pgtype.Timestamptz
+			// Allotted and handed out without items of their own.
+			allotBare, paidBare int64
 		)
 		if err := rows.Scan(&r.Programme, &r.Cycle, &r.DistributorID, &areas, &r.Allocated,
 			&priced, &unpriced, &r.Distributed, &r.DistributedAmount, &r.Phantom, &blocked, &closes,
-			&r.AllocationID); err != nil {
+			&r.AllocationID, &allotBare, &r.AllocatedItems, &paidBare, &r.DistributedItems); err != nil {
 			return nil, classify(op, err)
 		}
 		// Areas are read by the gazetteer: rows stored before places
@@ -203,6 +222,8 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		}
 		ent, _ := policy.EntitlementOf(r.Programme)
 		r.AllocatedAmount = priced + float64(unpriced)*ent.Amount
+		r.AllocatedItems = addItems(r.AllocatedItems, ent.Items, allotBare)
+		r.DistributedItems = addItems(r.DistributedItems, ent.Items, paidBare)
 		r.Blocked = blocked
 		if r.Blocked == nil {
 			r.Blocked = map[string]int64{}
@@ -218,6 +239,20 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 			cmp.Compare(a.DistrictName, b.DistrictName), cmp.Compare(a.Area, b.Area), cmp.Compare(a.DistributorID, b.DistributorID))
 	})
 	return out, classify(op, rows.Err())
+}
+
+// addItems adds n times the entitlement's items to items; nil when both
+// are empty.
+func addItems(items, entitlement map[string]float64, n int64) map[string]float64 {
+	if n > 0 {
+		for k, q := range entitlement {
+			if items == nil {
+				items = map[string]float64{}
+			}
+			items[k] += q * float64(n)
+		}
+	}
+	return items
 }
 
 // PhantomDistribution is an admitted hand-out no allocation covers.
@@ -254,7 +289,8 @@ func (s *Store) PhantomDistributions(ctx context.Context, limit int) ([]PhantomD
 
 // RaiseAlerts records alerts raised outside a batch (by the
 // reconciliation), each once: an alert whose id is on record already is
-// left as it is. It returns the alerts it recorded.
+// left as it is. Each alert it records goes to the outbox with it, for
+// the relay to publish once. It returns the alerts it recorded.
 func (s *Store) RaiseAlerts(ctx context.Context, alerts []domain.Alert) ([]domain.Alert, error) {
 	if len(alerts) == 0 {
 		return nil, nil
@@ -264,8 +300,8 @@ func (s *Store) RaiseAlerts(ctx context.Context, alerts []domain.Alert) ([]domai
 		b.addEffects(&domain.Outcome{Alerts: alerts[i : i+1], Decision: domain.Decision{Action: domain.ActionRejected}})
 	}
 	a := b.alert
-	rows, err := s.pool.Query(ctx, insertAlerts+" RETURNING alert_id", a.id, a.event, a.rule, a.action, a.prog,
-		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence)
+	rows, err := s.pool.Query(ctx, outboxAlerts+" RETURNING alerts->0->>'alert_id'", a.id, a.event, a.rule, a.action, a.prog,
+		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence, a.js)
 	if err != nil {
 		return nil, classify("postgres: raise alerts", err)
 	}

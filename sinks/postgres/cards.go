@@ -221,15 +221,18 @@ type SheetCard struct {
 
 // CardSheet returns the live cards of the persons enrolled in union (its
 // name or code as enrolled; "" for every union), with the names of their
-// latest enrolment, by English name; at most limit.
-func (s *Store) CardSheet(ctx context.Context, union string, limit int) ([]SheetCard, error) {
+// latest enrolment, by English name; at most limit. A non-nil programmes
+// keeps the persons ever enrolled in one of them (none, if it is empty).
+func (s *Store) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]SheetCard, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+cardCols+`, e.record->>'name_bn', e.record->>'name_en',
 			COALESCE(e.record->'address'->>'union', ''), COALESCE(e.record->'address'->>'upazila', '')
 		FROM cards c JOIN persons p USING (person_id)
 		JOIN LATERAL (SELECT record FROM enrolments WHERE person_id = c.person_id
 			ORDER BY enrolled_at DESC, event_id DESC LIMIT 1) e ON true
 		WHERE c.status = 'active' AND ($1 = '' OR e.record->'address'->>'union' = $1)
-		ORDER BY e.record->>'name_en', c.card_no LIMIT $2`, union, limit)
+			AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM enrolments m
+				WHERE m.person_id = c.person_id AND m.programme = ANY($3)))
+		ORDER BY e.record->>'name_en', c.card_no LIMIT $2`, union, limit, programmes)
 	if err != nil {
 		return nil, classify("postgres: card sheet", err)
 	}
@@ -247,9 +250,11 @@ func cardFact(c domain.Card) domain.IndexFact {
 	return domain.IndexFact{Kind: "card", Key: c.IndexKey, Ref: c.CardNo, State: c.Status, Cycle: strconv.Itoa(c.Version)}
 }
 
-// cardFacts streams every card, for the index's rebuild, inside tx.
-func cardFacts(ctx context.Context, tx pgx.Tx, fn func(domain.IndexFact) error) error {
-	rows, err := tx.Query(ctx, `SELECT `+cardCols+` FROM cards c JOIN persons p USING (person_id)`)
+// cardFacts streams every card, for the index's rebuild, through q.
+func cardFacts(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, fn func(domain.IndexFact) error) error {
+	rows, err := q.Query(ctx, `SELECT `+cardCols+` FROM cards c JOIN persons p USING (person_id)`)
 	if err != nil {
 		return classify("postgres: index facts: cards", err)
 	}
@@ -328,8 +333,9 @@ func (s *Store) CardHolder(ctx context.Context, personID, programme, cycle strin
 
 // RecordRefusal records a request refused before any decision (a
 // distributor scanning outside their scope): d, with its alert, so that
-// the attempt is on record and in the reviewers' queue. It is idempotent
-// on d's event id.
+// the attempt is on record and in the reviewers' queue, and both in the
+// outbox, for the decisions and alerts topics. It is idempotent on d's
+// event id.
 func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// decision_keys decides whether the refusal is new, since decisions
@@ -344,9 +350,13 @@ func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.A
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
+		if _, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8) ON CONFLICT (alert_id) DO NOTHING`,
-			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt)
+			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, alerts) VALUES ($1, $2, $3)`,
+			d.EventID, jsonText(d), jsonText([]domain.Alert{a}))
 		return err
 	})
 	return classify("postgres: record refusal", err)

@@ -27,7 +27,8 @@ const dashboardJoins = ` LEFT JOIN unnest($2::text[], $3::text[]) AS m(programme
 
 // Dashboard computes the overview by ministry, programme, division and
 // district: persons enrolled and active, holds waiting and the oldest's
-// age, amounts paid since q.Since; and the decisions by rule since then.
+// age, amounts paid since q.Since, aid allotted to the current cycles
+// (q.Cycles) and not handed out; and the decisions by rule since then.
 // Each table is counted by its own query, so that a person enrolled in
 // two programmes of one ministry counts once for the ministry. It reads
 // whole tables and is meant for a dashboard, not a hot path.
@@ -45,6 +46,15 @@ func (s *Store) Dashboard(ctx context.Context, q review.DashboardQuery) (*review
 		spellings, codes, divisions = append(spellings, sp), append(codes, cd[0]), append(divisions, cd[1])
 	}
 	args := []any{scope, progs, mins, spellings, codes, divisions, q.Since}
+	var cycleProgs, cycles []string
+	var ents []float64
+	for p, c := range q.Cycles {
+		cycleProgs, cycles, ents = append(cycleProgs, p), append(cycles, c), append(ents, q.Entitlements[p])
+	}
+	// The allocations and hand-outs of each programme's current cycle.
+	const current = ` JOIN unnest($7::text[], $8::text[], $9::float8[]) AS c(programme, cycle, ent)
+		ON c.programme = t.programme AND c.cycle = t.cycle`
+	cycleArgs := append(args[:6:6], cycleProgs, cycles, ents)
 	d := &review.Dashboard{Since: q.Since}
 	into := map[string]*[]review.DashboardRow{
 		"ministry": &d.Ministries, "programme": &d.Programmes, "division": &d.Divisions, "district": &d.Districts,
@@ -102,8 +112,41 @@ func (s *Store) Dashboard(ctx context.Context, q review.DashboardQuery) (*review
 		}); err != nil {
 			return nil, classify("postgres: dashboard", err)
 		}
+		if err := s.scanRows(ctx, `SELECT `+dim.key+`, coalesce(sum(t.allotted), 0)::int8,
+				coalesce(sum(t.allotted * CASE WHEN t.amount > 0 THEN t.amount ELSE c.ent END), 0)::float8
+			FROM allocations t`+current+dashboardJoins+` GROUP BY 1`, cycleArgs, func(sc func(...any) error) error {
+			var k string
+			var n int64
+			var amount float64
+			if err := sc(&k, &n, &amount); err != nil {
+				return err
+			}
+			r := row(k)
+			r.Allotted, r.AmountAllotted = n, amount
+			return nil
+		}); err != nil {
+			return nil, classify("postgres: dashboard", err)
+		}
+		handed := map[string][2]float64{}
+		if err := s.scanRows(ctx, `SELECT `+dim.key+`, count(*)::float8, coalesce(sum(t.amount), 0)::float8
+			FROM payments t`+current+dashboardJoins+` AND t.action = 'ADMIT'
+				AND EXISTS (SELECT 1 FROM allocations a WHERE a.programme = t.programme AND a.cycle = t.cycle)
+			GROUP BY 1`, cycleArgs, func(sc func(...any) error) error {
+			var k string
+			var n, amount float64
+			if err := sc(&k, &n, &amount); err != nil {
+				return err
+			}
+			handed[k] = [2]float64{n, amount}
+			return nil
+		}); err != nil {
+			return nil, classify("postgres: dashboard", err)
+		}
 		out := make([]review.DashboardRow, 0, len(rows))
 		for _, r := range rows {
+			h := handed[r.Key]
+			r.Undistributed = max(r.Allotted-int64(h[0]), 0)
+			r.AmountUndistributed = max(r.AmountAllotted-h[1], 0)
 			out = append(out, *r)
 		}
 		sort.Slice(out, func(i, j int) bool {

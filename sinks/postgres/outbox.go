@@ -25,7 +25,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, send func(context.Co
 		failedIDs []int64
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT outbox_id, decision, index_op, generation FROM outbox WHERE sent_at IS NULL
+		rows, err := tx.Query(ctx, `SELECT outbox_id, decision, alerts, index_op, generation FROM outbox WHERE sent_at IS NULL
 			ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 		if err != nil {
 			return err
@@ -33,16 +33,24 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, send func(context.Co
 		var batch []review.OutboxRow
 		for rows.Next() {
 			var (
-				row      review.OutboxRow
-				dec, opb []byte
+				row          review.OutboxRow
+				dec, al, opb []byte
 			)
-			if err := rows.Scan(&row.ID, &dec, &opb, &row.Generation); err != nil {
+			if err := rows.Scan(&row.ID, &dec, &al, &opb, &row.Generation); err != nil {
 				rows.Close()
 				return err
 			}
-			if err := json.Unmarshal(dec, &row.Decision); err != nil {
-				rows.Close()
-				return fmt.Errorf("outbox row %d: %w", row.ID, err)
+			if len(dec) > 0 {
+				if err := json.Unmarshal(dec, &row.Decision); err != nil {
+					rows.Close()
+					return fmt.Errorf("outbox row %d: %w", row.ID, err)
+				}
+			}
+			if len(al) > 0 {
+				if err := json.Unmarshal(al, &row.Alerts); err != nil {
+					rows.Close()
+					return fmt.Errorf("outbox row %d: %w", row.ID, err)
+				}
 			}
 			if len(opb) > 0 {
 				row.IndexOp = new(review.IndexOp)

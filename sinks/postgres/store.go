@@ -136,27 +136,47 @@ func scanDecision(row pgx.Row) (domain.Decision, error) {
 // the batch must be decided again against the rebuilt index. Errors are
 // classified; KindTransient is worth retrying.
 func (s *Store) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
-	return s.write(ctx, outs, fence, false)
+	return s.write(ctx, outs, fence, outboxing{})
 }
 
 // Outboxed is the record as a Recorder whose Write also puts each decision
-// it records in the outbox, in the same transaction: for decisions made
-// on a caller's request (a distributor's scan), which are answered as
-// soon as they are durable and reach the decisions topic through the
-// outbox relay, so that a Kafka outage never holds up the answer, and a
-// crash after the commit never loses the publication.
-func (s *Store) Outboxed() *OutboxedRecorder { return &OutboxedRecorder{s} }
-
-// OutboxedRecorder is the Recorder Outboxed returns.
-type OutboxedRecorder struct{ *Store }
-
-// Write is Store.Write, and writes each recorded decision to the outbox.
-func (r *OutboxedRecorder) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
-	return r.write(ctx, outs, fence, true)
+// it records, and each alert it raises, in the outbox, in the same
+// transaction: for decisions made on a caller's request (a distributor's
+// scan), which are answered as soon as they are durable and reach the
+// decisions and alerts topics through the outbox relay, so that a Kafka
+// outage never holds up the answer, and a crash after the commit never
+// loses the publication.
+func (s *Store) Outboxed() *OutboxedRecorder {
+	return &OutboxedRecorder{s, outboxing{decisions: true, alerts: true}}
 }
 
-func (s *Store) write(ctx context.Context, outs []domain.Outcome, fence int64, outbox bool) (map[string]domain.Decision, error) {
-	var b batchRows
+// AlertsOutboxed is the record as a Recorder whose Write also puts each
+// alert it raises in the outbox, in the same transaction: an alert is
+// raised once, however often its event is delivered or decided, and so
+// reaches the alerts topic once (through the relay), where a batch that
+// published its own alerts would publish them again with every
+// redelivery. Its batches' decisions are published by their processor.
+func (s *Store) AlertsOutboxed() *OutboxedRecorder {
+	return &OutboxedRecorder{s, outboxing{alerts: true}}
+}
+
+// OutboxedRecorder is the Recorder Outboxed and AlertsOutboxed return.
+type OutboxedRecorder struct {
+	*Store
+	to outboxing
+}
+
+// outboxing says what a write puts in the outbox.
+type outboxing struct{ decisions, alerts bool }
+
+// Write is Store.Write, and writes each recorded decision, or alert, to
+// the outbox.
+func (r *OutboxedRecorder) Write(ctx context.Context, outs []domain.Outcome, fence int64) (map[string]domain.Decision, error) {
+	return r.write(ctx, outs, fence, r.to)
+}
+
+func (s *Store) write(ctx context.Context, outs []domain.Outcome, fence int64, outbox outboxing) (map[string]domain.Decision, error) {
+	b := batchRows{alertsOutboxed: outbox.alerts}
 	for i := range outs {
 		if !outs[i].Redelivered {
 			b.addDecision(&outs[i])
@@ -203,7 +223,7 @@ func (s *Store) write(ctx context.Context, outs []domain.Outcome, fence int64, o
 			if id := o.Decision.EventID; !o.Redelivered && inserted[id] {
 				delete(inserted, id)
 				b.addEffects(o)
-				if outbox {
+				if outbox.decisions {
 					b.addOutbox(o, fence)
 				}
 			}
@@ -352,8 +372,12 @@ type batchRows struct {
 		score                                                    []pgtype.Float8
 		expl, evidence                                           []string
 		at                                                       []time.Time
+		// js is each alert as the alerts topic carries it.
+		js []string
 	}
-	alloc allocationRows
+	// alertsOutboxed has each alert raised also written to the outbox.
+	alertsOutboxed bool
+	alloc          allocationRows
 	// edges join the persons of the batch's fuzzy matches in clusters.
 	edges []clusterEdge
 }
@@ -372,6 +396,8 @@ type segment struct {
 		channel, wallet, dist, device, district, upazila []string
 		action                                           []string
 		at                                               []time.Time
+		// items are the items handed over, as JSON; "" for none given.
+		items []string
 	}
 	status []statusRow
 }
@@ -494,6 +520,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		}
 		al.evidence = append(al.evidence, ev)
 		al.at = append(al.at, a.CreatedAt)
+		al.js = append(al.js, jsonText(a))
 	}
 
 	e := o.Event
@@ -551,6 +578,11 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.upazila = append(p.upazila, domain.Places().PlaceArea(domain.Area{District: district, Upazila: upazila}).Upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
+		items := ""
+		if len(e.Items) > 0 {
+			items = jsonText(e.Items)
+		}
+		p.items = append(p.items, items)
 	case domain.TypeAllocation:
 		b.alloc.add(e)
 	case domain.TypeStatus:
@@ -620,11 +652,14 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			// paid-once rule is payment_claims', whose violation must
 			// not be swallowed.
 			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
-					distributor_id, device_id, district, upazila, action, paid_at)
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])`,
+					distributor_id, device_id, district, upazila, action, paid_at, items)
+				SELECT id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at,
+					NULLIF(items, '')::jsonb
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[])
+					AS t(id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at, items)`,
 				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
-				p.upazila, p.action, p.at)
+				p.upazila, p.action, p.at, p.items)
 		}
 		for _, st := range seg.status {
 			t, _ := domain.TransitionOf(st.status, st.prog)
@@ -641,8 +676,13 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		pb.Queue(issueCards, c.no, c.person, c.event, c.at)
 	}
 	if a := b.alert; len(a.id) > 0 {
-		pb.Queue(insertAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
-			a.score, a.expl, a.at, a.evidence)
+		if b.alertsOutboxed {
+			pb.Queue(outboxAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
+				a.score, a.expl, a.at, a.evidence, a.js)
+		} else {
+			pb.Queue(insertAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
+				a.score, a.expl, a.at, a.evidence)
+		}
 	}
 }
 
@@ -654,6 +694,17 @@ const insertAlerts = `INSERT INTO alerts (alert_id, event_id, rule, action, prog
 		$8::text[], $9::float8[], $10::text[], $11::timestamptz[], $12::text[])
 		AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at, evidence)
 	ON CONFLICT (alert_id) DO NOTHING`
+
+// outboxAlerts is insertAlerts that also puts each alert it records in the
+// outbox ($13, the alerts as published): an alert on record already,
+// raised by an earlier delivery or by another worker, is not put there
+// again. The unique alert id settles two workers raising one alert at
+// once: the second insert waits for the first and records nothing.
+const outboxAlerts = `WITH raised AS (` + insertAlerts + ` RETURNING alert_id, event_id)
+	INSERT INTO outbox (event_id, alerts)
+	SELECT DISTINCT ON (r.alert_id) r.event_id, jsonb_build_array(j.js::jsonb)
+	FROM raised r JOIN unnest($1::text[], $13::text[]) AS j(id, js) ON j.id = r.alert_id
+	ORDER BY r.alert_id`
 
 // The claims of persons on programmes: on each, the person's latest
 // enrolment neither blocked nor replaced (domain.NeverClaims), which is
@@ -765,7 +816,7 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 	// One snapshot for every query, so that the facts are of one moment:
 	// an enrolment written between two queries would otherwise be missed
 	// by one and seen by the other.
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		for _, q := range queries {
 			rows, err := tx.Query(ctx, q.sql, q.args...)
 			if err != nil {
@@ -798,8 +849,18 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 				return classify("postgres: index facts", err)
 			}
 		}
-		return cardFacts(ctx, tx, fn)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The cards are read last, apart, when the rebuild has cleared the
+	// index: a card changed before this read is read as it is now, and one
+	// changed after it is mapped after the read by the card indexer, which
+	// the index's card script lets no older read undo. Read in the
+	// snapshot, a card ended while the facts were loading would come back
+	// live, the ending mapped into the index before its clear.
+	return cardFacts(ctx, s.pool, fn)
 }
 
 // NewStore wraps an existing pool, for tests and tools that share one.

@@ -51,6 +51,11 @@ type App struct {
 	policy     domain.Policy
 	pseudo     *domain.Pseudonymizer
 	metrics    *pipeline.Metrics
+	// decider decides the stream's events, and the scans, with the
+	// distributor anomalies.
+	decider pipeline.Decider
+	// notifyOutbox wakes the outbox relay.
+	notifyOutbox func()
 	// Cards serves aid cards and distributors' scans (api.CardService).
 	Cards api.CardService
 }
@@ -123,7 +128,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
 	decider := &pipeline.Anomalies{Decider: a.Index, Counter: a.Index, Homes: a.Store,
 		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity, SamePlace: fuzzy.SameUpazila}}
-	proc := pipeline.NewProcessor(pcfg, decider, a.Store, a.pub, log, m)
+	a.decider = decider
+	// Alerts go to the outbox with the record (AlertsOutboxed) and reach
+	// the alerts topic once, through the relay, however often their event
+	// is delivered; the batches publish their decisions and dead letters.
+	wake := func() {
+		if a.notifyOutbox != nil { // set by mountReview, before any worker runs
+			a.notifyOutbox()
+		}
+	}
+	proc := pipeline.NewProcessor(pcfg, decider, a.Store.AlertsOutboxed(), withoutAlerts{a.pub, wake}, log, m)
 	proc.Observe = observe
 	for i := 0; i < cfg.Pipeline.Consumers; i++ {
 		src := kafka.NewSource(cfg.SourceConfig(), log)

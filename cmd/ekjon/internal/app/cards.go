@@ -42,12 +42,36 @@ func (n outboxNotifier) Publish(context.Context, []domain.Outcome) error {
 	return nil
 }
 
+// withoutAlerts publishes outcomes without their alerts, which the record
+// put in the outbox (postgres.Store.AlertsOutboxed), and wakes the relay
+// that publishes them.
+type withoutAlerts struct {
+	pub    pipeline.Publisher
+	notify func()
+}
+
+func (w withoutAlerts) Publish(ctx context.Context, outs []domain.Outcome) error {
+	bare := make([]domain.Outcome, len(outs))
+	alerts := false
+	for i := range outs {
+		bare[i] = outs[i]
+		bare[i].Alerts = nil
+		alerts = alerts || len(outs[i].Alerts) > 0
+	}
+	if alerts {
+		w.notify()
+	}
+	return w.pub.Publish(ctx, bare)
+}
+
 // newCardService builds the card service. notify wakes the outbox relay.
 func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = a.policy, a.cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return a.pseudo.Hash("content", string(scanContent(content))) }
-	proc := pipeline.NewProcessor(pcfg, a.Index, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
+	// The scans are decided as the stream's hand-outs are, distributor
+	// anomalies included.
+	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
 	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log}
 }
 
@@ -91,8 +115,8 @@ func (s *cardService) RevokeCard(ctx context.Context, personID, actor, reason st
 	return c, s.flushCards(ctx)
 }
 
-func (s *cardService) CardSheet(ctx context.Context, union string, limit int) ([]api.SheetCard, error) {
-	list, err := s.store.CardSheet(ctx, union, limit)
+func (s *cardService) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]api.SheetCard, error) {
+	list, err := s.store.CardSheet(ctx, union, programmes, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ func (a *App) ReconcileOnce(ctx context.Context) ([]domain.Alert, error) {
 	raised, err := a.Store.RaiseReconciliationAlerts(ctx, a.policy, a.cfg.Rules.CycleGrace, time.Now())
 	if len(raised) > 0 {
 		a.log.Info("the reconciliation raised alerts", "alerts", len(raised))
+		if a.notifyOutbox != nil {
+			a.notifyOutbox() // they wait in the outbox
+		}
 	}
 	return raised, err
 }

@@ -16,6 +16,7 @@ func (a *App) mountReview(ctx context.Context) error {
 	// The relay applies a reviewer's index change only once the index is
 	// ready at the generation the review saw (Index.ReadyGeneration).
 	relay := review.NewRelay(a.Store, a.pub, a.Index, a.Index, log, api.NewRelayMetrics(a.Registry))
+	a.notifyOutbox = relay.Notify
 	rc := api.DefaultConfig()
 	rc.SecureCookies, rc.SessionTTL = a.cfg.HTTP.SecureCookies, a.cfg.HTTP.SessionTTL
 	rc.Policy = a.policy

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ekjon/ekjon/cards"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/pipeline"
+)
+
+// testCards is the CardService of the tests of this package: the record
+// and an index that reads card tokens, with scans decided by a processor
+// of their own that records to the outbox, as the service's is wired in
+// cmd/ekjon.
+type testCards struct {
+	e      *env
+	index  *redisindex.Index
+	keys   *cards.Keyring
+	proc   *pipeline.Processor
+	policy domain.Policy
+}
+
+// withCards has e's review serve cards and scans through a testCards.
+// Call it before mounting the review.
+func (e *env) withCards() *testCards {
+	e.t.Helper()
+	policy := domain.DefaultPolicy()
+	keys := cards.DerivedKeyring("test-card-secret")
+	ix := redisindex.New(e.rdb, e.pseudo, redisindex.Config{Prefix: e.prefix, Policy: policy, Cards: keys})
+	proc := pipeline.NewProcessor(pipeline.DefaultConfig(), ix, e.store.Outboxed(), outboxWake{}, quietLog(),
+		pipeline.NewMetrics(prometheus.NewRegistry()))
+	tc := &testCards{e: e, index: ix, keys: keys, proc: proc, policy: policy}
+	e.rv.SetCards(tc)
+	return tc
+}
+
+// newServed serves e's review again, mounted anew so that it serves what
+// was set on it since (cards, reports), and has e's calls go there.
+func newServed(t testing.TB, e *env) *httptest.Server {
+	r := chi.NewRouter()
+	e.rv.Mount(r)
+	e.srv = httptest.NewServer(r)
+	t.Cleanup(e.srv.Close)
+	return e.srv
+}
+
+// outboxWake publishes nothing: the scans' decisions are in the outbox.
+type outboxWake struct{}
+
+func (outboxWake) Publish(context.Context, []domain.Outcome) error { return nil }
+
+func (c *testCards) Policy() domain.Policy { return c.policy }
+
+func (c *testCards) CardOf(ctx context.Context, personID string) (domain.Card, error) {
+	return c.e.store.CardOf(ctx, personID)
+}
+
+func (c *testCards) Token(card domain.Card) string { return c.keys.Sign(card.CardNo, card.Version) }
+
+func (c *testCards) ReplaceCard(ctx context.Context, personID, actor, reason string) (domain.Card, error) {
+	card, err := c.e.store.ReplaceCard(ctx, personID, actor, reason)
+	if err != nil {
+		return card, err
+	}
+	return card, c.flush(ctx)
+}
+
+func (c *testCards) RevokeCard(ctx context.Context, personID, actor, reason string) (domain.Card, error) {
+	card, err := c.e.store.RevokeCard(ctx, personID, actor, reason)
+	if err != nil {
+		return card, err
+	}
+	return card, c.flush(ctx)
+}
+
+// flush maps every card change the record holds into the index.
+func (c *testCards) flush(ctx context.Context) error {
+	cs, err := c.e.store.PendingCards(ctx, 1000)
+	if err == nil {
+		err = c.index.MapCards(ctx, cs)
+	}
+	if err == nil {
+		err = c.e.store.MarkCardsIndexed(ctx, cs)
+	}
+	return err
+}
+
+func (c *testCards) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]SheetCard, error) {
+	list, err := c.e.store.CardSheet(ctx, union, programmes, limit)
+	out := make([]SheetCard, len(list))
+	for i, s := range list {
+		out[i] = SheetCard{PersonID: s.PersonID, CardNo: s.CardNo, Version: s.Version, NameBN: s.NameBN, NameEN: s.NameEN,
+			Union: s.Union, Upazila: s.Upazila, QR: c.Token(s.Card)}
+	}
+	return out, err
+}
+
+func (c *testCards) ResolveCard(ctx context.Context, qr string) (string, bool, error) {
+	st, key, err := c.index.ResolveCard(ctx, qr)
+	if err != nil || st == redisindex.CardUnknown {
+		return "", false, err
+	}
+	return "P" + key, st == redisindex.CardLive, nil
+}
+
+func (c *testCards) CardHolder(ctx context.Context, personID, programme, cycle string) (domain.CardHolder, error) {
+	return c.e.store.CardHolder(ctx, personID, programme, cycle)
+}
+
+func (c *testCards) DistributorScope(ctx context.Context, username string) (domain.DistributorScope, error) {
+	return c.e.store.DistributorScope(ctx, username)
+}
+
+func (c *testCards) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
+	return c.e.store.RecordRefusal(ctx, d, a)
+}
+
+func (c *testCards) Scan(ctx context.Context, ev *domain.Event) (domain.Outcome, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return domain.Outcome{}, err
+	}
+	c.e.offset++
+	return c.proc.ProcessOne(ctx, pipeline.Message{Topic: "api.scans", Offset: c.e.offset, Key: []byte(ev.EventID), Value: b, Time: time.Now()})
+}
