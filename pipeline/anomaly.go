@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
@@ -95,22 +96,41 @@ func (a *Anomalies) screen(ctx context.Context, outs []*domain.Outcome) error {
 	if len(dist) == 0 {
 		return nil
 	}
-	if err := a.velocity(ctx, dist); err != nil {
-		return err
+	// The attempts are counted (Redis) while the homes are read
+	// (PostgreSQL): each is a round trip the batch waits for, and neither
+	// needs the other's answer. What they find is raised in one order.
+	var (
+		wg             sync.WaitGroup
+		fast, farAway  func()
+		velErr, farErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fast, velErr = a.velocity(ctx, dist)
+	}()
+	farAway, farErr = a.far(ctx, dist)
+	wg.Wait()
+	if velErr != nil {
+		return velErr
 	}
-	if err := a.far(ctx, dist); err != nil {
-		return err
+	if farErr != nil {
+		return farErr
 	}
+	fast()
+	farAway()
 	for _, o := range dist {
 		a.below(o)
 	}
 	return nil
 }
 
-func (a *Anomalies) velocity(ctx context.Context, dist []*domain.Outcome) error {
+// velocity counts the distributions' attempts per distributor and device,
+// and returns what raises DISTRIBUTOR_VELOCITY on those above the limit.
+func (a *Anomalies) velocity(ctx context.Context, dist []*domain.Outcome) (func(), error) {
 	v := a.Config.VelocityPerMinute
 	if v <= 0 || a.Counter == nil {
-		return nil
+		return func() {}, nil
 	}
 	var attempts []domain.Attempt
 	var owners []*domain.Outcome
@@ -126,11 +146,11 @@ func (a *Anomalies) velocity(ctx context.Context, dist []*domain.Outcome) error 
 		}
 	}
 	if len(attempts) == 0 {
-		return nil
+		return func() {}, nil
 	}
 	counts, err := a.Counter.CountAttempts(ctx, attempts)
 	if err != nil {
-		return fmt.Errorf("count distributor attempts: %w", err)
+		return nil, fmt.Errorf("count distributor attempts: %w", err)
 	}
 	fast := make(map[*domain.Outcome]map[string]string)
 	for i, n := range counts {
@@ -146,17 +166,20 @@ func (a *Anomalies) velocity(ctx context.Context, dist []*domain.Outcome) error 
 		ev[at.Scope+"_id"] = at.ID
 		ev[at.Scope+"_attempts_in_minute"] = strconv.FormatInt(n, 10)
 	}
-	for _, o := range dist {
-		if ev, ok := fast[o]; ok {
-			raise(o, domain.RuleDistributorVel, ev)
+	return func() {
+		for _, o := range dist {
+			if ev, ok := fast[o]; ok {
+				raise(o, domain.RuleDistributorVel, ev)
+			}
 		}
-	}
-	return nil
+	}, nil
 }
 
-func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) error {
+// far reads the homes of the admitted distributions' persons, and returns
+// what raises DISTRIBUTOR_FAR on those paid outside their upazila.
+func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) (func(), error) {
 	if a.Homes == nil {
-		return nil
+		return func() {}, nil
 	}
 	var persons []string
 	for _, o := range dist {
@@ -166,12 +189,18 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) error {
 		}
 	}
 	if len(persons) == 0 {
-		return nil
+		return func() {}, nil
 	}
 	homes, err := a.Homes.HomeUpazilas(ctx, persons)
 	if err != nil {
-		return fmt.Errorf("find beneficiaries' upazilas: %w", err)
+		return nil, fmt.Errorf("find beneficiaries' upazilas: %w", err)
 	}
+	return func() { a.farFrom(dist, homes) }, nil
+}
+
+// farFrom raises DISTRIBUTOR_FAR on the admitted distributions paid
+// outside their persons' homes.
+func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 	for _, o := range dist {
 		home, ok := homes[o.Decision.PersonID]
 		if !ok || o.Decision.Action != domain.ActionAdmit || o.Event.Location == nil {
@@ -191,7 +220,6 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) error {
 			})
 		}
 	}
-	return nil
 }
 
 // SamePlace reports whether two spellings of a place name one place,

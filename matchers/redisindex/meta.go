@@ -116,7 +116,12 @@ func (ix *Index) servers(ctx context.Context) ([]string, error) {
 
 // serverID is one server's run id.
 func serverID(ctx context.Context, c *redis.Client) (string, error) {
-	info, err := c.Info(ctx, "server").Result()
+	return runID(c.Info(ctx, "server").Result())
+}
+
+// runID is the run id in a server's reply to INFO server, or
+// unknownServer when it refused the command.
+func runID(info string, err error) (string, error) {
 	var reply redis.Error
 	if errors.As(err, &reply) && !transient(err) {
 		return unknownServer, nil
@@ -213,18 +218,15 @@ func (ix *Index) Verify(ctx context.Context, generation Generation) (reason stri
 // rebuilt, and the index is marked for that rebuild. The check runs after
 // the claims, so a restart before it is seen; one after it cannot change
 // what the claims saw. A server that does not say who it is (see servers)
-// is trusted, as in Verify.
+// is trusted, as in Verify. Both reads go in one round trip (see
+// markerAndServers): the check is on every batch's path.
 func (ix *Index) confirm(ctx context.Context, began marker) error {
-	m, ok, err := ix.readMarker(ctx)
+	m, ok, now, err := ix.markerAndServers(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok || m.String() != began.String() {
 		return ErrNotReady
-	}
-	now, err := ix.servers(ctx)
-	if err != nil {
-		return err
 	}
 	if !slices.Equal(now, began.servers) {
 		if err := ix.Invalidate(ctx); err != nil {
@@ -233,6 +235,48 @@ func (ix *Index) confirm(ctx context.Context, began marker) error {
 		return ErrNotReady
 	}
 	return nil
+}
+
+// markerAndServers reads the ready marker (ok is false when there is
+// none) and the masters' run ids (see servers) together: on one server in
+// one pipeline, which the server runs in order after whatever the batch
+// sent before; on a cluster, the marker's master and every master at once.
+func (ix *Index) markerAndServers(ctx context.Context) (m marker, ok bool, servers []string, err error) {
+	c, single := ix.rdb.(*redis.Client)
+	if !single {
+		var (
+			wg      sync.WaitGroup
+			readErr error
+		)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, ok, readErr = ix.readMarker(ctx)
+		}()
+		servers, err = ix.servers(ctx)
+		wg.Wait()
+		if readErr != nil {
+			return m, false, nil, readErr
+		}
+		return m, ok, servers, err
+	}
+	pipe := c.Pipeline()
+	get := pipe.Get(ctx, ix.ReadyKey())
+	info := pipe.Info(ctx, "server")
+	_, _ = pipe.Exec(ctx) // each command's error is read below
+	v, err := get.Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return m, false, nil, classify("redis: ready marker", err)
+	default:
+		m, ok = parseMarker(v)
+	}
+	id, err := runID(info.Result())
+	if err != nil {
+		return m, false, nil, classify("redis: server identity", err)
+	}
+	return m, ok, []string{id}, nil
 }
 
 // Invalidate marks the index incomplete, so that no batch is decided until
