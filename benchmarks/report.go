@@ -51,6 +51,8 @@ type SizeResult struct {
 	// Payday is the payment cycle and enrolment drive after the runs, if
 	// they ran.
 	Payday *PaydayResult
+	// Scans is the scan benchmark (ekjon bench --scans), which runs alone.
+	Scans *ScanResult
 }
 
 // Report is one `ekjon bench` run.
