@@ -29,6 +29,9 @@ type ScanPath struct {
 	// Unexpected the scans decided otherwise than their kind expects.
 	Outcomes, Expected map[string]int
 	Unexpected         int
+	// Failed counts the scans answered with an HTTP error or not at all
+	// (a transport error or a timeout), left out of the latencies.
+	Failed int
 	// Load is /proc/loadavg's first three fields at the start and the end.
 	LoadBefore, LoadAfter string
 }
@@ -59,11 +62,11 @@ func outcomeList(m map[string]int) string {
 // WriteMarkdown writes the side-by-side table.
 func (r *ScanResult) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "\n### Scans at P = %d persons (%d cards, %d distributors)\n\n", r.Persons, r.Cards, r.Distributors)
-	fmt.Fprintln(w, "| path | offered/s | achieved/s | scans | p50 ms | p95 ms | p99 ms | max ms | decisions | unexpected | load before → after |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
+	fmt.Fprintln(w, "| path | offered/s | achieved/s | scans | p50 ms | p95 ms | p99 ms | max ms | decisions | unexpected | failed | load before → after |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
 	for _, p := range r.Paths {
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %d | %.1f | %.1f | %.1f | %.1f | %s | %d | %s → %s |\n", p.Name, p.Offered, p.Achieved,
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %d | %.1f | %.1f | %.1f | %.1f | %s | %d | %d | %s → %s |\n", p.Name, p.Offered, p.Achieved,
 			p.Latency.N, p.Latency.P50, p.Latency.P95, p.Latency.P99, p.Latency.Max, outcomeList(p.Outcomes), p.Unexpected,
-			p.LoadBefore, p.LoadAfter)
+			p.Failed, p.LoadBefore, p.LoadAfter)
 	}
 }

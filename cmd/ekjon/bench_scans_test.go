@@ -103,7 +103,7 @@ func TestBenchScans(t *testing.T) {
 	if strings.Contains(md, "#### P = ") {
 		t.Errorf("--scans wrote the runs' table:\n%s", md)
 	}
-	row := regexp.MustCompile(`(?m)^\| (scan API \(HTTP\)|card_qr events \(Kafka\)), pass 1 \| 50 \| [0-9]+ \| ([0-9]+) \|[^|]*\|[^|]*\|[^|]*\|[^|]*\| ([^|]*) \| ([0-9]+) \|`)
+	row := regexp.MustCompile(`(?m)^\| (scan API \(HTTP\)|card_qr events \(Kafka\)), pass 1 \| 50 \| [0-9]+ \| ([0-9]+) \|[^|]*\|[^|]*\|[^|]*\|[^|]*\| ([^|]*) \| ([0-9]+) \| 0 \|`)
 	rows := row.FindAllStringSubmatch(md, -1)
 	if len(rows) != 2 {
 		t.Fatalf("want a row per path:\n%s", md)
