@@ -132,7 +132,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
 	rep.Notes = benchNotes
 	if o.scans > 0 {
-		rep.Notes = []string{scanNote}
+		rep.Notes, rep.Events = []string{scanNote}, 0
 	}
 	if o.payday {
 		rep.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)], paydayNote)
