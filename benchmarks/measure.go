@@ -120,11 +120,11 @@ func (l *Latencies) Add(d ...float64) {
 
 // Quantiles are latency quantiles in milliseconds.
 type Quantiles struct {
-	N             int
-	P50, P95, P99 float64
+	N                  int
+	P50, P95, P99, Max float64
 }
 
-// Quantiles returns the 50th, 95th and 99th percentiles.
+// Quantiles returns the 50th, 95th and 99th percentiles and the maximum.
 func (l *Latencies) Quantiles() Quantiles {
 	l.mu.Lock()
 	s := slices.Clone(l.s)
@@ -137,7 +137,7 @@ func (l *Latencies) Quantiles() Quantiles {
 		i := int(math.Ceil(p*float64(len(s)))) - 1
 		return s[max(0, min(i, len(s)-1))] * 1000
 	}
-	return Quantiles{N: len(s), P50: q(0.50), P95: q(0.95), P99: q(0.99)}
+	return Quantiles{N: len(s), P50: q(0.50), P95: q(0.95), P99: q(0.99), Max: s[len(s)-1] * 1000}
 }
 
 // Machine describes the host for the report.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekjon/ekjon/benchmarks/baseline"
 	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/cards"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
 )
@@ -109,6 +110,13 @@ type EkjonLoader struct {
 
 	persons                         map[string]bool
 	decisions, people, enr, changes [][]any
+	// IssueCards, set before the first Add, issues a card to each person
+	// the registry admitted (see issueCard), and gathers Holders.
+	IssueCards        bool
+	cards, cardEvents [][]any
+	cardOf            map[string]string // person id → card number
+	cardNos           map[string]bool
+	holders           []Holder
 	// Redis and Postgres are the time spent writing to each.
 	Redis, Postgres time.Duration
 }
@@ -166,6 +174,11 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 			return err
 		}
 	}
+	if l.IssueCards && t.Action == domain.ActionAdmit && key != "" {
+		if err := l.issueCard(ctx, pid, key, e.EventID); err != nil {
+			return err
+		}
+	}
 	state := map[domain.Action]string{domain.ActionAdmit: domain.EnrolmentActive, domain.ActionHold: domain.EnrolmentHeld}[t.Action]
 	wallet := e.Person.Wallet
 	if state != "" {
@@ -188,6 +201,13 @@ func (l *EkjonLoader) Add(ctx context.Context, d Decoded) error {
 		l.ix.WalletKey(wallet), rec, district, e.Occurred, holdsRef})
 	if state == domain.EnrolmentBlocked {
 		return nil
+	}
+	if l.IssueCards && state == domain.EnrolmentActive && key != "" && (f == nil || f.DeadEvent == "") {
+		h := Holder{PersonID: pid, Programme: e.Programme}
+		if a := e.Person.Address; a != nil {
+			h.District, h.Upazila = a.District, a.Upazila
+		}
+		l.holders = append(l.holders, h)
 	}
 	if key != "" {
 		if err := l.fact(ctx, domain.IndexFact{Kind: "enrolment", Key: key, Programme: e.Programme, EventID: e.EventID,
@@ -253,6 +273,9 @@ func (l *EkjonLoader) Flush(ctx context.Context) error {
 		{Name: "enrolments", Cols: []string{"event_id", "person_id", "programme", "beneficiary_ref", "source", "status",
 			"wallet_key", "record", "district", "enrolled_at", "holds_ref"}, Rows: &l.enr},
 		{Name: "status_changes", Cols: []string{"event_id", "person_id", "status", "programme", "wallet_key", "occurred_at"}, Rows: &l.changes},
+		{Name: "cards", Cols: []string{"card_no", "person_id", "version", "status", "issued_at", "issued_by", "issue_reason",
+			"seq", "indexed_seq"}, Rows: &l.cards},
+		{Name: "card_events", Cols: []string{"card_no", "person_id", "action", "actor", "reason", "at"}, Rows: &l.cardEvents},
 	})
 }
 
@@ -268,3 +291,53 @@ func (l *EkjonLoader) Close(ctx context.Context, generation redisindex.Generatio
 	l.Redis += time.Since(t)
 	return err
 }
+
+// Holder is a registry person who holds a live card and is active in a
+// programme: whom a distributor may hand that programme's aid to.
+type Holder struct {
+	PersonID, CardNo, Programme string
+	// District and Upazila are the person's as enrolled.
+	District, Upazila string
+}
+
+// issueCard issues the person pid (index key key), admitted by the
+// enrolment event, their first card, unless they hold one: the rows the
+// record's admission writes (sinks/postgres issueCards: version 1,
+// active, issued by the event, reason "admitted", with its "issued" trail
+// entry), already mapped in the index as the index's rebuild maps a card
+// (the "card" fact), so the card is not left waiting for the indexer.
+func (l *EkjonLoader) issueCard(ctx context.Context, pid, key, event string) error {
+	if l.cardOf == nil {
+		l.cardOf, l.cardNos = map[string]string{}, map[string]bool{}
+	}
+	if l.cardOf[pid] != "" {
+		return nil
+	}
+	var no string
+	for no == "" || l.cardNos[no] {
+		var err error
+		if no, err = cards.NewNumber(); err != nil {
+			return err
+		}
+	}
+	l.cardNos[no], l.cardOf[pid] = true, no
+	l.cards = append(l.cards, []any{no, pid, 1, domain.CardActive, l.now, event, "admitted", int64(1), int64(1)})
+	l.cardEvents = append(l.cardEvents, []any{no, pid, "issued", event, "admitted", l.now})
+	return l.fact(ctx, domain.IndexFact{Kind: "card", Key: key, Ref: no, State: domain.CardActive, Cycle: "1"})
+}
+
+// Holders returns the persons who hold a live card and an active
+// enrolment, one entry per programme they are active in, in the order
+// they were loaded; they are complete once the registry is loaded.
+func (l *EkjonLoader) Holders() []Holder {
+	out := make([]Holder, 0, len(l.holders))
+	for _, h := range l.holders {
+		if h.CardNo = l.cardOf[h.PersonID]; h.CardNo != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Cards is the number of cards issued.
+func (l *EkjonLoader) Cards() int { return len(l.cardOf) }

@@ -51,6 +51,8 @@ type SizeResult struct {
 	// Payday is the payment cycle and enrolment drive after the runs, if
 	// they ran.
 	Payday *PaydayResult
+	// Scans is the scan benchmark (ekjon bench --scans), which runs alone.
+	Scans *ScanResult
 }
 
 // Report is one `ekjon bench` run.
@@ -73,8 +75,11 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 // WriteHeader writes the run's heading: machine, date, commit, command.
 func (r *Report) WriteHeader(w io.Writer) {
 	fmt.Fprintf(w, "### Run of %s\n\n", r.Date)
-	fmt.Fprintf(w, "- machine: %s\n- commit: `%s`\n- command: `%s`\n- events per run: %d (run 1 at max, run 2 at half the max)\n\n",
-		r.Machine, r.Commit, r.Command, r.Events)
+	fmt.Fprintf(w, "- machine: %s\n- commit: `%s`\n- command: `%s`\n", r.Machine, r.Commit, r.Command)
+	if r.Events > 0 {
+		fmt.Fprintf(w, "- events per run: %d (run 1 at max, run 2 at half the max)\n", r.Events)
+	}
+	fmt.Fprintln(w)
 }
 
 // WriteNotes writes the notes that end the run's tables.

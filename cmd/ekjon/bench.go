@@ -60,6 +60,12 @@ type benchOptions struct {
 	paydayOnly bool
 	drive      int
 	brokerBin  string
+	// scans, when above 0, runs the scan benchmark alone after the load.
+	scans            int
+	scanRate         float64
+	scanDistributors int
+	scanPasses       int
+	dbMaxConns       int
 }
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -88,8 +94,19 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.paydayOnly, "payday-only", false, "after the bulk load, run the payday alone, without the two runs, the baseline and the accuracy")
 	fs.StringVar(&o.brokerBin, "broker-bin", "", "the ekjon binary whose broker command the payday runs (default: this one)")
 	fs.IntVar(&o.drive, "drive", 0, "new persons of the payday's enrolment drive (0: the larger of --events and a tenth of the registry)")
+	fs.IntVar(&o.scans, "scans", 0, "run only the scan benchmark after the bulk load (which then issues cards): this many scans through the scan API and as many card_qr distributions through Kafka, side by side")
+	fs.Float64Var(&o.scanRate, "scan-rate", 500, "offered rate of the scan benchmark, scans a second, for both paths")
+	fs.IntVar(&o.dbMaxConns, "db-max-conns", app.DefaultConfig().Postgres.MaxConns, "PostgreSQL connections of ekjon's process, as ekjon run --db-max-conns")
+	fs.IntVar(&o.scanPasses, "scan-passes", 2, "times the scan benchmark measures both paths, one after the other, on the same registry (each for cycles of its own)")
+	fs.IntVar(&o.scanDistributors, "scan-distributors", 0, "distributors of the scan benchmark (0: enough that none exceeds the DISTRIBUTOR_VELOCITY limit)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if o.scans > 0 {
+		if o.scanRate <= 0 {
+			return errors.New("scan-rate: above 0")
+		}
+		o.payday, o.paydayOnly, o.skipBase = false, false, true
 	}
 	for _, s := range app.SplitList(*persons) {
 		n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
@@ -114,6 +131,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep := &benchmarks.Report{Machine: benchmarks.Machine(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Commit: gitCommit(), Command: "ekjon bench " + strings.Join(args, " "), Events: o.events}
 	rep.Notes = benchNotes
+	if o.scans > 0 {
+		rep.Notes, rep.Events = []string{scanNote}, 0
+	}
 	if o.payday {
 		rep.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)], paydayNote)
 	}
@@ -137,8 +157,11 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("bench at %d persons: %w", p, err)
 		}
 		rep.Sizes = append(rep.Sizes, res)
-		if !o.paydayOnly {
+		if !o.paydayOnly && res.Scans == nil {
 			res.WriteMarkdown(tables)
+		}
+		if res.Scans != nil {
+			res.Scans.WriteMarkdown(tables)
 		}
 		if res.Payday != nil {
 			res.Payday.WriteMarkdown(tables)
@@ -223,6 +246,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	cfg := app.DefaultConfig()
 	cfg.HMACSecret, cfg.Pipeline.Consumers, cfg.LogLevel, cfg.Pipeline.BatchSize = demoSecret, o.consumers, o.logLevel, o.batchSize
 	cfg.Kafka.Group, cfg.Redis.URL, cfg.Redis.Prefix, cfg.HTTP.Addr = "bench-ekjon", o.redisURL, o.prefix, "127.0.0.1:0"
+	cfg.Postgres.MaxConns = o.dbMaxConns
 	// The index is sized for the registry, as a deployment would size it.
 	cfg.Redis.IndexBucketBits = redisindex.BucketBitsFor(persons)
 	policy, err := cfg.Policy()
@@ -275,8 +299,12 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	if err != nil {
 		return res, err
 	}
-	runs := [2][]synth.Record{w.Run(0), w.Run(1)}
-	fmt.Fprintf(out, "  generated runs of %d and %d events in %s\n", len(runs[0]), len(runs[1]), time.Since(t).Round(time.Millisecond))
+	// The scan benchmark scans the registry only.
+	var runs [2][]synth.Record
+	if o.scans == 0 {
+		runs = [2][]synth.Record{w.Run(0), w.Run(1)}
+		fmt.Fprintf(out, "  generated runs of %d and %d events in %s\n", len(runs[0]), len(runs[1]), time.Since(t).Round(time.Millisecond))
+	}
 
 	// Bulk preload.
 	redisBefore, _ := benchmarks.RedisMemory(ctx, rdb)
@@ -285,6 +313,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	t = time.Now()
 	fates, statuses := benchmarks.Fates(w.PreloadStatuses(), policy)
 	el := benchmarks.NewEkjonLoader(ix, epool, policy.Version, fates)
+	el.IssueCards = o.scans > 0
 	bl := baseline.NewLoader(bpool, pseudo)
 	var blTime time.Duration
 	n := 0
@@ -373,6 +402,15 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	fmt.Fprintf(out, "  redis %.0f B/person, ekjon postgres %.0f B/person, baseline postgres %.0f B/person\n",
 		res.Ekjon.RedisPerPerson, res.Ekjon.PGPerPerson, res.Baseline.PGPerPerson)
 
+	if o.scans > 0 {
+		holders := el.Holders()
+		res.Scans, err = benchScans(ctx, o, cfg, holders, el.Cards(), epool, rdb, log, out)
+		if err != nil {
+			return res, fmt.Errorf("scans: %w", err)
+		}
+		res.Scans.Persons = persons
+		return res, nil
+	}
 	if o.paydayOnly {
 		res.Payday, err = benchPayday(ctx, o, cfg, w, epool, rdb, log, out)
 		if err != nil {
