@@ -51,6 +51,7 @@ func levelsOf(m *score.Model) ([]levelRef, map[levelRef]*score.MU) {
 	add(score.FieldDOB, score.LevelYearOff1, &m.DOB.YearOff1)
 	add(score.FieldDOB, score.LevelYearOffOther, &m.DOB.YearOff1OtherDay)
 	add(score.FieldDOB, score.LevelYearOff2to5, &m.DOB.YearOff2to5)
+	add(score.FieldDOB, score.LevelYearOff2Day, &m.DOB.YearOff2to5SameDay)
 	add(score.FieldDOB, score.LevelFar, &m.DOB.Far)
 	add(score.FieldDOB, score.LevelDecades, &m.DOB.Decades)
 	agree(score.FieldGender, &m.Gender)

@@ -101,12 +101,13 @@ func (a *agreement) sendBatch(events []*domain.Event, ats []time.Time) []*domain
 	return ptrs
 }
 
-// person is the enrolled person of one scenario, one NID each.
+// person is the enrolled person of one scenario, one NID each, born on a
+// real date (never 1 January, which says only the year).
 func person(nid string, i int, wallet string) *domain.Person {
 	given := []string{"Rafiqul", "Shahana", "Abdul", "Nasima", "Jamal", "Rokeya", "Mizanur", "Farida", "Habibur", "Kulsum"}
 	family := []string{"Islam", "Begum", "Karim", "Akter", "Uddin", "Khatun", "Rahman", "Yasmin", "Hossain", "Bibi"}
 	return &domain.Person{NID: nid, NameEN: given[i%len(given)] + " " + family[i/len(given)%len(family)],
-		FatherName: fmt.Sprintf("Father %d", i), DOB: fmt.Sprintf("%d-%02d-%02d", 1930+i%40, 1+i%12, 1+i%28), Gender: "female",
+		FatherName: fmt.Sprintf("Father %d", i), DOB: fmt.Sprintf("%d-%02d-%02d", 1930+i%40, 1+i%12, 2+i%27), Gender: "female",
 		Wallet: wallet, Address: &domain.Address{District: "Dhaka", Upazila: fmt.Sprintf("Upazila %d", i)}}
 }
 

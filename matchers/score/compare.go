@@ -43,6 +43,7 @@ const (
 	LevelYearOffOther = "year_off_by_one_other_day"
 	LevelYearOffDay   = "year_off_by_one_same_day"
 	LevelYearOff2to5  = "year_off_2_to_5"
+	LevelYearOff2Day  = "year_off_2_to_5_same_day"
 	LevelDecades      = "decades_apart"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
@@ -400,6 +401,9 @@ func compareDOB(a, b DOB) string {
 		}
 		return LevelYearOffOther
 	case gap <= 5:
+		if known && a.Month == b.Month && a.Day == b.Day {
+			return LevelYearOff2Day
+		}
 		return LevelYearOff2to5
 	case gap <= 15:
 		return LevelFar

@@ -47,7 +47,11 @@ type DOBLevels struct {
 	// day or month too: two slips in one date, or two people.
 	YearOff1OtherDay MU
 	YearOff2to5      MU // two to five years apart: an age guessed
-	Far              MU // six to fifteen years apart
+	// YearOff2to5SameDay is two to five years apart with the same known
+	// month and day: a real birth date whose year was written from an
+	// age, which two people of one name seldom share by chance.
+	YearOff2to5SameDay MU
+	Far                MU // six to fifteen years apart
 	// Decades is more than fifteen years apart: near-certainly two
 	// people (a parent and a child, namesakes of two generations).
 	Decades MU
@@ -137,25 +141,31 @@ type Model struct {
 //     (Sarkar and Sheikh, Begum and Khatun: 5 %) while two people of one
 //     given name often do (40 %).
 //   - Father and spouse: recorded less consistently (father/husband share one
-//     NID field, widows' spouse names are dropped), so lower M.
+//     NID field, widows' spouse names are dropped), so lower M. A father's
+//     name that shares no token with the other's is rare for one person
+//     (3 %: a husband written in the father's place) and usual for two.
 //   - DOB: 55 % exact for one person; heaping on 1 January and guessed ages
-//     of the elderly raise U for an exact date to 3 in 10,000 and M for the
-//     same year only. A birth year one off with the same day and month is
-//     one person's date with the year mistyped or the age rounded the other
-//     way (6 %); for two people it needs the year to be off and the day to
-//     coincide (2 in 10,000); two real dates a year and a day apart are
-//     two slips in one record, rarer for one person (1 %) than for two
-//     (2 %). A 1 January or 1 July date, or one without
-//     day or month, is read as a year only, because that is what offices
-//     write when they know only an age. Guessed ages put one person's two
-//     years two to five apart now and then (3 %), which namesakes in a
-//     block are often (one in five): weak evidence against. Beyond that the
-//     evidence grows fast: one person's two records are six to fifteen
-//     years apart about once in a hundred (an age guessed, a digit
-//     slipped), and more than fifteen once in two thousand, while half of
-//     the namesakes a block finds are of another generation. A birth year decades off costs
-//     almost ten bits: enough that two namesakes of one union, one
-//     father's name and one phone are not held.
+//     of the elderly raise U for an exact date to 3 in 10,000. Blocks put
+//     namesakes of one birth year and of the years either side together,
+//     so within a block a year is weak evidence: a placeholder date (1
+//     January, 1 July, day or month unknown: what offices write when they
+//     know only an age) in the same year is met by one pair of namesakes
+//     in 25, two real dates of one year that differ by one in ten, and
+//     years one apart, one of them a placeholder, by one in ten, each
+//     about as often as by one person's two records or more. A real date
+//     with the year one off (6 % of one person's pairs: an age rounded the
+//     other way) or two to five off (2 %: a year written from an age) on
+//     the same day and month is rare by chance (2 and 5 in 10,000). Two
+//     real dates a year and a day apart are two slips in one record (half
+//     a percent) and common among namesakes blocked on years either side
+//     (15 %). Guessed ages put one person's two years two to five apart
+//     now and then (2.5 %), which namesakes in a block are often (one in
+//     five). Beyond that the evidence grows fast: one person's two records
+//     are six to fifteen years apart about once in 250 (a digit slipped),
+//     and more than fifteen once in 5,000, while half of the namesakes a
+//     block finds are of another generation. A birth year decades off
+//     costs ten bits: enough that two namesakes of one union, one father's
+//     name and one phone are not held.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: pairs with the same NID never reach the scorer (the exact rules
@@ -164,8 +174,11 @@ type Model struct {
 //     third of the time (a relative's card, a second card) and none
 //     otherwise; two different people give two NIDs nine times in ten. A
 //     different NID is evidence against, not proof.
-//   - Location: 494 upazilas, but candidates are often blocked by upazila,
-//     so U(same upazila) is 1 in 50 and M 0.8 (people move).
+//   - Location: 494 upazilas, but candidates are blocked by name and
+//     upazila or district, and namesakes crowd in a union: one pair of
+//     namesakes in ten a block finds lives in one upazila and more than
+//     one in fifteen in one district, so the same upazila is modest evidence
+//     (M 0.8: people move) and the same district, another upazila, little.
 //   - NID place: the district code that opens an NID is where it was
 //     issued. Of one person's two records with addresses in two districts
 //     (someone who moved), about one in five has the NID of the other's
@@ -174,7 +187,10 @@ type Model struct {
 //     counted: an NID from elsewhere says nothing against a match.
 //   - Gender: entry errors are rare (2 %).
 //
-// The thresholds follow from the household cap of 10 bits: a pair that
+// The household cap is 9 bits: within a block of namesakes, a father's
+// name and a union shared say less than their weights summed (cousins
+// are named after one grandfather and live side by side). The thresholds
+// follow from it: a pair that
 // agrees on everything a family shares and has the same date of birth
 // (twins) must fall short of Hold unless the person's own name agrees, and
 // two women of one common name, one birth year and one upazila who share a
@@ -196,7 +212,7 @@ func DefaultModel() Model {
 			Close:   MU{0.20, 3e-3},
 			Partial: MU{0.10, 0.03},
 			Mixed:   MU{0.05, 0.08},
-			Far:     MU{0.10, 0.886},
+			Far:     MU{0.03, 0.886},
 		},
 		Spouse: NameLevels{
 			Exact:   MU{0.45, 1e-3},
@@ -206,31 +222,32 @@ func DefaultModel() Model {
 			Far:     MU{0.15, 0.886},
 		},
 		DOB: DOBLevels{
-			Exact:            MU{0.55, 3e-4},
-			Transposed:       MU{0.03, 1e-4},
-			Placeholder:      MU{0.12, 0.012},
-			SameYear:         MU{0.06, 0.008},
-			YearOffSameDay:   MU{0.06, 2e-4},
-			YearOff1:         MU{0.05, 0.03},
-			YearOff1OtherDay: MU{0.01, 0.02},
-			YearOff2to5:      MU{0.03, 0.2},
-			Far:              MU{0.01, 0.29},
-			Decades:          MU{5e-4, 0.4394},
+			Exact:              MU{0.55, 3e-4},
+			Transposed:         MU{0.03, 1e-4},
+			Placeholder:        MU{0.15, 0.04},
+			SameYear:           MU{0.04, 0.10},
+			YearOffSameDay:     MU{0.06, 2e-4},
+			YearOff1:           MU{0.035, 0.10},
+			YearOff1OtherDay:   MU{0.005, 0.15},
+			YearOff2to5:        MU{0.025, 0.2},
+			YearOff2to5SameDay: MU{0.02, 5e-4},
+			Far:                MU{0.004, 0.2},
+			Decades:            MU{2e-4, 0.2},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
 		NID:    AgreeLevels{Same: MU{0.60, 1e-7}, Different: MU{0.30, 0.90}},
 		Location: LocationLevels{
-			SameUpazila:  MU{0.80, 0.02},
-			SameDistrict: MU{0.10, 0.05},
-			Different:    MU{0.10, 0.93},
+			SameUpazila:  MU{0.80, 0.10},
+			SameDistrict: MU{0.10, 0.07},
+			Different:    MU{0.06, 0.50},
 		},
 		NIDPlace:        AgreeLevels{Same: MU{0.20, 0.02}, Different: MU{0.80, 0.98}},
 		TokenClose:      0.88,
 		TFTokensPerName: 1,
 		TFMaxDown:       6,
 		TFMaxUp:         4,
-		HouseholdCap:    10,
+		HouseholdCap:    9,
 		Review:          14,
 		Hold:            22,
 	}

@@ -311,7 +311,7 @@ func (l *NameLevels) mu(i int) MU {
 }
 
 // nDOB is the number of date-of-birth levels.
-const nDOB = 10
+const nDOB = 11
 
 // dobIndex is the position of a date-of-birth level in mu's order, or -1.
 func dobIndex(level string) int {
@@ -336,6 +336,8 @@ func dobIndex(level string) int {
 		return 8
 	case LevelDecades:
 		return 9
+	case LevelYearOff2Day:
+		return 10
 	}
 	return -1
 }
@@ -343,7 +345,7 @@ func dobIndex(level string) int {
 // levels lists the date-of-birth levels in dobIndex's order.
 func (l *DOBLevels) levels() []MU {
 	return []MU{l.Exact, l.Transposed, l.Placeholder, l.SameYear, l.YearOffSameDay, l.YearOff1,
-		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades}
+		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades, l.YearOff2to5SameDay}
 }
 
 func (l *DOBLevels) mu(i int) MU {
@@ -366,8 +368,10 @@ func (l *DOBLevels) mu(i int) MU {
 		return l.YearOff2to5
 	case 8:
 		return l.Far
+	case 9:
+		return l.Decades
 	}
-	return l.Decades
+	return l.YearOff2to5SameDay
 }
 
 // agreeIndex is the position of an equality level in mu's order, or -1.

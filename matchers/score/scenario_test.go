@@ -205,10 +205,23 @@ func scenarios() []scenario {
 			want: below,
 		},
 		{
-			name: "rare name, a year apart, same district",
-			a:    person("tanvir shahriar", "", "", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
-			b:    person("tanvir shahriar", "", "", "", DOB{Year: 1951}, male, "", "nid2", "26", "10"),
-			want: review,
+			// Blocks put namesakes of neighbouring birth years together,
+			// so two years known only as years, one apart, are no
+			// evidence of one person; a rare name alone in one district,
+			// with two NIDs and nothing else shared, is not worth a
+			// reviewer's hour.
+			name:     "rare name, a year apart, same district",
+			a:        person("tanvir shahriar", "", "", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
+			b:        person("tanvir shahriar", "", "", "", DOB{Year: 1951}, male, "", "nid2", "26", "10"),
+			want:     below,
+			maxTotal: 13,
+		},
+		{
+			// A rare name and father's name in one upazila carry it.
+			name: "rare name, a year apart, same upazila and father",
+			a:    person("tanvir shahriar", "", "moinul", "", DOB{Year: 1950}, male, "", "nid1", "26", "72"),
+			b:    person("tanvir shahriar", "", "moinul", "", DOB{Year: 1951}, male, "", "", "26", "72"),
+			want: hold,
 		},
 		{
 			// Cousins named after one grandfather, sons of fathers of one
@@ -236,6 +249,50 @@ func scenarios() []scenario {
 			b:        person("tanvir shahriar", "", "moinul", "", DOB{1963, 9, 2}, male, "", "nid2", "61", "05"),
 			want:     review,
 			maxTotal: 22,
+		},
+		{
+			// Namesakes are crowded in a union: a blocked pair of one
+			// common name and one upazila is often two people, and two
+			// real dates in one year with two fathers' names say so.
+			name:     "namesakes of one union and birth year, other fathers",
+			a:        person("abdul karim", "", "abdul rahman", "", DOB{1961, 3, 12}, male, "ph1", "nid1", "26", "72"),
+			b:        person("abdul karim", "", "nasir uddin", "", DOB{1961, 8, 30}, male, "ph2", "nid2", "26", "72"),
+			want:     below,
+			maxTotal: 8,
+		},
+		{
+			// Fathers' names are as concentrated as names: one name and
+			// one father's name in two districts, with two real dates in
+			// one year, are cousins or strangers.
+			name:     "namesakes of one father's name and birth year, another district",
+			a:        person("abdul karim", "", "abdul rahman", "", DOB{1961, 3, 12}, male, "ph1", "nid1", "26", "72"),
+			b:        person("abdul karim", "", "abdul rahman", "", DOB{1961, 8, 30}, male, "ph2", "nid2", "61", "05"),
+			want:     below,
+			maxTotal: 12,
+		},
+		{
+			// Three years may be an age guessed: a reviewer may look, but
+			// nobody is held.
+			name:     "cousins of one name and father's name in one union, three years apart",
+			a:        person("rafikul islam", "", "abdul karim", "", DOB{1958, 2, 10}, male, "ph1", "nid1", "26", "72"),
+			b:        person("rafikul islam", "", "abdul karim", "", DOB{1961, 6, 21}, male, "ph2", "nid2", "26", "72"),
+			want:     review,
+			maxTotal: 17,
+		},
+		{
+			name: "cousins of one name and father's name in one union, eight years apart",
+			a:    person("rafikul islam", "", "abdul karim", "", DOB{1958, 2, 10}, male, "", "nid1", "26", "72"),
+			b:    person("rafikul islam", "", "abdul karim", "", DOB{1966, 6, 21}, male, "", "nid2", "26", "72"),
+			want: below,
+		},
+		{
+			// An office that knows only an age writes the year from it and
+			// keeps the day: two years off on one real day and month is
+			// one person's date, which two namesakes seldom share.
+			name: "same person, the year two off on the same day, no NID",
+			a:    person("rafikul islam", "", "abdul karim", "", DOB{1958, 2, 10}, male, "", "nid1", "26", "72"),
+			b:    person("rafikul islam", "", "abdul karim", "", DOB{1960, 2, 10}, male, "", "", "26", "72"),
+			want: hold,
 		},
 		{
 			// The year is all a placeholder date says: a real date in the
