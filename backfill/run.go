@@ -74,6 +74,43 @@ type Result struct {
 	Summary  Summary
 	RunKey   string
 	Finished bool // false when ctx ended first
+	// Stages is the time the processor spent in each of its stages
+	// (decode, lookup, decide, record, remember, publish), summed over
+	// the batches this run decided.
+	Stages map[string]time.Duration
+}
+
+// stageTimes sums the processor's stage durations from its metrics.
+func stageTimes(reg *prometheus.Registry) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "ekjon_pipeline_stage_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" {
+					out[l.GetValue()] += time.Duration(m.GetHistogram().GetSampleSum() * float64(time.Second))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// formatStages lists stage times in the order the stages run.
+func formatStages(st map[string]time.Duration) string {
+	var b strings.Builder
+	for _, n := range []string{"decode", "lookup", "decide", "record", "remember", "publish"} {
+		if d, ok := st[n]; ok {
+			fmt.Fprintf(&b, "%s %s ", n, d.Round(time.Millisecond))
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // Run backfills the files: reads them, decides every record in content
@@ -156,27 +193,66 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 
 	pub := &publisher{}
 	pcfg := cfg.Pipeline
-	proc := pipeline.NewProcessor(pcfg, d.Decider, d.Recorder, pub, log, pipeline.NewMetrics(prometheus.NewRegistry()))
+	reg := prometheus.NewRegistry()
+	metrics := pipeline.NewMetrics(reg)
 	prog := newProgress(cfg.Progress, cfg.ProgressEvery, int64(len(entries)), done, pub)
 	if !finished {
 		if err := d.Checkpoints.SaveBackfillCheckpoint(ctx, key, names, done, int64(len(entries)), false); err != nil {
 			return nil, err
 		}
-		prog.start()
-		err := decideAll(ctx, log, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
+		save := func(ctx context.Context, n int) error {
+			if err := d.Checkpoints.SaveBackfillCheckpoint(ctx, key, names, int64(n), int64(len(entries)), n == len(entries)); err != nil {
+				return err
+			}
 			prog.done.Store(int64(n))
-			return d.Checkpoints.SaveBackfillCheckpoint(ctx, key, names, int64(n), int64(len(entries)), n == len(entries))
-		}, &rejects)
+			// Logged once the checkpoint holds the batch.
+			log.Debug("batch decided", "done", n, "of", len(entries))
+			return nil
+		}
+		prog.start()
+		// Each batch is recorded while the next is decided (lateRecorder).
+		late := newLateRecorder(ctx, d.Recorder, save)
+		proc := pipeline.NewProcessor(pcfg, d.Decider, late, pub, log, metrics)
+		err := decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
+			if err := late.failed(); err != nil {
+				return err
+			}
+			late.checkpoint(n)
+			return nil
+		})
+		if ferr := late.flush(); err == nil {
+			err = ferr
+		}
+		if err != nil && isLate(err) && ctx.Err() == nil && d.Rebuild != nil {
+			// A batch could not be recorded after the next was decided:
+			// the index goes back to what the record holds, and the rest
+			// is decided one batch at a time, each recorded before the
+			// next is decided, as the stream does.
+			log.Warn("recording a batch failed; rebuilding the index from the record and deciding the rest one batch at a time",
+				"err", domain.Redact(err.Error()))
+			err = d.Rebuild(ctx)
+			if err == nil {
+				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
+			}
+			if err == nil {
+				proc := pipeline.NewProcessor(pcfg, d.Decider, d.Recorder, pub, log, metrics)
+				err = decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error { return save(ctx, n) })
+			}
+		}
 		prog.stop()
 		if err != nil {
 			return res, err
 		}
+		res.Stages = stageTimes(reg)
+		log.Info("records decided", "took", time.Since(start).Round(time.Millisecond), "stages", formatStages(res.Stages))
 	}
 	res.Finished = true
+	t := time.Now()
 	sum, err := writeOutputs(ctx, cfg, ins, entries, rejects, d.Recorder)
 	if err != nil {
 		return res, err
 	}
+	log.Info("outputs written", "took", time.Since(t).Round(time.Millisecond))
 	res.Summary = *sum
 	res.Rejects = sum.Rejected
 	res.Took = time.Since(start)
@@ -208,8 +284,8 @@ type batchOf struct {
 // next batch while one is decided; after each it calls saved with the
 // number of entries done. Records of another type than enrolment are
 // skipped here and reported by writeOutputs.
-func decideAll(ctx context.Context, log *slog.Logger, ins []*Input, entries []Entry, from, size int, proc *pipeline.Processor,
-	saved func(int) error, _ *[]Reject) error {
+func decideAll(ctx context.Context, ins []*Input, entries []Entry, from, size int, proc *pipeline.Processor,
+	saved func(int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan batchOf, 2)
@@ -248,15 +324,12 @@ func decideAll(ctx context.Context, log *slog.Logger, ins []*Input, entries []En
 		if b.err != nil {
 			return b.err
 		}
-		t := time.Now()
 		if err := proc.Process(ctx, b.msgs); err != nil {
 			return err
 		}
 		if err := saved(b.end); err != nil {
 			return err
 		}
-		// Logged once the checkpoint holds the batch.
-		log.Debug("batch decided", "records", len(b.msgs), "done", b.end, "took", time.Since(t))
 	}
 	return ctx.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/internal/par"
 )
 
 // Config configures a Processor.
@@ -189,10 +190,10 @@ type batch struct {
 // decode turns every message into an outcome.
 func (b *batch) decode(context.Context) error {
 	b.outs = make([]domain.Outcome, len(b.msgs))
-	for i := range b.msgs {
+	par.ForEach(len(b.msgs), func(i int) {
 		b.p.m.consumed.WithLabelValues(b.msgs[i].Topic).Inc()
 		b.outs[i] = b.p.decode(&b.msgs[i], b.now)
-	}
+	})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ type backfillFlags struct {
 	batch                     int
 	progress                  string
 	truth                     string
+	cpuProf                   string
 }
 
 func cmdBackfill(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -69,6 +71,7 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&o.asOf, "as-of", "", "when CSV rows without occurred_at occurred, RFC 3339 (default: the file's modification day)")
 	fs.IntVar(&o.batch, "records-per-batch", 2000, "records decided in one round trip to Redis and PostgreSQL")
 	fs.StringVar(&o.truth, "truth", "", "with --clusters, score the pairs found against this truth file of ekjon gen (precision and recall)")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (on a terminal), always or never")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, backfillUsage)
@@ -175,6 +178,17 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	case "never":
 	default:
 		return fmt.Errorf("progress: %q is not auto, always or never", o.progress)
+	}
+	if o.cpuProf != "" {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := backfill.Run(ctx, bcfg, backfill.Deps{
 		Decider: ix, Recorder: store, Checkpoints: store, Log: log,

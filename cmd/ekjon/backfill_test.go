@@ -20,6 +20,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
+	"github.com/ekjon/ekjon/sinks/postgres"
 	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 
@@ -322,6 +323,63 @@ func TestBackfillResumesAfterKill9(t *testing.T) {
 	rb, _ := os.ReadFile(filepath.Join(dir, "cut-rejects.csv"))
 	if !bytes.Equal(ra, rb) || len(ra) == 0 {
 		t.Errorf("rejects differ:\n%s\n---\n%s", ra, rb)
+	}
+}
+
+// TestBackfillRecoversWhenARecordWriteFails has PostgreSQL refuse one
+// batch's write, which the backfill learns of only once it has decided the
+// next batch against the index: it must rebuild the index from the record
+// and finish with the result of a run that saw no failure.
+func TestBackfillRecoversWhenARecordWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "registry.jsonl")
+	writeLines(t, in, population(t, 700, 47))
+	args := func(name string) []string {
+		return []string{"--records-per-batch", "60", "--clusters", filepath.Join(dir, name+".csv"),
+			"--rejects", filepath.Join(dir, name+"-rejects.csv"), in}
+	}
+	whole := newBackfillWorld(t)
+	whole.backfill(t, args("whole")...)
+
+	faulty := newBackfillWorld(t)
+	dbURL := faulty.env["EKJON_DATABASE_URL"]
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, dbURL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The fourth write of decisions fails; a sequence counts the writes,
+	// as a rollback does not undo it.
+	for _, q := range []string{
+		`CREATE SEQUENCE writes`,
+		`CREATE FUNCTION refuse_fourth() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('writes') = 4 THEN RAISE EXCEPTION 'the fourth write is refused'; END IF;
+			RETURN NULL;
+		END $$`,
+		`CREATE TRIGGER refuse_fourth AFTER INSERT ON decision_keys FOR EACH STATEMENT EXECUTE FUNCTION refuse_fourth()`,
+	} {
+		if _, err := store.Pool().Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	faulty.backfill(t, args("faulty")...)
+	if n := scalar(t, dbURL, "SELECT last_value FROM writes"); n < 5 {
+		t.Fatalf("%d writes of decisions: the refused one was never tried again", n)
+	}
+
+	a, b := readClusters(t, filepath.Join(dir, "whole.csv")), readClusters(t, filepath.Join(dir, "faulty.csv"))
+	if len(a) != len(b) {
+		t.Fatalf("%d records without a failure, %d with one", len(a), len(b))
+	}
+	for id, row := range a {
+		if !slices.Equal(row, b[id]) {
+			t.Errorf("record %s: %v without a failure, %v with one", id, row, b[id])
+		}
 	}
 }
 

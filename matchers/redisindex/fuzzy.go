@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/internal/par"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/score"
 )
@@ -233,7 +234,11 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 		return err
 	}
 
-	for qi, q := range qs {
+	// Each query is scored on its own, against what was read above and the
+	// batch's earlier queries' profiles: on all cores at once.
+	errs := make([]error, len(qs))
+	par.ForEach(len(qs), func(qi int) {
+		q := qs[qi]
 		records := make([]score.Record, 0, len(cands[qi]))
 		for _, id := range cands[qi] {
 			if r, ok := recs[id]; ok {
@@ -264,10 +269,16 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			query.Record.PhoneHash = ""
 		}
 		if err := ix.matchAndApply(ctx, q.o, &query, records, tf); err != nil {
-			return err
+			errs[qi] = err
+			return
 		}
 		if shared > fc.SharedContactAlert {
 			ix.sharedContact(q.o, shared, fc)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 
@@ -320,13 +331,20 @@ func (ix *Index) fetchRecords(ctx context.Context, ids []string) (map[string]sco
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	for i, c := range cmds {
-		b, err := c.Bytes()
+	recs := make([]score.Record, len(ids))
+	ok := make([]bool, len(ids))
+	par.ForEach(len(cmds), func(i int) {
+		b, err := cmds[i].Bytes()
 		if err != nil {
-			continue
+			return
 		}
 		if r, err := loadRecord(b, keys[i]); err == nil {
-			out[ids[i]] = r
+			recs[i], ok[i] = r, true
+		}
+	})
+	for i := range ids {
+		if ok[i] {
+			out[ids[i]] = recs[i]
 		}
 	}
 	return out, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ekjon/ekjon/cards"
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/internal/par"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
@@ -206,6 +207,13 @@ func (ix *Index) decide(ctx context.Context, outs []*domain.Outcome, undo bool) 
 		ineligible[i] = ix.cfg.Policy.Ineligible(o.Event)
 	}
 	enrolees := make([]*enrolee, len(outs))
+	// The enrolments' profiles, for their claims and the fuzzy rules.
+	par.ForEach(len(outs), func(i int) {
+		if o := outs[i]; o.IndexKey != "" && o.Event.Type == domain.TypeEnrolment {
+			p := ix.profile(o.Event.Person, o.Decision.PersonID, ix.pseudo)
+			enrolees[i] = &enrolee{prof: p, rec: storedRecord(&p, o.IndexKey)}
+		}
+	})
 	var cmds []*redis.Cmd
 	err = ix.withScripts(ctx, func() (err error) {
 		cmds, err = ix.claim(ctx, outs, enrolees, holders, ineligible, ls)
