@@ -92,7 +92,7 @@ func TestBenchScans(t *testing.T) {
 	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
 	var out, errs bytes.Buffer
 	err := cmdBench(context.Background(), []string{
-		"--persons", "1500", "--scans", "400", "--scan-rate", "50", "--scan-passes", "1", "--scan-distributors", "20",
+		"--persons", "1500", "--scans", "400", "--scan-rate", "50", "--scan-passes", "1",
 		"--consumers", "2", "--partitions", "2", "--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database,
 		"--broker-bin", bin,
 	}, os.Getenv, &out, &errs)
