@@ -45,21 +45,7 @@ type PlacesFileError struct {
 	Problems []PolicyProblem
 }
 
-func (e *PlacesFileError) Error() string {
-	var b strings.Builder
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(e.File)
-		if p.Line > 0 {
-			fmt.Fprintf(&b, ":%d", p.Line)
-		}
-		b.WriteString(": ")
-		b.WriteString(p.Msg)
-	}
-	return b.String()
-}
+func (e *PlacesFileError) Error() string { return problemLines(e.File, e.Problems) }
 
 // LoadPlacesFile reads the places file at path (see ParsePlaces).
 func LoadPlacesFile(path string) (*Gazetteer, error) {

@@ -81,13 +81,17 @@ type PolicyFileError struct {
 	Problems []PolicyProblem
 }
 
-func (e *PolicyFileError) Error() string {
+func (e *PolicyFileError) Error() string { return problemLines(e.File, e.Problems) }
+
+// problemLines writes one "file:line: message" line a problem, the line
+// left out when the file does not say where.
+func problemLines(file string, problems []PolicyProblem) string {
 	var b strings.Builder
-	for i, p := range e.Problems {
+	for i, p := range problems {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(e.File)
+		b.WriteString(file)
 		if p.Line > 0 {
 			fmt.Fprintf(&b, ":%d", p.Line)
 		}
