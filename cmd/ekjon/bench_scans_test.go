@@ -1,16 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 
 	"github.com/ekjon/ekjon/benchmarks"
 	"github.com/ekjon/ekjon/cards"
@@ -80,26 +74,8 @@ func TestScanQR(t *testing.T) {
 // kind calls for (first scans admitted, doubles blocked as double
 // payments, revoked cards blocked, invalid QR codes rejected).
 func TestBenchScans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ekjon end to end")
-	}
-	if redistest.Cluster() {
-		t.Skip("the bench runs on one Redis server; it is tested there")
-	}
-	bin := ekjonBinary(t)
-	_, prefix := redistest.MustClient(t)
-	database := fmt.Sprintf("ekjon_scantest_%d_%d", os.Getpid(), rand.N(1<<30))
-	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
-	var out, errs bytes.Buffer
-	err := cmdBench(context.Background(), []string{
-		"--persons", "1500", "--scans", "400", "--scan-rate", "50", "--scan-passes", "1",
-		"--consumers", "2", "--partitions", "2", "--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database,
-		"--broker-bin", bin,
-	}, os.Getenv, &out, &errs)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())
-	}
-	md := out.String()
+	md := runBench(t, "scan", true,
+		"--persons", "1500", "--scans", "400", "--scan-rate", "50", "--scan-passes", "1", "--consumers", "2", "--partitions", "2")
 	if strings.Contains(md, "#### P = ") {
 		t.Errorf("--scans wrote the runs' table:\n%s", md)
 	}

@@ -38,28 +38,11 @@ func dropDatabases(t *testing.T, names ...string) {
 // both systems' measures side by side, "not run" where the baseline was
 // left out, and a chart.
 func TestBenchSmallRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs both systems end to end")
-	}
-	if redistest.Cluster() {
-		t.Skip("the bench runs on one Redis server; it is tested there")
-	}
-	_, prefix := redistest.MustClient(t)
-	// A database of its own: several runs of the suite may share one
-	// server, and the bench drops and creates its databases.
-	database := fmt.Sprintf("ekjon_benchtest_%d_%d", os.Getpid(), rand.N(1<<30))
-	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
 	dir := t.TempDir()
 	report, chart := filepath.Join(dir, "report.md"), filepath.Join(dir, "scale.png")
-	var out, errs bytes.Buffer
-	err := cmdBench(context.Background(), []string{
+	runBench(t, "bench", false,
 		"--persons", "1000,2000", "--baseline-up-to", "1000", "--events", "2000", "--consumers", "2", "--partitions", "2", "--batch-size", "100",
-		"--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database,
-		"--report", report, "--chart", chart, "--payday=false",
-	}, os.Getenv, &out, &errs)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())
-	}
+		"--report", report, "--chart", chart, "--payday=false")
 	b, err := os.ReadFile(report)
 	if err != nil {
 		t.Fatal(err)
@@ -106,4 +89,31 @@ func TestBenchSmallRun(t *testing.T) {
 	if st, err := os.Stat(chart); err != nil || st.Size() < 1000 {
 		t.Errorf("chart: %v", err)
 	}
+}
+
+// runBench runs ekjon bench end to end with args, on the test Redis
+// under a prefix of its own and a database of its own (several runs of
+// the suite may share one server, and the bench drops and creates its
+// databases), with the broker in a process of its own if brokerProc,
+// and returns what it printed.
+func runBench(t *testing.T, name string, brokerProc bool, args ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs ekjon end to end")
+	}
+	if redistest.Cluster() {
+		t.Skip("the bench runs on one Redis server; it is tested there")
+	}
+	_, prefix := redistest.MustClient(t)
+	database := fmt.Sprintf("ekjon_%stest_%d_%d", name, os.Getpid(), rand.N(1<<30))
+	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
+	var out, errs bytes.Buffer
+	args = append(args, "--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database)
+	if brokerProc {
+		args = append(args, "--broker-bin", ekjonBinary(t))
+	}
+	if err := cmdBench(context.Background(), args, os.Getenv, &out, &errs); err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())
+	}
+	return out.String()
 }

@@ -1,17 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
 // TestBenchPayday runs the payday alone on a small registry, with the
@@ -19,25 +12,9 @@ import (
 // decided every event it produced, at a rate, and the record grew by one
 // decision and one key per event, and by one payment per payment.
 func TestBenchPayday(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ekjon end to end")
-	}
-	if redistest.Cluster() {
-		t.Skip("the bench runs on one Redis server; it is tested there")
-	}
-	bin := ekjonBinary(t)
-	_, prefix := redistest.MustClient(t)
-	database := fmt.Sprintf("ekjon_paydaytest_%d_%d", os.Getpid(), rand.N(1<<30))
-	t.Cleanup(func() { dropDatabases(t, database, database+"_baseline") })
-	var out, errs bytes.Buffer
-	err := cmdBench(context.Background(), []string{
+	md := runBench(t, "payday", true,
 		"--persons", "1000", "--payday-only", "--drive", "300", "--events", "200", "--consumers", "2", "--partitions", "2",
-		"--batch-size", "100", "--redis-url", redistest.URL(), "--redis-prefix", prefix, "--database", database, "--broker-bin", bin,
-	}, os.Getenv, &out, &errs)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errs.String())
-	}
-	md := out.String()
+		"--batch-size", "100")
 	if strings.Contains(md, "#### P = ") {
 		t.Errorf("--payday-only wrote the runs' table:\n%s", md)
 	}
