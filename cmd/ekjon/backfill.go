@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -179,17 +178,11 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	default:
 		return fmt.Errorf("progress: %q is not auto, always or never", o.progress)
 	}
-	if o.cpuProf != "" {
-		f, err := os.Create(o.cpuProf)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuProfile(o.cpuProf)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	res, err := backfill.Run(ctx, bcfg, backfill.Deps{
 		Decider: ix, Recorder: store, Checkpoints: store, Log: log,
 		Rebuild: func(ctx context.Context) error {

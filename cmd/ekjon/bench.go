@@ -678,13 +678,9 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]s
 	defer stop()
 	appDone := make(chan error, 1)
 
-	if last && o.cpuProf != "" {
-		f, err := os.Create(o.cpuProf)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+	stopProfile := func() {}
+	if last {
+		if stopProfile, err = cpuProfile(o.cpuProf); err != nil {
 			return err
 		}
 	}
@@ -692,9 +688,7 @@ func benchEkjon(ctx context.Context, o benchOptions, cfg app.Config, runs [2][]s
 	go func() { appDone <- a.Run(runCtx) }()
 	err = tr.wait(ctx, int64(len(runs[0])), appDone)
 	cpu := benchmarks.ReadCPU(ctx, rdb).Sub(cpu0)
-	if last && o.cpuProf != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -874,3 +868,23 @@ func gitCommit() string {
 }
 
 var _ = pipeline.Message{}
+
+// cpuProfile starts a CPU profile written to path and returns what stops
+// it and closes the file; with path "" it profiles nothing.
+func cpuProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}

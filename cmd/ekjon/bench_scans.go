@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,13 +213,9 @@ func benchScans(ctx context.Context, o benchOptions, cfg app.Config, holders []b
 		if err := st.MarkCardsIndexed(ctx, revoked); err != nil {
 			return nil, err
 		}
-		if o.cpuProf != "" && pass == 0 {
-			f, err := os.Create(o.cpuProf)
-			if err != nil {
-				return nil, err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
+		stopProfile := func() {}
+		if pass == 0 {
+			if stopProfile, err = cpuProfile(o.cpuProf); err != nil {
 				return nil, err
 			}
 		}
@@ -230,9 +224,7 @@ func benchScans(ctx context.Context, o benchOptions, cfg app.Config, holders []b
 		if err != nil {
 			return nil, err
 		}
-		if o.cpuProf != "" && pass == 0 {
-			pprof.StopCPUProfile()
-		}
+		stopProfile()
 		res.Paths = append(res.Paths, apiPath)
 		fmt.Fprintf(out, "  scans: %s: %s\n", apiPath.Name, pathLine(apiPath))
 		fmt.Fprintf(out, "  scans: %s, per scan: %s\n", apiPath.Name, stageTimesSince(a.Registry, before))
