@@ -38,10 +38,6 @@ func (r *allocationRows) add(e *domain.Event) {
 	if e.ClosesAt != "" {
 		closes, _ = time.Parse(time.RFC3339, e.ClosesAt) // validated
 	}
-	items := ""
-	if len(e.Items) > 0 {
-		items = jsonText(e.Items)
-	}
 	r.id = append(r.id, e.EventID)
 	r.prog = append(r.prog, e.Programme)
 	r.cycle = append(r.cycle, e.Cycle)
@@ -53,7 +49,7 @@ func (r *allocationRows) add(e *domain.Event) {
 	r.allotted = append(r.allotted, e.Allotted())
 	r.listed = append(r.listed, len(e.Beneficiaries) > 0)
 	r.amount = append(r.amount, e.Amount)
-	r.items = append(r.items, items)
+	r.items = append(r.items, itemsText(e.Items))
 	r.closes = append(r.closes, ts(closes))
 	r.at = append(r.at, e.Occurred)
 	for _, ref := range e.Beneficiaries {

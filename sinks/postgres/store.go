@@ -452,6 +452,15 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// itemsText is items as the record keeps them: JSON, or "" (stored as
+// NULL) when there are none.
+func itemsText(items map[string]float64) string {
+	if len(items) == 0 {
+		return ""
+	}
+	return jsonText(items)
+}
+
 // addDecision adds o's decision row.
 func (b *batchRows) addDecision(o *domain.Outcome) {
 	d := &o.Decision
@@ -578,11 +587,7 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.upazila = append(p.upazila, domain.Places().PlaceArea(domain.Area{District: district, Upazila: upazila}).Upazila)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
-		items := ""
-		if len(e.Items) > 0 {
-			items = jsonText(e.Items)
-		}
-		p.items = append(p.items, items)
+		p.items = append(p.items, itemsText(e.Items))
 	case domain.TypeAllocation:
 		b.alloc.add(e)
 	case domain.TypeStatus:
