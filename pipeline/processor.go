@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ekjon/ekjon/domain"
@@ -388,8 +389,8 @@ func (b *batch) record(ctx context.Context) error {
 	durable := time.Now()
 	if b.undidRecorded(recorded) {
 		// Decide undid claims this batch had left, and another worker
-		// has recorded one of its events meanwhile: a claim the record
-		// holds may be gone from the index.
+		// has recorded one of its events meanwhile under another
+		// decision: a claim the record holds may be gone from the index.
 		b.p.log.Warn("a batch decided again was recorded by another worker meanwhile; marking the index for rebuild")
 		if err := b.p.decider.Invalidate(ctx); err != nil {
 			return err
@@ -416,14 +417,25 @@ func (b *batch) record(ctx context.Context) error {
 
 // undidRecorded reports whether Decide undid the batch's earlier claims
 // (Outcome.Redecided) and the record holds a pending event from another
-// worker (recorded).
+// worker (recorded) under a decision other than the one made again. A
+// claim follows from the event and its decision (the action, the rules,
+// the person and the person matched), so an event decided again as the
+// record holds it has its claims back as the record holds them: this is
+// the batch two workers decided in a rebalance, from the same index.
 func (b *batch) undidRecorded(recorded map[string]domain.Decision) bool {
 	for _, o := range b.pending {
-		if _, ok := recorded[o.Decision.EventID]; ok && o.Redecided {
+		if d, ok := recorded[o.Decision.EventID]; ok && o.Redecided && !sameClaims(d, o.Decision) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameClaims reports whether two decisions of one event leave the same
+// claims in the index.
+func sameClaims(a, b domain.Decision) bool {
+	return a.Action == b.Action && a.PersonID == b.PersonID && a.MatchedPerson == b.MatchedPerson &&
+		slices.Equal(a.Rules, b.Rules)
 }
 
 // remember writes the index entries that follow from the decisions this

@@ -475,24 +475,35 @@ func TestFailedWriteKeepsDecisions(t *testing.T) {
 
 // TestRedecidedBatchRecordedElsewhere: when Decide undid claims a batch's
 // earlier decision had left, and the record then holds one of the batch's
-// events from another worker, the claim undone may be one the record
-// holds: the index is marked for rebuild. Without the undoing, or without
-// the other worker, it is not.
+// events from another worker under another decision, the claim undone may
+// be one the record holds: the index is marked for rebuild. Decided again
+// the same way, the claims made again are the ones the record holds, as in
+// a rebalance that hands a partition over while its batch is in flight:
+// no rebuild. Without the undoing, or without the other worker, there is
+// none either.
 func TestRedecidedBatchRecordedElsewhere(t *testing.T) {
+	same := domain.Decision{EventID: "p2", Action: domain.ActionAdmit, PersonID: "P-p2", DecidedAt: decidedAt}
+	other := same
+	other.Action, other.Rules = domain.ActionBlock, []string{domain.RuleDoublePayment}
+	otherPerson := same
+	otherPerson.PersonID = "P-someone"
 	for _, tc := range []struct {
-		name              string
-		redecided, racing bool
-		want              int
+		name      string
+		redecided bool
+		racing    *domain.Decision
+		want      int
 	}{
-		{"undone and recorded elsewhere", true, true, 1},
-		{"undone, recorded here", true, false, 0},
-		{"recorded elsewhere, nothing undone", false, true, 0},
+		{"undone and recorded elsewhere otherwise", true, &other, 1},
+		{"undone and recorded elsewhere for another person", true, &otherPerson, 1},
+		{"undone and recorded elsewhere the same way", true, &same, 0},
+		{"undone, recorded here", true, nil, 0},
+		{"recorded elsewhere, nothing undone", false, &other, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
 			r.dec.redecided = tc.redecided
-			if tc.racing {
-				r.rec.racing = map[string]domain.Decision{"p2": {EventID: "p2", Action: domain.ActionAdmit, DecidedAt: decidedAt}}
+			if tc.racing != nil {
+				r.rec.racing = map[string]domain.Decision{"p2": *tc.racing}
 			}
 			r.mustProcess(t, messages(payment("p1"), payment("p2")))
 			if r.dec.invalidate.calls != tc.want {

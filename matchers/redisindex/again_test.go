@@ -3,12 +3,17 @@ package redisindex_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
 // fresh is outs as a worker reads them again: the same events, nothing
@@ -111,5 +116,59 @@ func TestBatchDecidedAgainOverItsOwnClaims(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecidedAgainTheSameWayLeavesTheSameIndex is a rebalance that hands
+// a partition over while its batch is in flight: the first owner decides
+// the batch, records it and remembers it; the next owner decides it again
+// over the first one's claims, undoing them and making them afresh. When
+// every event is decided again as it was, the index must be, key for key,
+// the index that deciding the batch once leaves, candidate records and
+// blocking keys included; the processor then has no rebuild to ask for.
+func TestDecidedAgainTheSameWayLeavesTheSameIndex(t *testing.T) {
+	const nid = "19502612345678901"
+	batch := func() []*domain.Outcome {
+		return []*domain.Outcome{withProfile(enrol("e1", nid, "old_age", "01712345678")),
+			pay("p1", nid, "old_age", "2026-11", "01712345678", t0.Add(time.Hour)),
+			withProfile(enrol("e2", nid, "vgd", ""))}
+	}
+	ctx := context.Background()
+	secret := domain.NewPseudonymizer([]byte("test-secret-0123456789"))
+	index := func() (*redisindex.Index, redis.UniversalClient, string) {
+		rdb, prefix := redistest.MustClient(t)
+		cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig()}
+		return redisindex.MustReady(t, redisindex.New(rdb, secret, cfg)), rdb, prefix
+	}
+
+	once, onceRDB, oncePrefix := index()
+	decide(t, once, batch()...)
+
+	twice, twiceRDB, twicePrefix := index()
+	first := batch()
+	decide(t, twice, first...)
+	again := fresh(first)
+	if _, err := twice.Decide(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range again {
+		if !o.Redecided {
+			t.Fatalf("%s: not decided again over its claims; the test does not reach the case", o.Event.EventID)
+		}
+		if verdict(o) != verdict(first[i]) || o.Decision.PersonID != first[i].Decision.PersonID {
+			t.Fatalf("%s: decided again %s for %s, first %s for %s", o.Event.EventID,
+				verdict(o), o.Decision.PersonID, verdict(first[i]), first[i].Decision.PersonID)
+		}
+	}
+	want, got := dump(t, onceRDB, oncePrefix), dump(t, twiceRDB, twicePrefix)
+	for k, v := range want {
+		if !maps.Equal(got[k], v) {
+			t.Errorf("%s: decided again %v, once %v", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: only decided again: %v", k, v)
+		}
 	}
 }
