@@ -57,7 +57,7 @@ func pathID(r *http.Request) (string, error) {
 func alertFilter(q url.Values, now time.Time) (review.AlertFilter, error) {
 	f := review.AlertFilter{
 		Status: q.Get("status"), Rule: q.Get("rule"), Programme: q.Get("programme"),
-		District: q.Get("district"), Assignee: q.Get("assignee"),
+		District: q.Get("district"), Assignee: q.Get("assignee"), CaseID: q.Get("case"),
 	}
 	var fields []domain.FieldError
 	switch f.Status {
@@ -65,7 +65,7 @@ func alertFilter(q url.Values, now time.Time) (review.AlertFilter, error) {
 	default:
 		fields = append(fields, domain.FieldError{Field: "status", Reason: "must be active, open, assigned, escalated or closed"})
 	}
-	for _, k := range []string{"rule", "programme", "district", "assignee"} {
+	for _, k := range []string{"rule", "programme", "district", "assignee", "case"} {
 		if len(q.Get(k)) > 128 {
 			fields = append(fields, domain.FieldError{Field: k, Reason: "is longer than 128 bytes"})
 		}

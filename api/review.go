@@ -288,7 +288,14 @@ type CaseView struct {
 	// Cluster is the cluster of the event's person, for a reviewer and
 	// above (see ClusterView).
 	Cluster *review.ClusterView `json:"cluster,omitempty"`
+	// CaseAlerts are the alerts of the alert's case (domain.Alert.CaseID)
+	// that the viewer may see, oldest first, this one included: for
+	// SHARED_CONTACT, the persons tied to one phone or wallet.
+	CaseAlerts []review.AlertRow `json:"case_alerts,omitempty"`
 }
+
+// caseAlertsShown is how many of a case's alerts its page lists.
+const caseAlertsShown = 200
 
 // Case returns the case of an alert as who may see it. A case that shows
 // personal data in clear is audited first (auditClearRead).
@@ -307,6 +314,13 @@ func (rv *Review) Case(ctx context.Context, who *Principal, alertID string) (*Ca
 		return nil, err
 	}
 	cv := buildCase(c, who)
+	if c.Alert.CaseID != "" {
+		rows, _, err := rv.store.ListAlerts(ctx, review.AlertFilter{CaseID: c.Alert.CaseID, Scope: rv.scope(who), Limit: caseAlertsShown})
+		if err != nil {
+			return nil, err
+		}
+		cv.CaseAlerts = rows
+	}
 	if person := c.Decision.PersonID; person != "" && review.AtLeast(who.Role, review.RoleReviewer) {
 		cl, err := rv.ClusterView(ctx, who, person)
 		switch {

@@ -114,8 +114,13 @@ type Alert struct {
 	// Evidence holds the facts behind an alert a reviewer can check, as
 	// labelled values (counts, amounts, places, distributor and device
 	// ids); never personal data.
-	Evidence  map[string]string `json:"evidence,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
+	Evidence map[string]string `json:"evidence,omitempty"`
+	// CaseID groups the alerts one case is about: SHARED_CONTACT alerts
+	// carry the keyed hash of the phone or wallet they share, so that the
+	// persons tied to one number are one case for a reviewer, not one
+	// alert per event. It is a pseudonym, never the number.
+	CaseID    string    `json:"case_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // AlertID names the alert a rule raised on an event; it is stable so that a

@@ -44,6 +44,8 @@ type AlertFilter struct {
 	Programme string
 	District  string
 	Assignee  string
+	// CaseID lists the alerts of one case (domain.Alert.CaseID).
+	CaseID string
 	// CreatedBefore and CreatedAfter bound the alert's age.
 	CreatedBefore time.Time
 	CreatedAfter  time.Time

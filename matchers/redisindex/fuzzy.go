@@ -183,7 +183,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 
 	for i, o := range pays {
 		if n := len(payCards[i].Val()) / packedLen; n > fc.SharedContactAlert {
-			ix.sharedContact(o, n, fc)
+			ix.sharedContact(o, n, fc, fuzzy.WalletBlock(o.Event.Wallet, ix.pseudo).Key)
 		}
 	}
 
@@ -257,10 +257,10 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 				}
 			}
 		}
-		shared := 0
+		shared, contact := 0, ""
 		for bi, b := range q.prof.Blocks {
-			if b.Contact() {
-				shared = max(shared, q.reads[bi].others)
+			if b.Contact() && (contact == "" || q.reads[bi].others > shared) {
+				shared, contact = q.reads[bi].others, b.Key
 			}
 		}
 		query := *q.prof
@@ -273,7 +273,7 @@ func (ix *Index) matchFuzzy(ctx context.Context, outs []*domain.Outcome, enrolee
 			return
 		}
 		if shared > fc.SharedContactAlert {
-			ix.sharedContact(q.o, shared, fc)
+			ix.sharedContact(q.o, shared, fc, contact)
 		}
 	})
 	for _, err := range errs {
@@ -392,8 +392,9 @@ func (ix *Index) matchAndApply(ctx context.Context, o *domain.Outcome, q *fuzzy.
 }
 
 // sharedContact raises SHARED_CONTACT for an event whose phone or wallet is
-// already tied to n other persons.
-func (ix *Index) sharedContact(o *domain.Outcome, n int, fc fuzzy.Config) {
+// already tied to n other persons; contact is the number's block key, a
+// keyed hash, which names the case the alert belongs to.
+func (ix *Index) sharedContact(o *domain.Outcome, n int, fc fuzzy.Config, contact string) {
 	d := &o.Decision
 	d.Rules = append(d.Rules, domain.RuleSharedContact)
 	if n > fc.SharedContactHold && d.Action == domain.ActionAdmit {
@@ -402,5 +403,8 @@ func (ix *Index) sharedContact(o *domain.Outcome, n int, fc fuzzy.Config) {
 	if d.Reason == "" {
 		d.Reason = "phone or wallet already tied to " + strconv.Itoa(n) + " other persons"
 	}
-	o.Alerts = append(o.Alerts, ix.alert(o, domain.RuleSharedContact, d.DecidedAt))
+	a := ix.alert(o, domain.RuleSharedContact, d.DecidedAt)
+	a.CaseID = "contact-" + contact
+	a.Evidence = map[string]string{"other_persons": strconv.Itoa(n)}
+	o.Alerts = append(o.Alerts, a)
 }

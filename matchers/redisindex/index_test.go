@@ -3,6 +3,8 @@ package redisindex_test
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -390,5 +392,47 @@ func TestOverrideMakesAnActiveClaim(t *testing.T) {
 	decide(t, ix, p)
 	if verdict(p) != "ADMIT []" {
 		t.Fatalf("payment after the override: %s (%s), want ADMIT", verdict(p), p.Decision.Reason)
+	}
+}
+
+// TestSharedContactNamesItsCase: the SHARED_CONTACT alerts of persons tied
+// to one number, by their phones or a payment's wallet, name one case,
+// which is a pseudonym of the number and not the number; another number is
+// another case.
+func TestSharedContactNamesItsCase(t *testing.T) {
+	const phone, other = "01712345678", "01898765432"
+	ix := newIndexWith(t, func(c *redisindex.Config) { c.Fuzzy.SharedContactAlert, c.Fuzzy.SharedContactHold = 0, 10 })
+	names := []string{"Rafiqul Islam", "Shahana Begum", "Abdul Karim", "Nasima Akter"}
+	cases := map[string]bool{}
+	for i, name := range names {
+		o := enrol(fmt.Sprintf("e%d", i), fmt.Sprintf("10000000%02d", i), "old_age", "")
+		o.Event.Person.NameEN, o.Event.Person.Phone = name, phone
+		if i == 3 {
+			o.Event.Person.Phone = other
+		}
+		decide(t, ix, o)
+		for _, a := range o.Alerts {
+			if a.Rule != domain.RuleSharedContact {
+				continue
+			}
+			if a.CaseID == "" || strings.Contains(a.CaseID, phone[3:]) {
+				t.Fatalf("%s: case %q", name, a.CaseID)
+			}
+			cases[a.CaseID] = true
+			if n := a.Evidence["other_persons"]; n != strconv.Itoa(i) {
+				t.Errorf("%s: %s other persons in evidence, want %d", name, n, i)
+			}
+		}
+	}
+	p := pay("p1", "1000000000", "old_age", "2026-11", phone, t0)
+	decide(t, ix, p)
+	var payCase string
+	for _, a := range p.Alerts {
+		if a.Rule == domain.RuleSharedContact {
+			payCase = a.CaseID
+		}
+	}
+	if len(cases) != 1 || !cases[payCase] {
+		t.Fatalf("cases %v of the enrolments sharing a phone, %q of the payment to it as wallet; want one", cases, payCase)
 	}
 }

@@ -297,7 +297,7 @@ func (s *Store) RaiseAlerts(ctx context.Context, alerts []domain.Alert) ([]domai
 	}
 	a := b.alert
 	rows, err := s.pool.Query(ctx, outboxAlerts+" RETURNING alerts->0->>'alert_id'", a.id, a.event, a.rule, a.action, a.prog,
-		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence, a.js)
+		a.district, a.person, a.matched, a.score, a.expl, a.at, a.evidence, a.caseID, a.joins, a.js)
 	if err != nil {
 		return nil, classify("postgres: raise alerts", err)
 	}

@@ -25,25 +25,26 @@ var (
 
 const alertColumns = `a.alert_id, a.event_id, a.rule, a.action, a.programme, a.district, a.person_id,
 	a.matched_person_id, a.score, a.explanation, a.created_at, a.status, a.assignee, a.revision,
-	a.updated_at, a.resolution, a.resolved_by, a.resolved_at, a.evidence`
+	a.updated_at, a.resolution, a.resolved_by, a.resolved_at, a.evidence, a.case_id`
 
 func scanAlert(row pgx.Row, extra ...any) (review.AlertRow, error) {
 	var (
 		a                                     review.AlertRow
 		action                                string
 		person, matched, assignee, res, resBy pgtype.Text
+		caseID                                pgtype.Text
 		score                                 pgtype.Float8
 		expl, evidence                        []byte
 		resAt                                 pgtype.Timestamptz
 	)
 	dest := []any{&a.AlertID, &a.EventID, &a.Rule, &action, &a.Programme, &a.District, &person, &matched,
-		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt, &evidence}
+		&score, &expl, &a.CreatedAt, &a.Status, &assignee, &a.Revision, &a.UpdatedAt, &res, &resBy, &resAt, &evidence, &caseID}
 	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return a, err
 	}
 	a.Action, a.PersonID, a.MatchedPerson, a.Score = domain.Action(action), person.String, matched.String, score.Float64
-	a.Assignee, a.Resolution, a.ResolvedBy = assignee.String, res.String, resBy.String
+	a.Assignee, a.Resolution, a.ResolvedBy, a.CaseID = assignee.String, res.String, resBy.String, caseID.String
 	if resAt.Valid {
 		t := resAt.Time
 		a.ResolvedAt = &t
@@ -95,6 +96,9 @@ func ListAlertsQuery(f review.AlertFilter) (string, []any) {
 	}
 	if f.Assignee != "" {
 		where = append(where, "a.assignee = "+arg(f.Assignee))
+	}
+	if f.CaseID != "" {
+		where = append(where, "a.case_id = "+arg(f.CaseID))
 	}
 	if !f.CreatedBefore.IsZero() {
 		where = append(where, "a.created_at < "+arg(f.CreatedBefore))

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -374,10 +375,17 @@ type batchRows struct {
 		at                                                       []time.Time
 		// js is each alert as the alerts topic carries it.
 		js []string
+		// caseID is each alert's case ("" for none); joins names, for
+		// an alert that may join its case, the batch's first alert of
+		// the case when it is another (see insertAlerts).
+		caseID, joins []string
 	}
 	// alertsOutboxed has each alert raised also written to the outbox.
 	alertsOutboxed bool
-	alloc          allocationRows
+	// caseFirst is each alert case's first alert in the batch that may
+	// join it (see caseOpener).
+	caseFirst map[string]string
+	alloc     allocationRows
 	// edges join the persons of the batch's fuzzy matches in clusters.
 	edges []clusterEdge
 }
@@ -502,6 +510,41 @@ func (b *batchRows) addOutbox(o *domain.Outcome, gen int64) {
 	b.outbox.gen = append(b.outbox.gen, gen)
 }
 
+// caseOpener returns, for an alert that joins an open case rather than
+// open one (an alert of a case whose event was admitted), the batch's
+// first such alert of the case if that is another; "" otherwise, and for
+// the first, which joins a case only if the record has one open.
+func (b *batchRows) caseOpener(a domain.Alert) string {
+	if a.CaseID == "" || a.Action != domain.ActionAdmit {
+		return ""
+	}
+	if b.caseFirst == nil {
+		b.caseFirst = make(map[string]string)
+	}
+	first, ok := b.caseFirst[a.CaseID]
+	if !ok {
+		b.caseFirst[a.CaseID] = a.AlertID
+		return ""
+	}
+	if first == a.AlertID {
+		return ""
+	}
+	return first
+}
+
+// caseIDs returns the batch's alert cases, sorted, each once: the order in
+// which its transaction locks them.
+func (b *batchRows) caseIDs() []string {
+	var ids []string
+	for _, c := range b.alert.caseID {
+		if c != "" {
+			ids = append(ids, c)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // addEffects adds what follows from o's decision: its alerts and, for a
 // decided event, the person and the enrolment, payment or status change.
 func (b *batchRows) addEffects(o *domain.Outcome) {
@@ -530,6 +573,8 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		al.evidence = append(al.evidence, ev)
 		al.at = append(al.at, a.CreatedAt)
 		al.js = append(al.js, jsonText(a))
+		al.caseID = append(al.caseID, a.CaseID)
+		al.joins = append(al.joins, b.caseOpener(a))
 	}
 
 	e := o.Event
@@ -681,34 +726,59 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 		pb.Queue(issueCards, c.no, c.person, c.event, c.at)
 	}
 	if a := b.alert; len(a.id) > 0 {
+		if cs := b.caseIDs(); len(cs) > 0 {
+			pb.Queue(lockCases, cs)
+		}
 		if b.alertsOutboxed {
 			pb.Queue(outboxAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
-				a.score, a.expl, a.at, a.evidence, a.js)
+				a.score, a.expl, a.at, a.evidence, a.caseID, a.joins, a.js)
 		} else {
 			pb.Queue(insertAlerts, a.id, a.event, a.rule, a.action, a.prog, a.district, a.person, a.matched,
-				a.score, a.expl, a.at, a.evidence)
+				a.score, a.expl, a.at, a.evidence, a.caseID, a.joins)
 		}
 	}
 }
 
+// insertAlerts records alerts ($1 to $12), each once, in their cases
+// ($13; see migration 0017). An admitted event's alert of a case joins the
+// case's unresolved alert on record, or else the batch's first alert of
+// the case ($14), if any: it is recorded closed, its resolution naming
+// that alert. The first alert of a case opens it. lockCases, queued before
+// in the same transaction, makes two batches raising alerts of one case at
+// once take turns, so that only one opens it.
 const insertAlerts = `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
-		matched_person_id, score, explanation, created_at, updated_at, evidence)
+		matched_person_id, score, explanation, created_at, updated_at, evidence, case_id, status,
+		resolution, resolved_by, resolved_at)
 	SELECT id, ev, rule, act, prog, district, NULLIF(person, ''), NULLIF(matched, ''), score,
-		NULLIF(expl, '')::jsonb, at, at, NULLIF(evidence, '')::jsonb
+		NULLIF(expl, '')::jsonb, at, at, NULLIF(evidence, '')::jsonb, NULLIF(kase, ''),
+		CASE WHEN c.opener IS NULL THEN 'open' ELSE 'closed' END,
+		'joined case ' || c.opener, CASE WHEN c.opener IS NOT NULL THEN 'ekjon' END,
+		CASE WHEN c.opener IS NOT NULL THEN at END
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::text[], $9::float8[], $10::text[], $11::timestamptz[], $12::text[])
-		AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at, evidence)
+		$8::text[], $9::float8[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
+		AS t(id, ev, rule, act, prog, district, person, matched, score, expl, at, evidence, kase, joins)
+	LEFT JOIN LATERAL (
+		SELECT coalesce((SELECT o.alert_id FROM alerts o WHERE o.case_id = t.kase AND o.status <> 'closed'
+			ORDER BY o.created_at, o.alert_id LIMIT 1), NULLIF(t.joins, '')) AS opener
+		WHERE t.kase <> '' AND t.act = 'ADMIT'
+	) c ON true
 	ON CONFLICT (alert_id) DO NOTHING`
 
+// lockCases takes the transaction's locks on the alert cases $1, in their
+// sorted order.
+const lockCases = `SELECT pg_advisory_xact_lock(hashtextextended('ekjon alert case ' || k, 0)) FROM unnest($1::text[]) AS k`
+
 // outboxAlerts is insertAlerts that also puts each alert it records in the
-// outbox ($13, the alerts as published): an alert on record already,
+// outbox ($15, the alerts as published): an alert on record already,
 // raised by an earlier delivery or by another worker, is not put there
-// again. The unique alert id settles two workers raising one alert at
+// again, nor is one that joined its case (the case's alert was
+// published). The unique alert id settles two workers raising one alert at
 // once: the second insert waits for the first and records nothing.
-const outboxAlerts = `WITH raised AS (` + insertAlerts + ` RETURNING alert_id, event_id)
+const outboxAlerts = `WITH raised AS (` + insertAlerts + ` RETURNING alert_id, event_id, status)
 	INSERT INTO outbox (event_id, alerts)
 	SELECT DISTINCT ON (r.alert_id) r.event_id, jsonb_build_array(j.js::jsonb)
-	FROM raised r JOIN unnest($1::text[], $13::text[]) AS j(id, js) ON j.id = r.alert_id
+	FROM raised r JOIN unnest($1::text[], $15::text[]) AS j(id, js) ON j.id = r.alert_id
+	WHERE r.status <> 'closed'
 	ORDER BY r.alert_id`
 
 // The claims of persons on programmes: on each, the person's latest
