@@ -36,6 +36,18 @@ type Policy struct {
 	// Ministries lists the ministries that own programmes; a programme's
 	// Ministry is one's English name.
 	Ministries []Ministry
+	// MatchWeights replace the matcher's built-in m and u of the
+	// comparison levels they name: estimates from reviewers' rulings
+	// (ekjon weights) or from a registry's own pairs, adopted by an
+	// operator with a new policy version.
+	MatchWeights []MatchWeight
+}
+
+// MatchWeight is the m and u of one comparison level of the matcher's
+// scorer, named as a decision's explanation names it (field and level).
+type MatchWeight struct {
+	Field, Level string
+	M, U         float64
 }
 
 // maxRecordAmount is the first amount the record cannot hold: payments

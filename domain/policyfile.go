@@ -110,6 +110,14 @@ type policyFile struct {
 	Ministries             []ministryFile  `yaml:"ministries"`
 	Programmes             []programmeFile `yaml:"programmes"`
 	Exclusive              [][]string      `yaml:"exclusive"`
+	MatchWeights           []weightFile    `yaml:"match_weights"`
+}
+
+type weightFile struct {
+	Field string   `yaml:"field"`
+	Level string   `yaml:"level"`
+	M     *float64 `yaml:"m"`
+	U     *float64 `yaml:"u"`
 }
 
 type ministryFile struct {
@@ -299,6 +307,25 @@ func ParsePolicy(name string, b []byte) (Policy, error) {
 			}
 		}
 		p.Exclusive = append(p.Exclusive, g)
+	}
+
+	seen := map[[2]string]bool{}
+	for i, w := range f.MatchWeights {
+		line := lines.item("match_weights", i)
+		k := [2]string{w.Field, w.Level}
+		switch {
+		case w.Field == "" || w.Level == "":
+			add(line, "match_weights[%d]: field and level are required", i)
+		case seen[k]:
+			add(line, "match_weights[%d]: %s %s is given twice", i, w.Field, w.Level)
+		case w.M == nil || w.U == nil:
+			add(line, "match_weights[%d]: m and u are required", i)
+		case !(*w.M > 0 && *w.M < 1 && *w.U > 0 && *w.U < 1):
+			add(line, "match_weights[%d]: m and u must be between 0 and 1, exclusive", i)
+		default:
+			p.MatchWeights = append(p.MatchWeights, MatchWeight{Field: w.Field, Level: w.Level, M: *w.M, U: *w.U})
+		}
+		seen[k] = true
 	}
 	if len(ps) > 0 {
 		return fail(ps...)

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,6 +124,20 @@ func TestDefaultPolicyIsACopy(t *testing.T) {
 }
 
 // A bad policy file is refused with every problem and the line it is on.
+// TestParsePolicyMatchWeights: a policy's match weights are read as given.
+func TestParsePolicyMatchWeights(t *testing.T) {
+	p, err := ParsePolicy("p.yaml", append(DefaultPolicyYAML(), "match_weights:\n  - {field: dob, level: year_off_by_one, m: 0.05, u: 0.09}\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []MatchWeight{{Field: "dob", Level: "year_off_by_one", M: 0.05, U: 0.09}}; !slices.Equal(p.MatchWeights, want) {
+		t.Fatalf("match weights %+v, want %+v", p.MatchWeights, want)
+	}
+	if len(DefaultPolicy().MatchWeights) != 0 {
+		t.Fatal("the embedded policy names match weights; the scorer's own are the default")
+	}
+}
+
 func TestParsePolicyProblems(t *testing.T) {
 	base := string(DefaultPolicyYAML())
 	cases := []struct {
@@ -143,6 +158,10 @@ func TestParsePolicyProblems(t *testing.T) {
 		{"negative amount", strings.Replace(base, "{amount: 850}", "{amount: -850}", 1), lineOf(base, "  - code: disability\n"), "amount -850"},
 		{"max amount", strings.Replace(base, "max_amount: 1000000000", "max_amount: 1e13", 1), lineOf(base, "max_amount:"), "max_amount"},
 		{"two documents", base + "---\nversion: x\n", 0, "more than one"},
+		{"weight out of range", base + "match_weights:\n  - {field: dob, level: exact, m: 1, u: 0.001}\n", lineOf(base+"match_weights:\n  - {", "  - {"), "between 0 and 1"},
+		{"weight without u", base + "match_weights:\n  - {field: dob, level: exact, m: 0.5}\n", 0, "m and u are required"},
+		{"weight twice", base + "match_weights:\n  - {field: dob, level: exact, m: 0.5, u: 0.001}\n  - {field: dob, level: exact, m: 0.4, u: 0.001}\n", 0, "given twice"},
+		{"weight unnamed", base + "match_weights:\n  - {level: exact, m: 0.5, u: 0.001}\n", 0, "field and level are required"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,49 +18,17 @@ import (
 // as score.Result's contributions name them.
 type levelRef struct{ field, level string }
 
-// levelsOf lists the model's comparison levels with a pointer to each m/u
-// pair, in the order the estimate prints them. The pointers are into m.
+// levelsOf lists the model's comparison levels (score.Model.Levels) with a
+// pointer to each m/u pair, in the order the estimate prints them. The
+// pointers are into m.
 func levelsOf(m *score.Model) ([]levelRef, map[levelRef]*score.MU) {
 	var order []levelRef
 	mus := map[levelRef]*score.MU{}
-	add := func(f, l string, p *score.MU) {
-		r := levelRef{f, l}
+	for _, l := range m.Levels() {
+		r := levelRef{l.Field, l.Level}
 		order = append(order, r)
-		mus[r] = p
+		mus[r] = l.MU
 	}
-	names := func(f string, n *score.NameLevels) {
-		add(f, score.LevelExact, &n.Exact)
-		add(f, score.LevelClose, &n.Close)
-		add(f, score.LevelPartial, &n.Partial)
-		add(f, score.LevelMixed, &n.Mixed)
-		add(f, score.LevelFar, &n.Far)
-	}
-	agree := func(f string, a *score.AgreeLevels) {
-		add(f, score.LevelSame, &a.Same)
-		add(f, score.LevelDifferent, &a.Different)
-	}
-	names(score.FieldName, &m.Name)
-	agree(score.FieldNameWeak, &m.NameWeak)
-	names(score.FieldFather, &m.Father)
-	names(score.FieldSpouse, &m.Spouse)
-	add(score.FieldDOB, score.LevelExact, &m.DOB.Exact)
-	add(score.FieldDOB, score.LevelTransposed, &m.DOB.Transposed)
-	add(score.FieldDOB, score.LevelPlaceholder, &m.DOB.Placeholder)
-	add(score.FieldDOB, score.LevelSameYear, &m.DOB.SameYear)
-	add(score.FieldDOB, score.LevelYearOffDay, &m.DOB.YearOffSameDay)
-	add(score.FieldDOB, score.LevelYearOff1, &m.DOB.YearOff1)
-	add(score.FieldDOB, score.LevelYearOffOther, &m.DOB.YearOff1OtherDay)
-	add(score.FieldDOB, score.LevelYearOff2to5, &m.DOB.YearOff2to5)
-	add(score.FieldDOB, score.LevelYearOff2Day, &m.DOB.YearOff2to5SameDay)
-	add(score.FieldDOB, score.LevelFar, &m.DOB.Far)
-	add(score.FieldDOB, score.LevelDecades, &m.DOB.Decades)
-	agree(score.FieldGender, &m.Gender)
-	agree(score.FieldPhone, &m.Phone)
-	agree(score.FieldNID, &m.NID)
-	add(score.FieldLocation, score.LevelSameUpazila, &m.Location.SameUpazila)
-	add(score.FieldLocation, score.LevelSameDistrict, &m.Location.SameDistrict)
-	add(score.FieldLocation, score.LevelDifferent, &m.Location.Different)
-	agree(score.FieldNIDPlace, &m.NIDPlace)
 	return order, mus
 }
 

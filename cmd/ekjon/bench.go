@@ -824,7 +824,7 @@ func benchBaseline(ctx context.Context, o benchOptions, cfg app.Config, policy d
 	pc.Brokers = []string{broker}
 	pub := kafka.NewPublisher(pc)
 	defer pub.Close()
-	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.Fuzzy.Config(), pub, log)
+	en, err := baseline.NewEngine(ctx, pool, pseudo, policy, cfg.Fuzzy.Config(policy), pub, log)
 	if err != nil {
 		return err
 	}

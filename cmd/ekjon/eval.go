@@ -15,6 +15,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/registry"
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
+	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/names"
 )
 
@@ -33,6 +34,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	reenrol := fs.Float64("reenrol-rate", registry.DefaultConfig().ReenrolRate, "registry style: fraction of persons enrolled again under a variation")
 	em := fs.Bool("em", false, "also estimate the levels' m and u by expectation-maximisation on the unlabelled candidate pairs of a held-out registry-style population (--em-seed, --persons), print them beside the current ones and evaluate the data again with them; the configured weights stay the default")
 	emSeed := fs.Int64("em-seed", 0, "seed of the held-out population EM estimates on (0: --seed + 1)")
+	policyFile := fs.String("policy-file", "", "policy file whose match_weights replace the built-in m and u (as ekjon weights writes them), to measure them before adopting them")
 	m := &ecfg.Fuzzy.Model
 	fs.Float64Var(&m.Hold, "hold", m.Hold, "FUZZY_PERSON threshold in bits")
 	fs.Float64Var(&m.Review, "review", m.Review, "POSSIBLE_PERSON threshold in bits")
@@ -69,6 +71,18 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if (*events == "") != (*truth == "") {
 		return errors.New("eval: --events and --truth go together")
+	}
+	if *policyFile != "" {
+		p, err := domain.LoadPolicyFile(*policyFile)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		model, err := app.MatchModel(p)
+		if err != nil {
+			return fmt.Errorf("eval: %s: %w", *policyFile, err)
+		}
+		model.Hold, model.Review = m.Hold, m.Review
+		ecfg.Fuzzy.Model, ecfg.Policy = model, p
 	}
 	start := time.Now()
 	data := fmt.Sprintf("%s, %s", *events, *truth)

@@ -30,6 +30,7 @@ Usage:
                             revoke an API token, or disable a user
   ekjon gen       [flags]   synthetic Bangladeshi events with ground truth
   ekjon eval      [flags]   precision and recall of the matcher on labelled data
+  ekjon weights   [flags]   the matcher's m and u updated from reviewers' rulings, as policy match_weights
   ekjon bench     [flags]   ekjon against a PostgreSQL-only baseline, as the index grows
   ekjon broker    [flags]   a Kafka-protocol broker with ekjon's topics, for development and tests
   ekjon settings            print every setting with its variable and default
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdGen(ctx, rest, stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, rest, stdout, stderr)
+	case "weights":
+		return cmdWeights(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "broker":

@@ -63,10 +63,10 @@ func TestPairsAgreeWithEval(t *testing.T) {
 	got := eval.CountPairs(ds)
 
 	ecfg := eval.DefaultConfig()
-	ecfg.Fuzzy, ecfg.Secret = h.cfg.Fuzzy.Config(), []byte(h.cfg.HMACSecret)
 	if ecfg.Policy, err = h.cfg.Policy(); err != nil {
 		t.Fatal(err)
 	}
+	ecfg.Fuzzy, ecfg.Secret = h.cfg.Fuzzy.Config(ecfg.Policy), []byte(h.cfg.HMACSecret)
 	rep, err := eval.Run(context.Background(), &events, &truth, ecfg)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ekjon/ekjon/cmd/ekjon/internal/app"
 	"github.com/ekjon/ekjon/domain"
 )
 
@@ -27,6 +28,10 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, err)
 			return errPolicy
 		}
+		if _, err := app.MatchModel(p); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", args[1], err)
+			return errPolicy
+		}
 		writePolicySummary(stdout, args[1], p)
 		return nil
 	}
@@ -41,6 +46,9 @@ func writePolicySummary(w io.Writer, name string, p domain.Policy) {
 	fmt.Fprintf(w, "%s: ok, version %s\n", name, p.Version)
 	fmt.Fprintf(w, "  %d programmes, %d ministries, %d exclusive groups, max amount %v taka, wallet change window %d days\n",
 		len(p.Programmes), len(p.Ministries), len(p.Exclusive), p.MaxAmount, p.RecentWalletChangeDays)
+	if len(p.MatchWeights) > 0 {
+		fmt.Fprintf(w, "  match weights: %d comparison levels replace the built-in m and u\n", len(p.MatchWeights))
+	}
 	for _, code := range p.Programmes {
 		prog := p.Catalogue[code]
 		var due []string

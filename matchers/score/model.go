@@ -257,37 +257,27 @@ func DefaultModel() Model {
 // (0, 1], levels of one field whose M or U sum above 1, tuning out of range
 // or Hold not above Review. The error is of kind domain.KindInvalid.
 func (m *Model) Validate() error {
-	type field struct {
-		name   string
-		levels []MU
-	}
-	nameLv := func(n NameLevels) []MU { return []MU{n.Exact, n.Close, n.Partial, n.Mixed, n.Far} }
-	agree := func(a AgreeLevels) []MU { return []MU{a.Same, a.Different} }
-	fields := []field{
-		{FieldName, nameLv(m.Name)},
-		{FieldNameWeak, agree(m.NameWeak)},
-		{FieldFather, nameLv(m.Father)},
-		{FieldSpouse, nameLv(m.Spouse)},
-		{FieldDOB, m.DOB.levels()},
-		{FieldGender, agree(m.Gender)},
-		{FieldPhone, agree(m.Phone)},
-		{FieldNID, agree(m.NID)},
-		{FieldLocation, []MU{m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different}},
-		{FieldNIDPlace, agree(m.NIDPlace)},
-	}
 	// Sums may exceed 1 by rounding in hand-written defaults, not more.
 	const slack = 1e-6
-	for _, f := range fields {
-		var sm, su float64
-		for i, p := range f.levels {
-			if !(p.M > 0 && p.M <= 1) || !(p.U > 0 && p.U <= 1) {
-				return invalid("%s level %d: m %g and u %g must be in (0, 1]", f.name, i, p.M, p.U)
-			}
-			sm += p.M
-			su += p.U
+	sums := map[string]*MU{}
+	var fields []string
+	for _, l := range m.Levels() {
+		p := *l.MU
+		if !(p.M > 0 && p.M <= 1) || !(p.U > 0 && p.U <= 1) {
+			return invalid("%s level %s: m %g and u %g must be in (0, 1]", l.Field, l.Level, p.M, p.U)
 		}
-		if sm > 1+slack || su > 1+slack {
-			return invalid("%s: levels sum to m %g, u %g; each must be at most 1", f.name, sm, su)
+		s := sums[l.Field]
+		if s == nil {
+			s = &MU{}
+			sums[l.Field] = s
+			fields = append(fields, l.Field)
+		}
+		s.M += p.M
+		s.U += p.U
+	}
+	for _, f := range fields {
+		if s := sums[f]; s.M > 1+slack || s.U > 1+slack {
+			return invalid("%s: levels sum to m %g, u %g; each must be at most 1", f, s.M, s.U)
 		}
 	}
 	switch {

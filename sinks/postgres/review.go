@@ -492,3 +492,48 @@ func (s *Store) Judgement(ctx context.Context, a, b string) (string, bool, error
 	}
 	return v, true, nil
 }
+
+// Ruling is a pair of persons a reviewer ruled on, each with the record of
+// their latest enrolment.
+type Ruling struct {
+	// AID and BID are the persons, A and B their latest enrolments'
+	// records.
+	AID, BID string
+	A, B     domain.Person
+	Same     bool
+}
+
+// Rulings calls fn with every pair of persons reviewers ruled the same
+// person or not, oldest ruling first, each person with their latest
+// enrolment's record; a pair of which a person has no enrolment is left
+// out, having nothing to compare.
+func (s *Store) Rulings(ctx context.Context, fn func(Ruling) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT j.person_a, j.person_b, j.verdict = 'same', ra.record, rb.record
+		FROM match_judgements j
+		JOIN LATERAL (SELECT record FROM enrolments e WHERE e.person_id = j.person_a AND e.record IS NOT NULL
+			ORDER BY e.enrolled_at DESC, e.event_id DESC LIMIT 1) ra ON true
+		JOIN LATERAL (SELECT record FROM enrolments e WHERE e.person_id = j.person_b AND e.record IS NOT NULL
+			ORDER BY e.enrolled_at DESC, e.event_id DESC LIMIT 1) rb ON true
+		ORDER BY j.decided_at, j.person_a, j.person_b`)
+	if err != nil {
+		return classify("postgres: read rulings", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Ruling
+		var a, b []byte
+		if err := rows.Scan(&r.AID, &r.BID, &r.Same, &a, &b); err != nil {
+			return classify("postgres: read rulings", err)
+		}
+		if err := json.Unmarshal(a, &r.A); err != nil {
+			return domain.Wrap(domain.KindInternal, "postgres: read rulings: enrolment record", err)
+		}
+		if err := json.Unmarshal(b, &r.B); err != nil {
+			return domain.Wrap(domain.KindInternal, "postgres: read rulings: enrolment record", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return classify("postgres: read rulings", rows.Err())
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
 	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/score"
 	"github.com/ekjon/ekjon/pipeline"
 	"github.com/ekjon/ekjon/pipeline/kafka"
 )
@@ -214,7 +215,7 @@ func formatExclusive(groups [][]string) string {
 // IndexConfig builds the matching index's settings.
 func (c *Config) IndexConfig(policy domain.Policy) redisindex.Config {
 	r := c.Redis
-	return redisindex.Config{Prefix: r.Prefix, Policy: policy, Fuzzy: c.Fuzzy.Config(), BucketBits: r.IndexBucketBits,
+	return redisindex.Config{Prefix: r.Prefix, Policy: policy, Fuzzy: c.Fuzzy.Config(policy), BucketBits: r.IndexBucketBits,
 		SingleServer: !r.Cluster, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout, Cards: c.CardKeyring()}
 }
 
@@ -229,9 +230,13 @@ func (c *Config) CardKeyring() *cards.Keyring {
 	return cards.DerivedKeyring(c.HMACSecret)
 }
 
-// Config builds the fuzzy matcher's settings.
-func (f *FuzzySettings) Config() fuzzy.Config {
+// Config builds the fuzzy matcher's settings, its scorer's weights those of
+// policy (see MatchModel; Policy has checked them).
+func (f *FuzzySettings) Config(policy domain.Policy) fuzzy.Config {
 	fc := fuzzy.DefaultConfig()
+	if m, err := MatchModel(policy); err == nil {
+		fc.Model = m
+	}
 	fc.Model.Review, fc.Model.Hold = f.ReviewThreshold, f.HoldThreshold
 	fc.SharedContactAlert, fc.SharedContactHold, fc.BlockCap = f.SharedContact, f.SharedContactHold, f.BlockCap
 	return fc
@@ -596,7 +601,7 @@ func (r *RulesSettings) Validate() error {
 // Validate reports matcher settings that cannot work.
 func (f *FuzzySettings) Validate() error {
 	var errs []error
-	fc := f.Config()
+	fc := f.Config(domain.Policy{})
 	if err := fc.Model.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -645,7 +650,26 @@ func (r *RulesSettings) Policy() (domain.Policy, error) {
 	if apply("policy-version") {
 		p.Version = r.PolicyVersion
 	}
+	if _, err := MatchModel(p); err != nil {
+		return p, fmt.Errorf("policy-file: %w", err)
+	}
 	return p, p.Validate()
+}
+
+// MatchModel returns the scorer's built-in model with the policy's match
+// weights in place of the levels they name; the error names a level the
+// scorer does not have.
+func MatchModel(p domain.Policy) (score.Model, error) {
+	m := score.DefaultModel()
+	for _, w := range p.MatchWeights {
+		if err := m.SetLevel(w.Field, w.Level, score.MU{M: w.M, U: w.U}); err != nil {
+			return m, fmt.Errorf("match_weights: %w", err)
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return m, fmt.Errorf("match_weights: %w", err)
+	}
+	return m, nil
 }
 
 // WriteSettings prints the configuration table (flag, variable, default,
