@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/sinks/postgres"
+	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 
 // recordClusters reads, from the record at dbURL, the cluster of each
@@ -102,4 +108,53 @@ func TestBackfillAndStreamBuildTheSameClusters(t *testing.T) {
 		t.Fatal("no cluster joins two person ids: the registry should hold fuzzy duplicates")
 	}
 	t.Logf("%d records, %d clusters, %d of several persons", len(a), len(persons), joined)
+}
+
+// TestMigrateLinksHistory: ekjon migrate --link-history migrates the
+// record and links the history of a record kept before clusters: here, a
+// FUZZY_PERSON decision whose edge is missing, which joins its persons.
+func TestMigrateLinksHistory(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.MustSchema(t)
+	env := map[string]string{"EKJON_DATABASE_URL": dbURL}
+	migrate := func() string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, []string{"migrate", "--link-history"}, func(k string) string { return env[k] }, &out, &out); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		return out.String()
+	}
+	if out := migrate(); !strings.Contains(out, "history linked: 0 edges") {
+		t.Fatalf("a new record: %s", out)
+	}
+	store, err := postgres.Open(ctx, dbURL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var outs []domain.Outcome
+	for i, id := range []string{"PA", "PB"} {
+		e := &domain.Event{EventID: "e-" + id, Type: domain.TypeEnrolment, Source: "mis", Programme: fmt.Sprintf("p%d", i), Occurred: at,
+			Person: &domain.Person{NID: fmt.Sprintf("199000000%d", i), NameEN: "Rahima Begum"}}
+		d := domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source, Programme: e.Programme, Action: domain.ActionAdmit,
+			Rules: []string{}, PersonID: id, DecidedAt: at.Add(time.Duration(i) * time.Minute), ConfigVersion: "test"}
+		if i == 1 {
+			d.Action, d.Rules, d.MatchedPerson, d.Score = domain.ActionHold, []string{domain.RuleFuzzyPerson}, "PA", 9
+		}
+		outs = append(outs, domain.Outcome{Event: e, IndexKey: "k" + id, Decision: d})
+	}
+	if _, err := store.Write(ctx, outs, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `TRUNCATE cluster_edges, cluster_history; UPDATE persons SET cluster_id = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if out := migrate(); !strings.Contains(out, "history linked: 1 edges") {
+		t.Fatalf("a record with one unlinked match: %s", out)
+	}
+	if got, err := store.ClusterIDs(ctx, []string{"PB"}); err != nil || got["PB"] != "PA" {
+		t.Fatalf("PB's cluster %v (%v), want PA", got, err)
+	}
 }

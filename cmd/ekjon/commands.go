@@ -15,12 +15,15 @@ import (
 )
 
 // parseConfig reads the settings of a command from flags and environment.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (app.Config, error) {
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, more ...func(*flag.FlagSet)) (app.Config, error) {
 	cfg := app.DefaultConfig()
 	fs := flag.NewFlagSet("ekjon "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if err := app.BindFlags(fs, &cfg, getenv); err != nil {
 		return cfg, err
+	}
+	for _, bind := range more {
+		bind(fs)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ekjon %s [flags]\n\nEvery flag can also be set by the EKJON_* variable in brackets, or in a file\nof EKJON_NAME=value lines named by EKJON_CONFIG.\n\n", name)
@@ -55,7 +58,10 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stde
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("migrate", args, getenv, stderr)
+	var link bool
+	cfg, err := parseConfig("migrate", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&link, "link-history", false, "also give a record kept before persons were clusters (migration 0012) the edges of its FUZZY_PERSON decisions and reviewers' rulings; safe to run again")
+	})
 	if err != nil {
 		return err
 	}
@@ -69,6 +75,14 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintf(stdout, "migrations applied: %d %v\n", len(applied), applied)
+	if link {
+		start := time.Now()
+		n, err := store.LinkHistory(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "history linked: %d edges in %s\n", n, time.Since(start).Round(time.Millisecond))
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -693,4 +694,61 @@ func clusterHistory(ctx context.Context, tx pgx.Tx, c *review.ClusterView) error
 		c.History = append(c.History, h)
 	}
 	return rows.Err()
+}
+
+// linkHistoryBatch is how many edges of the history one transaction links.
+const linkHistoryBatch = 500
+
+// LinkHistory gives a record kept before persons were clusters (migration
+// 0012) the edges its history holds, as the stream would have added them:
+// a fuzzy edge for each FUZZY_PERSON decision that matched another person,
+// and a same_person edge for each reviewer's "same person", oldest first,
+// each joining the two clusters unless a "not the same person" between
+// them refuses it. It adds only what has no edge yet, so it may be run
+// again, and stopped at any point: a run after it finishes the work. It
+// returns how many edges it added.
+func (s *Store) LinkHistory(ctx context.Context) (int, error) {
+	const pending = `
+		SELECT * FROM (
+			SELECT d.decided_at AS at, d.event_id, '' AS alert_id, d.person_id AS a, d.matched_person_id AS b,
+				'fuzzy' AS kind, d.score, '' AS actor
+			FROM decisions d
+			WHERE 'FUZZY_PERSON' = ANY(d.rules) AND d.action <> 'REJECTED'
+				AND d.person_id IS NOT NULL AND d.matched_person_id IS NOT NULL AND d.person_id <> d.matched_person_id
+				AND NOT EXISTS (SELECT 1 FROM cluster_edges e WHERE e.kind = 'fuzzy' AND e.event_id = d.event_id)
+			UNION ALL
+			SELECT j.decided_at, '', j.alert_id, j.person_a, j.person_b, 'same_person', NULL, j.decided_by
+			FROM match_judgements j
+			WHERE j.verdict = 'same' AND NOT EXISTS (SELECT 1 FROM cluster_edges e WHERE e.kind = 'same_person'
+				AND ((e.person_a = j.person_a AND e.person_b = j.person_b) OR (e.person_a = j.person_b AND e.person_b = j.person_a)))
+		) h ORDER BY at, event_id, alert_id, a, b LIMIT $1`
+	added := 0
+	for {
+		var edges []clusterEdge
+		rows, err := s.pool.Query(ctx, pending, linkHistoryBatch)
+		if err != nil {
+			return added, classify("postgres: link history", err)
+		}
+		for rows.Next() {
+			var (
+				e  clusterEdge
+				at time.Time
+			)
+			if err := rows.Scan(&at, &e.eventID, &e.alertID, &e.a, &e.b, &e.kind, &e.score, &e.actor); err != nil {
+				rows.Close()
+				return added, classify("postgres: link history", err)
+			}
+			edges = append(edges, e)
+		}
+		if err := rows.Err(); err != nil {
+			return added, classify("postgres: link history", err)
+		}
+		if len(edges) == 0 {
+			return added, nil
+		}
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return linkPersons(ctx, tx, edges) }); err != nil {
+			return added, classify("postgres: link history", err)
+		}
+		added += len(edges)
+	}
 }

@@ -334,3 +334,50 @@ func TestConcurrentEdgesKeepClustersWhole(t *testing.T) {
 		t.Errorf("%d merges recorded, want %d (persons less clusters)", merges, persons-len(roots))
 	}
 }
+
+// TestLinkHistoryBuildsTheStreamsClusters: a record kept before persons
+// were clusters has no edges, and its persons stand alone. Linking its
+// history (FUZZY_PERSON decisions and reviewers' rulings) gives the
+// clusters the stream would have built, "not the same person" included;
+// run again, it adds nothing.
+func TestLinkHistoryBuildsTheStreamsClusters(t *testing.T) {
+	s := mustStore(t)
+	ctx := context.Background()
+	mustWrite(t, s, enrolment("e1", "P1", "oaa", domain.ActionAdmit))
+	mustWrite(t, s, fuzzyMatch("e2", "P2", "P1"))
+	mustWrite(t, s, fuzzyMatch("e3", "P3", "P2"))
+	mustWrite(t, s, fuzzyMatch("e4", "P4", "P1"))
+	rule(t, s, "e4", domain.RuleFuzzyPerson, review.RulingNotSame)
+	mustWrite(t, s, fuzzyMatch("e5", "P4", "P3")) // refused: P4 is not P1
+	mustWrite(t, s, enrolment("e6", "P6", "oaa", domain.ActionAdmit))
+	o := enrolment("e7", "P7", "oaa", domain.ActionAdmit, domain.RulePossiblePerson)
+	o.Decision.MatchedPerson = "P6"
+	o.Alerts = []domain.Alert{{AlertID: domain.AlertID("e7", domain.RulePossiblePerson), EventID: "e7", Rule: domain.RulePossiblePerson,
+		Action: domain.ActionAdmit, Programme: "oaa", PersonID: "P7", MatchedPerson: "P6", CreatedAt: decidedAt}}
+	mustWrite(t, s, o)
+	rule(t, s, "e7", domain.RulePossiblePerson, review.RulingSame)
+	persons := []string{"P1", "P2", "P3", "P4", "P6", "P7"}
+	want := clusterOf(t, s, persons...)
+	if want["P3"] != "P1" || want["P4"] != "P4" || want["P7"] != "P6" {
+		t.Fatalf("the stream built %v; the test expects P1-P2-P3, P4 alone, P6-P7", want)
+	}
+
+	if _, err := s.Pool().Exec(ctx, `TRUNCATE cluster_edges, cluster_history; UPDATE persons SET cluster_id = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if got := clusterOf(t, s, "P3"); got["P3"] != "P3" {
+		t.Fatalf("without edges P3 is in %q", got["P3"])
+	}
+	n, err := s.LinkHistory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 { // e2, e3, e4, e5 and the ruling on e7
+		t.Errorf("linked %d edges, want 5", n)
+	}
+	wantClusters(t, s, want)
+	if n, err := s.LinkHistory(ctx); err != nil || n != 0 {
+		t.Errorf("linked again: %d edges (%v), want none", n, err)
+	}
+	wantClusters(t, s, want)
+}

@@ -13,7 +13,9 @@
 --
 -- cluster_id is the person's cluster, NULL for a person alone (its
 -- cluster is itself), so that recording a person costs nothing more.
--- Records made before have no edges: their persons start alone.
+-- Records made before have no edges: their persons start alone until
+-- `ekjon migrate --link-history` (Store.LinkHistory) adds the edges of
+-- their FUZZY_PERSON decisions and reviewers' rulings.
 CREATE SEQUENCE persons_seq;
 ALTER TABLE persons ADD COLUMN seq bigint, ADD COLUMN cluster_id text;
 UPDATE persons p SET seq = o.n
