@@ -241,11 +241,11 @@ func (rv *Review) distributorScope(r *http.Request, p *Principal, s ScanRequest)
 	if err != nil {
 		return err
 	}
-	var district, upazila string
+	var at domain.Location
 	if s.Location != nil {
-		district, upazila = s.Location.District, s.Location.Upazila
+		at = *s.Location
 	}
-	if sc.Allows(s.Programme, district, upazila, s.DeviceID) {
+	if sc.Allows(s.Programme, at, s.DeviceID) {
 		return nil
 	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
@@ -255,7 +255,7 @@ func (rv *Review) distributorScope(r *http.Request, p *Principal, s ScanRequest)
 		Reason:    "distributor " + p.Username + " scanned outside the programmes, areas or devices they may serve",
 		DecidedAt: now, ConfigVersion: rv.cards.Policy().Version}
 	a := domain.Alert{AlertID: domain.AlertID(id, domain.RuleDistributorScope), EventID: id, Rule: domain.RuleDistributorScope,
-		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(domain.Places().Code(domain.LevelDistrict, district), 64), CreatedAt: now}
+		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(domain.Places().PlaceArea(at.Area()).District, 64), CreatedAt: now}
 	if err := rv.cards.RecordRefusal(r.Context(), d, a); err != nil {
 		return err
 	}

@@ -183,8 +183,7 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) (func(), er
 	}
 	var persons []string
 	for _, o := range dist {
-		if o.Decision.Action == domain.ActionAdmit && o.Decision.PersonID != "" && o.Event.Location != nil &&
-			strings.TrimSpace(o.Event.Location.Upazila) != "" {
+		if o.Decision.Action == domain.ActionAdmit && o.Decision.PersonID != "" && locationUpazila(o.Event.Location) != "" {
 			persons = append(persons, o.Decision.PersonID)
 		}
 	}
@@ -206,7 +205,7 @@ func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 		if !ok || o.Decision.Action != domain.ActionAdmit || o.Event.Location == nil {
 			continue
 		}
-		at := o.Event.Location.Upazila
+		at := locationUpazila(o.Event.Location)
 		same := a.Config.SamePlace
 		if same == nil {
 			same = SamePlace
@@ -220,6 +219,18 @@ func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 			})
 		}
 	}
+}
+
+// locationUpazila is the upazila a location names: as given, or, when it
+// gives only a union the gazetteer knows, that union's upazila by code.
+func locationUpazila(l *domain.Location) string {
+	if l == nil {
+		return ""
+	}
+	if u := strings.TrimSpace(l.Upazila); u != "" || strings.TrimSpace(l.Union) == "" {
+		return u
+	}
+	return domain.Places().PlaceArea(l.Area()).Upazila
 }
 
 // SamePlace reports whether two spellings of a place name one place,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -413,5 +414,105 @@ func TestScanScopeByPlace(t *testing.T) {
 	// The alert keeps the scan's district by its code, as every alert does.
 	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id = 'scope:dhaka:p3' AND district = '33'`); n != 1 {
 		t.Error("the alert of the scan in Gazipur does not name district 33")
+	}
+}
+
+// scanUnionPlaces names three unions of Savar and a namesake of one in
+// Gazipur, so that the name alone finds neither Ashulia.
+const scanUnionPlaces = `division,district,upazila,union,name_en,name_bn
+,26,72,,Savar,সাভার
+,26,72,17,Ashulia,আশুলিয়া
+,26,72,20,Dhamsona,ধামসোনা
+,33,30,,Gazipur Sadar,গাজীপুর সদর
+,33,30,17,Ashulia,আশুলিয়া
+`
+
+// TestScanScopeByUnion: a distributor bound to a union scans there,
+// however the location writes the union, and is refused with an alert
+// in another union, at a name two unions bear and under another
+// district; the hand-out is recorded with its union by code, from the
+// scan API and from a Kafka distribution naming the card.
+func TestScanScopeByUnion(t *testing.T) {
+	file := t.TempDir() + "/places.csv"
+	if err := os.WriteFile(file, []byte(scanUnionPlaces), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := domain.Places()
+	t.Cleanup(func() { domain.UsePlaces(old) })
+	e := newScanEnvWith(t, newHarness(t, 3), func(c *app.Config) { c.Rules.PlacesFile = file })
+	_, card := e.enrol("en-union", "1234567892", 2)
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for name, areas := range map[string][]string{"ashulia": {"267217"}, "savar": {"সাভার"}} {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"old_age"}, Areas: areas}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	at := func(id string, loc map[string]string) map[string]any {
+		m := e.scan(id, card.QR, "2026-11")
+		m["location"] = loc
+		return m
+	}
+	for i, c := range []struct {
+		who  string
+		loc  map[string]string
+		want int
+	}{
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}, http.StatusOK},
+		{"ashulia", map[string]string{"district": "ঢাকা", "upazila": "সাভার", "union": "আশুলিয়া"}, http.StatusOK},
+		{"ashulia", map[string]string{"district": "26", "upazila": "72", "union": "17"}, http.StatusOK},
+		{"ashulia", map[string]string{"union": "২৬৭২১৭"}, http.StatusOK},
+		// Another union of the same upazila.
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar", "union": "Dhamsona"}, http.StatusForbidden},
+		// The upazila without its union.
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar"}, http.StatusForbidden},
+		// A name Gazipur's union bears too.
+		{"ashulia", map[string]string{"union": "Ashulia"}, http.StatusForbidden},
+		// The union's code under another district.
+		{"ashulia", map[string]string{"district": "Gazipur", "union": "267217"}, http.StatusForbidden},
+		// The upazila covers its unions, however written.
+		{"savar", map[string]string{"union": "267217"}, http.StatusOK},
+		{"savar", map[string]string{"district": "Gazipur", "union": "Ashulia"}, http.StatusForbidden},
+	} {
+		var v api.VerifyResponse
+		if code := e.call("POST", "/api/v1/scans/verify", tokens[c.who], at(fmt.Sprint("u", i), c.loc), &v); code != c.want {
+			t.Errorf("%s at %v: HTTP %d, want %d", c.who, c.loc, code, c.want)
+		} else if code == http.StatusOK && v.Card != "live" {
+			t.Errorf("%s at %v: card %q", c.who, c.loc, v.Card)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%' AND person_id IS NULL`); n != 5 {
+		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts without a person, want one for each refused scan", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE event_id = 'scope:ashulia:u4' AND district = '26'`); n != 1 {
+		t.Error("the alert of the scan in Dhamsona does not name district 26")
+	}
+
+	// A scan in the union, written in Bangla, is recorded by code.
+	var r api.ScanResponse
+	body := at("in-union", map[string]string{"district": "ঢাকা", "union": "আশুলিয়া"})
+	if code := e.call("POST", "/api/v1/scans", tokens["ashulia"], body, &r); code != http.StatusOK || r.Decision.Action != domain.ActionAdmit {
+		t.Fatalf("scan in the union: HTTP %d, %s", code, verdictOf(r.Decision))
+	}
+	// A Kafka distribution naming the card and the union alone.
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, fmt.Sprintf(`{"event_id":"k-union","type":"distribution",
+		"occurred_at":"2026-12-05T09:00:00Z","source":"g2p","programme":"old_age","cycle":"2026-12","card_qr":%q,"amount":600,
+		"channel":"card","distributor_id":"ashulia","location":{"union":"Ashulia Union","district":"Dhaka District"}}`, card.QR))
+	if d := e.h.decisions("k-union")["k-union"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr in the union: %s", verdictOf(d))
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM payments WHERE event_id IN ('scan:ashulia:in-union', 'k-union')
+		AND district = '26' AND upazila = '2672' AND union_name = '267217'`); n != 2 {
+		t.Fatalf("%d of the two hand-outs recorded in district 26, upazila 2672, union 267217", n)
 	}
 }
