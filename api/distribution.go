@@ -182,6 +182,10 @@ type DistributionTotals struct {
 	Blocked           map[string]int64 `json:"blocked"`
 	Undistributed     int64            `json:"undistributed"`
 	Phantom           int64            `json:"phantom"`
+	// AllocatedItems and DistributedItems sum the rows' items, for
+	// programmes whose aid is in items.
+	AllocatedItems   map[string]float64 `json:"allocated_items,omitempty"`
+	DistributedItems map[string]float64 `json:"distributed_items,omitempty"`
 }
 
 func totalsOf(rows []domain.Reconciliation) DistributionTotals {
@@ -196,8 +200,31 @@ func totalsOf(rows []domain.Reconciliation) DistributionTotals {
 		for k, v := range r.Blocked {
 			t.Blocked[k] += v
 		}
+		t.AllocatedItems = sumItems(t.AllocatedItems, r.AllocatedItems)
+		t.DistributedItems = sumItems(t.DistributedItems, r.DistributedItems)
 	}
 	return t
+}
+
+// sumItems adds items to sum; nil while both are empty.
+func sumItems(sum, items map[string]float64) map[string]float64 {
+	for k, q := range items {
+		if sum == nil {
+			sum = map[string]float64{}
+		}
+		sum[k] += q
+	}
+	return sum
+}
+
+// itemsText writes items for a page, by code: "lentils_kg 2, rice_kg 105".
+func itemsText(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.FormatFloat(m[k], 'f', -1, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // csvSafe keeps a cell from being read as a formula by a spreadsheet.
@@ -253,10 +280,10 @@ func itemsCell(m map[string]float64) string {
 }
 
 func scorecardsCSV(cards []domain.Scorecard) [][]string {
-	out := [][]string{{"distributor_id", "payments", "amount", "devices", "blocked_by_rule", "alerts_by_rule"}}
+	out := [][]string{{"distributor_id", "payments", "amount", "devices", "blocked_by_rule", "alerts_by_rule", "items"}}
 	for _, c := range cards {
 		out = append(out, []string{csvSafe(c.DistributorID), strconv.FormatInt(c.Payments, 10), money(c.Amount),
-			strconv.FormatInt(c.Devices, 10), rulesCell(c.Blocked), rulesCell(c.Alerts)})
+			strconv.FormatInt(c.Devices, 10), rulesCell(c.Blocked), rulesCell(c.Alerts), itemsCell(c.Items)})
 	}
 	return out
 }

@@ -60,6 +60,7 @@ func newUI(policy domain.Policy) (*ui, error) {
 		},
 		"division": func(s string) string { return placeLabel(domain.LevelDivision, s) },
 		"join":     strings.Join,
+		"items":    itemsText,
 		"langOf": func(field string) string {
 			switch field {
 			case "name_bn", "father_name", "mother_name", "spouse_name":

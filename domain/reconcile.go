@@ -141,14 +141,17 @@ type ReconcileFilter struct {
 }
 
 // Scorecard is one distributor's record over the cycles a filter selects:
-// hand-outs admitted and their amount, the devices used, attempts not
-// admitted by the first rule of their decision, and the alerts raised on
-// their hand-outs and allocations, by rule.
+// hand-outs admitted and their amount and items, the devices used,
+// attempts not admitted by the first rule of their decision, and the
+// alerts raised on their hand-outs and allocations, by rule. Items count
+// a hand-out that names none at its programme's entitlement, as the
+// reconciliation does.
 type Scorecard struct {
-	DistributorID string           `json:"distributor_id"`
-	Payments      int64            `json:"payments"`
-	Amount        float64          `json:"amount"`
-	Devices       int64            `json:"devices"`
-	Blocked       map[string]int64 `json:"blocked"`
-	Alerts        map[string]int64 `json:"alerts"`
+	DistributorID string             `json:"distributor_id"`
+	Payments      int64              `json:"payments"`
+	Amount        float64            `json:"amount"`
+	Items         map[string]float64 `json:"items,omitempty"`
+	Devices       int64              `json:"devices"`
+	Blocked       map[string]int64   `json:"blocked"`
+	Alerts        map[string]int64   `json:"alerts"`
 }

@@ -352,10 +352,11 @@ func (s *Store) HomeUpazilas(ctx context.Context, persons []string) (map[string]
 // Scorecard is one distributor's record; see domain.Scorecard.
 type Scorecard = domain.Scorecard
 
-// Scorecards returns each distributor's admitted payments, attempts
-// blocked by rule and alerts by rule (on their hand-outs and on their
-// allocations), most payments first.
-func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard, error) {
+// Scorecards returns each distributor's admitted payments, the items
+// they handed out (a hand-out naming none counted at its programme's
+// entitlement in policy), attempts blocked by rule and alerts by rule (on
+// their hand-outs and on their allocations), most payments first.
+func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter, policy domain.Policy) ([]Scorecard, error) {
 	const op = "postgres: scorecards"
 	rows, err := s.pool.Query(ctx, `WITH y AS (
 			SELECT * FROM payments WHERE distributor_id <> ''
@@ -371,6 +372,17 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 				SELECT y.distributor_id, COALESCE(d.rules[1], 'none') AS rule, count(*) AS n
 				FROM y JOIN decisions d USING (event_id) WHERE y.action <> 'ADMIT' GROUP BY 1, 2) b
 			GROUP BY distributor_id
+		), handed AS (
+			SELECT distributor_id, jsonb_object_agg(item, q) AS items FROM (
+				SELECT y.distributor_id, i.key AS item, sum(i.value::float8) AS q
+				FROM y CROSS JOIN LATERAL jsonb_each_text(y.items) i
+				WHERE y.action = 'ADMIT' GROUP BY 1, 2) x
+			GROUP BY distributor_id
+		), bare AS (
+			SELECT distributor_id, jsonb_object_agg(programme, n) AS n FROM (
+				SELECT distributor_id, programme, count(*) AS n FROM y
+				WHERE action = 'ADMIT' AND items IS NULL GROUP BY 1, 2) x
+			GROUP BY distributor_id
 		), raised AS (
 			SELECT distributor_id, jsonb_object_agg(rule, n) AS rules FROM (
 				SELECT distributor_id, rule, count(*) AS n FROM (
@@ -382,8 +394,9 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 				) u GROUP BY 1, 2) r
 			GROUP BY distributor_id
 		)
-		SELECT t.distributor_id, t.n, t.amount, t.devices, b.rules, r.rules
+		SELECT t.distributor_id, t.n, t.amount, t.devices, b.rules, r.rules, h.items, bare.n
 		FROM totals t LEFT JOIN blocked b USING (distributor_id) LEFT JOIN raised r USING (distributor_id)
+			LEFT JOIN handed h USING (distributor_id) LEFT JOIN bare USING (distributor_id)
 		ORDER BY t.n DESC, t.distributor_id`, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
 		return nil, classify(op, err)
@@ -392,8 +405,13 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 	var out []Scorecard
 	for rows.Next() {
 		var c Scorecard
-		if err := rows.Scan(&c.DistributorID, &c.Payments, &c.Amount, &c.Devices, &c.Blocked, &c.Alerts); err != nil {
+		var bare map[string]int64
+		if err := rows.Scan(&c.DistributorID, &c.Payments, &c.Amount, &c.Devices, &c.Blocked, &c.Alerts, &c.Items, &bare); err != nil {
 			return nil, classify(op, err)
+		}
+		for prog, n := range bare {
+			ent, _ := policy.EntitlementOf(prog)
+			c.Items = addItems(c.Items, ent.Items, n)
 		}
 		if c.Blocked == nil {
 			c.Blocked = map[string]int64{}
@@ -495,5 +513,5 @@ func (r Reports) Scorecards(ctx context.Context, f domain.ReconcileFilter) ([]do
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.Scorecards(ctx, f)
+	return r.Store.Scorecards(ctx, f, r.Policy)
 }
