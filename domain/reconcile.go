@@ -125,10 +125,13 @@ func ReconciliationAlerts(r Reconciliation, now time.Time) []Alert {
 
 // Attempt is one distribution attempt counted against a distributor or a
 // device for DISTRIBUTOR_VELOCITY: Scope is "distributor" or "device", ID
-// the one counted, At when the hand-out was recorded.
+// the one counted, At when the hand-out was recorded. Window is the
+// sliding window counted, a minute when zero; other scopes count other
+// attempts (DISTRIBUTOR_INVALID_CARDS counts the cards rejected).
 type Attempt struct {
 	Scope, ID, EventID string
 	At                 time.Time
+	Window             time.Duration
 }
 
 // ReconcileFilter narrows the distribution report and the scorecards; an

@@ -34,6 +34,10 @@ type AnomalyConfig struct {
 	// this by one distributor or one device within a minute raise the
 	// alert. 0 turns the rule off.
 	VelocityPerMinute int
+	// InvalidCardsPerHour is the limit of DISTRIBUTOR_INVALID_CARDS: more
+	// cards rejected INVALID_CARD than this within an hour by one
+	// distributor or one device raise the alert. 0 turns the rule off.
+	InvalidCardsPerHour int
 	// SamePlace says whether two spellings of an upazila name one, and
 	// whether it can tell (see SamePlace, the default, which folds case,
 	// spaces and digits only).
@@ -50,7 +54,10 @@ type AnomalyConfig struct {
 //   - DISTRIBUTOR_FAR: an admitted hand-out whose location's upazila is not
 //     the one the beneficiary is enrolled in (Homes);
 //   - AMOUNT_BELOW_ENTITLEMENT: an admitted payment of less than the
-//     programme's entitlement (a missing amount is 0, and below).
+//     programme's entitlement (a missing amount is 0, and below);
+//   - DISTRIBUTOR_INVALID_CARDS: more than a few cards rejected
+//     INVALID_CARD in an hour by the event's distributor or device
+//     (see invalidCards).
 //
 // It is safe for concurrent use when the wrapped parts are.
 type Anomalies struct {
@@ -80,6 +87,9 @@ func (a *Anomalies) Decide(ctx context.Context, outs []*domain.Outcome) (int64, 
 		}
 	}
 	if err := a.screen(ctx, rest); err != nil {
+		return 0, err
+	}
+	if err := a.invalidCards(ctx, rest); err != nil {
 		return 0, err
 	}
 	return gen, nil

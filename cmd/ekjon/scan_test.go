@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -515,4 +516,69 @@ func TestScanScopeByUnion(t *testing.T) {
 		AND district = '26' AND upazila = '2672' AND union_name = '267217'`); n != 2 {
 		t.Fatalf("%d of the two hand-outs recorded in district 26, upazila 2672, union 267217", n)
 	}
+}
+
+// TestScanInvalidCardsAlert: a distributor scanning cards ekjon did not
+// issue, past the limit in an hour, gets each a REJECTED INVALID_CARD as
+// ever, and the reviewers one DISTRIBUTOR_INVALID_CARDS alert, recorded
+// and in the outbox once, carrying no QR; a card_qr from Kafka counts the
+// same way.
+func TestScanInvalidCardsAlert(t *testing.T) {
+	e := newScanEnv(t)
+	_, card := e.enrol("en-forger", "1234567893", 3)
+	other := cards.DerivedKeyring("another-secret-0123456789")
+	forged := []string{
+		other.Sign(card.CardNo, 1),
+		strings.Replace(card.QR, card.CardNo, card.CardNo[:15]+string('0'+(card.CardNo[15]-'0'+1)%10), 1),
+		"https://example.com/not-a-card",
+		e.h.cfgKeyring().Sign("4000000000000002", 1),
+		other.Sign(card.CardNo, 2),
+		"hello",
+	}
+	for i, qr := range forged {
+		d := e.post(fmt.Sprint("forged-", i), qr, "2026-11")
+		if d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
+			t.Fatalf("forged QR %d: %s", i, verdictOf(d))
+		}
+		// The limit is 3 an hour: the fourth and later say so.
+		if past := slices.Contains(d.Rules, domain.RuleInvalidCards); past != (i >= 3) {
+			t.Errorf("forged QR %d: rules %v", i, d.Rules)
+		}
+	}
+	if d := e.post("genuine", card.QR, "2026-11"); d.Action != domain.ActionAdmit || len(d.Rules) != 0 {
+		t.Fatalf("the genuine card: %s %v", verdictOf(d), d.Rules)
+	}
+	q := `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND event_id = 'scan:dist:forged-3'
+		AND alert_id LIKE 'invalid-cards:distributor:dist:%' AND person_id IS NULL AND evidence->>'distributor_invalid_cards_in_hour' = '4'`
+	if n := countRows(t, e, q); n != 1 {
+		t.Fatalf("%d alerts on the fourth forged card, want 1", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'`); n != 1 {
+		t.Fatalf("%d DISTRIBUTOR_INVALID_CARDS alerts, want one for the hour", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%DISTRIBUTOR_INVALID_CARDS%'`); n != 1 {
+		t.Fatalf("the alert is in the outbox %d times, want once", n)
+	}
+	for _, qr := range forged {
+		if n := countRows(t, e, fmt.Sprintf(`SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'
+			AND (evidence::text LIKE '%%%[1]s%%' OR alert_id LIKE '%%%[1]s%%')`, strings.ReplaceAll(qr[:min(len(qr), 12)], "'", "''"))); n != 0 {
+			t.Fatalf("the alert carries a forged QR")
+		}
+	}
+
+	// From Kafka: an agent's forged card_qr payments, on its own count.
+	var events []string
+	for i := range 5 {
+		events = append(events, fmt.Sprintf(`{"event_id":"kf-%d","type":"distribution","occurred_at":"2026-11-05T09:0%d:00Z","source":"g2p",
+			"programme":"old_age","cycle":"2026-11","card_qr":%q,"amount":600,"channel":"card","distributor_id":"agent-7",
+			"location":{"district":"Dhaka","upazila":"Savar"}}`, i, i, other.Sign(card.CardNo, i+1)))
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, events...)
+	got := e.h.decisions("kf-0", "kf-1", "kf-2", "kf-3", "kf-4")
+	for i := range 5 {
+		if d := got[fmt.Sprint("kf-", i)]; d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
+			t.Fatalf("kf-%d: %s", i, verdictOf(d))
+		}
+	}
+	e.h.waitFor("the agent's alert", `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND alert_id LIKE 'invalid-cards:distributor:agent-7:%'`, 1)
 }
