@@ -64,7 +64,11 @@ type Anomalies struct {
 	Decider
 	Counter AttemptCounter
 	Homes   HomeFinder
-	Config  AnomalyConfig
+	// Scopes, if set, has a card hand-out from the stream by one of
+	// ekjon's distributors outside their scope blocked (see outOfScope).
+	// The scan API checks a scan's scope itself, before deciding it.
+	Scopes ScopeFinder
+	Config AnomalyConfig
 }
 
 // Decide decides outs; see Anomalies.
@@ -79,10 +83,13 @@ func (a *Anomalies) Decide(ctx context.Context, outs []*domain.Outcome) (int64, 
 		}
 		rest = append(rest, o)
 	}
+	decide, err := a.outOfScope(ctx, rest)
+	if err != nil {
+		return 0, err
+	}
 	var gen int64
-	if len(rest) > 0 {
-		var err error
-		if gen, err = a.Decider.Decide(ctx, rest); err != nil {
+	if len(decide) > 0 {
+		if gen, err = a.Decider.Decide(ctx, decide); err != nil {
 			return 0, err
 		}
 	}

@@ -516,6 +516,32 @@ func TestScanScopeByUnion(t *testing.T) {
 		AND district = '26' AND upazila = '2672' AND union_name = '267217'`); n != 2 {
 		t.Fatalf("%d of the two hand-outs recorded in district 26, upazila 2672, union 267217", n)
 	}
+
+	// From Kafka, the union's distributor in another union is blocked
+	// before the claim, with an alert; in their union the card then
+	// pays; a distributor ekjon does not know is not checked.
+	kafka := func(id, dist, cycle, loc string) string {
+		return fmt.Sprintf(`{"event_id":%q,"type":"distribution","occurred_at":"2027-01-05T09:00:00Z","source":"g2p","programme":"old_age",
+			"cycle":%q,"card_qr":%q,"amount":600,"channel":"card","distributor_id":%q,"location":%s}`, id, cycle, card.QR, dist, loc)
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, kafka("k-out", "ashulia", "2027-01", `{"district":"ঢাকা","upazila":"সাভার","union":"ধামসোনা"}`))
+	if d := e.h.decisions("k-out")["k-out"]; d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDistributorScope {
+		t.Fatalf("Kafka card_qr outside the distributor's union: %s", verdictOf(d))
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE event_id = 'k-out' AND rule = 'DISTRIBUTOR_SCOPE' AND district = '26'
+		AND evidence->>'location_union' = '267220' AND person_id IS NULL`); n != 1 {
+		t.Error("the blocked hand-out's alert does not name district 26 and union 267220")
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions,
+		kafka("k-in", "ashulia", "2027-01", `{"union":"267217"}`),
+		kafka("k-agent", "agent-x", "2027-02", `{"district":"Sylhet"}`))
+	got := e.h.decisions("k-in", "k-agent")
+	if d := got["k-in"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr in the union after the blocked one: %s", verdictOf(d))
+	}
+	if d := got["k-agent"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr by an agent ekjon does not know: %s", verdictOf(d))
+	}
 }
 
 // TestScanInvalidCardsAlert: a distributor scanning cards ekjon did not

@@ -286,6 +286,27 @@ func (s *Store) DistributorScope(ctx context.Context, username string) (domain.D
 	return sc, classify("postgres: distributor scope", err)
 }
 
+// DistributorScopes returns what each of names may hand out, for those
+// that are distributors with a scope on record.
+func (s *Store) DistributorScopes(ctx context.Context, names []string) (map[string]domain.DistributorScope, error) {
+	const op = "postgres: distributor scopes"
+	rows, err := s.pool.Query(ctx, `SELECT username, programmes, areas, devices FROM distributor_scopes WHERE username = ANY($1)`, names)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	defer rows.Close()
+	out := make(map[string]domain.DistributorScope, len(names))
+	for rows.Next() {
+		var name string
+		var sc domain.DistributorScope
+		if err := rows.Scan(&name, &sc.Programmes, &sc.Areas, &sc.Devices); err != nil {
+			return nil, classify(op, err)
+		}
+		out[name] = sc
+	}
+	return out, classify(op, rows.Err())
+}
+
 // SetDistributorScope sets what a distributor may hand out.
 func (s *Store) SetDistributorScope(ctx context.Context, username string, sc domain.DistributorScope) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO distributor_scopes (username, programmes, areas, devices) VALUES ($1, $2, $3, $4)

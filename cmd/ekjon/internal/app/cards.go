@@ -70,8 +70,14 @@ func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	pcfg.Policy, pcfg.MaxEventBytes = a.policy, a.cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return a.pseudo.Hash("content", string(scanContent(content))) }
 	// The scans are decided as the stream's hand-outs are, distributor
-	// anomalies included.
-	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
+	// anomalies included; their scope the API has checked already.
+	dec := a.decider
+	if an, ok := dec.(*pipeline.Anomalies); ok {
+		scans := *an
+		scans.Scopes = nil
+		dec = &scans
+	}
+	proc := pipeline.NewProcessor(pcfg, dec, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
 	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log}
 }
 
