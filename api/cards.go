@@ -397,8 +397,9 @@ func (rv *Review) verify(ctx context.Context, s ScanRequest) (VerifyResponse, er
 }
 
 type sheetData struct {
-	Union string
-	Cards []sheetLine
+	// Union is the union asked for, as given; Label its one name.
+	Union, Label string
+	Cards        []sheetLine
 }
 
 type sheetLine struct {
@@ -431,7 +432,7 @@ func (rv *Review) cardSheetPage(w http.ResponseWriter, r *http.Request) {
 		rv.pageError(w, r, p, err)
 		return
 	}
-	d := sheetData{Union: union}
+	d := sheetData{Union: union, Label: domain.Places().Label(domain.LevelUnion, union)}
 	for _, c := range list {
 		png, err := qrPNG(c.QR, 160)
 		if err != nil {

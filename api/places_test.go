@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -271,5 +272,57 @@ func TestOneAreaOneName(t *testing.T) {
 		if !strings.Contains(c.raw, want) {
 			t.Errorf("case lacks %q", want)
 		}
+	}
+}
+
+// The card sheet of a union is a place's: the persons whose address names
+// it in either script, by code or by another spelling the places file
+// knows, and not a namesake written under another upazila; each card
+// names its union and upazila by their one name.
+func TestCardSheetByPlace(t *testing.T) {
+	usePlaces(t)
+	e := newEnv(t)
+	e.withCards()
+	newServed(t, e)
+	given := []struct{ id, name, upazila, union string }{
+		{"c1", "Abdul Alim", "Savar", "Ashulia"},
+		{"c2", "Belal Hossain", "সাভার", "আশুলিয়া"},
+		{"c3", "Chan Mia", "72", "17"},
+		{"c4", "Delwar Sarkar", "Savar", "Asulia"},
+		{"c5", "Enamul Haque", "", "267217"},
+		{"c6", "Faruk Ahmed", "Dhamrai", "Ashulia"}, // a union Dhamrai does not have
+		{"c7", "Golam Kibria", "Savar", "Birulia"},  // another union
+	}
+	for i, g := range given {
+		ev := enrolment(g.id, "old_age", fmt.Sprintf("26%011d", 700+i), fmt.Sprintf("0171700000%d", i))
+		p := ev["person"].(map[string]any)
+		p["name_en"], p["name_bn"], p["father_name"], p["dob"] = g.name, "", "Father "+g.id, fmt.Sprintf("194%d-0%d-1%d", i, i+1, i)
+		p["address"] = map[string]any{"district": "Dhaka", "upazila": g.upazila, "union": g.union}
+		if d := e.feed(ev); d[g.id].Action != domain.ActionAdmit {
+			t.Fatalf("%s: %+v", g.id, d[g.id])
+		}
+	}
+	b, res := e.login("supervisor", "supervisor-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	for _, union := range []string{"Ashulia", "আশুলিয়া", "267217", "asulia union"} {
+		page := b.get("/cards?union=" + url.QueryEscape(union))
+		mustStatus(t, "card sheet", page, 200)
+		for _, g := range given {
+			want := g.id != "c6" && g.id != "c7"
+			if got := strings.Contains(page.raw, g.name); got != want {
+				t.Errorf("the sheet of %q: %s shown %v, want %v", union, g.name, got, want)
+			}
+		}
+		if !strings.Contains(page.raw, "Aid cards · Ashulia (আশুলিয়া)") {
+			t.Errorf("the sheet of %q is not titled by the union's one name", union)
+		}
+		if n := strings.Count(page.raw, "Ashulia (আশুলিয়া), Savar (সাভার)"); n != 5 {
+			t.Errorf("the sheet of %q names the union and upazila by their one name on %d cards, want 5", union, n)
+		}
+	}
+	// A union the places file does not know is taken as written.
+	page := b.get("/cards?union=Birulia")
+	if !strings.Contains(page.raw, "Golam Kibria") || strings.Contains(page.raw, "Abdul Alim") {
+		t.Errorf("the sheet of an unknown union:\n%s", page.raw)
 	}
 }
