@@ -50,6 +50,10 @@ type CardService interface {
 	// RecordRefusal records a scan refused for its distributor's scope,
 	// with its alert.
 	RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error
+	// CountInvalidCard counts a card a verify found invalid against its
+	// distributor and device, as a scan's is (DISTRIBUTOR_INVALID_CARDS),
+	// recording the verify with the alert when it passes the limit.
+	CountInvalidCard(ctx context.Context, e *domain.Event) error
 	// Policy is the programme catalogue and its version.
 	Policy() domain.Policy
 }
@@ -349,6 +353,16 @@ func (rv *Review) apiScanVerify(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, r, rv.log, err)
 		return
+	}
+	// A forger tries codes where nothing is claimed: a card a verify
+	// finds invalid counts as a scan's does. The answer does not wait on
+	// the count's failing.
+	if v.Card == "invalid" && p.Role == review.RoleDistributor {
+		e := rv.scanEvent(p, s)
+		e.EventID = "verify:" + p.Username + ":" + s.ScanID
+		if err := rv.cards.CountInvalidCard(r.Context(), e); err != nil {
+			rv.log.Warn("counting an invalid card a verify found failed", "err", domain.Redact(err.Error()))
+		}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

@@ -57,7 +57,7 @@ type AnomalyConfig struct {
 //     programme's entitlement (a missing amount is 0, and below);
 //   - DISTRIBUTOR_INVALID_CARDS: more than a few cards rejected
 //     INVALID_CARD in an hour by the event's distributor or device
-//     (see invalidCards).
+//     (see InvalidCards).
 //
 // It is safe for concurrent use when the wrapped parts are.
 type Anomalies struct {
@@ -96,7 +96,7 @@ func (a *Anomalies) Decide(ctx context.Context, outs []*domain.Outcome) (int64, 
 	if err := a.screen(ctx, rest); err != nil {
 		return 0, err
 	}
-	if err := a.invalidCards(ctx, rest); err != nil {
+	if err := a.InvalidCards(ctx, rest); err != nil {
 		return 0, err
 	}
 	return gen, nil

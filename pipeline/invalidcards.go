@@ -16,15 +16,17 @@ import (
 // worth a look as much as one who scans them in a minute.
 const invalidCardsWindow = time.Hour
 
-// invalidCards counts the distributions rejected INVALID_CARD per
+// InvalidCards counts the distributions rejected INVALID_CARD per
 // distributor and per device within invalidCardsWindow, and raises
 // DISTRIBUTOR_INVALID_CARDS on those past the limit: the rule on each such
 // decision (its action stays REJECTED), and one alert per distributor, or
 // per device when the distributor is not past it, per clock hour, so that
 // a reviewer sees one alert for a burst rather than one per card. The
 // alert's evidence names the distributor, the device and the counts; it
-// never carries the QR.
-func (a *Anomalies) invalidCards(ctx context.Context, outs []*domain.Outcome) error {
+// never carries the QR. Decide calls it on every batch; a caller that
+// rejects a card outside a batch (a distributor's verify) may call it on
+// that outcome. It is safe for concurrent use.
+func (a *Anomalies) InvalidCards(ctx context.Context, outs []*domain.Outcome) error {
 	limit := a.Config.InvalidCardsPerHour
 	if limit <= 0 || a.Counter == nil {
 		return nil

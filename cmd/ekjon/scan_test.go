@@ -552,6 +552,36 @@ func TestScanScopeByUnion(t *testing.T) {
 func TestScanInvalidCardsAlert(t *testing.T) {
 	e := newScanEnv(t)
 	_, card := e.enrol("en-forger", "1234567893", 3)
+	// Distributors and devices of their own: the enrolment's probe may
+	// have verified the card as the dist user, on dev-1, before the index
+	// knew it.
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for _, name := range []string{"forger", "prober"} {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"*"}, Areas: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	post := func(id, qr string) domain.Decision {
+		t.Helper()
+		var r api.ScanResponse
+		body := e.scan(id, qr, "2026-11")
+		body["device_id"] = "forger-tab"
+		if code := e.call("POST", "/api/v1/scans", tokens["forger"], body, &r); code != http.StatusOK {
+			t.Fatalf("scan %s: HTTP %d", id, code)
+		}
+		return r.Decision
+	}
 	other := cards.DerivedKeyring("another-secret-0123456789")
 	forged := []string{
 		other.Sign(card.CardNo, 1),
@@ -562,7 +592,7 @@ func TestScanInvalidCardsAlert(t *testing.T) {
 		"hello",
 	}
 	for i, qr := range forged {
-		d := e.post(fmt.Sprint("forged-", i), qr, "2026-11")
+		d := post(fmt.Sprint("forged-", i), qr)
 		if d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
 			t.Fatalf("forged QR %d: %s", i, verdictOf(d))
 		}
@@ -571,18 +601,18 @@ func TestScanInvalidCardsAlert(t *testing.T) {
 			t.Errorf("forged QR %d: rules %v", i, d.Rules)
 		}
 	}
-	if d := e.post("genuine", card.QR, "2026-11"); d.Action != domain.ActionAdmit || len(d.Rules) != 0 {
+	if d := post("genuine", card.QR); d.Action != domain.ActionAdmit || len(d.Rules) != 0 {
 		t.Fatalf("the genuine card: %s %v", verdictOf(d), d.Rules)
 	}
-	q := `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND event_id = 'scan:dist:forged-3'
-		AND alert_id LIKE 'invalid-cards:distributor:dist:%' AND person_id IS NULL AND evidence->>'distributor_invalid_cards_in_hour' = '4'`
+	q := `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND event_id = 'scan:forger:forged-3'
+		AND alert_id LIKE 'invalid-cards:distributor:forger:%' AND person_id IS NULL AND evidence->>'distributor_invalid_cards_in_hour' = '4'`
 	if n := countRows(t, e, q); n != 1 {
 		t.Fatalf("%d alerts on the fourth forged card, want 1", n)
 	}
-	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'`); n != 1 {
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND alert_id LIKE '%:forger:%'`); n != 1 {
 		t.Fatalf("%d DISTRIBUTOR_INVALID_CARDS alerts, want one for the hour", n)
 	}
-	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%DISTRIBUTOR_INVALID_CARDS%'`); n != 1 {
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%invalid-cards:distributor:forger:%'`); n != 1 {
 		t.Fatalf("the alert is in the outbox %d times, want once", n)
 	}
 	for _, qr := range forged {
@@ -607,4 +637,27 @@ func TestScanInvalidCardsAlert(t *testing.T) {
 		}
 	}
 	e.h.waitFor("the agent's alert", `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND alert_id LIKE 'invalid-cards:distributor:agent-7:%'`, 1)
+
+	// Verifying forged cards, where nothing is claimed, counts the same:
+	// past the limit each verify is on record, with one alert.
+	for i, qr := range append(forged[:5], forged[4]) { // the last one retried under its scan id
+		id := fmt.Sprint("v-", min(i, 4))
+		var v api.VerifyResponse
+		body := e.scan(id, qr, "2026-11")
+		body["device_id"] = "prober-tab"
+		if code := e.call("POST", "/api/v1/scans/verify", tokens["prober"], body, &v); code != http.StatusOK || v.Card != "invalid" || v.MayReceive {
+			t.Fatalf("verify of forged QR %d: HTTP %d %+v", i, code, v)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'
+		AND alert_id LIKE 'invalid-cards:distributor:prober:%' AND event_id = 'verify:prober:v-3'`); n != 1 {
+		t.Fatalf("%d alerts on the prober's fourth verify, want 1", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM decisions WHERE event_id LIKE 'verify:prober:%'
+		AND action = 'REJECTED' AND rules = ARRAY['INVALID_CARD', 'DISTRIBUTOR_INVALID_CARDS']`); n != 2 {
+		t.Fatalf("%d of the prober's verifies past the limit on record, want 2 (v-3, v-4)", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%invalid-cards:distributor:prober:%'`); n != 1 {
+		t.Fatalf("the prober's alert is in the outbox %d times, want once", n)
+	}
 }

@@ -391,7 +391,7 @@ func (s *Store) CardHolder(ctx context.Context, personID, programme, cycle strin
 // distributor scanning outside their scope): d, with its alert, so that
 // the attempt is on record and in the reviewers' queue, and both in the
 // outbox, for the decisions and alerts topics. It is idempotent on d's
-// event id.
+// event id; an alert whose id is on record already is left as it is.
 func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// decision_keys decides whether the refusal is new, since decisions
@@ -406,13 +406,27 @@ func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.A
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8) ON CONFLICT (alert_id) DO NOTHING`,
-			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt); err != nil {
+		evidence := ""
+		if len(a.Evidence) > 0 {
+			evidence = jsonText(a.Evidence)
+		}
+		// An alert on record already (one raised for a distributor's
+		// hour by their scans) is neither recorded nor published again.
+		var raised bool
+		err = tx.QueryRow(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
+				created_at, updated_at, evidence)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8, NULLIF($9, '')::jsonb) ON CONFLICT (alert_id) DO NOTHING
+			RETURNING true`,
+			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt, evidence).Scan(&raised)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		var alerts any // NULL
+		if raised {
+			alerts = jsonText([]domain.Alert{a})
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, alerts) VALUES ($1, $2, $3)`,
-			d.EventID, jsonText(d), jsonText([]domain.Alert{a}))
+			d.EventID, jsonText(d), alerts)
 		return err
 	})
 	return classify("postgres: record refusal", err)
