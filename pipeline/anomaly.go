@@ -239,7 +239,9 @@ func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 }
 
 // locationUpazila is the upazila a location names: as given, or, when it
-// gives only a union the gazetteer knows, that union's upazila by code.
+// gives only a union the gazetteer knows, that union's upazila by name
+// (a home written by name compares with a name, and one written by its
+// own two digits is not taken for another upazila's four).
 func locationUpazila(l *domain.Location) string {
 	if l == nil {
 		return ""
@@ -247,7 +249,15 @@ func locationUpazila(l *domain.Location) string {
 	if u := strings.TrimSpace(l.Upazila); u != "" || strings.TrimSpace(l.Union) == "" {
 		return u
 	}
-	return domain.Places().PlaceArea(l.Area()).Upazila
+	g := domain.Places()
+	p, ok := g.Find(domain.LevelUpazila, g.PlaceArea(l.Area()).Upazila)
+	if !ok {
+		return ""
+	}
+	if p.NameEN != "" {
+		return p.NameEN
+	}
+	return p.NameBN
 }
 
 // SamePlace reports whether two spellings of a place name one place,
@@ -319,7 +329,9 @@ func raise(o *domain.Outcome, rule string, evidence map[string]string) {
 	d.Rules = append(d.Rules, rule)
 	district := ""
 	if o.Event.Location != nil {
-		district = o.Event.Location.District
+		// By code where known, filled in from a union or upazila
+		// when the location gives no district.
+		district = domain.Places().PlaceArea(o.Event.Location.Area()).District
 	}
 	o.Alerts = append(o.Alerts, domain.Alert{
 		AlertID:   domain.AlertID(o.Event.EventID, rule),
