@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -614,6 +615,17 @@ func TestScanInvalidCardsAlert(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%invalid-cards:distributor:forger:%'`); n != 1 {
 		t.Fatalf("the alert is in the outbox %d times, want once", n)
+	}
+	// A reviewer opens it as any alert.
+	var alertID string
+	if err := e.h.db.QueryRow(context.Background(), `SELECT alert_id FROM alerts WHERE event_id = 'scan:forger:forged-3'`).Scan(&alertID); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Alert domain.Alert `json:"alert"`
+	}
+	if code := e.call("GET", "/api/v1/alerts/"+url.PathEscape(alertID), e.sup, nil, &c); code != http.StatusOK || c.Alert.Rule != domain.RuleInvalidCards {
+		t.Fatalf("the alert %s: HTTP %d %+v", alertID, code, c)
 	}
 	for _, qr := range forged {
 		if n := countRows(t, e, fmt.Sprintf(`SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'
