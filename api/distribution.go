@@ -253,7 +253,7 @@ func rulesCell(m map[string]int64) string {
 func distributionCSV(rows []domain.Reconciliation) [][]string {
 	out := [][]string{{"programme", "cycle", "district", "area", "distributor_id", "allocated", "allocated_amount",
 		"distributed", "distributed_amount", "blocked", "blocked_by_rule", "undistributed", "phantom", "closes_at", "closed",
-		"district_name", "unknown_places", "allocated_items", "distributed_items"}}
+		"district_name", "unknown_places", "allocated_items", "distributed_items", "by_area", "distributed_unplaced"}}
 	for _, r := range rows {
 		closes := ""
 		if !r.ClosesAt.IsZero() {
@@ -264,9 +264,19 @@ func distributionCSV(rows []domain.Reconciliation) [][]string {
 			strconv.FormatInt(r.Distributed, 10), money(r.DistributedAmount), strconv.FormatInt(r.BlockedTotal(), 10),
 			rulesCell(r.Blocked), strconv.FormatInt(r.Undistributed, 10), strconv.FormatInt(r.Phantom, 10),
 			closes, strconv.FormatBool(r.Closed), csvSafe(r.DistrictName), csvSafe(strings.Join(r.UnknownPlaces(), "; ")),
-			itemsCell(r.AllocatedItems), itemsCell(r.DistributedItems)})
+			itemsCell(r.AllocatedItems), itemsCell(r.DistributedItems), byAreaCell(r.ByArea), strconv.FormatInt(r.Unplaced, 10)})
 	}
 	return out
+}
+
+// byAreaCell writes a row's areas as "label: allocated/distributed",
+// ";"-separated.
+func byAreaCell(areas []domain.AreaFigures) string {
+	parts := make([]string, len(areas))
+	for i, a := range areas {
+		parts[i] = fmt.Sprintf("%s: %d/%d", a.Label, a.Allocated, a.Distributed)
+	}
+	return csvSafe(strings.Join(parts, "; "))
 }
 
 // itemsCell writes items as code=quantity, by code, ";"-separated.

@@ -124,10 +124,19 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		FROM allocations GROUP BY programme, cycle, distributor_id
 	), areas AS (
 		SELECT programme, cycle, distributor_id,
-			jsonb_agg(jsonb_build_object('division', division, 'district', district, 'upazila', upazila, 'union', union_name)
+			jsonb_agg(jsonb_build_object('division', division, 'district', district, 'upazila', upazila, 'union', union_name,
+					'allotted', allotted)
 				ORDER BY first_at, district, upazila, union_name, division) AS areas
-		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at
+		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at,
+				sum(allotted) AS allotted
 			FROM allocations JOIN keys USING (programme, cycle) GROUP BY 1, 2, 3, 4, 5, 6, 7) x
+		GROUP BY programme, cycle, distributor_id
+	), located AS (
+		SELECT programme, cycle, distributor_id,
+			jsonb_agg(jsonb_build_object('district', district, 'upazila', upazila, 'union', union_name, 'n', n)) AS places
+		FROM (SELECT y.programme, y.cycle, y.distributor_id, y.district, y.upazila, y.union_name, count(*) AS n
+			FROM payments y JOIN keys USING (programme, cycle)
+			WHERE y.distributor_id <> '' AND y.action = 'ADMIT' GROUP BY 1, 2, 3, 4, 5, 6) x
 		GROUP BY programme, cycle, distributor_id
 	), alloc_items AS (
 		SELECT programme, cycle, distributor_id, jsonb_object_agg(item, q) AS items FROM (
@@ -168,7 +177,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	SELECT k.programme, k.cycle, g.distributor_id, ar.areas,
 		COALESCE(a.counted, 0) + COALESCE(l.n, 0), COALESCE(a.priced, 0), COALESCE(a.unpriced, 0),
 		COALESCE(p.n, 0), COALESCE(p.amount, 0), COALESCE(ph.n, 0), b.rules, a.closes_at, COALESCE(a.first, ''),
-		COALESCE(a.itemless, 0), ai.items, COALESCE(p.itemless, 0), pi.items
+		COALESCE(a.itemless, 0), ai.items, COALESCE(p.itemless, 0), pi.items, lo.places
 	FROM keys k
 	JOIN (SELECT programme, cycle, distributor_id FROM alloc
 		UNION SELECT programme, cycle, distributor_id FROM paid
@@ -181,6 +190,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	LEFT JOIN blocked b USING (programme, cycle, distributor_id)
 	LEFT JOIN alloc_items ai USING (programme, cycle, distributor_id)
 	LEFT JOIN paid_items pi USING (programme, cycle, distributor_id)
+	LEFT JOIN located lo USING (programme, cycle, distributor_id)
 	WHERE ($3 = '' OR g.distributor_id = $3)`
 	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
@@ -195,8 +205,12 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	var out []domain.Reconciliation
 	for rows.Next() {
 		var (
-			r        domain.Reconciliation
-			areas    []domain.Area
+			r     domain.Reconciliation
+			areas []struct {
+				domain.Area
+				Allotted int64 `json:"allotted"`
+			}
+			located  []domain.LocatedCount
 			priced   float64
 			unpriced int64
 			blocked  map[string]int64
@@ -206,13 +220,18 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		)
 		if err := rows.Scan(&r.Programme, &r.Cycle, &r.DistributorID, &areas, &r.Allocated,
 			&priced, &unpriced, &r.Distributed, &r.DistributedAmount, &r.Phantom, &blocked, &closes,
-			&r.AllocationID, &allotBare, &r.AllocatedItems, &paidBare, &r.DistributedItems); err != nil {
+			&r.AllocationID, &allotBare, &r.AllocatedItems, &paidBare, &r.DistributedItems, &located); err != nil {
 			return nil, classify(op, err)
 		}
 		// Areas are read by the gazetteer: rows stored before places
 		// were stored by code, and one area written several ways, name
 		// one place by one name.
-		places.SettleAreas(&r, areas)
+		given, allotted := make([]domain.Area, len(areas)), make([]int64, len(areas))
+		for i, a := range areas {
+			given[i], allotted[i] = a.Area, a.Allotted
+		}
+		places.SettleAreas(&r, given)
+		places.SplitByArea(&r, given, allotted, located)
 		if district != "" && places.PlaceArea(domain.Area{District: r.District}).Key != district {
 			continue
 		}
