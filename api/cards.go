@@ -50,6 +50,10 @@ type CardService interface {
 	// RecordRefusal records a scan refused for its distributor's scope,
 	// with its alert.
 	RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error
+	// CountInvalidCard counts a card a verify found invalid against its
+	// distributor and device, as a scan's is (DISTRIBUTOR_INVALID_CARDS),
+	// recording the verify with the alert when it passes the limit.
+	CountInvalidCard(ctx context.Context, e *domain.Event) error
 	// Policy is the programme catalogue and its version.
 	Policy() domain.Policy
 }
@@ -241,11 +245,11 @@ func (rv *Review) distributorScope(r *http.Request, p *Principal, s ScanRequest)
 	if err != nil {
 		return err
 	}
-	var district, upazila string
+	var at domain.Location
 	if s.Location != nil {
-		district, upazila = s.Location.District, s.Location.Upazila
+		at = *s.Location
 	}
-	if sc.Allows(s.Programme, district, upazila, s.DeviceID) {
+	if sc.Allows(s.Programme, at, s.DeviceID) {
 		return nil
 	}
 	now := rv.cfg.Now().UTC().Truncate(time.Microsecond)
@@ -255,7 +259,7 @@ func (rv *Review) distributorScope(r *http.Request, p *Principal, s ScanRequest)
 		Reason:    "distributor " + p.Username + " scanned outside the programmes, areas or devices they may serve",
 		DecidedAt: now, ConfigVersion: rv.cards.Policy().Version}
 	a := domain.Alert{AlertID: domain.AlertID(id, domain.RuleDistributorScope), EventID: id, Rule: domain.RuleDistributorScope,
-		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(domain.Places().Code(domain.LevelDistrict, district), 64), CreatedAt: now}
+		Action: domain.ActionRejected, Programme: d.Programme, District: truncate(domain.Places().PlaceArea(at.Area()).District, 64), CreatedAt: now}
 	if err := rv.cards.RecordRefusal(r.Context(), d, a); err != nil {
 		return err
 	}
@@ -350,6 +354,16 @@ func (rv *Review) apiScanVerify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, rv.log, err)
 		return
 	}
+	// A forger tries codes where nothing is claimed: a card a verify
+	// finds invalid counts as a scan's does. The answer does not wait on
+	// the count's failing.
+	if v.Card == "invalid" && p.Role == review.RoleDistributor {
+		e := rv.scanEvent(p, s)
+		e.EventID = "verify:" + p.Username + ":" + s.ScanID
+		if err := rv.cards.CountInvalidCard(r.Context(), e); err != nil {
+			rv.log.Warn("counting an invalid card a verify found failed", "err", domain.Redact(err.Error()))
+		}
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -397,8 +411,9 @@ func (rv *Review) verify(ctx context.Context, s ScanRequest) (VerifyResponse, er
 }
 
 type sheetData struct {
-	Union string
-	Cards []sheetLine
+	// Union is the union asked for, as given; Label its one name.
+	Union, Label string
+	Cards        []sheetLine
 }
 
 type sheetLine struct {
@@ -431,7 +446,7 @@ func (rv *Review) cardSheetPage(w http.ResponseWriter, r *http.Request) {
 		rv.pageError(w, r, p, err)
 		return
 	}
-	d := sheetData{Union: union}
+	d := sheetData{Union: union, Label: domain.Places().Label(domain.LevelUnion, union)}
 	for _, c := range list {
 		png, err := qrPNG(c.QR, 160)
 		if err != nil {

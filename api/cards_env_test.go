@@ -123,6 +123,20 @@ func (c *testCards) RecordRefusal(ctx context.Context, d domain.Decision, a doma
 	return c.e.store.RecordRefusal(ctx, d, a)
 }
 
+// CountInvalidCard counts as the service's does, at the default limit.
+func (c *testCards) CountInvalidCard(ctx context.Context, e *domain.Event) error {
+	if domain.Validate(e, c.policy) != nil {
+		return nil
+	}
+	a := &pipeline.Anomalies{Counter: c.index, Config: pipeline.AnomalyConfig{Policy: c.policy, InvalidCardsPerHour: 3}}
+	o := &domain.Outcome{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
+		Programme: e.Programme, Action: domain.ActionRejected, Rules: []string{domain.RuleInvalidCard}, DecidedAt: time.Now()}}
+	if err := a.InvalidCards(ctx, []*domain.Outcome{o}); err != nil || len(o.Alerts) == 0 {
+		return err
+	}
+	return c.e.store.RecordRefusal(ctx, o.Decision, o.Alerts[0])
+}
+
 func (c *testCards) Scan(ctx context.Context, ev *domain.Event) (domain.Outcome, error) {
 	b, err := json.Marshal(ev)
 	if err != nil {

@@ -77,6 +77,8 @@ func (rv *Review) Dashboard(ctx context.Context, who *Principal, now time.Time) 
 		}
 		if c, ok := domain.CurrentCycle(pol.CycleKind(code), now); ok {
 			q.Cycles[code] = c
+		} else if pol.CycleKind(code) == domain.CycleOneOff {
+			q.OneOff = append(q.OneOff, code)
 		}
 		if ent, ok := pol.EntitlementOf(code); ok {
 			q.Entitlements[code] = ent.Amount

@@ -115,6 +115,14 @@ func TestDashboardUndistributedAid(t *testing.T) {
 		allot("al-now", "old_age", cycle, "Dhaka", 5, 600),
 		allot("al-old", "old_age", "2020-01", "Dhaka", 9, 600), // an earlier cycle: not this one's
 		allot("al-vgd", "vgd", cycle, "Chittagong", 2, 0),      // priced at the entitlement
+		// A one-off programme's cycles are as allotted: one still open
+		// counts, one closed before this month does not.
+		allot("al-flood", "emergency_cash", "flood-2026", "Sylhet", 3, 0),
+		func() map[string]any {
+			a := allot("al-cyclone", "emergency_cash", "cyclone-2025", "Sylhet", 7, 0)
+			a["closes_at"] = "2025-06-30T00:00:00+06:00"
+			return a
+		}(),
 	)
 	pay := payment("p1", "old_age", "1300000001", "01713000000")
 	pay["occurred_at"], pay["cycle"], pay["distributor_id"] = now.UTC().Format(time.RFC3339), cycle, "dp-al-now"
@@ -122,6 +130,7 @@ func TestDashboardUndistributedAid(t *testing.T) {
 		t.Fatalf("p1: %+v", d["p1"])
 	}
 	ent, _ := domain.DefaultPolicy().EntitlementOf("vgd")
+	cash, _ := domain.DefaultPolicy().EntitlementOf("emergency_cash")
 
 	r := e.call("viewer", http.MethodGet, "/api/v1/dashboard", nil)
 	mustStatus(t, "dashboard", r, 200)
@@ -145,6 +154,10 @@ func TestDashboardUndistributedAid(t *testing.T) {
 		{"districts", "26", 5, 4, 3000, 2400},
 		{"divisions", "30", 5, 4, 3000, 2400},
 		{"ministries", "social_welfare", 5, 4, 3000, 2400},
+		{"programmes", "emergency_cash", 3, 3, 3 * cash.Amount, 3 * cash.Amount},
+		{"ministries", "disaster_relief", 3, 3, 3 * cash.Amount, 3 * cash.Amount},
+		{"districts", "91", 3, 3, 3 * cash.Amount, 3 * cash.Amount},
+		{"divisions", "60", 3, 3, 3 * cash.Amount, 3 * cash.Amount},
 	} {
 		m := row(c.table, c.key)
 		if num(m, "allotted") != c.allotted || num(m, "undistributed") != c.undist ||
@@ -182,7 +195,7 @@ func TestDashboardUndistributedAid(t *testing.T) {
 	mustStatus(t, "login", res, http.StatusSeeOther)
 	scoped := sb.get("/overview/districts.csv")
 	mustStatus(t, "scoped csv", scoped, 200)
-	if strings.Contains(scoped.raw, "Chattogram") || !strings.Contains(scoped.raw, ",5,3000.00,4,2400.00") {
+	if strings.Contains(scoped.raw, "Chattogram") || strings.Contains(scoped.raw, "Sylhet") || !strings.Contains(scoped.raw, ",5,3000.00,4,2400.00") {
 		t.Errorf("a ministry's districts.csv:\n%s", scoped.raw)
 	}
 }

@@ -182,6 +182,10 @@ type DistributionTotals struct {
 	Blocked           map[string]int64 `json:"blocked"`
 	Undistributed     int64            `json:"undistributed"`
 	Phantom           int64            `json:"phantom"`
+	// AllocatedItems and DistributedItems sum the rows' items, for
+	// programmes whose aid is in items.
+	AllocatedItems   map[string]float64 `json:"allocated_items,omitempty"`
+	DistributedItems map[string]float64 `json:"distributed_items,omitempty"`
 }
 
 func totalsOf(rows []domain.Reconciliation) DistributionTotals {
@@ -196,8 +200,31 @@ func totalsOf(rows []domain.Reconciliation) DistributionTotals {
 		for k, v := range r.Blocked {
 			t.Blocked[k] += v
 		}
+		t.AllocatedItems = sumItems(t.AllocatedItems, r.AllocatedItems)
+		t.DistributedItems = sumItems(t.DistributedItems, r.DistributedItems)
 	}
 	return t
+}
+
+// sumItems adds items to sum; nil while both are empty.
+func sumItems(sum, items map[string]float64) map[string]float64 {
+	for k, q := range items {
+		if sum == nil {
+			sum = map[string]float64{}
+		}
+		sum[k] += q
+	}
+	return sum
+}
+
+// itemsText writes items for a page, by code: "lentils_kg 2, rice_kg 105".
+func itemsText(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.FormatFloat(m[k], 'f', -1, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // csvSafe keeps a cell from being read as a formula by a spreadsheet.
@@ -226,7 +253,7 @@ func rulesCell(m map[string]int64) string {
 func distributionCSV(rows []domain.Reconciliation) [][]string {
 	out := [][]string{{"programme", "cycle", "district", "area", "distributor_id", "allocated", "allocated_amount",
 		"distributed", "distributed_amount", "blocked", "blocked_by_rule", "undistributed", "phantom", "closes_at", "closed",
-		"district_name", "unknown_places", "allocated_items", "distributed_items"}}
+		"district_name", "unknown_places", "allocated_items", "distributed_items", "by_area", "distributed_unplaced"}}
 	for _, r := range rows {
 		closes := ""
 		if !r.ClosesAt.IsZero() {
@@ -237,9 +264,19 @@ func distributionCSV(rows []domain.Reconciliation) [][]string {
 			strconv.FormatInt(r.Distributed, 10), money(r.DistributedAmount), strconv.FormatInt(r.BlockedTotal(), 10),
 			rulesCell(r.Blocked), strconv.FormatInt(r.Undistributed, 10), strconv.FormatInt(r.Phantom, 10),
 			closes, strconv.FormatBool(r.Closed), csvSafe(r.DistrictName), csvSafe(strings.Join(r.UnknownPlaces(), "; ")),
-			itemsCell(r.AllocatedItems), itemsCell(r.DistributedItems)})
+			itemsCell(r.AllocatedItems), itemsCell(r.DistributedItems), byAreaCell(r.ByArea), strconv.FormatInt(r.Unplaced, 10)})
 	}
 	return out
+}
+
+// byAreaCell writes a row's areas as "label: allocated/distributed",
+// ";"-separated.
+func byAreaCell(areas []domain.AreaFigures) string {
+	parts := make([]string, len(areas))
+	for i, a := range areas {
+		parts[i] = fmt.Sprintf("%s: %d/%d", a.Label, a.Allocated, a.Distributed)
+	}
+	return csvSafe(strings.Join(parts, "; "))
 }
 
 // itemsCell writes items as code=quantity, by code, ";"-separated.
@@ -253,10 +290,10 @@ func itemsCell(m map[string]float64) string {
 }
 
 func scorecardsCSV(cards []domain.Scorecard) [][]string {
-	out := [][]string{{"distributor_id", "payments", "amount", "devices", "blocked_by_rule", "alerts_by_rule"}}
+	out := [][]string{{"distributor_id", "payments", "amount", "devices", "blocked_by_rule", "alerts_by_rule", "items"}}
 	for _, c := range cards {
 		out = append(out, []string{csvSafe(c.DistributorID), strconv.FormatInt(c.Payments, 10), money(c.Amount),
-			strconv.FormatInt(c.Devices, 10), rulesCell(c.Blocked), rulesCell(c.Alerts)})
+			strconv.FormatInt(c.Devices, 10), rulesCell(c.Blocked), rulesCell(c.Alerts), itemsCell(c.Items)})
 	}
 	return out
 }

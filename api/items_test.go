@@ -111,4 +111,45 @@ func TestDistributionRecordsItems(t *testing.T) {
 	if !strings.Contains(c.raw, "allocated_items") || !strings.Contains(c.raw, "rice_kg=120") || !strings.Contains(c.raw, "lentils_kg=2;rice_kg=105") {
 		t.Errorf("distribution.csv lacks the items:\n%s", c.raw)
 	}
+	// The report's JSON totals them.
+	j := e.call(review.RoleViewer, http.MethodGet, "/api/v1/reports/distribution?programme=vgd", nil)
+	mustStatus(t, "json", j, 200)
+	totals, _ := j.body["totals"].(map[string]any)
+	ai, _ := totals["allocated_items"].(map[string]any)
+	di, _ := totals["distributed_items"].(map[string]any)
+	if ai["rice_kg"] != 120.0 || di["rice_kg"] != 105.0 || di["lentils_kg"] != 2.0 {
+		t.Errorf("the report's totals lack the items: %s", j.raw)
+	}
+	// The page shows them, per row and in total.
+	b, res := e.login("viewer", "viewer-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	page := b.get("/distribution?programme=vgd")
+	mustStatus(t, "page", page, 200)
+	for _, want := range []string{`id="t-items-distributed"`, "rice_kg 120", "lentils_kg 2, rice_kg 105"} {
+		if !strings.Contains(page.raw, want) {
+			t.Errorf("the distribution page lacks %q", want)
+		}
+	}
+	// The distributor's scorecard counts the items they handed out:
+	// JSON, CSV and page.
+	sc := e.call(review.RoleViewer, http.MethodGet, "/api/v1/reports/distributors?programme=vgd", nil)
+	mustStatus(t, "scorecards", sc, 200)
+	cards, _ := sc.body["distributors"].([]any)
+	if len(cards) != 1 {
+		t.Fatalf("scorecards: %s", sc.raw)
+	}
+	items, _ := cards[0].(map[string]any)["items"].(map[string]any)
+	if items["rice_kg"] != 105.0 || items["lentils_kg"] != 2.0 {
+		t.Errorf("dp-v's scorecard lacks the items: %s", sc.raw)
+	}
+	scsv := e.call(review.RoleViewer, http.MethodGet, "/api/v1/reports/distributors.csv?programme=vgd", nil)
+	mustStatus(t, "scorecards csv", scsv, 200)
+	if !strings.Contains(scsv.raw, ",items") || !strings.Contains(scsv.raw, "lentils_kg=2;rice_kg=105") {
+		t.Errorf("distributors.csv lacks the items:\n%s", scsv.raw)
+	}
+	sp := b.get("/distributors?programme=vgd")
+	mustStatus(t, "scorecards page", sp, 200)
+	if !strings.Contains(sp.raw, "lentils_kg 2, rice_kg 105") {
+		t.Errorf("the scorecards page lacks the items")
+	}
 }

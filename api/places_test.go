@@ -3,18 +3,22 @@ package api
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/review"
 	"github.com/ekjon/ekjon/sinks/postgres"
 )
 
@@ -270,6 +274,127 @@ func TestOneAreaOneName(t *testing.T) {
 	for _, want := range []string{"Savar (সাভার)", ashulia[:len("Ashulia (আশুলিয়া)")]} {
 		if !strings.Contains(c.raw, want) {
 			t.Errorf("case lacks %q", want)
+		}
+	}
+}
+
+// The card sheet of a union is a place's: the persons whose address names
+// it in either script, by code or by another spelling the places file
+// knows, and not a namesake written under another upazila; each card
+// names its union and upazila by their one name.
+func TestCardSheetByPlace(t *testing.T) {
+	usePlaces(t)
+	e := newEnv(t)
+	e.withCards()
+	newServed(t, e)
+	given := []struct{ id, name, upazila, union string }{
+		{"c1", "Abdul Alim", "Savar", "Ashulia"},
+		{"c2", "Belal Hossain", "সাভার", "আশুলিয়া"},
+		{"c3", "Chan Mia", "72", "17"},
+		{"c4", "Delwar Sarkar", "Savar", "Asulia"},
+		{"c5", "Enamul Haque", "", "267217"},
+		{"c6", "Faruk Ahmed", "Dhamrai", "Ashulia"}, // a union Dhamrai does not have
+		{"c7", "Golam Kibria", "Savar", "Birulia"},  // another union
+	}
+	for i, g := range given {
+		ev := enrolment(g.id, "old_age", fmt.Sprintf("26%011d", 700+i), fmt.Sprintf("0171700000%d", i))
+		p := ev["person"].(map[string]any)
+		p["name_en"], p["name_bn"], p["father_name"], p["dob"] = g.name, "", "Father "+g.id, fmt.Sprintf("194%d-0%d-1%d", i, i+1, i)
+		p["address"] = map[string]any{"district": "Dhaka", "upazila": g.upazila, "union": g.union}
+		if d := e.feed(ev); d[g.id].Action != domain.ActionAdmit {
+			t.Fatalf("%s: %+v", g.id, d[g.id])
+		}
+	}
+	b, res := e.login("supervisor", "supervisor-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	for _, union := range []string{"Ashulia", "আশুলিয়া", "267217", "asulia union"} {
+		page := b.get("/cards?union=" + url.QueryEscape(union))
+		mustStatus(t, "card sheet", page, 200)
+		for _, g := range given {
+			want := g.id != "c6" && g.id != "c7"
+			if got := strings.Contains(page.raw, g.name); got != want {
+				t.Errorf("the sheet of %q: %s shown %v, want %v", union, g.name, got, want)
+			}
+		}
+		if !strings.Contains(page.raw, "Aid cards · Ashulia (আশুলিয়া)") {
+			t.Errorf("the sheet of %q is not titled by the union's one name", union)
+		}
+		if n := strings.Count(page.raw, "Ashulia (আশুলিয়া), Savar (সাভার)"); n != 5 {
+			t.Errorf("the sheet of %q names the union and upazila by their one name on %d cards, want 5", union, n)
+		}
+	}
+	// A union the places file does not know is taken as written.
+	page := b.get("/cards?union=Birulia")
+	if !strings.Contains(page.raw, "Golam Kibria") || strings.Contains(page.raw, "Abdul Alim") {
+		t.Errorf("the sheet of an unknown union:\n%s", page.raw)
+	}
+}
+
+// A reconciliation row is split by the areas allotted: what each area's
+// allocations allot and the hand-outs located in it, however either
+// writes the place; hand-outs located elsewhere, or too vaguely, are
+// unplaced.
+func TestReconciliationByArea(t *testing.T) {
+	usePlaces(t)
+	e := newEnv(t)
+	alloc := func(id string, count int, area map[string]any) map[string]any {
+		return map[string]any{"event_id": id, "type": "allocation", "occurred_at": "2026-11-01T08:00:00+06:00", "source": "dss-mis",
+			"programme": "old_age", "cycle": "2026-11", "distributor_id": "dp-1", "count": count, "amount": 600, "area": area}
+	}
+	e.feed(
+		alloc("al-a", 3, map[string]any{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}),
+		alloc("al-a2", 1, map[string]any{"union": "আশুলিয়া"}),
+		alloc("al-d", 2, map[string]any{"district": "Dhaka", "upazila": "Dhamrai"}),
+	)
+	locs := []map[string]any{
+		{"district": "ঢাকা", "union": "আশুলিয়া"},
+		{"district": "26", "upazila": "72", "union": "17"},
+		{"district": "Dhaka", "upazila": "ধামরাই"},
+		{"district": "Dhaka", "upazila": "Savar"}, // no union: not placed in Ashulia
+		{"district": "Gazipur"},
+	}
+	for i, loc := range locs {
+		id, nid, wallet := fmt.Sprint("b", i), fmt.Sprintf("26%011d", 900+i), fmt.Sprintf("0171900000%d", i)
+		ev := enrolment(id, "old_age", nid, wallet)
+		p := ev["person"].(map[string]any)
+		p["name_en"], p["name_bn"], p["father_name"], p["dob"] = []string{"Abul", "Babul", "Kabir", "Delu", "Emdad"}[i]+" Mia", "", "Father "+id, fmt.Sprintf("194%d-0%d-1%d", i, i+1, i)
+		pay := payment("h"+id, "old_age", nid, wallet)
+		pay["distributor_id"], pay["location"] = "dp-1", loc
+		if d := e.feed(ev); d[id].Action != domain.ActionAdmit {
+			t.Fatalf("%s: %+v", id, d[id])
+		}
+		if d := e.feed(pay); d["h"+id].Action != domain.ActionAdmit {
+			t.Fatalf("h%s: %+v", id, d["h"+id])
+		}
+	}
+	rows, err := e.store.Reconcile(e.ctx, domain.ReconcileFilter{Programme: "old_age", Cycle: "2026-11"}, domain.DefaultPolicy(), 0, time.Now())
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %+v, err %v", rows, err)
+	}
+	r := rows[0]
+	// In the areas' order: allotted at one time, by code.
+	want := []domain.AreaFigures{
+		{Key: "26/2614/", Label: "Dhamrai (ধামরাই), Dhaka (ঢাকা)", Allocated: 2, Distributed: 1},
+		{Key: "26/2672/267217", Label: "Ashulia (আশুলিয়া), Savar (সাভার), Dhaka (ঢাকা)", Allocated: 4, Distributed: 2},
+	}
+	if r.Allocated != 6 || r.Distributed != 5 || r.Unplaced != 2 || !slices.Equal(r.ByArea, want) {
+		t.Errorf("by area %+v, unplaced %d (allocated %d, distributed %d); want %+v, unplaced 2", r.ByArea, r.Unplaced, r.Allocated, r.Distributed, want)
+	}
+	// The CSV and the page say the same.
+	e.rv.SetDistributionReports(postgres.Reports{Store: e.store, Policy: domain.DefaultPolicy()})
+	newServed(t, e)
+	c := e.call(review.RoleViewer, http.MethodGet, "/api/v1/reports/distribution.csv?programme=old_age", nil)
+	mustStatus(t, "csv", c, 200)
+	if !strings.Contains(c.raw, "by_area,distributed_unplaced") ||
+		!strings.Contains(c.raw, "Dhamrai (ধামরাই), Dhaka (ঢাকা): 2/1; Ashulia (আশুলিয়া), Savar (সাভার), Dhaka (ঢাকা): 4/2\",2") {
+		t.Errorf("distribution.csv lacks the areas' figures:\n%s", c.raw)
+	}
+	b, res := e.login("viewer", "viewer-password")
+	mustStatus(t, "login", res, http.StatusSeeOther)
+	page := b.get("/distribution?programme=old_age")
+	for _, want := range []string{"Ashulia (আশুলিয়া), Savar (সাভার), Dhaka (ঢাকা): 4 allotted, 2 handed out", "elsewhere or unplaced: 2 handed out"} {
+		if !strings.Contains(page.raw, want) {
+			t.Errorf("the page lacks %q", want)
 		}
 	}
 }

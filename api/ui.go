@@ -60,6 +60,7 @@ func newUI(policy domain.Policy) (*ui, error) {
 		},
 		"division": func(s string) string { return placeLabel(domain.LevelDivision, s) },
 		"join":     strings.Join,
+		"items":    itemsText,
 		"langOf": func(field string) string {
 			switch field {
 			case "name_bn", "father_name", "mother_name", "spouse_name":
@@ -289,6 +290,7 @@ func (rv *Review) queuePage(w http.ResponseWriter, r *http.Request) {
 		Rules: []string{domain.RuleWalletMismatch, domain.RuleDeceasedOrExited, domain.RuleRecentWallet, domain.RuleFuzzyPerson,
 			domain.RulePossiblePerson, domain.RuleSharedContact, domain.RuleDupNID, domain.RuleMultiProgramme,
 			domain.RuleInvalidID, domain.RuleDistributorVel, domain.RuleDistributorFar, domain.RuleAmountBelow,
+			domain.RuleInvalidCards, domain.RuleDistributorScope, domain.RuleCardRevoked,
 			domain.RulePhantomDistribution, domain.RuleOverDistribution, domain.RuleUndistributed,
 			domain.RuleRefConflict, domain.RuleIndexRecordFailed, domain.RuleIneligible},
 		Ages: []string{"", "1h", "24h", "3d", "7d", "30d"},

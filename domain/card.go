@@ -50,27 +50,27 @@ type DistributorScope struct {
 	Devices    []string
 }
 
-// Allows reports whether the scope covers programme, at the place
-// district and upazila name, from device, reading places through the
-// process's gazetteer.
-func (s DistributorScope) Allows(programme, district, upazila, device string) bool {
-	return s.AllowsIn(Places(), programme, district, upazila, device)
+// Allows reports whether the scope covers programme, at the place the
+// location at names, from device, reading places through the process's
+// gazetteer.
+func (s DistributorScope) Allows(programme string, at Location, device string) bool {
+	return s.AllowsIn(Places(), programme, at, device)
 }
 
 // AllowsIn is Allows reading places through g.
-func (s DistributorScope) AllowsIn(g *Gazetteer, programme, district, upazila, device string) bool {
-	return anyOf(s.Programmes, programme) && s.coversIn(g, district, upazila) &&
+func (s DistributorScope) AllowsIn(g *Gazetteer, programme string, at Location, device string) bool {
+	return anyOf(s.Programmes, programme) && s.coversIn(g, at) &&
 		(len(s.Devices) == 0 || anyOf(s.Devices, device))
 }
 
 // coversIn reports whether one of the scope's areas covers the place.
-func (s DistributorScope) coversIn(g *Gazetteer, district, upazila string) bool {
+func (s DistributorScope) coversIn(g *Gazetteer, at Location) bool {
 	if anyOf(s.Areas, "*") {
 		return true
 	}
-	chain := g.locationChain(district, upazila)
+	chain := g.locationChain(at)
 	for _, x := range s.Areas {
-		if g.ScopeArea(x).covers(chain, district, upazila) {
+		if g.ScopeArea(x).covers(chain, at) {
 			return true
 		}
 	}

@@ -25,7 +25,7 @@ func TestDistributorScopeAllows(t *testing.T) {
 		{"no scope at all", DistributorScope{}, "old_age", "Dhaka", "Savar", "", false},
 		{"empty programme never matches a list", savar, "", "Dhaka", "Savar", "tab-1", false},
 	} {
-		if got := c.scope.Allows(c.programme, c.district, c.upazila, c.device); got != c.want {
+		if got := c.scope.Allows(c.programme, Location{District: c.district, Upazila: c.upazila}, c.device); got != c.want {
 			t.Errorf("%s: Allows = %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -102,8 +102,75 @@ func TestDistributorScopeByPlace(t *testing.T) {
 		{"unknown upazila, other script", embedded, scope("Savar"), "Dhaka", "সাভার", false},
 		{"unknown area, unknown place", embedded, scope("Ghoshpara"), "Dhakka", "", false},
 	} {
-		if got := c.scope.AllowsIn(c.g, "old_age", c.district, c.upazila, ""); got != c.want {
+		if got := c.scope.AllowsIn(c.g, "old_age", Location{District: c.district, Upazila: c.upazila}, ""); got != c.want {
 			t.Errorf("%s: %v at %q/%q: Allows = %v, want %v (%s)", c.name, c.scope.Areas, c.district, c.upazila, got, c.want, c.g.ScopeArea(c.scope.Areas[0]))
+		}
+	}
+}
+
+// unionPlaces is a places file for the union tests: three unions of
+// Savar, two of which English lists both write Natai; an Ashulia in
+// Gazipur too, so that the name alone finds neither.
+const unionPlaces = `division,district,upazila,union,name_en,name_bn
+,26,72,,Savar,সাভার
+,26,72,17,Ashulia,আশুলিয়া
+,26,72,20,Dhamsona,ধামসোনা
+,26,72,31,Natai,উত্তর নাটাই
+,26,72,32,Natai,দক্ষিণ নাটাই
+,33,30,,Gazipur Sadar,গাজীপুর সদর
+,33,30,17,Ashulia,আশুলিয়া
+`
+
+// TestDistributorScopeByUnion: a distributor bound to a union serves
+// where the location names that union, in any script or by code, and
+// nowhere else; one bound to its upazila or district serves there too.
+func TestDistributorScopeByUnion(t *testing.T) {
+	g, err := ParsePlaces(strings.NewReader(unionPlaces), "places.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := func(area string) DistributorScope {
+		return DistributorScope{Programmes: []string{"old_age"}, Areas: []string{area}}
+	}
+	for _, c := range []struct {
+		name string
+		area string
+		at   Location
+		want bool
+	}{
+		{"by names in English", "267217", Location{"Dhaka", "Savar", "Ashulia"}, true},
+		{"by names in Bangla", "267217", Location{"ঢাকা", "সাভার", "আশুলিয়া"}, true},
+		{"by codes, each within its parent", "267217", Location{"26", "72", "17"}, true},
+		{"by the union's code alone", "267217", Location{"", "", "267217"}, true},
+		{"by the union's code with its division's", "267217", Location{"", "", "30267217"}, true},
+		{"by Bangla digits", "267217", Location{"", "", "২৬৭২১৭"}, true},
+		{"by name within its district", "267217", Location{"Dhaka", "", "Ashulia"}, true},
+		{"area by name and level within the file", "union:267217", Location{"Dhaka", "Savar", "আশুলিয়া"}, true},
+		// Outside the union.
+		{"another union of the upazila", "267217", Location{"Dhaka", "Savar", "Dhamsona"}, false},
+		{"the upazila without a union", "267217", Location{"Dhaka", "Savar", ""}, false},
+		{"the union's namesake in another district", "267217", Location{"Gazipur", "Gazipur Sadar", "Ashulia"}, false},
+		{"the union's code under another district", "267217", Location{"Gazipur", "", "267217"}, false},
+		{"the union's code under another upazila", "267217", Location{"Dhaka", "Gazipur Sadar", "267217"}, false},
+		{"the union's code with another division's", "267217", Location{"", "", "40267217"}, false},
+		{"a name two districts' unions bear", "267217", Location{"", "", "Ashulia"}, false},
+		{"a name two unions of the upazila bear", "267231", Location{"Dhaka", "Savar", "Natai"}, false},
+		{"the other Natai by code", "267231", Location{"Dhaka", "Savar", "32"}, false},
+		{"one Natai by its Bangla name", "267231", Location{"Dhaka", "Savar", "উত্তর নাটাই"}, true},
+		// Larger areas cover their unions.
+		{"upazila covers its union, given alone", "Savar", Location{"", "", "267217"}, true},
+		{"upazila covers a union given in Bangla", "সাভার", Location{"Dhaka", "", "আশুলিয়া"}, true},
+		{"upazila, the union of another", "Savar", Location{"", "", "333017"}, false},
+		{"upazila covers an ambiguous union's place", "Savar", Location{"Dhaka", "Savar", "Natai"}, true},
+		{"district covers its union", "Dhaka", Location{"", "", "267217"}, true},
+		{"district, a union of another", "Dhaka", Location{"", "", "333017"}, false},
+		// An ambiguous area covers only its spelling, at its level.
+		{"ambiguous union name, same spelling", "union:Ashulia", Location{"Dhaka", "Savar", "ashulia"}, true},
+		{"ambiguous union name, other script", "union:Ashulia", Location{"Dhaka", "Savar", "আশুলিয়া"}, false},
+		{"ambiguous union name, not the upazila", "union:Natai", Location{"Dhaka", "Natai", ""}, false},
+	} {
+		if got := scope(c.area).AllowsIn(g, "old_age", c.at, ""); got != c.want {
+			t.Errorf("%s: %q at %+v: Allows = %v, want %v (%s)", c.name, c.area, c.at, got, c.want, g.ScopeArea(c.area))
 		}
 	}
 }
@@ -144,7 +211,7 @@ func BenchmarkDistributorScopeAllows(b *testing.B) {
 	}
 	sc := DistributorScope{Programmes: []string{"old_age"}, Areas: []string{"Sylhet", "Savar"}}
 	for i := 0; i < b.N; i++ {
-		if !sc.AllowsIn(g, "old_age", "ঢাকা", "সাভার", "") {
+		if !sc.AllowsIn(g, "old_age", Location{District: "ঢাকা", Upazila: "সাভার"}, "") {
 			b.Fatal("Savar is in scope")
 		}
 	}

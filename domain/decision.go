@@ -28,6 +28,10 @@ const (
 	RuleWalletMismatch   = "WALLET_MISMATCH"
 	RuleRecentWallet     = "RECENT_WALLET_CHANGE"
 	RuleDistributorVel   = "DISTRIBUTOR_VELOCITY"
+	// RuleInvalidCards alerts on a distributor, or a device, whose scans
+	// were rejected INVALID_CARD more than a few times in an hour:
+	// forged, altered or foreign QR codes tried one after another.
+	RuleInvalidCards = "DISTRIBUTOR_INVALID_CARDS"
 	// RuleDistributorFar alerts on aid handed out outside the upazila the
 	// beneficiary is enrolled in.
 	RuleDistributorFar = "DISTRIBUTOR_FAR"
@@ -126,3 +130,11 @@ type Alert struct {
 // AlertID names the alert a rule raised on an event; it is stable so that a
 // redelivered event raises the same alert, not a second one.
 func AlertID(eventID, rule string) string { return eventID + "/" + rule }
+
+// InvalidCardsKey names the DISTRIBUTOR_INVALID_CARDS alert of one
+// distributor or device (who) in one clock hour, in place of an event id:
+// the alert is raised once for them in the hour, whichever rejected card
+// raised it.
+func InvalidCardsKey(who, id, hour string) string {
+	return "invalid-cards:" + who + ":" + id + ":" + hour
+}

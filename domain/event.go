@@ -106,10 +106,22 @@ type Address struct {
 	Village  string `json:"village"`
 }
 
-// Location is where a distribution happened.
+// Location is where a distribution happened: each part a BBS code or a
+// name in either script. Union is a v1 addition, optional: a distributor
+// bound to a union serves only where the location names it.
 type Location struct {
 	District string `json:"district"`
 	Upazila  string `json:"upazila"`
+	Union    string `json:"union,omitempty"`
+}
+
+// Area is the location as an area, for the gazetteer to read
+// (Gazetteer.PlaceArea); the zero Area for a nil location.
+func (l *Location) Area() Area {
+	if l == nil {
+		return Area{}
+	}
+	return Area{District: l.District, Upazila: l.Upazila, Union: l.Union}
 }
 
 // Canonical returns the event's content in one spelling, for comparing

@@ -3,6 +3,7 @@ package domain
 import (
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,10 +48,87 @@ type Reconciliation struct {
 	// close by itself; Closed says it has.
 	ClosesAt time.Time `json:"closes_at,omitzero"`
 	Closed   bool      `json:"closed"`
+	// ByArea splits the row by the areas allotted, in Areas' order: what
+	// the allocations of each area allot, and the admitted hand-outs
+	// whose location lies in it. Unplaced counts the admitted hand-outs
+	// whose location lies in none of them, or says too little to tell
+	// (an upazila alone, where a union was allotted).
+	ByArea   []AreaFigures `json:"by_area,omitempty"`
+	Unplaced int64         `json:"distributed_unplaced"`
 	// AllocationID is the event id of the distributor's first allocation
 	// in the cycle, which the cycle's alerts on it are raised on; "" for
 	// a distributor allotted nothing.
 	AllocationID string `json:"allocation_id,omitempty"`
+}
+
+// AreaFigures is one area of a reconciliation row: its key and label as
+// the gazetteer reads it, the beneficiaries its allocations allot (as
+// they give them, a ref listed twice counted twice), and the admitted
+// hand-outs located in it.
+type AreaFigures struct {
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Allocated   int64  `json:"allocated"`
+	Distributed int64  `json:"distributed"`
+}
+
+// LocatedCount is a count of hand-outs at one location, as stored.
+type LocatedCount struct {
+	District string `json:"district"`
+	Upazila  string `json:"upazila"`
+	Union    string `json:"union"`
+	N        int64  `json:"n"`
+}
+
+// SplitByArea fills in r's ByArea and Unplaced, after SettleAreas: allotted
+// gives each allocation's area with what it allots, handed the admitted
+// hand-outs by location. A hand-out lies in the first of r's areas whose
+// every part it matches, places compared by code (unknown ones by their
+// spelling).
+func (g *Gazetteer) SplitByArea(r *Reconciliation, allotted []Area, counts []int64, handed []LocatedCount) {
+	r.ByArea, r.Unplaced = nil, 0
+	at := map[string]int{}
+	parts := make([][]string, len(r.Areas))
+	for i, a := range r.Areas {
+		at[a.Key] = i
+		parts[i] = strings.Split(a.Key, "/")
+		r.ByArea = append(r.ByArea, AreaFigures{Key: a.Key, Label: a.Label})
+	}
+	for i, a := range allotted {
+		if j, ok := at[g.PlaceArea(a).Key]; ok && i < len(counts) {
+			r.ByArea[j].Allocated += counts[i]
+		}
+	}
+	for _, h := range handed {
+		key := strings.Split(g.PlaceArea(Area{District: h.District, Upazila: h.Upazila, Union: h.Union}).Key, "/")
+		placed := false
+		for j, ps := range parts {
+			if within(key, ps) {
+				r.ByArea[j].Distributed += h.N
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			r.Unplaced += h.N
+		}
+	}
+}
+
+// within reports whether a location's key parts match every part an
+// area's key gives.
+func within(loc, area []string) bool {
+	given := false
+	for i, p := range area {
+		if p == "" {
+			continue
+		}
+		given = true
+		if i >= len(loc) || loc[i] != p {
+			return false
+		}
+	}
+	return given
 }
 
 // BlockedTotal sums the blocked attempts over every rule.
@@ -125,10 +203,13 @@ func ReconciliationAlerts(r Reconciliation, now time.Time) []Alert {
 
 // Attempt is one distribution attempt counted against a distributor or a
 // device for DISTRIBUTOR_VELOCITY: Scope is "distributor" or "device", ID
-// the one counted, At when the hand-out was recorded.
+// the one counted, At when the hand-out was recorded. Window is the
+// sliding window counted, a minute when zero; other scopes count other
+// attempts (DISTRIBUTOR_INVALID_CARDS counts the cards rejected).
 type Attempt struct {
 	Scope, ID, EventID string
 	At                 time.Time
+	Window             time.Duration
 }
 
 // ReconcileFilter narrows the distribution report and the scorecards; an
@@ -141,14 +222,17 @@ type ReconcileFilter struct {
 }
 
 // Scorecard is one distributor's record over the cycles a filter selects:
-// hand-outs admitted and their amount, the devices used, attempts not
-// admitted by the first rule of their decision, and the alerts raised on
-// their hand-outs and allocations, by rule.
+// hand-outs admitted and their amount and items, the devices used,
+// attempts not admitted by the first rule of their decision, and the
+// alerts raised on their hand-outs and allocations, by rule. Items count
+// a hand-out that names none at its programme's entitlement, as the
+// reconciliation does.
 type Scorecard struct {
-	DistributorID string           `json:"distributor_id"`
-	Payments      int64            `json:"payments"`
-	Amount        float64          `json:"amount"`
-	Devices       int64            `json:"devices"`
-	Blocked       map[string]int64 `json:"blocked"`
-	Alerts        map[string]int64 `json:"alerts"`
+	DistributorID string             `json:"distributor_id"`
+	Payments      int64              `json:"payments"`
+	Amount        float64            `json:"amount"`
+	Items         map[string]float64 `json:"items,omitempty"`
+	Devices       int64              `json:"devices"`
+	Blocked       map[string]int64   `json:"blocked"`
+	Alerts        map[string]int64   `json:"alerts"`
 }

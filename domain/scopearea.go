@@ -148,44 +148,56 @@ func (g *Gazetteer) chain(level string, p Place) map[string]string {
 
 // locationChain returns the codes of the place a location names, by
 // level: its district's and division's when the gazetteer knows the
-// district, and its upazila's when it knows the upazila within that
-// district (or anywhere, when no district is given).
-func (g *Gazetteer) locationChain(district, upazila string) map[string]string {
-	district, upazila = strings.TrimSpace(district), strings.TrimSpace(upazila)
-	if district == "" {
-		if p, ok := g.Find(LevelUpazila, upazila); ok && upazila != "" {
-			return g.chain(LevelUpazila, p)
+// district, its upazila's when it knows the upazila within that district
+// (or anywhere, when no district is given), and its union's when it knows
+// the union within that upazila (within the district when no upazila is
+// given, anywhere when neither is). A part the gazetteer does not find
+// where the location puts it ends the chain there: a union code of
+// another district under this district's name names no union.
+func (g *Gazetteer) locationChain(at Location) map[string]string {
+	district, upazila, union := strings.TrimSpace(at.District), strings.TrimSpace(at.Upazila), strings.TrimSpace(at.Union)
+	var chain map[string]string
+	parent := ""
+	if district != "" {
+		d, ok := g.Find(LevelDistrict, district)
+		if !ok {
+			return nil
 		}
-		return nil
-	}
-	d, ok := g.Find(LevelDistrict, district)
-	if !ok {
-		return nil
+		chain, parent = g.chain(LevelDistrict, d), d.Code
 	}
 	if upazila != "" {
-		if p, ok := g.FindIn(LevelUpazila, d.Code, upazila); ok {
-			return g.chain(LevelUpazila, p)
+		p, ok := g.FindIn(LevelUpazila, parent, upazila)
+		if !ok {
+			return chain
+		}
+		chain, parent = g.chain(LevelUpazila, p), p.Code
+	}
+	if union != "" {
+		if p, ok := g.FindIn(LevelUnion, parent, union); ok {
+			chain = g.chain(LevelUnion, p)
 		}
 	}
-	return g.chain(LevelDistrict, d)
+	return chain
 }
 
-// covers reports whether the area covers the place at district and
-// upazila, whose codes chain holds. A known area covers every place
-// inside it; an unknown or ambiguous one only a place written with its
-// spelling (at its level, when it was given one).
-func (a ScopeArea) covers(chain map[string]string, district, upazila string) bool {
+// covers reports whether the area covers the place at, whose codes chain
+// holds. A known area covers every place inside it; an unknown or
+// ambiguous one only a place written with its spelling (at its level,
+// when it was given one).
+func (a ScopeArea) covers(chain map[string]string, at Location) bool {
 	if a.Level != "" {
 		return chain[a.Level] == a.Place.Code
 	}
 	same := func(v string) bool { v = strings.TrimSpace(v); return v != "" && strings.EqualFold(a.Name, v) }
 	switch a.AtLevel {
 	case LevelDistrict:
-		return same(district)
+		return same(at.District)
 	case LevelUpazila:
-		return same(upazila)
+		return same(at.Upazila)
+	case LevelUnion:
+		return same(at.Union)
 	case "":
-		return same(district) || same(upazila)
+		return same(at.District) || same(at.Upazila) || same(at.Union)
 	}
 	return false
 }

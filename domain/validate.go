@@ -66,6 +66,7 @@ func textFields(e *Event) []textField {
 		fs = append(fs,
 			textField{"location.district", maxPlaceBytes, &l.District},
 			textField{"location.upazila", maxPlaceBytes, &l.Upazila},
+			textField{"location.union", maxPlaceBytes, &l.Union},
 		)
 	}
 	if a := e.Area; a != nil {

@@ -34,6 +34,10 @@ type AnomalyConfig struct {
 	// this by one distributor or one device within a minute raise the
 	// alert. 0 turns the rule off.
 	VelocityPerMinute int
+	// InvalidCardsPerHour is the limit of DISTRIBUTOR_INVALID_CARDS: more
+	// cards rejected INVALID_CARD than this within an hour by one
+	// distributor or one device raise the alert. 0 turns the rule off.
+	InvalidCardsPerHour int
 	// SamePlace says whether two spellings of an upazila name one, and
 	// whether it can tell (see SamePlace, the default, which folds case,
 	// spaces and digits only).
@@ -50,14 +54,21 @@ type AnomalyConfig struct {
 //   - DISTRIBUTOR_FAR: an admitted hand-out whose location's upazila is not
 //     the one the beneficiary is enrolled in (Homes);
 //   - AMOUNT_BELOW_ENTITLEMENT: an admitted payment of less than the
-//     programme's entitlement (a missing amount is 0, and below).
+//     programme's entitlement (a missing amount is 0, and below);
+//   - DISTRIBUTOR_INVALID_CARDS: more than a few cards rejected
+//     INVALID_CARD in an hour by the event's distributor or device
+//     (see InvalidCards).
 //
 // It is safe for concurrent use when the wrapped parts are.
 type Anomalies struct {
 	Decider
 	Counter AttemptCounter
 	Homes   HomeFinder
-	Config  AnomalyConfig
+	// Scopes, if set, has a card hand-out from the stream by one of
+	// ekjon's distributors outside their scope blocked (see outOfScope).
+	// The scan API checks a scan's scope itself, before deciding it.
+	Scopes ScopeFinder
+	Config AnomalyConfig
 }
 
 // Decide decides outs; see Anomalies.
@@ -72,14 +83,20 @@ func (a *Anomalies) Decide(ctx context.Context, outs []*domain.Outcome) (int64, 
 		}
 		rest = append(rest, o)
 	}
+	decide, err := a.outOfScope(ctx, rest)
+	if err != nil {
+		return 0, err
+	}
 	var gen int64
-	if len(rest) > 0 {
-		var err error
-		if gen, err = a.Decider.Decide(ctx, rest); err != nil {
+	if len(decide) > 0 {
+		if gen, err = a.Decider.Decide(ctx, decide); err != nil {
 			return 0, err
 		}
 	}
 	if err := a.screen(ctx, rest); err != nil {
+		return 0, err
+	}
+	if err := a.InvalidCards(ctx, rest); err != nil {
 		return 0, err
 	}
 	return gen, nil
@@ -183,8 +200,7 @@ func (a *Anomalies) far(ctx context.Context, dist []*domain.Outcome) (func(), er
 	}
 	var persons []string
 	for _, o := range dist {
-		if o.Decision.Action == domain.ActionAdmit && o.Decision.PersonID != "" && o.Event.Location != nil &&
-			strings.TrimSpace(o.Event.Location.Upazila) != "" {
+		if o.Decision.Action == domain.ActionAdmit && o.Decision.PersonID != "" && locationUpazila(o.Event.Location) != "" {
 			persons = append(persons, o.Decision.PersonID)
 		}
 	}
@@ -206,7 +222,7 @@ func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 		if !ok || o.Decision.Action != domain.ActionAdmit || o.Event.Location == nil {
 			continue
 		}
-		at := o.Event.Location.Upazila
+		at := locationUpazila(o.Event.Location)
 		same := a.Config.SamePlace
 		if same == nil {
 			same = SamePlace
@@ -220,6 +236,28 @@ func (a *Anomalies) farFrom(dist []*domain.Outcome, homes map[string]string) {
 			})
 		}
 	}
+}
+
+// locationUpazila is the upazila a location names: as given, or, when it
+// gives only a union the gazetteer knows, that union's upazila by name
+// (a home written by name compares with a name, and one written by its
+// own two digits is not taken for another upazila's four).
+func locationUpazila(l *domain.Location) string {
+	if l == nil {
+		return ""
+	}
+	if u := strings.TrimSpace(l.Upazila); u != "" || strings.TrimSpace(l.Union) == "" {
+		return u
+	}
+	g := domain.Places()
+	p, ok := g.Find(domain.LevelUpazila, g.PlaceArea(l.Area()).Upazila)
+	if !ok {
+		return ""
+	}
+	if p.NameEN != "" {
+		return p.NameEN
+	}
+	return p.NameBN
 }
 
 // SamePlace reports whether two spellings of a place name one place,
@@ -291,7 +329,9 @@ func raise(o *domain.Outcome, rule string, evidence map[string]string) {
 	d.Rules = append(d.Rules, rule)
 	district := ""
 	if o.Event.Location != nil {
-		district = o.Event.Location.District
+		// By code where known, filled in from a union or upazila
+		// when the location gives no district.
+		district = domain.Places().PlaceArea(o.Event.Location.Area()).District
 	}
 	o.Alerts = append(o.Alerts, domain.Alert{
 		AlertID:   domain.AlertID(o.Event.EventID, rule),

@@ -272,3 +272,36 @@ func TestAllocationsAreDecidedHere(t *testing.T) {
 		t.Errorf("the hand-out was not decided by the index")
 	}
 }
+
+// TestFarFromAUnion: a location that gives only its union is judged by
+// the union's upazila, and its alerts name the union's district.
+func TestFarFromAUnion(t *testing.T) {
+	g, err := domain.ParsePlaces(strings.NewReader("division,district,upazila,union,name_en,name_bn\n,26,72,,Savar,সাভার\n,26,72,17,Ashulia,আশুলিয়া\n,26,14,,Dhamrai,ধামরাই\n,26,14,21,Kulla,কুল্লা\n"), "places.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := domain.UsePlaces(g)
+	t.Cleanup(func() { domain.UsePlaces(old) })
+	a := newAnomalies(t, 0)
+	at := func(id, union string) *domain.Outcome {
+		o := handOut(t, id, "agent-1", "", 500, "", 0)
+		o.Event.Location = &domain.Location{Union: union}
+		return o
+	}
+	outs := []*domain.Outcome{at("home", "আশুলিয়া"), at("far", "261421"), at("unknown", "Ghoshpara")}
+	decide(t, a, outs...)
+	if got, want := raised(outs, domain.RuleDistributorFar), []string{"far"}; !slices.Equal(got, want) {
+		t.Errorf("DISTRIBUTOR_FAR on %v, want %v", got, want)
+	}
+	if ev := outs[1].Alerts[0].Evidence; ev["location_upazila"] != "Dhamrai" {
+		t.Errorf("evidence %v", ev)
+	}
+	// AMOUNT_BELOW_ENTITLEMENT on each: the district is the union's.
+	for _, o := range outs[:2] {
+		for _, al := range o.Alerts {
+			if al.District != "26" {
+				t.Errorf("%s: %s names district %q, want 26", o.Event.EventID, al.Rule, al.District)
+			}
+		}
+	}
+}

@@ -176,6 +176,10 @@ type DashboardQuery struct {
 	// allotted and not handed out the dashboard counts; a programme
 	// without one (one-off) is left out.
 	Cycles map[string]string
+	// OneOff lists the programmes whose cycles are one-off: each cycle
+	// allotted to them counts as current until it closes (its latest
+	// closes_at), and in the period (Since) it closes in.
+	OneOff []string
 	// Entitlements prices an allocation that gives no amount of its own:
 	// the amount each beneficiary of a programme is due per cycle.
 	Entitlements map[string]float64

@@ -195,7 +195,7 @@ func TestReconciliationEndToEnd(t *testing.T) {
 			t.Errorf("CSV report: %q", recs)
 		}
 	}
-	cards, err := a.Store.Scorecards(ctx, domain.ReconcileFilter{Distributor: "agent-b"})
+	cards, err := a.Store.Scorecards(ctx, domain.ReconcileFilter{Distributor: "agent-b"}, domain.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -413,5 +416,260 @@ func TestScanScopeByPlace(t *testing.T) {
 	// The alert keeps the scan's district by its code, as every alert does.
 	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id = 'scope:dhaka:p3' AND district = '33'`); n != 1 {
 		t.Error("the alert of the scan in Gazipur does not name district 33")
+	}
+}
+
+// scanUnionPlaces names three unions of Savar and a namesake of one in
+// Gazipur, so that the name alone finds neither Ashulia.
+const scanUnionPlaces = `division,district,upazila,union,name_en,name_bn
+,26,72,,Savar,সাভার
+,26,72,17,Ashulia,আশুলিয়া
+,26,72,20,Dhamsona,ধামসোনা
+,33,30,,Gazipur Sadar,গাজীপুর সদর
+,33,30,17,Ashulia,আশুলিয়া
+`
+
+// TestScanScopeByUnion: a distributor bound to a union scans there,
+// however the location writes the union, and is refused with an alert
+// in another union, at a name two unions bear and under another
+// district; the hand-out is recorded with its union by code, from the
+// scan API and from a Kafka distribution naming the card.
+func TestScanScopeByUnion(t *testing.T) {
+	file := t.TempDir() + "/places.csv"
+	if err := os.WriteFile(file, []byte(scanUnionPlaces), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := domain.Places()
+	t.Cleanup(func() { domain.UsePlaces(old) })
+	e := newScanEnvWith(t, newHarness(t, 3), func(c *app.Config) { c.Rules.PlacesFile = file })
+	_, card := e.enrol("en-union", "1234567892", 2)
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for name, areas := range map[string][]string{"ashulia": {"267217"}, "savar": {"সাভার"}} {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"old_age"}, Areas: areas}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	at := func(id string, loc map[string]string) map[string]any {
+		m := e.scan(id, card.QR, "2026-11")
+		m["location"] = loc
+		return m
+	}
+	for i, c := range []struct {
+		who  string
+		loc  map[string]string
+		want int
+	}{
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar", "union": "Ashulia"}, http.StatusOK},
+		{"ashulia", map[string]string{"district": "ঢাকা", "upazila": "সাভার", "union": "আশুলিয়া"}, http.StatusOK},
+		{"ashulia", map[string]string{"district": "26", "upazila": "72", "union": "17"}, http.StatusOK},
+		{"ashulia", map[string]string{"union": "২৬৭২১৭"}, http.StatusOK},
+		// Another union of the same upazila.
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar", "union": "Dhamsona"}, http.StatusForbidden},
+		// The upazila without its union.
+		{"ashulia", map[string]string{"district": "Dhaka", "upazila": "Savar"}, http.StatusForbidden},
+		// A name Gazipur's union bears too.
+		{"ashulia", map[string]string{"union": "Ashulia"}, http.StatusForbidden},
+		// The union's code under another district.
+		{"ashulia", map[string]string{"district": "Gazipur", "union": "267217"}, http.StatusForbidden},
+		// The upazila covers its unions, however written.
+		{"savar", map[string]string{"union": "267217"}, http.StatusOK},
+		{"savar", map[string]string{"district": "Gazipur", "union": "Ashulia"}, http.StatusForbidden},
+	} {
+		var v api.VerifyResponse
+		if code := e.call("POST", "/api/v1/scans/verify", tokens[c.who], at(fmt.Sprint("u", i), c.loc), &v); code != c.want {
+			t.Errorf("%s at %v: HTTP %d, want %d", c.who, c.loc, code, c.want)
+		} else if code == http.StatusOK && v.Card != "live" {
+			t.Errorf("%s at %v: card %q", c.who, c.loc, v.Card)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%' AND person_id IS NULL`); n != 5 {
+		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts without a person, want one for each refused scan", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE event_id = 'scope:ashulia:u4' AND district = '26'`); n != 1 {
+		t.Error("the alert of the scan in Dhamsona does not name district 26")
+	}
+
+	// A scan in the union, written in Bangla, is recorded by code.
+	var r api.ScanResponse
+	body := at("in-union", map[string]string{"district": "ঢাকা", "union": "আশুলিয়া"})
+	if code := e.call("POST", "/api/v1/scans", tokens["ashulia"], body, &r); code != http.StatusOK || r.Decision.Action != domain.ActionAdmit {
+		t.Fatalf("scan in the union: HTTP %d, %s", code, verdictOf(r.Decision))
+	}
+	// A Kafka distribution naming the card and the union alone.
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, fmt.Sprintf(`{"event_id":"k-union","type":"distribution",
+		"occurred_at":"2026-12-05T09:00:00Z","source":"g2p","programme":"old_age","cycle":"2026-12","card_qr":%q,"amount":600,
+		"channel":"card","distributor_id":"ashulia","location":{"union":"Ashulia Union","district":"Dhaka District"}}`, card.QR))
+	if d := e.h.decisions("k-union")["k-union"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr in the union: %s", verdictOf(d))
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM payments WHERE event_id IN ('scan:ashulia:in-union', 'k-union')
+		AND district = '26' AND upazila = '2672' AND union_name = '267217'`); n != 2 {
+		t.Fatalf("%d of the two hand-outs recorded in district 26, upazila 2672, union 267217", n)
+	}
+
+	// From Kafka, the union's distributor in another union is blocked
+	// before the claim, with an alert; in their union the card then
+	// pays; a distributor ekjon does not know is not checked.
+	kafka := func(id, dist, cycle, loc string) string {
+		return fmt.Sprintf(`{"event_id":%q,"type":"distribution","occurred_at":"2027-01-05T09:00:00Z","source":"g2p","programme":"old_age",
+			"cycle":%q,"card_qr":%q,"amount":600,"channel":"card","distributor_id":%q,"location":%s}`, id, cycle, card.QR, dist, loc)
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, kafka("k-out", "ashulia", "2027-01", `{"district":"ঢাকা","upazila":"সাভার","union":"ধামসোনা"}`))
+	if d := e.h.decisions("k-out")["k-out"]; d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDistributorScope {
+		t.Fatalf("Kafka card_qr outside the distributor's union: %s", verdictOf(d))
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE event_id = 'k-out' AND rule = 'DISTRIBUTOR_SCOPE' AND district = '26'
+		AND evidence->>'location_union' = '267220' AND person_id IS NULL`); n != 1 {
+		t.Error("the blocked hand-out's alert does not name district 26 and union 267220")
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions,
+		kafka("k-in", "ashulia", "2027-01", `{"union":"267217"}`),
+		kafka("k-agent", "agent-x", "2027-02", `{"district":"Sylhet"}`))
+	got := e.h.decisions("k-in", "k-agent")
+	if d := got["k-in"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr in the union after the blocked one: %s", verdictOf(d))
+	}
+	if d := got["k-agent"]; d.Action != domain.ActionAdmit {
+		t.Fatalf("Kafka card_qr by an agent ekjon does not know: %s", verdictOf(d))
+	}
+}
+
+// TestScanInvalidCardsAlert: a distributor scanning cards ekjon did not
+// issue, past the limit in an hour, gets each a REJECTED INVALID_CARD as
+// ever, and the reviewers one DISTRIBUTOR_INVALID_CARDS alert, recorded
+// and in the outbox once, carrying no QR; a card_qr from Kafka counts the
+// same way.
+func TestScanInvalidCardsAlert(t *testing.T) {
+	e := newScanEnv(t)
+	_, card := e.enrol("en-forger", "1234567893", 3)
+	// Distributors and devices of their own: the enrolment's probe may
+	// have verified the card as the dist user, on dev-1, before the index
+	// knew it.
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for _, name := range []string{"forger", "prober"} {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"*"}, Areas: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	post := func(id, qr string) domain.Decision {
+		t.Helper()
+		var r api.ScanResponse
+		body := e.scan(id, qr, "2026-11")
+		body["device_id"] = "forger-tab"
+		if code := e.call("POST", "/api/v1/scans", tokens["forger"], body, &r); code != http.StatusOK {
+			t.Fatalf("scan %s: HTTP %d", id, code)
+		}
+		return r.Decision
+	}
+	other := cards.DerivedKeyring("another-secret-0123456789")
+	forged := []string{
+		other.Sign(card.CardNo, 1),
+		strings.Replace(card.QR, card.CardNo, card.CardNo[:15]+string('0'+(card.CardNo[15]-'0'+1)%10), 1),
+		"https://example.com/not-a-card",
+		e.h.cfgKeyring().Sign("4000000000000002", 1),
+		other.Sign(card.CardNo, 2),
+		"hello",
+	}
+	for i, qr := range forged {
+		d := post(fmt.Sprint("forged-", i), qr)
+		if d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
+			t.Fatalf("forged QR %d: %s", i, verdictOf(d))
+		}
+		// The limit is 3 an hour: the fourth and later say so.
+		if past := slices.Contains(d.Rules, domain.RuleInvalidCards); past != (i >= 3) {
+			t.Errorf("forged QR %d: rules %v", i, d.Rules)
+		}
+	}
+	if d := post("genuine", card.QR); d.Action != domain.ActionAdmit || len(d.Rules) != 0 {
+		t.Fatalf("the genuine card: %s %v", verdictOf(d), d.Rules)
+	}
+	q := `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND event_id = 'scan:forger:forged-3'
+		AND alert_id LIKE 'invalid-cards:distributor:forger:%' AND person_id IS NULL AND evidence->>'distributor_invalid_cards_in_hour' = '4'`
+	if n := countRows(t, e, q); n != 1 {
+		t.Fatalf("%d alerts on the fourth forged card, want 1", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND alert_id LIKE '%:forger:%'`); n != 1 {
+		t.Fatalf("%d DISTRIBUTOR_INVALID_CARDS alerts, want one for the hour", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%invalid-cards:distributor:forger:%'`); n != 1 {
+		t.Fatalf("the alert is in the outbox %d times, want once", n)
+	}
+	// A reviewer opens it as any alert.
+	var alertID string
+	if err := e.h.db.QueryRow(context.Background(), `SELECT alert_id FROM alerts WHERE event_id = 'scan:forger:forged-3'`).Scan(&alertID); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Alert domain.Alert `json:"alert"`
+	}
+	if code := e.call("GET", "/api/v1/alerts/"+url.PathEscape(alertID), e.sup, nil, &c); code != http.StatusOK || c.Alert.Rule != domain.RuleInvalidCards {
+		t.Fatalf("the alert %s: HTTP %d %+v", alertID, code, c)
+	}
+	for _, qr := range forged {
+		if n := countRows(t, e, fmt.Sprintf(`SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'
+			AND (evidence::text LIKE '%%%[1]s%%' OR alert_id LIKE '%%%[1]s%%')`, strings.ReplaceAll(qr[:min(len(qr), 12)], "'", "''"))); n != 0 {
+			t.Fatalf("the alert carries a forged QR")
+		}
+	}
+
+	// From Kafka: an agent's forged card_qr payments, on its own count.
+	var events []string
+	for i := range 5 {
+		events = append(events, fmt.Sprintf(`{"event_id":"kf-%d","type":"distribution","occurred_at":"2026-11-05T09:0%d:00Z","source":"g2p",
+			"programme":"old_age","cycle":"2026-11","card_qr":%q,"amount":600,"channel":"card","distributor_id":"agent-7",
+			"location":{"district":"Dhaka","upazila":"Savar"}}`, i, i, other.Sign(card.CardNo, i+1)))
+	}
+	e.h.produce(e.h.cfg.Kafka.Topics.Distributions, events...)
+	got := e.h.decisions("kf-0", "kf-1", "kf-2", "kf-3", "kf-4")
+	for i := range 5 {
+		if d := got[fmt.Sprint("kf-", i)]; d.Action != domain.ActionRejected || d.Rules[0] != domain.RuleInvalidCard {
+			t.Fatalf("kf-%d: %s", i, verdictOf(d))
+		}
+	}
+	e.h.waitFor("the agent's alert", `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS' AND alert_id LIKE 'invalid-cards:distributor:agent-7:%'`, 1)
+
+	// Verifying forged cards, where nothing is claimed, counts the same:
+	// past the limit each verify is on record, with one alert.
+	for i, qr := range append(forged[:5], forged[4]) { // the last one retried under its scan id
+		id := fmt.Sprint("v-", min(i, 4))
+		var v api.VerifyResponse
+		body := e.scan(id, qr, "2026-11")
+		body["device_id"] = "prober-tab"
+		if code := e.call("POST", "/api/v1/scans/verify", tokens["prober"], body, &v); code != http.StatusOK || v.Card != "invalid" || v.MayReceive {
+			t.Fatalf("verify of forged QR %d: HTTP %d %+v", i, code, v)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_INVALID_CARDS'
+		AND alert_id LIKE 'invalid-cards:distributor:prober:%' AND event_id = 'verify:prober:v-3'`); n != 1 {
+		t.Fatalf("%d alerts on the prober's fourth verify, want 1", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM decisions WHERE event_id LIKE 'verify:prober:%'
+		AND action = 'REJECTED' AND rules = ARRAY['INVALID_CARD', 'DISTRIBUTOR_INVALID_CARDS']`); n != 2 {
+		t.Fatalf("%d of the prober's verifies past the limit on record, want 2 (v-3, v-4)", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM outbox WHERE alerts::text LIKE '%invalid-cards:distributor:prober:%'`); n != 1 {
+		t.Fatalf("the prober's alert is in the outbox %d times, want once", n)
 	}
 }

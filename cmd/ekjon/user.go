@@ -151,10 +151,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 				fmt.Fprintf(stderr, "warning: area %s: give a BBS code, a level (district:NAME, upazila:NAME) or a places file naming it\n", a)
 				continue
 			}
-			if a.Level == domain.LevelUnion {
-				fmt.Fprintf(stderr, "warning: area %s: a scan's location names no union, so this area covers no scan; give its upazila\n", a)
-				continue
-			}
 			fmt.Fprintf(stdout, "  serves %s %s, %s\n", a.Level, a.Place.Code, a.Place.Label())
 		}
 		if len(areaList) == 0 && *role == review.RoleDistributor {

@@ -36,7 +36,8 @@ func (ix *Index) velocityKey(scope, id string) string {
 
 // CountAttempts records attempts, each under its scope and id, and returns
 // for each the most attempts of its scope and id recorded within one
-// minute that holds its own time: the minutes before and after are both
+// window (a minute, or the attempt's Window) that holds its own time: the
+// windows before and after are both
 // looked at, so that attempts arriving out of order (on several
 // partitions, or from a device that was offline) still meet. An attempt is a member
 // of its set by event id, so an event decided again is counted once. The
@@ -50,16 +51,17 @@ func (ix *Index) CountAttempts(ctx context.Context, attempts []domain.Attempt) (
 	for i, a := range attempts {
 		key := ix.velocityKey(a.Scope, a.ID)
 		ms := a.At.UnixMilli()
+		window, keep := windowOf(a)
 		pipe.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: a.EventID})
 		// Trimmed from the attempt's own time, unless it is dated in
 		// the future: one forged date must not empty the set.
 		if ms <= now+velocitySkew.Milliseconds() {
-			pipe.ZRemRangeByScore(ctx, key, "-inf", "("+itoa(ms-velocityKeep.Milliseconds()))
+			pipe.ZRemRangeByScore(ctx, key, "-inf", "("+itoa(ms-keep.Milliseconds()))
 		}
-		w := velocityWindow.Milliseconds()
+		w := window.Milliseconds()
 		near[i] = pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key, ByScore: true,
 			Start: "(" + itoa(ms-w), Stop: "(" + itoa(ms+w), Count: velocityMaxNear})
-		pipe.PExpire(ctx, key, velocityKeep)
+		pipe.PExpire(ctx, key, keep)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, classify("redis: count attempts", err)
@@ -70,9 +72,21 @@ func (ix *Index) CountAttempts(ctx context.Context, attempts []domain.Attempt) (
 		for j, z := range c.Val() {
 			scores[j] = int64(z.Score)
 		}
-		out[i] = busiestMinute(scores, attempts[i].At.UnixMilli(), velocityWindow.Milliseconds())
+		window, _ := windowOf(attempts[i])
+		out[i] = busiestMinute(scores, attempts[i].At.UnixMilli(), window.Milliseconds())
 	}
 	return out, nil
+}
+
+// windowOf returns the window a's attempts are counted in (a minute
+// unless it says otherwise) and how long they are kept: an hour, or twice
+// a longer window, so that late arrivals still meet their window.
+func windowOf(a domain.Attempt) (window, keep time.Duration) {
+	window, keep = velocityWindow, velocityKeep
+	if a.Window > 0 {
+		window = a.Window
+	}
+	return window, max(keep, 2*window)
 }
 
 // velocityMaxNear bounds the attempts read around one: past it the pace is

@@ -124,10 +124,19 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		FROM allocations GROUP BY programme, cycle, distributor_id
 	), areas AS (
 		SELECT programme, cycle, distributor_id,
-			jsonb_agg(jsonb_build_object('division', division, 'district', district, 'upazila', upazila, 'union', union_name)
+			jsonb_agg(jsonb_build_object('division', division, 'district', district, 'upazila', upazila, 'union', union_name,
+					'allotted', allotted)
 				ORDER BY first_at, district, upazila, union_name, division) AS areas
-		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at
+		FROM (SELECT programme, cycle, distributor_id, division, district, upazila, union_name, min(occurred_at) AS first_at,
+				sum(allotted) AS allotted
 			FROM allocations JOIN keys USING (programme, cycle) GROUP BY 1, 2, 3, 4, 5, 6, 7) x
+		GROUP BY programme, cycle, distributor_id
+	), located AS (
+		SELECT programme, cycle, distributor_id,
+			jsonb_agg(jsonb_build_object('district', district, 'upazila', upazila, 'union', union_name, 'n', n)) AS places
+		FROM (SELECT y.programme, y.cycle, y.distributor_id, y.district, y.upazila, y.union_name, count(*) AS n
+			FROM payments y JOIN keys USING (programme, cycle)
+			WHERE y.distributor_id <> '' AND y.action = 'ADMIT' GROUP BY 1, 2, 3, 4, 5, 6) x
 		GROUP BY programme, cycle, distributor_id
 	), alloc_items AS (
 		SELECT programme, cycle, distributor_id, jsonb_object_agg(item, q) AS items FROM (
@@ -168,7 +177,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	SELECT k.programme, k.cycle, g.distributor_id, ar.areas,
 		COALESCE(a.counted, 0) + COALESCE(l.n, 0), COALESCE(a.priced, 0), COALESCE(a.unpriced, 0),
 		COALESCE(p.n, 0), COALESCE(p.amount, 0), COALESCE(ph.n, 0), b.rules, a.closes_at, COALESCE(a.first, ''),
-		COALESCE(a.itemless, 0), ai.items, COALESCE(p.itemless, 0), pi.items
+		COALESCE(a.itemless, 0), ai.items, COALESCE(p.itemless, 0), pi.items, lo.places
 	FROM keys k
 	JOIN (SELECT programme, cycle, distributor_id FROM alloc
 		UNION SELECT programme, cycle, distributor_id FROM paid
@@ -181,6 +190,7 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	LEFT JOIN blocked b USING (programme, cycle, distributor_id)
 	LEFT JOIN alloc_items ai USING (programme, cycle, distributor_id)
 	LEFT JOIN paid_items pi USING (programme, cycle, distributor_id)
+	LEFT JOIN located lo USING (programme, cycle, distributor_id)
 	WHERE ($3 = '' OR g.distributor_id = $3)`
 	rows, err := s.pool.Query(ctx, q, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
@@ -195,8 +205,12 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 	var out []domain.Reconciliation
 	for rows.Next() {
 		var (
-			r        domain.Reconciliation
-			areas    []domain.Area
+			r     domain.Reconciliation
+			areas []struct {
+				domain.Area
+				Allotted int64 `json:"allotted"`
+			}
+			located  []domain.LocatedCount
 			priced   float64
 			unpriced int64
 			blocked  map[string]int64
@@ -206,13 +220,18 @@ func (s *Store) Reconcile(ctx context.Context, f ReconcileFilter, policy domain.
 		)
 		if err := rows.Scan(&r.Programme, &r.Cycle, &r.DistributorID, &areas, &r.Allocated,
 			&priced, &unpriced, &r.Distributed, &r.DistributedAmount, &r.Phantom, &blocked, &closes,
-			&r.AllocationID, &allotBare, &r.AllocatedItems, &paidBare, &r.DistributedItems); err != nil {
+			&r.AllocationID, &allotBare, &r.AllocatedItems, &paidBare, &r.DistributedItems, &located); err != nil {
 			return nil, classify(op, err)
 		}
 		// Areas are read by the gazetteer: rows stored before places
 		// were stored by code, and one area written several ways, name
 		// one place by one name.
-		places.SettleAreas(&r, areas)
+		given, allotted := make([]domain.Area, len(areas)), make([]int64, len(areas))
+		for i, a := range areas {
+			given[i], allotted[i] = a.Area, a.Allotted
+		}
+		places.SettleAreas(&r, given)
+		places.SplitByArea(&r, given, allotted, located)
 		if district != "" && places.PlaceArea(domain.Area{District: r.District}).Key != district {
 			continue
 		}
@@ -352,10 +371,11 @@ func (s *Store) HomeUpazilas(ctx context.Context, persons []string) (map[string]
 // Scorecard is one distributor's record; see domain.Scorecard.
 type Scorecard = domain.Scorecard
 
-// Scorecards returns each distributor's admitted payments, attempts
-// blocked by rule and alerts by rule (on their hand-outs and on their
-// allocations), most payments first.
-func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard, error) {
+// Scorecards returns each distributor's admitted payments, the items
+// they handed out (a hand-out naming none counted at its programme's
+// entitlement in policy), attempts blocked by rule and alerts by rule (on
+// their hand-outs and on their allocations), most payments first.
+func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter, policy domain.Policy) ([]Scorecard, error) {
 	const op = "postgres: scorecards"
 	rows, err := s.pool.Query(ctx, `WITH y AS (
 			SELECT * FROM payments WHERE distributor_id <> ''
@@ -371,6 +391,17 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 				SELECT y.distributor_id, COALESCE(d.rules[1], 'none') AS rule, count(*) AS n
 				FROM y JOIN decisions d USING (event_id) WHERE y.action <> 'ADMIT' GROUP BY 1, 2) b
 			GROUP BY distributor_id
+		), handed AS (
+			SELECT distributor_id, jsonb_object_agg(item, q) AS items FROM (
+				SELECT y.distributor_id, i.key AS item, sum(i.value::float8) AS q
+				FROM y CROSS JOIN LATERAL jsonb_each_text(y.items) i
+				WHERE y.action = 'ADMIT' GROUP BY 1, 2) x
+			GROUP BY distributor_id
+		), bare AS (
+			SELECT distributor_id, jsonb_object_agg(programme, n) AS n FROM (
+				SELECT distributor_id, programme, count(*) AS n FROM y
+				WHERE action = 'ADMIT' AND items IS NULL GROUP BY 1, 2) x
+			GROUP BY distributor_id
 		), raised AS (
 			SELECT distributor_id, jsonb_object_agg(rule, n) AS rules FROM (
 				SELECT distributor_id, rule, count(*) AS n FROM (
@@ -382,8 +413,9 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 				) u GROUP BY 1, 2) r
 			GROUP BY distributor_id
 		)
-		SELECT t.distributor_id, t.n, t.amount, t.devices, b.rules, r.rules
+		SELECT t.distributor_id, t.n, t.amount, t.devices, b.rules, r.rules, h.items, bare.n
 		FROM totals t LEFT JOIN blocked b USING (distributor_id) LEFT JOIN raised r USING (distributor_id)
+			LEFT JOIN handed h USING (distributor_id) LEFT JOIN bare USING (distributor_id)
 		ORDER BY t.n DESC, t.distributor_id`, f.Programme, f.Cycle, f.Distributor, f.Programmes)
 	if err != nil {
 		return nil, classify(op, err)
@@ -392,8 +424,13 @@ func (s *Store) Scorecards(ctx context.Context, f ReconcileFilter) ([]Scorecard,
 	var out []Scorecard
 	for rows.Next() {
 		var c Scorecard
-		if err := rows.Scan(&c.DistributorID, &c.Payments, &c.Amount, &c.Devices, &c.Blocked, &c.Alerts); err != nil {
+		var bare map[string]int64
+		if err := rows.Scan(&c.DistributorID, &c.Payments, &c.Amount, &c.Devices, &c.Blocked, &c.Alerts, &c.Items, &bare); err != nil {
 			return nil, classify(op, err)
+		}
+		for prog, n := range bare {
+			ent, _ := policy.EntitlementOf(prog)
+			c.Items = addItems(c.Items, ent.Items, n)
 		}
 		if c.Blocked == nil {
 			c.Blocked = map[string]int64{}
@@ -495,5 +532,5 @@ func (r Reports) Scorecards(ctx context.Context, f domain.ReconcileFilter) ([]do
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.Scorecards(ctx, f)
+	return r.Store.Scorecards(ctx, f, r.Policy)
 }

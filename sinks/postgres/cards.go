@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -219,30 +221,63 @@ type SheetCard struct {
 	Union, Upazila string
 }
 
-// CardSheet returns the live cards of the persons enrolled in union (its
-// name or code as enrolled; "" for every union), with the names of their
-// latest enrolment, by English name; at most limit. A non-nil programmes
-// keeps the persons ever enrolled in one of them (none, if it is empty).
+// CardSheet returns the live cards of the persons enrolled in union ("" for
+// every union), with the names of their latest enrolment, by English
+// name; at most limit. A union the gazetteer knows (domain.Places) is a
+// place: it takes the persons whose address names it in any spelling or
+// by code, within its district and upazila; one it does not know, those
+// whose address writes it so. Each card's union and upazila are shown by
+// their one name. A non-nil programmes keeps the persons ever enrolled in
+// one of them (none, if it is empty).
 func (s *Store) CardSheet(ctx context.Context, union string, programmes []string, limit int) ([]SheetCard, error) {
+	const op = "postgres: card sheet"
+	g := domain.Places()
+	union = strings.TrimSpace(union)
+	place, known := g.Find(domain.LevelUnion, union)
+	// A known union is looked for in its district (stored by code) and
+	// told from its namesakes by reading each address; an unknown one
+	// by its spelling.
+	district, sqlLimit := "", limit
+	if known {
+		district, sqlLimit = place.Code[:2], -1
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+cardCols+`, e.record->>'name_bn', e.record->>'name_en',
-			COALESCE(e.record->'address'->>'union', ''), COALESCE(e.record->'address'->>'upazila', '')
+			COALESCE(e.record->'address'->>'union', ''), COALESCE(e.record->'address'->>'upazila', ''), e.district
 		FROM cards c JOIN persons p USING (person_id)
-		JOIN LATERAL (SELECT record FROM enrolments WHERE person_id = c.person_id
+		JOIN LATERAL (SELECT record, district FROM enrolments WHERE person_id = c.person_id
 			ORDER BY enrolled_at DESC, event_id DESC LIMIT 1) e ON true
-		WHERE c.status = 'active' AND ($1 = '' OR e.record->'address'->>'union' = $1)
+		WHERE c.status = 'active'
+			AND ($1 = '' OR ($4 = '' AND e.record->'address'->>'union' = $1)
+				OR ($4 <> '' AND e.district = $4 AND COALESCE(e.record->'address'->>'union', '') <> ''))
 			AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM enrolments m
 				WHERE m.person_id = c.person_id AND m.programme = ANY($3)))
-		ORDER BY e.record->>'name_en', c.card_no LIMIT $2`, union, limit, programmes)
+		ORDER BY e.record->>'name_en', c.card_no LIMIT CASE WHEN $2 < 0 THEN NULL ELSE $2 END`,
+		union, sqlLimit, programmes, district)
 	if err != nil {
-		return nil, classify("postgres: card sheet", err)
+		return nil, classify(op, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SheetCard, error) {
+	defer rows.Close()
+	var out []SheetCard
+	for rows.Next() && len(out) < limit {
 		var c SheetCard
-		err := r.Scan(&c.CardNo, &c.PersonID, &c.Version, &c.Status, &c.IssuedAt, &c.IssuedBy, &c.IndexKey, &c.Seq,
-			&c.NameBN, &c.NameEN, &c.Union, &c.Upazila)
-		return c, err
-	})
-	return out, classify("postgres: card sheet", err)
+		var district string
+		if err := rows.Scan(&c.CardNo, &c.PersonID, &c.Version, &c.Status, &c.IssuedAt, &c.IssuedBy, &c.IndexKey, &c.Seq,
+			&c.NameBN, &c.NameEN, &c.Union, &c.Upazila, &district); err != nil {
+			return nil, classify(op, err)
+		}
+		at := g.PlaceArea(domain.Area{District: district, Upazila: c.Upazila, Union: c.Union})
+		if known && at.Union != place.Code {
+			continue
+		}
+		if !slices.Contains(at.Unknown, domain.LevelUnion) && at.Union != "" {
+			c.Union = g.Label(domain.LevelUnion, at.Union)
+		}
+		if !slices.Contains(at.Unknown, domain.LevelUpazila) && at.Upazila != "" {
+			c.Upazila = g.Label(domain.LevelUpazila, at.Upazila)
+		}
+		out = append(out, c)
+	}
+	return out, classify(op, rows.Err())
 }
 
 // cardFact is a card as the index's rebuild reads it.
@@ -284,6 +319,27 @@ func (s *Store) DistributorScope(ctx context.Context, username string) (domain.D
 		return sc, nil
 	}
 	return sc, classify("postgres: distributor scope", err)
+}
+
+// DistributorScopes returns what each of names may hand out, for those
+// that are distributors with a scope on record.
+func (s *Store) DistributorScopes(ctx context.Context, names []string) (map[string]domain.DistributorScope, error) {
+	const op = "postgres: distributor scopes"
+	rows, err := s.pool.Query(ctx, `SELECT username, programmes, areas, devices FROM distributor_scopes WHERE username = ANY($1)`, names)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	defer rows.Close()
+	out := make(map[string]domain.DistributorScope, len(names))
+	for rows.Next() {
+		var name string
+		var sc domain.DistributorScope
+		if err := rows.Scan(&name, &sc.Programmes, &sc.Areas, &sc.Devices); err != nil {
+			return nil, classify(op, err)
+		}
+		out[name] = sc
+	}
+	return out, classify(op, rows.Err())
 }
 
 // SetDistributorScope sets what a distributor may hand out.
@@ -335,7 +391,7 @@ func (s *Store) CardHolder(ctx context.Context, personID, programme, cycle strin
 // distributor scanning outside their scope): d, with its alert, so that
 // the attempt is on record and in the reviewers' queue, and both in the
 // outbox, for the decisions and alerts topics. It is idempotent on d's
-// event id.
+// event id; an alert whose id is on record already is left as it is.
 func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.Alert) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// decision_keys decides whether the refusal is new, since decisions
@@ -350,13 +406,27 @@ func (s *Store) RecordRefusal(ctx context.Context, d domain.Decision, a domain.A
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8) ON CONFLICT (alert_id) DO NOTHING`,
-			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt); err != nil {
+		evidence := ""
+		if len(a.Evidence) > 0 {
+			evidence = jsonText(a.Evidence)
+		}
+		// An alert on record already (one raised for a distributor's
+		// hour by their scans) is neither recorded nor published again.
+		var raised bool
+		err = tx.QueryRow(ctx, `INSERT INTO alerts (alert_id, event_id, rule, action, programme, district, person_id,
+				created_at, updated_at, evidence)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $8, NULLIF($9, '')::jsonb) ON CONFLICT (alert_id) DO NOTHING
+			RETURNING true`,
+			a.AlertID, a.EventID, a.Rule, string(a.Action), a.Programme, a.District, a.PersonID, a.CreatedAt, evidence).Scan(&raised)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		var alerts any // NULL
+		if raised {
+			alerts = jsonText([]domain.Alert{a})
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO outbox (event_id, decision, alerts) VALUES ($1, $2, $3)`,
-			d.EventID, jsonText(d), jsonText([]domain.Alert{a}))
+			d.EventID, jsonText(d), alerts)
 		return err
 	})
 	return classify("postgres: record refusal", err)

@@ -28,7 +28,7 @@ const dashboardJoins = ` LEFT JOIN unnest($2::text[], $3::text[]) AS m(programme
 // Dashboard computes the overview by ministry, programme, division and
 // district: persons enrolled and active, holds waiting and the oldest's
 // age, amounts paid since q.Since, aid allotted to the current cycles
-// (q.Cycles) and not handed out; and the decisions by rule since then.
+// (q.Cycles, and the one-off programmes' open cycles) and not handed out; and the decisions by rule since then.
 // Each table is counted by its own query, so that a person enrolled in
 // two programmes of one ministry counts once for the ministry. It reads
 // whole tables and is meant for a dashboard, not a hot path.
@@ -50,6 +50,23 @@ func (s *Store) Dashboard(ctx context.Context, q review.DashboardQuery) (*review
 	var ents []float64
 	for p, c := range q.Cycles {
 		cycleProgs, cycles, ents = append(cycleProgs, p), append(cycles, c), append(ents, q.Entitlements[p])
+	}
+	// A one-off programme's current cycles are those allotted to it
+	// that are open, or closed within the period.
+	if len(q.OneOff) > 0 {
+		if err := s.scanRows(ctx, `SELECT programme, cycle FROM allocations
+			WHERE programme = ANY($1) AND ($2::text[] IS NULL OR programme = ANY($2))
+			GROUP BY 1, 2 HAVING max(closes_at) IS NULL OR max(closes_at) >= $3`, []any{q.OneOff, scope, q.Since},
+			func(sc func(...any) error) error {
+				var p, c string
+				if err := sc(&p, &c); err != nil {
+					return err
+				}
+				cycleProgs, cycles, ents = append(cycleProgs, p), append(cycles, c), append(ents, q.Entitlements[p])
+				return nil
+			}); err != nil {
+			return nil, classify("postgres: dashboard", err)
+		}
 	}
 	// The allocations and hand-outs of each programme's current cycle.
 	const current = ` JOIN unnest($7::text[], $8::text[], $9::float8[]) AS c(programme, cycle, ent)

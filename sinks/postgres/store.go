@@ -402,7 +402,7 @@ type segment struct {
 		id, person, prog, cycle                          []string
 		amount                                           []float64
 		channel, wallet, dist, device, district, upazila []string
-		action                                           []string
+		union, action                                    []string
 		at                                               []time.Time
 		// items are the items handed over, as JSON; "" for none given.
 		items []string
@@ -614,10 +614,9 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 			b.addCard(d.PersonID, e.EventID, d.DecidedAt)
 		}
 	case domain.TypeDistribution:
-		var district, upazila string
-		if e.Location != nil {
-			district, upazila = e.Location.District, e.Location.Upazila
-		}
+		// A location's parts are stored by code where the gazetteer
+		// knows them, those above a known union or upazila filled in.
+		at := domain.Places().PlaceArea(e.Location.Area())
 		p := &b.rows().pay
 		p.id = append(p.id, e.EventID)
 		p.person = append(p.person, d.PersonID)
@@ -628,8 +627,9 @@ func (b *batchRows) addEffects(o *domain.Outcome) {
 		p.wallet = append(p.wallet, walletKey(o, e.Wallet))
 		p.dist = append(p.dist, e.DistributorID)
 		p.device = append(p.device, e.DeviceID)
-		p.district = append(p.district, domain.Places().Code(domain.LevelDistrict, district))
-		p.upazila = append(p.upazila, domain.Places().PlaceArea(domain.Area{District: district, Upazila: upazila}).Upazila)
+		p.district = append(p.district, at.District)
+		p.upazila = append(p.upazila, at.Upazila)
+		p.union = append(p.union, at.Union)
 		p.action = append(p.action, string(d.Action))
 		p.at = append(p.at, e.Occurred)
 		p.items = append(p.items, itemsText(e.Items))
@@ -702,14 +702,15 @@ func (b *batchRows) queue(pb *pgx.Batch) {
 			// paid-once rule is payment_claims', whose violation must
 			// not be swallowed.
 			pb.Queue(`INSERT INTO payments (event_id, person_id, programme, cycle, amount, channel, wallet_key,
-					distributor_id, device_id, district, upazila, action, paid_at, items)
+					distributor_id, device_id, district, upazila, action, paid_at, items, union_name)
 				SELECT id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at,
-					NULLIF(items, '')::jsonb
+					NULLIF(items, '')::jsonb, uni
 				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[])
-					AS t(id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at, items)`,
+					$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[],
+					$15::text[])
+					AS t(id, person, prog, cycle, amount, channel, wallet, dist, device, district, upazila, action, at, items, uni)`,
 				p.id, p.person, p.prog, p.cycle, p.amount, p.channel, p.wallet, p.dist, p.device, p.district,
-				p.upazila, p.action, p.at, p.items)
+				p.upazila, p.action, p.at, p.items, p.union)
 		}
 		for _, st := range seg.status {
 			t, _ := domain.TransitionOf(st.status, st.prog)

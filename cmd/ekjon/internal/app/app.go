@@ -126,8 +126,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, observe func([]domai
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return pseudo.Hash("content", string(content)) }
-	decider := &pipeline.Anomalies{Decider: a.Index, Counter: a.Index, Homes: a.Store,
-		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity, SamePlace: fuzzy.SameUpazila}}
+	decider := &pipeline.Anomalies{Decider: a.Index, Counter: a.Index, Homes: a.Store, Scopes: a.Store,
+		Config: pipeline.AnomalyConfig{Policy: policy, VelocityPerMinute: cfg.Rules.DistributorVelocity,
+			InvalidCardsPerHour: cfg.Rules.InvalidCards, SamePlace: fuzzy.SameUpazila}}
 	a.decider = decider
 	// Alerts go to the outbox with the record (AlertsOutboxed) and reach
 	// the alerts topic once, through the relay, however often their event

@@ -30,6 +30,9 @@ type cardService struct {
 	proc   *pipeline.Processor
 	policy domain.Policy
 	log    *slog.Logger
+	// anomalies counts the cards a verify finds invalid, as the scans'
+	// are; nil when the decider has none.
+	anomalies *pipeline.Anomalies
 }
 
 // outboxNotifier is the scan processor's Publisher: the decisions are
@@ -70,9 +73,17 @@ func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	pcfg.Policy, pcfg.MaxEventBytes = a.policy, a.cfg.Pipeline.MaxEventBytes
 	pcfg.Digest = func(content []byte) string { return a.pseudo.Hash("content", string(scanContent(content))) }
 	// The scans are decided as the stream's hand-outs are, distributor
-	// anomalies included.
-	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
-	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log}
+	// anomalies included; their scope the API has checked already.
+	dec := a.decider
+	var anomalies *pipeline.Anomalies
+	if an, ok := dec.(*pipeline.Anomalies); ok {
+		scans := *an
+		scans.Scopes = nil
+		dec, anomalies = &scans, &scans
+	}
+	proc := pipeline.NewProcessor(pcfg, dec, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
+	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log,
+		anomalies: anomalies}
 }
 
 // scanContent is a scan's event without the time it was made: a retried
@@ -160,6 +171,24 @@ func (s *cardService) Scan(ctx context.Context, e *domain.Event) (domain.Outcome
 	h.Write(scanContent(b))
 	m := pipeline.Message{Topic: ScanTopic, Offset: int64(h.Sum64() >> 1), Key: []byte(e.EventID), Value: b, Time: time.Now()}
 	return s.proc.ProcessOne(ctx, m)
+}
+
+// CountInvalidCard counts a card a verify found invalid toward
+// DISTRIBUTOR_INVALID_CARDS, as a scan's is; past the limit the verify is
+// recorded, REJECTED, with the distributor's alert for the hour (once),
+// both in the outbox. e is the verify's event, its id its own.
+func (s *cardService) CountInvalidCard(ctx context.Context, e *domain.Event) error {
+	if s.anomalies == nil || domain.Validate(e, s.policy) != nil {
+		return nil
+	}
+	o := &domain.Outcome{Event: e, Decision: domain.Decision{EventID: e.EventID, EventType: e.Type, Source: e.Source,
+		Programme: e.Programme, Action: domain.ActionRejected, Rules: []string{domain.RuleInvalidCard},
+		Reason:    "verified a card QR that is not a card ekjon issued",
+		DecidedAt: time.Now().UTC().Truncate(time.Microsecond), ConfigVersion: s.policy.Version}}
+	if err := s.anomalies.InvalidCards(ctx, []*domain.Outcome{o}); err != nil || len(o.Alerts) == 0 {
+		return err
+	}
+	return s.store.RecordRefusal(ctx, o.Decision, o.Alerts[0])
 }
 
 // flushCards has the index hold every card change the record holds.

@@ -112,6 +112,10 @@ type RulesSettings struct {
 	// DistributorVelocity is V of DISTRIBUTOR_VELOCITY, attempts a
 	// minute by one distributor or device (0: off).
 	DistributorVelocity int
+	// InvalidCards is the limit of DISTRIBUTOR_INVALID_CARDS, cards
+	// rejected INVALID_CARD in an hour by one distributor or device (0:
+	// off).
+	InvalidCards int
 	// CycleGrace is how long after its month or quarter a cycle closes
 	// for the reconciliation; ReconcileEvery is how often the
 	// reconciliation's alerts are looked for.
@@ -185,6 +189,7 @@ func DefaultConfig() Config {
 			PolicyVersion:    p.Version,
 
 			DistributorVelocity: 6,
+			InvalidCards:        3,
 			CycleGrace:          7 * 24 * time.Hour,
 			ReconcileEvery:      time.Minute,
 		},
@@ -302,6 +307,7 @@ func (c *Config) settings() []setting {
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.Rules.WalletChangeDays)},
 		{"max-amount", "largest amount in taka a distribution may carry; larger ones are rejected (below 1e12, which the record cannot hold)", real(&c.Rules.MaxAmount)},
 		{"distributor-velocity", "DISTRIBUTOR_VELOCITY alert when one distributor or device records more distributions than this within a minute; 0 turns it off", num(&c.Rules.DistributorVelocity)},
+		{"invalid-cards", "DISTRIBUTOR_INVALID_CARDS alert when one distributor's or device's scans are rejected INVALID_CARD more than this many times within an hour (one alert per distributor or device an hour); 0 turns it off", num(&c.Rules.InvalidCards)},
 		{"cycle-grace", "how long after its month or quarter a cycle closes for the reconciliation (UNDISTRIBUTED_AID); an allocation's closes_at overrides it", dur(&c.Rules.CycleGrace)},
 		{"reconcile-every", "how often the reconciliation of allocations looks for PHANTOM_DISTRIBUTION, OVER_DISTRIBUTION and UNDISTRIBUTED_AID; 0 never", dur(&c.Rules.ReconcileEvery)},
 		{"drain-timeout", "how long shutdown waits for the batch in flight", dur(&c.Pipeline.DrainTimeout)},
@@ -591,6 +597,9 @@ func (r *RulesSettings) Validate() error {
 	errs := []error{perr}
 	if r.DistributorVelocity < 0 {
 		errs = append(errs, errors.New("distributor-velocity: not negative"))
+	}
+	if r.InvalidCards < 0 {
+		errs = append(errs, errors.New("invalid-cards: not negative"))
 	}
 	if r.CycleGrace < 0 || r.ReconcileEvery < 0 {
 		errs = append(errs, errors.New("cycle-grace, reconcile-every: not negative"))
