@@ -92,6 +92,10 @@ func newBenchBatch(tb testing.TB, n int) benchBatch {
 		if nid := e.IdentityNID(); nid != "" && !hasRule(d.Rules, domain.RuleUnknownPayee) {
 			o.IndexKey = pseudo.Hash("nid", nid)[:16]
 			d.PersonID = "P" + o.IndexKey
+		} else if e.Type == domain.TypeEnrolment {
+			// No NID: a person of its own, as the index names one.
+			o.IndexKey = pseudo.Hash("ref", e.Source+"\x00"+e.Programme+"\x00"+e.BeneficiaryRef+"\x00"+e.EventID)[:16]
+			d.PersonID = "P" + o.IndexKey
 		}
 		if w := e.Wallet; w != "" || (e.Person != nil && e.Person.Wallet != "") {
 			if w == "" {
@@ -131,13 +135,22 @@ func hasRule(rules []string, rule string) bool {
 	return false
 }
 
-// round returns a copy of the batch for round i, under event ids and a
-// payment cycle no other round uses.
+// round returns a copy of the batch for round i, under event ids, persons
+// and a payment cycle no other round uses: a person enrolled again in a
+// programme in a later round would be a second live claim, which the
+// record refuses.
 func (bb benchBatch) round(i int) []domain.Outcome {
 	sfx := "~" + strconv.Itoa(i)
 	out := make([]domain.Outcome, len(bb))
 	for j, o := range bb {
 		o.Decision.EventID += sfx
+		if o.Decision.PersonID != "" {
+			o.Decision.PersonID += sfx
+			o.IndexKey += sfx
+		}
+		if o.Decision.MatchedPerson != "" {
+			o.Decision.MatchedPerson += sfx
+		}
 		o.Decision.Rules = append([]string{}, o.Decision.Rules...)
 		if o.Event != nil {
 			e := *o.Event
@@ -151,6 +164,7 @@ func (bb benchBatch) round(i int) []domain.Outcome {
 		for k, a := range o.Alerts {
 			a.EventID += sfx
 			a.AlertID = domain.AlertID(a.EventID, a.Rule)
+			a.PersonID, a.MatchedPerson = o.Decision.PersonID, o.Decision.MatchedPerson
 			alerts[k] = a
 		}
 		o.Alerts = alerts
