@@ -22,12 +22,14 @@ const ScanTopic = "api.scans"
 // cardService is api.CardService over the record, the index and a
 // processor of its own: a scan is decided by the same stages as a
 // distribution from Kafka, against the same claims, and recorded with its
-// decision in the outbox, which the outbox relay publishes.
+// decision in the outbox, which the outbox relay publishes. Scans that
+// arrive together are decided together, in a group (pipeline.Group), as a
+// batch from Kafka is.
 type cardService struct {
 	store  *postgres.Store
 	index  *redisindex.Index
 	keys   *cards.Keyring
-	proc   *pipeline.Processor
+	scans  *pipeline.Group
 	policy domain.Policy
 	log    *slog.Logger
 }
@@ -72,7 +74,8 @@ func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	// The scans are decided as the stream's hand-outs are, distributor
 	// anomalies included.
 	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
-	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log}
+	scans := pipeline.NewGroup(proc, pipeline.DefaultGroupConfig())
+	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), scans: scans, policy: a.policy, log: a.log}
 }
 
 // scanContent is a scan's event without the time it was made: a retried
@@ -148,9 +151,9 @@ func (s *cardService) RecordRefusal(ctx context.Context, d domain.Decision, a do
 	return s.store.RecordRefusal(ctx, d, a)
 }
 
-// Scan decides the distribution e through the scan processor. The
-// message's offset is a hash of the scan's content, so that a scan reusing
-// another's id is rejected under coordinates that its own retries share.
+// Scan decides the distribution e in the scan group. The message's
+// offset is a hash of the scan's content, so that a scan reusing another's
+// id is rejected under coordinates that its own retries share.
 func (s *cardService) Scan(ctx context.Context, e *domain.Event) (domain.Outcome, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -159,7 +162,7 @@ func (s *cardService) Scan(ctx context.Context, e *domain.Event) (domain.Outcome
 	h := fnv.New64a()
 	h.Write(scanContent(b))
 	m := pipeline.Message{Topic: ScanTopic, Offset: int64(h.Sum64() >> 1), Key: []byte(e.EventID), Value: b, Time: time.Now()}
-	return s.proc.ProcessOne(ctx, m)
+	return s.scans.Do(ctx, m)
 }
 
 // flushCards has the index hold every card change the record holds.
