@@ -486,3 +486,34 @@ func TestScanGroupRacesKafka(t *testing.T) {
 		}
 	}
 }
+
+// TestScanScopeReadWithToken: the distributor's scope, read with the token
+// in one query, is the scope as it is at each scan: a narrowed scope
+// refuses the next scan, a widened one allows it again, and a revoked
+// token is refused.
+func TestScanScopeReadWithToken(t *testing.T) {
+	w := newGroupWorld(t, 1)
+	e := w.e
+	if d := w.mustPost(t, scanBody("s-1", w.qrs[0], "2026-11")); d.Action != domain.ActionAdmit {
+		t.Fatalf("s-1: %s", verdictOfScan(d))
+	}
+	setScope := func(progs ...string) {
+		if err := e.store.SetDistributorScope(e.ctx, "dp-g", domain.DistributorScope{Programmes: progs, Areas: []string{"Savar"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setScope("widow")
+	if s := w.post(e.ctx, scanBody("s-2", w.qrs[0], "2026-12")); s.status != http.StatusForbidden {
+		t.Fatalf("a scan outside the scope just narrowed: HTTP %d %s", s.status, verdictOfScan(s.d))
+	}
+	setScope("old_age")
+	if d := w.mustPost(t, scanBody("s-3", w.qrs[0], "2026-12")); d.Action != domain.ActionAdmit {
+		t.Fatalf("s-3 after the scope was widened again: %s", verdictOfScan(d))
+	}
+	if _, err := e.store.RevokeTokens(e.ctx, "dp-g", "t", "", review.Actor{Username: "test", Role: review.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.post(e.ctx, scanBody("s-4", w.qrs[0], "2027-01")); s.status != http.StatusUnauthorized {
+		t.Fatalf("a scan with a revoked token: HTTP %d %s", s.status, verdictOfScan(s.d))
+	}
+}
