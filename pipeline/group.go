@@ -20,7 +20,8 @@ type GroupConfig struct {
 	InFlight int
 }
 
-// DefaultGroupConfig returns the defaults documented in the README.
+// DefaultGroupConfig returns the scan API's grouping, described in
+// docs/capacity.md.
 func DefaultGroupConfig() GroupConfig { return GroupConfig{MaxSize: 64, InFlight: 2} }
 
 // Validate reports a configuration a Group cannot run with.

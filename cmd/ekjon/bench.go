@@ -727,6 +727,8 @@ func stageSums(g prometheus.Gatherer) (map[string][2]float64, []string, error) {
 			switch mf.GetName() {
 			case "ekjon_pipeline_batch_size_events":
 				name = "batch"
+			case "ekjon_pipeline_group_size_events":
+				name = "group"
 			case "ekjon_pipeline_queued_seconds":
 				name = "queued"
 			case "ekjon_pipeline_stage_duration_seconds":
@@ -759,6 +761,9 @@ func stageTimesSince(g prometheus.Gatherer, before map[string][2]float64) string
 		switch name {
 		case "batch":
 			fmt.Fprintf(&b, "%.0f batches of %.0f events;", n, sum/n)
+			continue
+		case "group":
+			fmt.Fprintf(&b, "%.0f groups of %.1f scans;", n, sum/n)
 			continue
 		case "queued":
 			fmt.Fprintf(&b, " queued %.1f ms per event before its batch was fetched;", sum/n*1000)
