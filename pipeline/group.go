@@ -22,15 +22,7 @@ type GroupConfig struct {
 
 // DefaultGroupConfig returns the scan API's grouping, described in
 // docs/capacity.md.
-func DefaultGroupConfig() GroupConfig { return GroupConfig{MaxSize: 64, InFlight: 2} }
-
-// Validate reports a configuration a Group cannot run with.
-func (c GroupConfig) Validate() error {
-	if c.MaxSize < 1 || c.InFlight < 1 {
-		return fmt.Errorf("a group needs a size and groups in flight of at least 1, not %d and %d", c.MaxSize, c.InFlight)
-	}
-	return nil
-}
+func DefaultGroupConfig() GroupConfig { return GroupConfig{MaxSize: 256, InFlight: 4} }
 
 // Group decides messages that callers send one at a time and wait for
 // (the distributors' scan API) in groups, by its Processor, as a consumer
@@ -80,8 +72,10 @@ func (c *call) answer(out domain.Outcome, err error) {
 	close(c.done)
 }
 
-// NewGroup returns a Group deciding by p; cfg must be valid.
+// NewGroup returns a Group deciding by p; a size or groups in flight
+// below 1 count as 1.
 func NewGroup(p *Processor, cfg GroupConfig) *Group {
+	cfg.MaxSize, cfg.InFlight = max(cfg.MaxSize, 1), max(cfg.InFlight, 1)
 	return &Group{p: p, cfg: cfg}
 }
 

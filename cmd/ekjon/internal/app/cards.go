@@ -74,7 +74,7 @@ func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 	// The scans are decided as the stream's hand-outs are, distributor
 	// anomalies included.
 	proc := pipeline.NewProcessor(pcfg, a.decider, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
-	scans := pipeline.NewGroup(proc, pipeline.DefaultGroupConfig())
+	scans := pipeline.NewGroup(proc, pipeline.GroupConfig{MaxSize: a.cfg.Pipeline.ScanGroupSize, InFlight: a.cfg.Pipeline.ScanGroups})
 	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), scans: scans, policy: a.policy, log: a.log}
 }
 
