@@ -113,12 +113,13 @@ func (w *groupWorld) mustPost(t *testing.T, body map[string]any) domain.Decision
 
 // holdScans has the record wait, when it writes the decision of a scan
 // whose id starts with prefix, until the returned release is called: a
-// trigger takes a lock the test holds.
+// trigger takes a lock the test holds, keyed by the test's schema so that
+// other tests' locks are not taken for it.
 func holdScans(t *testing.T, e *env, prefix string) (release func()) {
 	t.Helper()
 	if _, err := e.store.Pool().Exec(e.ctx, `CREATE OR REPLACE FUNCTION hold_scans() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
-			IF NEW.event_id LIKE 'scan:dp-g:`+prefix+`%' THEN PERFORM pg_advisory_xact_lock_shared(4242); END IF;
+			IF NEW.event_id LIKE 'scan:dp-g:`+prefix+`%' THEN PERFORM pg_advisory_xact_lock_shared(hashtext(current_schema()) & 2147483647); END IF;
 			RETURN NEW;
 		END $$;
 		CREATE TRIGGER hold_scans BEFORE INSERT ON decision_keys FOR EACH ROW EXECUTE FUNCTION hold_scans();`); err != nil {
@@ -128,13 +129,13 @@ func holdScans(t *testing.T, e *env, prefix string) (release func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(e.ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
+	if _, err := conn.Exec(e.ctx, `SELECT pg_advisory_lock(hashtext(current_schema()) & 2147483647)`); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
 	release = func() {
 		once.Do(func() {
-			if _, err := conn.Exec(e.ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+			if _, err := conn.Exec(e.ctx, `SELECT pg_advisory_unlock(hashtext(current_schema()) & 2147483647)`); err != nil {
 				t.Error(err)
 			}
 			conn.Release()
@@ -158,7 +159,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // heldRecords counts the record's writes waiting on holdScans's lock.
 func heldRecords(t *testing.T, pool *pgxpool.Pool) int {
 	var n int
-	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&n); err != nil {
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+		AND objsubid = 1 AND objid::bigint = hashtext(current_schema()) & 2147483647`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
