@@ -47,8 +47,9 @@ func DefaultGroupConfig() GroupConfig { return GroupConfig{MaxSize: 256, InFligh
 // in the group, which may still decide it (a retry under the same id then
 // finds that decision). When every caller of a group has gone, the group
 // stops where it is; what was not recorded then was not decided, and the
-// claims the decision left are found as the message's own when it is
-// sent again (see Processor.Process). Safe for concurrent use.
+// claims its decision left in the index are found as the message's own
+// when it is sent again, as a redelivered batch's are. Safe for
+// concurrent use.
 type Group struct {
 	p   *Processor
 	cfg GroupConfig
@@ -82,8 +83,8 @@ func NewGroup(p *Processor, cfg GroupConfig) *Group {
 // Do decides m with the messages sent about the same time and returns its
 // outcome once it is durable and published: the outcome a consumer of the
 // stream would have published for it. It returns an error only when ctx
-// ends first, or the group failed in a way the processor does not retry
-// (a bug: the group is answered with an internal error).
+// ends first, or, of KindInternal, when the group's processing panicked
+// or left the message unanswered (a bug).
 func (g *Group) Do(ctx context.Context, m Message) (domain.Outcome, error) {
 	c := &call{ctx: ctx, m: m, done: make(chan struct{})}
 	g.mu.Lock()
@@ -134,8 +135,9 @@ func (g *Group) drain() {
 	}
 }
 
-// errGroupPanic answers the callers of a group whose processing panicked.
-var errGroupPanic = domain.Errorf(domain.KindInternal, "pipeline: group", "the group failed")
+// errGroupFailed answers the callers of a group whose processing panicked
+// or ended without answering them.
+var errGroupFailed = domain.Errorf(domain.KindInternal, "pipeline: group", "the group failed")
 
 // run decides one group and answers its callers.
 func (g *Group) run(calls []*call) {
@@ -176,7 +178,7 @@ func (g *Group) run(calls []*call) {
 			g.p.log.Error("a scan group panicked; its callers are answered with an error", "panic", domain.Redact(fmt.Sprint(r)))
 			for i, c := range live {
 				if !answered[i] {
-					c.answer(domain.Outcome{}, errGroupPanic)
+					c.answer(domain.Outcome{}, errGroupFailed)
 				}
 			}
 		}
@@ -190,7 +192,7 @@ func (g *Group) run(calls []*call) {
 		}
 	})
 	if err == nil {
-		err = errGroupPanic
+		err = errGroupFailed
 	}
 	for i, c := range live {
 		if !answered[i] {
