@@ -35,6 +35,8 @@ type Principal struct {
 	// none because browsers do not send bearer tokens on their own.
 	CSRF    string
 	session bool
+	// scope is the distributor's scope read with the token, if it was.
+	scope *domain.DistributorScope
 }
 
 func (p *Principal) actor() review.Actor {
@@ -101,7 +103,7 @@ func (rv *Review) authenticate(r *http.Request) (*Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{Username: u.Username, Role: u.Role, Ministries: u.Ministries, Address: addr}, nil
+		return &Principal{Username: u.Username, Role: u.Role, Ministries: u.Ministries, Address: addr, scope: u.Scope}, nil
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {

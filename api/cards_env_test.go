@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"hash/fnv"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -25,21 +28,42 @@ type testCards struct {
 	index  *redisindex.Index
 	keys   *cards.Keyring
 	proc   *pipeline.Processor
+	group  *pipeline.Group
 	policy domain.Policy
 }
 
 // withCards has e's review serve cards and scans through a testCards.
 // Call it before mounting the review.
-func (e *env) withCards() *testCards {
+func (e *env) withCards() *testCards { return e.withCardsGrouped(pipeline.DefaultGroupConfig()) }
+
+// withCardsGrouped is withCards with scans grouped as gcfg says.
+func (e *env) withCardsGrouped(gcfg pipeline.GroupConfig) *testCards {
 	e.t.Helper()
 	policy := domain.DefaultPolicy()
 	keys := cards.DerivedKeyring("test-card-secret")
 	ix := redisindex.New(e.rdb, e.pseudo, redisindex.Config{Prefix: e.prefix, Policy: policy, Cards: keys})
-	proc := pipeline.NewProcessor(pipeline.DefaultConfig(), ix, e.store.Outboxed(), outboxWake{}, quietLog(),
+	pcfg := pipeline.DefaultConfig()
+	pcfg.Digest = scanDigest
+	proc := pipeline.NewProcessor(pcfg, ix, e.store.Outboxed(), outboxWake{}, quietLog(),
 		pipeline.NewMetrics(prometheus.NewRegistry()))
-	tc := &testCards{e: e, index: ix, keys: keys, proc: proc, policy: policy}
+	tc := &testCards{e: e, index: ix, keys: keys, proc: proc, group: pipeline.NewGroup(proc, gcfg), policy: policy}
 	e.rv.SetCards(tc)
 	return tc
+}
+
+// scanDigest fingerprints a scan without the time it was made, as the
+// service does, so that a retried scan is the same scan and another scan
+// under its id is not.
+func scanDigest(content []byte) string {
+	var ev domain.Event
+	if json.Unmarshal(content, &ev) == nil {
+		ev.OccurredAt, ev.Occurred = "", time.Time{}
+		if b, err := json.Marshal(&ev); err == nil {
+			content = b
+		}
+	}
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:])
 }
 
 // newServed serves e's review again, mounted anew so that it serves what
@@ -142,6 +166,10 @@ func (c *testCards) Scan(ctx context.Context, ev *domain.Event) (domain.Outcome,
 	if err != nil {
 		return domain.Outcome{}, err
 	}
-	c.e.offset++
-	return c.proc.ProcessOne(ctx, pipeline.Message{Topic: "api.scans", Offset: c.e.offset, Key: []byte(ev.EventID), Value: b, Time: time.Now()})
+	// The offset names the scan's content, as the service's does, so that
+	// a scan rejected for reusing an id is rejected again, under the same
+	// coordinates, when it is retried.
+	h := fnv.New64a()
+	h.Write([]byte(scanDigest(b)))
+	return c.group.Do(ctx, pipeline.Message{Topic: "api.scans", Offset: int64(h.Sum64() >> 1), Key: []byte(ev.EventID), Value: b, Time: time.Now()})
 }

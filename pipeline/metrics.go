@@ -24,6 +24,8 @@ type Metrics struct {
 	redelivered  prometheus.Counter
 	commitFailed prometheus.Counter
 	isolated     *prometheus.CounterVec
+	groupSize    prometheus.Histogram
+	groupWaiting prometheus.Gauge
 }
 
 // NewMetrics builds the pipeline's metrics and registers them with reg.
@@ -78,9 +80,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		isolated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ekjon_pipeline_isolated_total", Help: "Events a stage refused for good and set aside so the stream went on, by stage.",
 		}, []string{"stage"}),
+		groupSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ekjon_pipeline_group_size_events", Help: "Events decided together by a group of callers who wait for their answers (the scan API).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 8),
+		}),
+		groupWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ekjon_pipeline_group_waiting_events", Help: "Events waiting for the next group while the groups in flight are under way.",
+		}),
 	}
 	reg.MustRegister(m.consumed, m.decisions, m.stage, m.batchSize, m.latency, m.queued, m.lag, m.lastCommit, m.retries,
-		m.failed, m.deadLetters, m.redelivered, m.commitFailed, m.isolated)
+		m.failed, m.deadLetters, m.redelivered, m.commitFailed, m.isolated, m.groupSize, m.groupWaiting)
 	return m
 }
 

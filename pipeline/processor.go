@@ -81,7 +81,7 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 		return nil
 	}
 	p.m.batchSize.Observe(float64(len(msgs)))
-	return p.process(ctx, msgs)
+	return p.process(ctx, msgs, nil)
 }
 
 // ProcessOne is Process for a single message, for a caller that waits for
@@ -90,20 +90,17 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) error {
 // of the stream would have published for it.
 func (p *Processor) ProcessOne(ctx context.Context, m Message) (domain.Outcome, error) {
 	var out domain.Outcome
-	err := p.process(ctx, []Message{m}, func(outs []domain.Outcome) { out = outs[0] })
+	err := p.process(ctx, []Message{m}, func(_ int, outs []domain.Outcome) { out = outs[0] })
 	return out, err
 }
 
 // process runs msgs through the stages, splitting them on a permanent
 // failure. done, if not nil, is shown the outcomes of each part once
-// published.
-func (p *Processor) process(ctx context.Context, msgs []Message, done ...func([]domain.Outcome)) error {
+// published, with where the part begins in msgs.
+func (p *Processor) process(ctx context.Context, msgs []Message, done func(at int, outs []domain.Outcome)) error {
 	// Microseconds: what PostgreSQL keeps, so a decision read back from the
 	// record equals the one first published.
-	b := &batch{p: p, msgs: msgs, now: p.now().UTC().Truncate(time.Microsecond)}
-	if len(done) > 0 {
-		b.done = done[0]
-	}
+	b := &batch{p: p, msgs: msgs, now: p.now().UTC().Truncate(time.Microsecond), done: done}
 	err := b.run(ctx)
 	if err == nil {
 		b.finish()
@@ -119,10 +116,14 @@ func (p *Processor) process(ctx context.Context, msgs []Message, done ...func([]
 	p.log.Warn("a stage failed for good; splitting the batch to find the event at fault",
 		"stage", f.stage, "events", len(msgs), "kind", domain.KindOf(f.err).String(), "err", domain.Redact(f.err.Error()))
 	mid := len(msgs) / 2
-	if err := p.process(ctx, msgs[:mid], done...); err != nil {
+	if err := p.process(ctx, msgs[:mid], done); err != nil {
 		return err
 	}
-	return p.process(ctx, msgs[mid:], done...)
+	var rest func(int, []domain.Outcome)
+	if done != nil {
+		rest = func(at int, outs []domain.Outcome) { done(mid+at, outs) }
+	}
+	return p.process(ctx, msgs[mid:], rest)
 }
 
 // run takes the batch through its stages.
@@ -158,7 +159,7 @@ func (b *batch) finish() {
 		b.p.Observe(b.outs)
 	}
 	if b.done != nil {
-		b.done(b.outs)
+		b.done(0, b.outs)
 	}
 }
 
@@ -169,8 +170,9 @@ type batch struct {
 	p    *Processor
 	msgs []Message
 	now  time.Time
-	// done, if set, sees the outcomes once published (ProcessOne).
-	done func([]domain.Outcome)
+	// done, if set, sees the outcomes once published (ProcessOne, Group),
+	// with where msgs begin among the messages the caller gave.
+	done func(at int, outs []domain.Outcome)
 	// outs are the outcomes, one for each message, in the same order.
 	outs []domain.Outcome
 	// first is where each event id not on record first occurs in outs.

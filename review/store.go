@@ -53,7 +53,8 @@ type Users interface {
 	// User returns a user by name, enabled or not.
 	User(ctx context.Context, username string) (User, error)
 	// TokenUser returns the enabled user owning the unrevoked API token
-	// with this hash.
+	// with this hash; an implementation may read the user's distributor
+	// scope with it (User.Scope), which the scan API then uses as read.
 	TokenUser(ctx context.Context, tokenHash string) (User, error)
 	// CreateSession stores a browser session by the hash of its cookie.
 	CreateSession(ctx context.Context, tokenHash, username, csrf, address string, expires time.Time) error

@@ -220,6 +220,7 @@ func benchScans(ctx context.Context, o benchOptions, cfg app.Config, holders []b
 			}
 		}
 		before, _, _ := stageSums(a.Registry)
+		cpu := benchmarks.ReadCPU(ctx, rdb)
 		apiPath, err := scanAPI(ctx, "http://"+a.HTTPAddr, policy, pass, plan, holders, tokens, keys, foreign, rate)
 		if err != nil {
 			return nil, err
@@ -227,8 +228,10 @@ func benchScans(ctx context.Context, o benchOptions, cfg app.Config, holders []b
 		stopProfile()
 		res.Paths = append(res.Paths, apiPath)
 		fmt.Fprintf(out, "  scans: %s: %s\n", apiPath.Name, pathLine(apiPath))
-		fmt.Fprintf(out, "  scans: %s, per scan: %s\n", apiPath.Name, stageTimesSince(a.Registry, before))
+		fmt.Fprintf(out, "  scans: %s, %s\n", apiPath.Name, cpuPerScan(benchmarks.ReadCPU(ctx, rdb).Sub(cpu), n))
+		fmt.Fprintf(out, "  scans: %s, per group: %s\n", apiPath.Name, stageTimesSince(a.Registry, before))
 		before, _, _ = stageSums(a.Registry)
+		cpu = benchmarks.ReadCPU(ctx, rdb)
 
 		kafkaPath, err := scanKafka(ctx, bp.addr, cfg, policy, pool, pass, plan, holders, keys, foreign, rate, tr, appDone)
 		if err != nil {
@@ -236,11 +239,21 @@ func benchScans(ctx context.Context, o benchOptions, cfg app.Config, holders []b
 		}
 		res.Paths = append(res.Paths, kafkaPath)
 		fmt.Fprintf(out, "  scans: %s: %s\n", kafkaPath.Name, pathLine(kafkaPath))
+		fmt.Fprintf(out, "  scans: %s, %s\n", kafkaPath.Name, cpuPerScan(benchmarks.ReadCPU(ctx, rdb).Sub(cpu), n))
 		fmt.Fprintf(out, "  scans: %s, per batch: %s\n", kafkaPath.Name, stageTimesSince(a.Registry, before))
 	}
 	stop()
 	<-appDone
 	return res, nil
+}
+
+// cpuPerScan is the CPU time a path spent per scan: this process (ekjon,
+// and the load generator that feeds it), the bench's Redis, and every
+// PostgreSQL process of the host, which other work shares.
+func cpuPerScan(c benchmarks.CPU, scans int) string {
+	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(max(scans, 1)) }
+	return fmt.Sprintf("CPU per scan: this process %.2f ms, Redis %.2f ms, PostgreSQL (every postgres process on the host) %.2f ms",
+		ms(c.Process), ms(c.Redis), ms(c.Postgres))
 }
 
 func pathLine(p benchmarks.ScanPath) string {

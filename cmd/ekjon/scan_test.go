@@ -321,8 +321,10 @@ func countRows(t *testing.T, e *scanEnv, q string) int {
 
 func (h *harness) cfgKeyring() *cards.Keyring { return h.cfg.CardKeyring() }
 
-// TestScanRacesKafkaPayment races, many times, a scan and a Kafka payment
-// for the same person, programme and cycle: exactly one is admitted.
+// TestScanRacesKafkaPayment races, many times, three scans of one card
+// (which the API may decide in one group or in several) and a Kafka
+// payment for the same person, programme and cycle: exactly one is
+// admitted.
 func TestScanRacesKafkaPayment(t *testing.T) {
 	e := newScanEnv(t)
 	const nid = "2345678901"
@@ -331,12 +333,11 @@ func TestScanRacesKafkaPayment(t *testing.T) {
 	for r := range rounds {
 		cycle := fmt.Sprintf("%d-%02d", 2030+r/12, 1+r%12)
 		var wg sync.WaitGroup
-		var scan domain.Decision
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			scan = e.post(fmt.Sprintf("race-%d", r), card.QR, cycle)
-		}()
+		scans := make([]domain.Decision, 3)
+		for i := range scans {
+			wg.Go(func() { scans[i] = e.post(fmt.Sprintf("race-%d-%d", r, i), card.QR, cycle) })
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			e.h.produce(e.h.cfg.Kafka.Topics.Distributions,
@@ -345,7 +346,7 @@ func TestScanRacesKafkaPayment(t *testing.T) {
 		wg.Wait()
 		k := e.h.decisions(fmt.Sprintf("kpay-%d", r))[fmt.Sprintf("kpay-%d", r)]
 		admits := 0
-		for _, d := range []domain.Decision{scan, k} {
+		for _, d := range append(scans, k) {
 			if d.Action == domain.ActionAdmit {
 				admits++
 			} else if d.Action != domain.ActionBlock || d.Rules[0] != domain.RuleDoublePayment {
@@ -353,7 +354,8 @@ func TestScanRacesKafkaPayment(t *testing.T) {
 			}
 		}
 		if admits != 1 {
-			t.Fatalf("round %d (cycle %s): %d admitted (scan %s, kafka %s), want exactly 1", r, cycle, admits, verdictOf(scan), verdictOf(k))
+			t.Fatalf("round %d (cycle %s): %d admitted (scans %s, %s, %s, kafka %s), want exactly 1", r, cycle, admits,
+				verdictOf(scans[0]), verdictOf(scans[1]), verdictOf(scans[2]), verdictOf(k))
 		}
 	}
 }

@@ -215,3 +215,52 @@ func TestWriteKeepsBatchOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteWaitingForARebuildSeesItsBump: a batch whose write waits for
+// the generation lock while a rebuild holds it reads the generation the
+// rebuild bumped to, not the one before, and is refused as stale: the
+// read is taken after the lock, though both go in one round trip.
+func TestWriteWaitingForARebuildSeesItsBump(t *testing.T) {
+	ctx := context.Background()
+	s := mustStore(t)
+	gen, err := s.BeginRebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rebuild in flight: the lock held exclusively and the bump made,
+	// neither committed yet.
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(111512021593703)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE index_generation SET generation = generation + 1"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Write(ctx, []domain.Outcome{payment("pw", "Pw", "old_age", "2026-11", domain.ActionAdmit)}, gen)
+		done <- err
+	}()
+	// Commit once the write waits for the lock.
+	for {
+		var waiting int
+		if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND objsubid = 1 AND objid::bigint = (111512021593703 & 4294967295) AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, postgres.ErrStaleIndex) {
+		t.Fatalf("a write that waited for the rebuild's bump: %v, want ErrStaleIndex", err)
+	}
+}

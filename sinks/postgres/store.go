@@ -273,13 +273,21 @@ func holdGeneration(ctx context.Context, tx pgx.Tx, fence int64) error {
 // index generation, which no rebuild can bump until tx ends. The lock and
 // the read are two statements: under READ COMMITTED the read's snapshot
 // must be taken after the lock is held, or a bump it waited for would be
-// missed.
+// missed. They go in one batch, one round trip: the server runs the
+// read's statement only once the lock's has returned.
 func sharedGeneration(ctx context.Context, tx pgx.Tx) (int64, error) {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock)); err != nil {
-		return 0, err
-	}
+	var b pgx.Batch
+	b.Queue("SELECT pg_advisory_xact_lock_shared($1)", int64(generationLock))
+	b.Queue("SELECT generation FROM index_generation")
+	br := tx.SendBatch(ctx, &b)
 	var gen int64
-	err := tx.QueryRow(ctx, "SELECT generation FROM index_generation").Scan(&gen)
+	_, err := br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&gen)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	return gen, err
 }
 

@@ -137,13 +137,17 @@ func (s *Store) DisableUser(ctx context.Context, username string, actor review.A
 }
 
 // TokenUser returns the enabled user owning the unrevoked token with this
-// hash; KindNotFound otherwise.
+// hash, with their distributor scope (see DistributorScope; empty when
+// none is set) read in the same query; KindNotFound otherwise.
 func (s *Store) TokenUser(ctx context.Context, tokenHash string) (review.User, error) {
 	var u review.User
-	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, u.ministries
-		FROM api_tokens t JOIN users u USING (username)
+	var sc domain.DistributorScope
+	err := s.pool.QueryRow(ctx, `SELECT u.username, u.display_name, u.role, u.disabled, u.created_at, u.ministries,
+			d.programmes, d.areas, d.devices
+		FROM api_tokens t JOIN users u USING (username) LEFT JOIN distributor_scopes d ON d.username = u.username
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, tokenHash).
-		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &u.Ministries)
+		Scan(&u.Username, &u.DisplayName, &u.Role, &u.Disabled, &u.CreatedAt, &u.Ministries, &sc.Programmes, &sc.Areas, &sc.Devices)
+	u.Scope = &sc
 	return u, classify("postgres: read token", err)
 }
 

@@ -22,12 +22,14 @@ const ScanTopic = "api.scans"
 // cardService is api.CardService over the record, the index and a
 // processor of its own: a scan is decided by the same stages as a
 // distribution from Kafka, against the same claims, and recorded with its
-// decision in the outbox, which the outbox relay publishes.
+// decision in the outbox, which the outbox relay publishes. Scans that
+// arrive together are decided together, in a group (pipeline.Group), as a
+// batch from Kafka is.
 type cardService struct {
 	store  *postgres.Store
 	index  *redisindex.Index
 	keys   *cards.Keyring
-	proc   *pipeline.Processor
+	scans  *pipeline.Group
 	policy domain.Policy
 	log    *slog.Logger
 	// anomalies counts the cards a verify finds invalid, as the scans'
@@ -82,7 +84,8 @@ func (a *App) newCardService(m *pipeline.Metrics, notify func()) *cardService {
 		dec, anomalies = &scans, &scans
 	}
 	proc := pipeline.NewProcessor(pcfg, dec, a.Store.Outboxed(), outboxNotifier{notify}, a.log.With("part", "scans"), m)
-	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), proc: proc, policy: a.policy, log: a.log,
+	scans := pipeline.NewGroup(proc, pipeline.GroupConfig{MaxSize: a.cfg.Pipeline.ScanGroupSize, InFlight: a.cfg.Pipeline.ScanGroups})
+	return &cardService{store: a.Store, index: a.Index, keys: a.cfg.CardKeyring(), scans: scans, policy: a.policy, log: a.log,
 		anomalies: anomalies}
 }
 
@@ -159,9 +162,9 @@ func (s *cardService) RecordRefusal(ctx context.Context, d domain.Decision, a do
 	return s.store.RecordRefusal(ctx, d, a)
 }
 
-// Scan decides the distribution e through the scan processor. The
-// message's offset is a hash of the scan's content, so that a scan reusing
-// another's id is rejected under coordinates that its own retries share.
+// Scan decides the distribution e in the scan group. The message's
+// offset is a hash of the scan's content, so that a scan reusing another's
+// id is rejected under coordinates that its own retries share.
 func (s *cardService) Scan(ctx context.Context, e *domain.Event) (domain.Outcome, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -170,7 +173,7 @@ func (s *cardService) Scan(ctx context.Context, e *domain.Event) (domain.Outcome
 	h := fnv.New64a()
 	h.Write(scanContent(b))
 	m := pipeline.Message{Topic: ScanTopic, Offset: int64(h.Sum64() >> 1), Key: []byte(e.EventID), Value: b, Time: time.Now()}
-	return s.proc.ProcessOne(ctx, m)
+	return s.scans.Do(ctx, m)
 }
 
 // CountInvalidCard counts a card a verify found invalid toward

@@ -93,6 +93,10 @@ type PipelineSettings struct {
 	// MaxBatchBytes bounds the bytes of a batch a consumer gathers.
 	MaxBatchBytes int
 	DrainTimeout  time.Duration
+	// ScanGroupSize and ScanGroups group the scan API's scans
+	// (pipeline.GroupConfig's MaxSize and InFlight).
+	ScanGroupSize int
+	ScanGroups    int
 }
 
 // RulesSettings make the screening policy: the policy file (the embedded
@@ -181,6 +185,8 @@ func DefaultConfig() Config {
 			MaxEventBytes: pipeline.DefaultConfig().MaxEventBytes,
 			MaxBatchBytes: kafka.DefaultSourceConfig().MaxBatchBytes,
 			DrainTimeout:  10 * time.Second,
+			ScanGroupSize: pipeline.DefaultGroupConfig().MaxSize,
+			ScanGroups:    pipeline.DefaultGroupConfig().InFlight,
 		},
 		Rules: RulesSettings{
 			Exclusive:        formatExclusive(p.Exclusive),
@@ -302,6 +308,8 @@ func (c *Config) settings() []setting {
 		{"batch-wait", "how long to gather a batch after its first event", dur(&c.Pipeline.BatchWait)},
 		{"max-event-bytes", "larger events are rejected", num(&c.Pipeline.MaxEventBytes)},
 		{"max-batch-bytes", "a consumer's batch stops growing before it holds more bytes of events than this; the reader's queue holds at most as much again", num(&c.Pipeline.MaxBatchBytes)},
+		{"scan-group-size", "most scans of the scan API decided together in one group", num(&c.Pipeline.ScanGroupSize)},
+		{"scan-groups", "groups of scans under way at once; scans that arrive while all are under way wait for the next group", num(&c.Pipeline.ScanGroups)},
 		{"kafka-max-message-bytes", "the topics' message limit (message.max.bytes): the producer's batches and every message ekjon writes stay within it, a dead letter cut to fit", num(&c.Kafka.MaxMessageBytes)},
 		{"exclusive", "programmes one person may not hold together: groups joined by +, separated by ,", str(&c.Rules.Exclusive)},
 		{"wallet-change-days", "RECENT_WALLET_CHANGE window in days", num(&c.Rules.WalletChangeDays)},
@@ -562,6 +570,12 @@ func (p *PipelineSettings) Validate() error {
 	}
 	if p.MaxBatchBytes < 64<<10 {
 		errs = append(errs, errors.New("max-batch-bytes: at least 65536"))
+	}
+	if p.ScanGroupSize < 1 {
+		errs = append(errs, errors.New("scan-group-size: at least 1"))
+	}
+	if p.ScanGroups < 1 {
+		errs = append(errs, errors.New("scan-groups: at least 1"))
 	}
 	return errors.Join(errs...)
 }
