@@ -62,6 +62,11 @@ type Deps struct {
 	// it never recorded, or recorded a batch whose name-token counts it
 	// never wrote.
 	Rebuild func(ctx context.Context) error
+	// Scratch, if set, returns the index copied into memory, to decide
+	// against instead of Decider, and the flush that writes it back to the
+	// index, once every record is decided (see redisindex.Scratch). It is
+	// called again after Rebuild.
+	Scratch func(ctx context.Context) (pipeline.Decider, func(context.Context) error, error)
 	Log     *slog.Logger
 }
 
@@ -209,11 +214,15 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 			log.Debug("batch decided", "done", n, "of", len(entries))
 			return nil
 		}
+		decider, flush, err := scratch(ctx, d)
+		if err != nil {
+			return nil, err
+		}
 		prog.start()
 		// Each batch is recorded while the next is decided (lateRecorder).
 		late := newLateRecorder(ctx, d.Recorder, save)
-		proc := pipeline.NewProcessor(pcfg, d.Decider, late, pub, log, metrics)
-		err := decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
+		proc := pipeline.NewProcessor(pcfg, decider, late, pub, log, metrics)
+		err = decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
 			if err := late.failed(); err != nil {
 				return err
 			}
@@ -235,7 +244,10 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
 			}
 			if err == nil {
-				proc := pipeline.NewProcessor(pcfg, d.Decider, d.Recorder, pub, log, metrics)
+				decider, flush, err = scratch(ctx, d)
+			}
+			if err == nil {
+				proc := pipeline.NewProcessor(pcfg, decider, d.Recorder, pub, log, metrics)
 				err = decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error { return save(ctx, n) })
 			}
 		}
@@ -245,6 +257,13 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 		}
 		res.Stages = stageTimes(reg)
 		log.Info("records decided", "took", time.Since(start).Round(time.Millisecond), "stages", formatStages(res.Stages))
+		if flush != nil {
+			t := time.Now()
+			if err := flush(ctx); err != nil {
+				return res, fmt.Errorf("write the index: %w", err)
+			}
+			log.Info("index written to Redis", "took", time.Since(t).Round(time.Millisecond))
+		}
 	}
 	res.Finished = true
 	t := time.Now()
@@ -257,6 +276,19 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 	res.Rejects = sum.Rejected
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// scratch returns what to decide against: the index in memory, with its
+// flush, when the backfill has one, else the index itself and no flush.
+func scratch(ctx context.Context, d Deps) (pipeline.Decider, func(context.Context) error, error) {
+	if d.Scratch == nil {
+		return d.Decider, nil, nil
+	}
+	dec, flush, err := d.Scratch(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("copy the index into memory: %w", err)
+	}
+	return dec, flush, nil
 }
 
 // runKey names a backfill by its content: the hashes of its records, in
