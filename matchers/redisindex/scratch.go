@@ -36,7 +36,7 @@ type Scratch struct {
 	ix *Index // the index on Redis
 
 	mu      sync.Mutex
-	hashes  map[string]map[string]string
+	hashes  *hashStore
 	strs    map[string]string
 	dirty   map[string]bool            // keys written since the copy
 	deleted map[string]map[string]bool // hash fields deleted since the copy
@@ -62,7 +62,7 @@ func (ix *Index) Take(ctx context.Context) (*Index, *Scratch, error) {
 	if !ok {
 		return nil, nil, ErrNotReady
 	}
-	s := &Scratch{ix: ix, hashes: map[string]map[string]string{}, strs: map[string]string{},
+	s := &Scratch{ix: ix, hashes: newHashStore(), strs: map[string]string{},
 		dirty: map[string]bool{}, deleted: map[string]map[string]bool{}, ttl: map[string]int64{}, runID: scratchServer}
 	s.scripts = map[string]func(s *Scratch, keys, args []string) (any, error){
 		enrolScript.Hash():     (*Scratch).enrol,
@@ -138,7 +138,9 @@ func (s *Scratch) copyFrom(ctx context.Context) error {
 				}
 				s.mu.Lock()
 				for k, c := range hs {
-					s.hashes[k] = c.Val()
+					for f, v := range c.Val() {
+						s.hashes.set(k, f, v)
+					}
 				}
 				for k, c := range ss {
 					if c.Err() == nil {
@@ -172,7 +174,7 @@ func globEscape(s string) string {
 func (s *Scratch) Keys() (keys, written int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.hashes) + len(s.strs), len(s.dirty)
+	return len(s.hashes.keys) + len(s.strs), len(s.dirty)
 }
 
 // Flush writes what the scratch changed to Redis, in pipelines of plain
@@ -225,9 +227,9 @@ func (s *Scratch) flushKeys(ctx context.Context, keys []string) error {
 			}
 			pipe.HDel(ctx, k, fs...)
 		}
-		if h, ok := s.hashes[k]; ok && len(h) > 0 {
-			args := make([]any, 0, 2*min(len(h), 1000))
-			for f, v := range h {
+		if n := s.hashes.len(k); n > 0 {
+			args := make([]any, 0, 2*min(n, 1000))
+			for f, v := range s.hashes.all(k) {
 				args = append(args, f, v)
 				if len(args) == 2000 {
 					pipe.HSet(ctx, k, args...)
@@ -237,7 +239,7 @@ func (s *Scratch) flushKeys(ctx context.Context, keys []string) error {
 			if len(args) > 0 {
 				pipe.HSet(ctx, k, args...)
 			}
-			queued += len(h)
+			queued += n
 		} else if v, ok := s.strs[k]; ok {
 			pipe.Set(ctx, k, v, 0)
 			queued++
@@ -413,12 +415,12 @@ func (s *Scratch) exec(name string, a []string) (any, error) {
 	case "del", "unlink":
 		var n int64
 		for _, k := range a {
-			if _, ok := s.hashes[k]; ok {
+			if s.hashes.exists(k) {
 				n++
 			} else if _, ok := s.strs[k]; ok {
 				n++
 			}
-			delete(s.hashes, k)
+			s.hashes.drop(k)
 			delete(s.strs, k)
 			delete(s.deleted, k)
 			delete(s.ttl, k)
@@ -449,7 +451,7 @@ func (s *Scratch) exec(name string, a []string) (any, error) {
 			return nil, err
 		}
 		out := map[string]string{}
-		for f, v := range s.hashes[a[0]] {
+		for f, v := range s.hashes.all(a[0]) {
 			out[f] = v
 		}
 		return out, nil
@@ -508,7 +510,7 @@ func (s *Scratch) exec(name string, a []string) (any, error) {
 			return nil, err
 		}
 		ms, _ := strconv.ParseInt(a[1], 10, 64)
-		if _, ok := s.hashes[a[0]]; !ok {
+		if !s.hashes.exists(a[0]) {
 			if _, ok := s.strs[a[0]]; !ok {
 				return int64(0), nil
 			}
@@ -550,22 +552,15 @@ func b2i(b bool) int64 {
 }
 
 func (s *Scratch) hget(k, f string) (string, bool) {
-	v, ok := s.hashes[k][f]
-	return v, ok
+	return s.hashes.get(k, f)
 }
 
 func (s *Scratch) hexists(k, f string) bool {
-	_, ok := s.hashes[k][f]
-	return ok
+	return s.hashes.has(k, f)
 }
 
 func (s *Scratch) hset(k, f, v string) {
-	h := s.hashes[k]
-	if h == nil {
-		h = map[string]string{}
-		s.hashes[k] = h
-	}
-	h[f] = v
+	s.hashes.set(k, f, v)
 	s.dirty[k] = true
 	if d := s.deleted[k]; d != nil {
 		delete(d, f)
@@ -573,13 +568,8 @@ func (s *Scratch) hset(k, f, v string) {
 }
 
 func (s *Scratch) hdel(k, f string) bool {
-	h := s.hashes[k]
-	if _, ok := h[f]; !ok {
+	if !s.hashes.del(k, f) {
 		return false
-	}
-	delete(h, f)
-	if len(h) == 0 {
-		delete(s.hashes, k)
 	}
 	d := s.deleted[k]
 	if d == nil {
@@ -812,7 +802,7 @@ func (s *Scratch) undoEnrol(keys, a []string) (any, error) {
 	if hasNote {
 		s.hset(k, x, note)
 	}
-	for f := range s.hashes[k] {
+	for f := range s.hashes.all(k) {
 		if strings.HasPrefix(f, pre+fieldEnrol) || strings.HasPrefix(f, pre+fieldExited) {
 			return "undone", nil
 		}

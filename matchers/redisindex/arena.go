@@ -1,0 +1,201 @@
+package redisindex
+
+import (
+	"hash/maphash"
+	"iter"
+)
+
+// hashStore holds the hash keys of a Scratch: millions of small fields,
+// kept in large byte chunks and found through a map of integers, so that
+// the garbage collector has no pointer to follow in them and each field
+// costs its bytes and about 40 more. A value rewritten in place keeps its
+// room when it fits; a value that grows (a block taking a member) moves
+// to room twice its size, so that a block of n members is copied about
+// log n times, not n.
+type hashStore struct {
+	seed   maphash.Seed
+	chunks [][]byte
+	fields []field
+	// at finds a field by the hash of its key and name; clash holds the
+	// rare fields whose hash another field already has.
+	at    map[uint64]uint32
+	clash map[string]uint32
+	// keys lists each key's fields (by index in fields, deleted ones
+	// included until the key is deleted).
+	keys map[string][]uint32
+	// sum is hash, unless a test makes fields clash.
+	sum func(k, f string) uint64
+}
+
+// field is one hash field: where its key and name are, and its value.
+type field struct {
+	name      uint64 // position of the key's bytes, then the field's
+	klen      uint32
+	flen      uint32
+	val       uint64 // position of the value
+	vlen, cap uint32
+	gone      bool
+}
+
+const chunkSize = 1 << 24
+
+func newHashStore() *hashStore {
+	s := &hashStore{seed: maphash.MakeSeed(), at: map[uint64]uint32{}, clash: map[string]uint32{}, keys: map[string][]uint32{}}
+	s.sum = s.hash
+	return s
+}
+
+// alloc returns the position of n fresh bytes.
+func (s *hashStore) alloc(n int) uint64 {
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last])+n > cap(s.chunks[last]) {
+		s.chunks = append(s.chunks, make([]byte, 0, max(chunkSize, n)))
+		last++
+	}
+	off := len(s.chunks[last])
+	s.chunks[last] = s.chunks[last][:off+n]
+	return uint64(last)<<32 | uint64(off)
+}
+
+func (s *hashStore) bytes(pos uint64, n uint32) []byte {
+	c, off := pos>>32, pos&(1<<32-1)
+	return s.chunks[c][off : off+uint64(n)]
+}
+
+func (s *hashStore) hash(k, f string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(k)
+	h.WriteByte(0)
+	h.WriteString(f)
+	return h.Sum64()
+}
+
+// is reports whether field i is key k's field f.
+func (s *hashStore) is(i uint32, k, f string) bool {
+	fl := &s.fields[i]
+	if int(fl.klen) != len(k) || int(fl.flen) != len(f) {
+		return false
+	}
+	b := s.bytes(fl.name, fl.klen+fl.flen)
+	return string(b[:fl.klen]) == k && string(b[fl.klen:]) == f
+}
+
+// find returns the index of key k's field f, if it is held.
+func (s *hashStore) find(k, f string) (uint32, bool) {
+	if i, ok := s.at[s.sum(k, f)]; ok && s.is(i, k, f) {
+		return i, !s.fields[i].gone
+	}
+	if len(s.clash) > 0 {
+		if i, ok := s.clash[k+"\x00"+f]; ok {
+			return i, !s.fields[i].gone
+		}
+	}
+	return 0, false
+}
+
+func (s *hashStore) get(k, f string) (string, bool) {
+	i, ok := s.find(k, f)
+	if !ok {
+		return "", false
+	}
+	fl := &s.fields[i]
+	return string(s.bytes(fl.val, fl.vlen)), true
+}
+
+func (s *hashStore) has(k, f string) bool {
+	_, ok := s.find(k, f)
+	return ok
+}
+
+// set sets key k's field f to v.
+func (s *hashStore) set(k, f, v string) {
+	h := s.sum(k, f)
+	i, ok := s.at[h]
+	switch {
+	case ok && s.is(i, k, f):
+	case len(s.clash) > 0 && s.clash[k+"\x00"+f] != 0:
+		i, ok = s.clash[k+"\x00"+f], true
+	default:
+		ok = false
+	}
+	if ok {
+		fl := &s.fields[i]
+		if fl.gone {
+			fl.gone = false
+			s.keys[k] = append(s.keys[k], i)
+		}
+		if uint32(len(v)) > fl.cap {
+			fl.cap = max(uint32(len(v)), 2*fl.cap)
+			fl.val = s.alloc(int(fl.cap))
+		}
+		fl.vlen = uint32(len(v))
+		copy(s.bytes(fl.val, fl.vlen), v)
+		return
+	}
+	i = uint32(len(s.fields))
+	name := s.alloc(len(k) + len(f))
+	b := s.bytes(name, uint32(len(k)+len(f)))
+	copy(b, k)
+	copy(b[len(k):], f)
+	val := s.alloc(len(v))
+	copy(s.bytes(val, uint32(len(v))), v)
+	s.fields = append(s.fields, field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v))})
+	if _, taken := s.at[h]; taken {
+		// Index 0 in clash would read as absent: field 0 is never a clash,
+		// being the first to take its hash.
+		s.clash[k+"\x00"+f] = i
+	} else {
+		s.at[h] = i
+	}
+	s.keys[k] = append(s.keys[k], i)
+}
+
+// del deletes key k's field f, and reports whether it was held.
+func (s *hashStore) del(k, f string) bool {
+	i, ok := s.find(k, f)
+	if !ok {
+		return false
+	}
+	s.fields[i].gone = true
+	l := s.keys[k]
+	for j, x := range l {
+		if x == i {
+			l = append(l[:j], l[j+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(s.keys, k)
+	} else {
+		s.keys[k] = l
+	}
+	return true
+}
+
+// exists reports whether key k holds a field.
+func (s *hashStore) exists(k string) bool { return len(s.keys[k]) > 0 }
+
+// all yields key k's fields and values.
+func (s *hashStore) all(k string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, i := range s.keys[k] {
+			fl := &s.fields[i]
+			b := s.bytes(fl.name, fl.klen+fl.flen)
+			if !yield(string(b[fl.klen:]), string(s.bytes(fl.val, fl.vlen))) {
+				return
+			}
+		}
+	}
+}
+
+// len is the number of fields key k holds.
+func (s *hashStore) len(k string) int { return len(s.keys[k]) }
+
+// drop deletes key k.
+func (s *hashStore) drop(k string) {
+	for _, i := range s.keys[k] {
+		s.fields[i].gone = true
+	}
+	delete(s.keys, k)
+}
