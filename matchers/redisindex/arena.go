@@ -35,6 +35,7 @@ type field struct {
 	val       uint64 // position of the value
 	vlen, cap uint32
 	gone      bool
+	dirty     bool // set since the last clean
 }
 
 const chunkSize = 1 << 24
@@ -63,12 +64,7 @@ func (s *hashStore) bytes(pos uint64, n uint32) []byte {
 }
 
 func (s *hashStore) hash(k, f string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	h.WriteString(k)
-	h.WriteByte(0)
-	h.WriteString(f)
-	return h.Sum64()
+	return maphash.String(s.seed, k)*0x9e3779b97f4a7c15 + maphash.String(s.seed, f)
 }
 
 // is reports whether field i is key k's field f.
@@ -129,7 +125,7 @@ func (s *hashStore) set(k, f, v string) {
 			fl.cap = max(uint32(len(v)), 2*fl.cap)
 			fl.val = s.alloc(int(fl.cap))
 		}
-		fl.vlen = uint32(len(v))
+		fl.vlen, fl.dirty = uint32(len(v)), true
 		copy(s.bytes(fl.val, fl.vlen), v)
 		return
 	}
@@ -140,7 +136,7 @@ func (s *hashStore) set(k, f, v string) {
 	copy(b[len(k):], f)
 	val := s.alloc(len(v))
 	copy(s.bytes(val, uint32(len(v))), v)
-	s.fields = append(s.fields, field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v))})
+	s.fields = append(s.fields, field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v)), dirty: true})
 	if _, taken := s.at[h]; taken {
 		// Index 0 in clash would read as absent: field 0 is never a clash,
 		// being the first to take its hash.
@@ -198,4 +194,18 @@ func (s *hashStore) drop(k string) {
 		s.fields[i].gone = true
 	}
 	delete(s.keys, k)
+}
+
+// written returns the keys that hold a field set since the last clean,
+// and cleans them.
+func (s *hashStore) written() map[string]bool {
+	out := map[string]bool{}
+	for i := range s.fields {
+		fl := &s.fields[i]
+		if fl.dirty && !fl.gone {
+			out[string(s.bytes(fl.name, fl.klen))] = true
+		}
+		fl.dirty = false
+	}
+	return out
 }

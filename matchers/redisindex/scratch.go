@@ -38,7 +38,7 @@ type Scratch struct {
 	mu      sync.Mutex
 	hashes  *hashStore
 	strs    map[string]string
-	dirty   map[string]bool            // keys written since the copy
+	dirty   map[string]bool            // keys deleted or strings set since the copy (see hashStore.written)
 	deleted map[string]map[string]bool // hash fields deleted since the copy
 	ttl     map[string]int64           // PEXPIRE of keys written, in ms
 	scripts map[string]func(s *Scratch, keys, args []string) (any, error)
@@ -85,6 +85,7 @@ func (ix *Index) Take(ctx context.Context) (*Index, *Scratch, error) {
 	m.servers, m.at = []string{s.runID}, time.Now()
 	s.strs[ix.ReadyKey()] = m.String()
 	delete(s.dirty, ix.ReadyKey())
+	s.hashes.written()
 	if err := ix.Invalidate(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -170,13 +171,6 @@ func globEscape(s string) string {
 	return b.String()
 }
 
-// Keys is how many keys the scratch holds, and how many of them it wrote.
-func (s *Scratch) Keys() (keys, written int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.hashes.keys) + len(s.strs), len(s.dirty)
-}
-
 // Flush writes what the scratch changed to Redis, in pipelines of plain
 // commands on up to four connections at once, then marks the index ready
 // with the generation the record gives (see MarkReady). A Flush that
@@ -185,6 +179,9 @@ func (s *Scratch) Flush(ctx context.Context, generation Generation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.dirty, s.ix.ReadyKey())
+	for k := range s.hashes.written() {
+		s.dirty[k] = true
+	}
 	keys := make([]string, 0, len(s.dirty))
 	for k := range s.dirty {
 		keys = append(keys, k)
@@ -561,7 +558,6 @@ func (s *Scratch) hexists(k, f string) bool {
 
 func (s *Scratch) hset(k, f, v string) {
 	s.hashes.set(k, f, v)
-	s.dirty[k] = true
 	if d := s.deleted[k]; d != nil {
 		delete(d, f)
 	}
