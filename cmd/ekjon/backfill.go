@@ -200,7 +200,11 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 			if err != nil {
 				return nil, nil, err
 			}
-			return six, func(ctx context.Context) error { return sc.Flush(ctx, store.Generation) }, nil
+			return six, func(ctx context.Context) error {
+				n, b := sc.Size()
+				log.Info("writing the index from memory to Redis", "fields", n, "MB", b>>20)
+				return sc.Flush(ctx, store.Generation)
+			}, nil
 		}
 	}
 	res, err := backfill.Run(ctx, bcfg, deps)

@@ -8,23 +8,22 @@ import (
 // hashStore holds the hash keys of a Scratch: millions of small fields,
 // kept in large byte chunks and found through a map of integers, so that
 // the garbage collector has no pointer to follow in them and each field
-// costs its bytes and about 40 more. A value rewritten in place keeps its
-// room when it fits; a value that grows (a block taking a member) moves
-// to room twice its size, so that a block of n members is copied about
-// log n times, not n.
+// costs its bytes and about 70 more. A field is found by a 128-bit keyed
+// hash of its key and name (maphash, under two seeds of this process):
+// two fields would share one only among some 2^64 fields, so the name is
+// not compared again, which would cost a read of memory far away on every
+// look-up. A value rewritten in place keeps its room when it fits; a
+// value that grows (a block taking a member) moves to room twice its
+// size, so that a block of n members is copied about log n times, not n.
 type hashStore struct {
-	seed   maphash.Seed
+	seeds  [2]maphash.Seed
 	chunks [][]byte
 	fields []field
-	// at finds a field by the hash of its key and name; clash holds the
-	// rare fields whose hash another field already has.
-	at    map[uint64]uint32
-	clash map[string]uint32
-	// keys lists each key's fields (by index in fields, deleted ones
-	// included until the key is deleted).
+	at     map[[2]uint64]uint32
+	// keys lists each key's fields (by index in fields).
 	keys map[string][]uint32
-	// sum is hash, unless a test makes fields clash.
-	sum func(k, f string) uint64
+	// sum is hash, unless a test makes fields share a hash.
+	sum func(k, f string) [2]uint64
 }
 
 // field is one hash field: where its key and name are, and its value.
@@ -41,7 +40,8 @@ type field struct {
 const chunkSize = 1 << 24
 
 func newHashStore() *hashStore {
-	s := &hashStore{seed: maphash.MakeSeed(), at: map[uint64]uint32{}, clash: map[string]uint32{}, keys: map[string][]uint32{}}
+	s := &hashStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		at: map[[2]uint64]uint32{}, keys: map[string][]uint32{}}
 	s.sum = s.hash
 	return s
 }
@@ -63,31 +63,18 @@ func (s *hashStore) bytes(pos uint64, n uint32) []byte {
 	return s.chunks[c][off : off+uint64(n)]
 }
 
-func (s *hashStore) hash(k, f string) uint64 {
-	return maphash.String(s.seed, k)*0x9e3779b97f4a7c15 + maphash.String(s.seed, f)
-}
-
-// is reports whether field i is key k's field f.
-func (s *hashStore) is(i uint32, k, f string) bool {
-	fl := &s.fields[i]
-	if int(fl.klen) != len(k) || int(fl.flen) != len(f) {
-		return false
+func (s *hashStore) hash(k, f string) [2]uint64 {
+	var h [2]uint64
+	for i, seed := range s.seeds {
+		h[i] = maphash.String(seed, k)*0x9e3779b97f4a7c15 + maphash.String(seed, f)
 	}
-	b := s.bytes(fl.name, fl.klen+fl.flen)
-	return string(b[:fl.klen]) == k && string(b[fl.klen:]) == f
+	return h
 }
 
 // find returns the index of key k's field f, if it is held.
 func (s *hashStore) find(k, f string) (uint32, bool) {
-	if i, ok := s.at[s.sum(k, f)]; ok && s.is(i, k, f) {
-		return i, !s.fields[i].gone
-	}
-	if len(s.clash) > 0 {
-		if i, ok := s.clash[k+"\x00"+f]; ok {
-			return i, !s.fields[i].gone
-		}
-	}
-	return 0, false
+	i, ok := s.at[s.sum(k, f)]
+	return i, ok && !s.fields[i].gone
 }
 
 func (s *hashStore) get(k, f string) (string, bool) {
@@ -107,15 +94,7 @@ func (s *hashStore) has(k, f string) bool {
 // set sets key k's field f to v.
 func (s *hashStore) set(k, f, v string) {
 	h := s.sum(k, f)
-	i, ok := s.at[h]
-	switch {
-	case ok && s.is(i, k, f):
-	case len(s.clash) > 0 && s.clash[k+"\x00"+f] != 0:
-		i, ok = s.clash[k+"\x00"+f], true
-	default:
-		ok = false
-	}
-	if ok {
+	if i, ok := s.at[h]; ok {
 		fl := &s.fields[i]
 		if fl.gone {
 			fl.gone = false
@@ -129,7 +108,7 @@ func (s *hashStore) set(k, f, v string) {
 		copy(s.bytes(fl.val, fl.vlen), v)
 		return
 	}
-	i = uint32(len(s.fields))
+	i := uint32(len(s.fields))
 	name := s.alloc(len(k) + len(f))
 	b := s.bytes(name, uint32(len(k)+len(f)))
 	copy(b, k)
@@ -137,13 +116,7 @@ func (s *hashStore) set(k, f, v string) {
 	val := s.alloc(len(v))
 	copy(s.bytes(val, uint32(len(v))), v)
 	s.fields = append(s.fields, field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v)), dirty: true})
-	if _, taken := s.at[h]; taken {
-		// Index 0 in clash would read as absent: field 0 is never a clash,
-		// being the first to take its hash.
-		s.clash[k+"\x00"+f] = i
-	} else {
-		s.at[h] = i
-	}
+	s.at[h] = i
 	s.keys[k] = append(s.keys[k], i)
 }
 
@@ -208,4 +181,12 @@ func (s *hashStore) written() map[string]bool {
 		fl.dirty = false
 	}
 	return out
+}
+
+// size returns the fields held and the bytes of their chunks.
+func (s *hashStore) size() (fields int, bytes int64) {
+	for _, c := range s.chunks {
+		bytes += int64(cap(c))
+	}
+	return len(s.fields), bytes
 }

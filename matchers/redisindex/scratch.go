@@ -171,6 +171,14 @@ func globEscape(s string) string {
 	return b.String()
 }
 
+// Size is the hash fields the scratch holds and the bytes they take in
+// its chunks (names and values, and the room a value may grow into).
+func (s *Scratch) Size() (fields int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hashes.size()
+}
+
 // Flush writes what the scratch changed to Redis, in pipelines of plain
 // commands on up to four connections at once, then marks the index ready
 // with the generation the record gives (see MarkReady). A Flush that
