@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/internal/par"
 )
 
 // A Scratch is the index copied into this process's memory, for loading a
@@ -281,15 +282,34 @@ func (h scratchHook) ProcessPipelineHook(redis.ProcessPipelineHook) redis.Proces
 	return func(_ context.Context, cmds []redis.Cmder) error {
 		h.s.mu.Lock()
 		defer h.s.mu.Unlock()
-		var first error
-		for _, c := range cmds {
-			h.s.run(c)
-			if err := c.Err(); err != nil && first == nil {
-				first = err
+		if readOnly(cmds) {
+			// Reads change nothing, so their order does not matter: a
+			// pipeline of them (the candidates' records of a batch) is
+			// read on every core.
+			par.ForEach(len(cmds), func(i int) { h.s.run(cmds[i]) })
+		} else {
+			for _, c := range cmds {
+				h.s.run(c)
 			}
 		}
-		return first
+		for _, c := range cmds {
+			if err := c.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+}
+
+// readOnly reports whether cmds are all HGETs, which a scratch may run
+// at once: Go maps may be read by several goroutines while none writes.
+func readOnly(cmds []redis.Cmder) bool {
+	for _, c := range cmds {
+		if c.Name() != "hget" {
+			return false
+		}
+	}
+	return true
 }
 
 // errScratch is a command or script the scratch does not run.
