@@ -203,6 +203,7 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 			return six, func(ctx context.Context) error {
 				n, b := sc.Size()
 				log.Info("writing the index from memory to Redis", "fields", n, "MB", b>>20)
+				defer sc.Close()
 				return sc.Flush(ctx, store.Generation)
 			}, nil
 		}

@@ -3,6 +3,7 @@ package redisindex
 import (
 	"hash/maphash"
 	"iter"
+	"unsafe"
 )
 
 // hashStore holds the hash keys of a Scratch: millions of small fields,
@@ -18,7 +19,9 @@ import (
 type hashStore struct {
 	seeds  [2]maphash.Seed
 	chunks [][]byte
-	fields []field
+	// fields are in chunks of fieldsPerChunk, n of them in all.
+	fields [][]field
+	n      int
 	at     map[[2]uint64]uint32
 	// keys lists each key's fields (by index in fields).
 	keys map[string][]uint32
@@ -37,7 +40,13 @@ type field struct {
 	dirty     bool // set since the last clean
 }
 
-const chunkSize = 1 << 24
+const (
+	chunkSize      = 1 << 24
+	fieldsPerChunk = 1 << 16
+)
+
+// field returns field i.
+func (s *hashStore) field(i uint32) *field { return &s.fields[i/fieldsPerChunk][i%fieldsPerChunk] }
 
 func newHashStore() *hashStore {
 	s := &hashStore{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
@@ -50,7 +59,7 @@ func newHashStore() *hashStore {
 func (s *hashStore) alloc(n int) uint64 {
 	last := len(s.chunks) - 1
 	if last < 0 || len(s.chunks[last])+n > cap(s.chunks[last]) {
-		s.chunks = append(s.chunks, make([]byte, 0, max(chunkSize, n)))
+		s.chunks = append(s.chunks, newChunk(max(chunkSize, n))[:0])
 		last++
 	}
 	off := len(s.chunks[last])
@@ -74,7 +83,7 @@ func (s *hashStore) hash(k, f string) [2]uint64 {
 // find returns the index of key k's field f, if it is held.
 func (s *hashStore) find(k, f string) (uint32, bool) {
 	i, ok := s.at[s.sum(k, f)]
-	return i, ok && !s.fields[i].gone
+	return i, ok && !s.field(i).gone
 }
 
 func (s *hashStore) get(k, f string) (string, bool) {
@@ -82,7 +91,7 @@ func (s *hashStore) get(k, f string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	fl := &s.fields[i]
+	fl := s.field(i)
 	return string(s.bytes(fl.val, fl.vlen)), true
 }
 
@@ -95,7 +104,7 @@ func (s *hashStore) has(k, f string) bool {
 func (s *hashStore) set(k, f, v string) {
 	h := s.sum(k, f)
 	if i, ok := s.at[h]; ok {
-		fl := &s.fields[i]
+		fl := s.field(i)
 		if fl.gone {
 			fl.gone = false
 			s.keys[k] = append(s.keys[k], i)
@@ -108,14 +117,18 @@ func (s *hashStore) set(k, f, v string) {
 		copy(s.bytes(fl.val, fl.vlen), v)
 		return
 	}
-	i := uint32(len(s.fields))
+	i := uint32(s.n)
 	name := s.alloc(len(k) + len(f))
 	b := s.bytes(name, uint32(len(k)+len(f)))
 	copy(b, k)
 	copy(b[len(k):], f)
 	val := s.alloc(len(v))
 	copy(s.bytes(val, uint32(len(v))), v)
-	s.fields = append(s.fields, field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v)), dirty: true})
+	if s.n%fieldsPerChunk == 0 {
+		s.fields = append(s.fields, newFields(fieldsPerChunk))
+	}
+	s.n++
+	*s.field(i) = (field{name: name, klen: uint32(len(k)), flen: uint32(len(f)), val: val, vlen: uint32(len(v)), cap: uint32(len(v)), dirty: true})
 	s.at[h] = i
 	s.keys[k] = append(s.keys[k], i)
 }
@@ -126,7 +139,7 @@ func (s *hashStore) del(k, f string) bool {
 	if !ok {
 		return false
 	}
-	s.fields[i].gone = true
+	s.field(i).gone = true
 	l := s.keys[k]
 	for j, x := range l {
 		if x == i {
@@ -149,7 +162,7 @@ func (s *hashStore) exists(k string) bool { return len(s.keys[k]) > 0 }
 func (s *hashStore) all(k string) iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		for _, i := range s.keys[k] {
-			fl := &s.fields[i]
+			fl := s.field(i)
 			b := s.bytes(fl.name, fl.klen+fl.flen)
 			if !yield(string(b[fl.klen:]), string(s.bytes(fl.val, fl.vlen))) {
 				return
@@ -164,7 +177,7 @@ func (s *hashStore) len(k string) int { return len(s.keys[k]) }
 // drop deletes key k.
 func (s *hashStore) drop(k string) {
 	for _, i := range s.keys[k] {
-		s.fields[i].gone = true
+		s.field(i).gone = true
 	}
 	delete(s.keys, k)
 }
@@ -173,8 +186,8 @@ func (s *hashStore) drop(k string) {
 // and cleans them.
 func (s *hashStore) written() map[string]bool {
 	out := map[string]bool{}
-	for i := range s.fields {
-		fl := &s.fields[i]
+	for i := range uint32(s.n) {
+		fl := s.field(i)
 		if fl.dirty && !fl.gone {
 			out[string(s.bytes(fl.name, fl.klen))] = true
 		}
@@ -188,5 +201,24 @@ func (s *hashStore) size() (fields int, bytes int64) {
 	for _, c := range s.chunks {
 		bytes += int64(cap(c))
 	}
-	return len(s.fields), bytes
+	return s.n, bytes + int64(len(s.fields))*fieldsPerChunk*int64(unsafe.Sizeof(field{}))
+}
+
+// free returns the store's chunks to the system; the store is empty and
+// must not be used after.
+func (s *hashStore) free() {
+	for _, c := range s.chunks {
+		freeChunk(c[:cap(c)])
+	}
+	for _, f := range s.fields {
+		freeChunk(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), len(f)*int(unsafe.Sizeof(field{}))))
+	}
+	*s = hashStore{}
+}
+
+// newFields returns room for n fields, zeroed, in a chunk of its own:
+// fields hold no pointers, so they may live outside Go's heap.
+func newFields(n int) []field {
+	b := newChunk(n * int(unsafe.Sizeof(field{})))
+	return unsafe.Slice((*field)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }

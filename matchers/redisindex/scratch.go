@@ -213,6 +213,14 @@ func (s *Scratch) Flush(ctx context.Context, generation Generation) error {
 	return s.ix.markReadyAs(ctx, generation)
 }
 
+// Close returns the scratch's memory to the system. Neither it nor the
+// Index deciding against it may be used after.
+func (s *Scratch) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hashes.free()
+}
+
 // flushKeys writes keys, about 2,000 fields a round trip.
 func (s *Scratch) flushKeys(ctx context.Context, keys []string) error {
 	pipe := s.ix.rdb.Pipeline()

@@ -147,6 +147,7 @@ func TestScratchDecidesAsRedisDoes(t *testing.T) {
 	if err := sc.Flush(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
+	sc.Close()
 	if reason, err := inMemory.Verify(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil || reason != "" {
 		t.Fatalf("the index is not ready after the flush: %q, %v", reason, err)
 	}
