@@ -63,10 +63,11 @@ type Deps struct {
 	// never wrote.
 	Rebuild func(ctx context.Context) error
 	// Scratch, if set, returns the index copied into memory, to decide
-	// against instead of Decider, and the flush that writes it back to the
-	// index, once every record is decided (see redisindex.Scratch). It is
-	// called again after Rebuild.
-	Scratch func(ctx context.Context) (pipeline.Decider, func(context.Context) error, error)
+	// against instead of Decider, the flush that writes it back to the
+	// index once every record is decided (see redisindex.Scratch), and
+	// the release of a copy given up without a flush. It is called again
+	// after Rebuild.
+	Scratch func(ctx context.Context) (dec pipeline.Decider, flush func(context.Context) error, release func(), err error)
 	Log     *slog.Logger
 }
 
@@ -214,7 +215,7 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 			log.Debug("batch decided", "done", n, "of", len(entries))
 			return nil
 		}
-		decider, flush, err := scratch(ctx, d)
+		decider, flush, release, err := scratch(ctx, d)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +245,10 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
 			}
 			if err == nil {
-				decider, flush, err = scratch(ctx, d)
+				// The copy holds the claims of the batch the record
+				// refused: it goes, and the rebuilt index is copied.
+				release()
+				decider, flush, release, err = scratch(ctx, d)
 			}
 			if err == nil {
 				proc := pipeline.NewProcessor(pcfg, decider, d.Recorder, pub, log, metrics)
@@ -253,6 +257,7 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 		}
 		prog.stop()
 		if err != nil {
+			release()
 			return res, err
 		}
 		res.Stages = stageTimes(reg)
@@ -279,16 +284,17 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 }
 
 // scratch returns what to decide against: the index in memory, with its
-// flush, when the backfill has one, else the index itself and no flush.
-func scratch(ctx context.Context, d Deps) (pipeline.Decider, func(context.Context) error, error) {
+// flush and release, when the backfill has one, else the index itself, no
+// flush and a release that does nothing.
+func scratch(ctx context.Context, d Deps) (pipeline.Decider, func(context.Context) error, func(), error) {
 	if d.Scratch == nil {
-		return d.Decider, nil, nil
+		return d.Decider, nil, func() {}, nil
 	}
-	dec, flush, err := d.Scratch(ctx)
+	dec, flush, release, err := d.Scratch(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("copy the index into memory: %w", err)
+		return nil, nil, func() {}, fmt.Errorf("copy the index into memory: %w", err)
 	}
-	return dec, flush, nil
+	return dec, flush, release, nil
 }
 
 // runKey names a backfill by its content: the hashes of its records, in

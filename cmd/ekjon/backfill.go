@@ -195,17 +195,17 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 		},
 	}
 	if !o.perRecord {
-		deps.Scratch = func(ctx context.Context) (pipeline.Decider, func(context.Context) error, error) {
+		deps.Scratch = func(ctx context.Context) (pipeline.Decider, func(context.Context) error, func(), error) {
 			six, sc, err := ix.Take(ctx)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			return six, func(ctx context.Context) error {
 				n, b := sc.Size()
 				log.Info("writing the index from memory to Redis", "fields", n, "MB", b>>20)
 				defer sc.Close()
 				return sc.Flush(ctx, store.Generation)
-			}, nil
+			}, sc.Close, nil
 		}
 	}
 	res, err := backfill.Run(ctx, bcfg, deps)

@@ -213,8 +213,9 @@ func (s *Scratch) Flush(ctx context.Context, generation Generation) error {
 	return s.ix.markReadyAs(ctx, generation)
 }
 
-// Close returns the scratch's memory to the system. Neither it nor the
-// Index deciding against it may be used after.
+// Close returns the scratch's memory to the system; closing it again
+// does nothing. Neither it nor the Index deciding against it may be used
+// after.
 func (s *Scratch) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
