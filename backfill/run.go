@@ -62,6 +62,12 @@ type Deps struct {
 	// it never recorded, or recorded a batch whose name-token counts it
 	// never wrote.
 	Rebuild func(ctx context.Context) error
+	// Scratch, if set, returns the index copied into memory, to decide
+	// against instead of Decider, the flush that writes it back to the
+	// index once every record is decided (see redisindex.Scratch), and
+	// the release of a copy given up without a flush. It is called again
+	// after Rebuild.
+	Scratch func(ctx context.Context) (dec pipeline.Decider, flush func(context.Context) error, release func(), err error)
 	Log     *slog.Logger
 }
 
@@ -209,11 +215,15 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 			log.Debug("batch decided", "done", n, "of", len(entries))
 			return nil
 		}
+		decider, flush, release, err := scratch(ctx, d)
+		if err != nil {
+			return nil, err
+		}
 		prog.start()
 		// Each batch is recorded while the next is decided (lateRecorder).
 		late := newLateRecorder(ctx, d.Recorder, save)
-		proc := pipeline.NewProcessor(pcfg, d.Decider, late, pub, log, metrics)
-		err := decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
+		proc := pipeline.NewProcessor(pcfg, decider, late, pub, log, metrics)
+		err = decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error {
 			if err := late.failed(); err != nil {
 				return err
 			}
@@ -235,16 +245,30 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
 			}
 			if err == nil {
-				proc := pipeline.NewProcessor(pcfg, d.Decider, d.Recorder, pub, log, metrics)
+				// The copy holds the claims of the batch the record
+				// refused: it goes, and the rebuilt index is copied.
+				release()
+				decider, flush, release, err = scratch(ctx, d)
+			}
+			if err == nil {
+				proc := pipeline.NewProcessor(pcfg, decider, d.Recorder, pub, log, metrics)
 				err = decideAll(ctx, ins, entries, int(done), cfg.BatchSize, proc, func(n int) error { return save(ctx, n) })
 			}
 		}
 		prog.stop()
 		if err != nil {
+			release()
 			return res, err
 		}
 		res.Stages = stageTimes(reg)
 		log.Info("records decided", "took", time.Since(start).Round(time.Millisecond), "stages", formatStages(res.Stages))
+		if flush != nil {
+			t := time.Now()
+			if err := flush(ctx); err != nil {
+				return res, fmt.Errorf("write the index: %w", err)
+			}
+			log.Info("index written to Redis", "took", time.Since(t).Round(time.Millisecond))
+		}
 	}
 	res.Finished = true
 	t := time.Now()
@@ -257,6 +281,20 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 	res.Rejects = sum.Rejected
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// scratch returns what to decide against: the index in memory, with its
+// flush and release, when the backfill has one, else the index itself, no
+// flush and a release that does nothing.
+func scratch(ctx context.Context, d Deps) (pipeline.Decider, func(context.Context) error, func(), error) {
+	if d.Scratch == nil {
+		return d.Decider, nil, func() {}, nil
+	}
+	dec, flush, release, err := d.Scratch(ctx)
+	if err != nil {
+		return nil, nil, func() {}, fmt.Errorf("copy the index into memory: %w", err)
+	}
+	return dec, flush, release, nil
 }
 
 // runKey names a backfill by its content: the hashes of its records, in

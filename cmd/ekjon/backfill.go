@@ -51,6 +51,7 @@ type backfillFlags struct {
 	progress                  string
 	truth                     string
 	cpuProf                   string
+	perRecord                 bool
 }
 
 func cmdBackfill(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -71,6 +72,7 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&o.batch, "records-per-batch", 2000, "records decided in one round trip to Redis and PostgreSQL")
 	fs.StringVar(&o.truth, "truth", "", "with --clusters, score the pairs found against this truth file of ekjon gen (precision and recall)")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	fs.BoolVar(&o.perRecord, "per-record", false, "decide against the index on Redis, a round trip a batch, as the stream does, instead of a copy of it in memory written back at the end")
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (on a terminal), always or never")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, backfillUsage)
@@ -183,7 +185,7 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer stopProfile()
-	res, err := backfill.Run(ctx, bcfg, backfill.Deps{
+	deps := backfill.Deps{
 		Decider: ix, Recorder: store, Checkpoints: store, Log: log,
 		Rebuild: func(ctx context.Context) error {
 			if err := ix.Invalidate(ctx); err != nil {
@@ -191,7 +193,22 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 			}
 			return ensureIndex(ctx, ix, store, log)
 		},
-	})
+	}
+	if !o.perRecord {
+		deps.Scratch = func(ctx context.Context) (pipeline.Decider, func(context.Context) error, func(), error) {
+			six, sc, err := ix.Take(ctx)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return six, func(ctx context.Context) error {
+				n, b := sc.Size()
+				log.Info("writing the index from memory to Redis", "fields", n, "MB", b>>20)
+				defer sc.Close()
+				return sc.Flush(ctx, store.Generation)
+			}, sc.Close, nil
+		}
+	}
+	res, err := backfill.Run(ctx, bcfg, deps)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("backfill stopped; run the same command again to go on: %w", err)

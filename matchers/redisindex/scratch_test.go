@@ -1,0 +1,194 @@
+package redisindex_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ekjon/ekjon/benchmarks/synth"
+	"github.com/ekjon/ekjon/domain"
+	"github.com/ekjon/ekjon/matchers/redisindex"
+)
+
+// registryOutcomes decodes a seeded synthetic registry's enrolments (its
+// malformed and invalid ones left out) into outcomes waiting for their
+// decisions.
+func registryOutcomes(t *testing.T, persons int, seed int64) []*domain.Outcome {
+	t.Helper()
+	c := synth.DefaultConfig()
+	c.Persons, c.Seed, c.RunID = persons, seed, "sc"
+	c.FuzzyDupRate = 0.08
+	g, err := synth.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []*domain.Outcome
+	seen := map[string]bool{}
+	for r := range g.Enrolments() {
+		e, err := domain.DecodeEvent(r.Value, 1<<20)
+		if err != nil || domain.Validate(e, domain.DefaultPolicy()) != nil || seen[e.EventID] {
+			continue
+		}
+		seen[e.EventID] = true
+		outs = append(outs, &domain.Outcome{Event: e, Decision: domain.Decision{EventID: e.EventID, Rules: []string{}}})
+	}
+	return outs
+}
+
+// clone is a copy of outs with no decision yet.
+func clone(outs []*domain.Outcome) []*domain.Outcome {
+	c := make([]*domain.Outcome, len(outs))
+	for i, o := range outs {
+		c[i] = &domain.Outcome{Event: o.Event, Decision: domain.Decision{EventID: o.Decision.EventID, Rules: []string{}}}
+	}
+	return c
+}
+
+// decideInBatches decides outs in batches of size, remembering each.
+func decideInBatches(t *testing.T, ix *redisindex.Index, outs []*domain.Outcome, size int) {
+	t.Helper()
+	for i := 0; i < len(outs); i += size {
+		decide(t, ix, outs[i:min(i+size, len(outs))]...)
+	}
+}
+
+// dumpIndex reads every key under prefix, hashes and strings, named without the
+// prefix; the ready marker and the rebuild lock are left out.
+func dumpIndex(t *testing.T, rdb redis.UniversalClient, prefix string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	var keys []string
+	read := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, read)
+	} else {
+		err = read(ctx, rdb.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		name := strings.TrimPrefix(k, prefix)
+		if strings.HasPrefix(name, "{meta}") {
+			continue
+		}
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "hash":
+			for f, v := range rdb.HGetAll(ctx, k).Val() {
+				out[name+" "+f] = v
+			}
+		case "string":
+			out[name] = rdb.Get(ctx, k).Val()
+		default:
+			t.Fatalf("key %s is a %s", name, typ)
+		}
+	}
+	return out
+}
+
+// TestScratchDecidesAsRedisDoes decides one seeded registry, batch by
+// batch, against an index on Redis and against a scratch copy of another,
+// then writes the copy back: every decision must be the same, and so must
+// every field the two indexes hold.
+func TestScratchDecidesAsRedisDoes(t *testing.T) {
+	ctx := context.Background()
+	outs := registryOutcomes(t, 900, 3)
+	onRedis, inMemory := newIndex(t), newIndex(t)
+	// The copy starts from what an index already holds.
+	warm := len(outs) / 5
+	decideInBatches(t, onRedis, outs[:warm], 37)
+	decideInBatches(t, inMemory, clone(outs[:warm]), 37)
+
+	six, sc, err := inMemory.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason, err := inMemory.Verify(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil || reason == "" {
+		t.Fatalf("the index on Redis is ready while a scratch copy of it decides (%q, %v)", reason, err)
+	}
+	a, b := outs[warm:], clone(outs[warm:])
+	decideInBatches(t, onRedis, a, 37)
+	decideInBatches(t, six, b, 37)
+	kinds := map[string]int{}
+	for i := range a {
+		da, db := a[i].Decision, b[i].Decision
+		kinds[verdict(a[i])]++
+		if da.Action != db.Action || !slices.Equal(da.Rules, db.Rules) || da.Reason != db.Reason || da.PersonID != db.PersonID ||
+			da.MatchedPerson != db.MatchedPerson || math.Abs(da.Score-db.Score) > 1e-12 ||
+			a[i].IndexKey != b[i].IndexKey || a[i].WalletKey != b[i].WalletKey || a[i].HoldsRef != b[i].HoldsRef ||
+			!slices.Equal(a[i].IndexTokens, b[i].IndexTokens) || !slices.Equal(a[i].Links, b[i].Links) || len(a[i].Alerts) != len(b[i].Alerts) {
+			t.Errorf("%s: on Redis %s %v person %s matched %s %.3f; in memory %s %v person %s matched %s %.3f",
+				da.EventID, da.Action, da.Rules, da.PersonID, da.MatchedPerson, da.Score,
+				db.Action, db.Rules, db.PersonID, db.MatchedPerson, db.Score)
+		}
+	}
+	for _, want := range []string{"BLOCK [DUP_NID]", "HOLD [FUZZY_PERSON]", "ADMIT []"} {
+		if kinds[want] == 0 {
+			t.Errorf("the registry should give %s decisions: %v", want, kinds)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if err := sc.Flush(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	sc.Close()
+	if reason, err := inMemory.Verify(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil || reason != "" {
+		t.Fatalf("the index is not ready after the flush: %q, %v", reason, err)
+	}
+	ra, rb := dumpIndex(t, onRedis.Client(), onRedis.Prefix()), dumpIndex(t, inMemory.Client(), inMemory.Prefix())
+	if len(ra) == 0 || len(ra) != len(rb) {
+		t.Errorf("%d fields on Redis, %d written from memory", len(ra), len(rb))
+	}
+	for k, v := range ra {
+		if w, ok := rb[k]; !ok || !bytes.Equal([]byte(v), []byte(w)) {
+			t.Errorf("field %q: %q on Redis, %q written from memory", k, v, w)
+		}
+	}
+	// Both indexes decide the next enrolments alike.
+	more := registryOutcomes(t, 300, 4)
+	c, d := clone(more), clone(more)
+	decideInBatches(t, onRedis, c, 50)
+	decideInBatches(t, inMemory, d, 50)
+	for i := range c {
+		if verdict(c[i]) != verdict(d[i]) || c[i].Decision.MatchedPerson != d[i].Decision.MatchedPerson {
+			t.Errorf("%s after the flush: %s on Redis, %s", c[i].Decision.EventID, verdict(c[i]), verdict(d[i]))
+		}
+	}
+}
+
+// TestScratchRefusesWhatItCannotDecide: a scratch copy runs the scripts
+// of enrolments only; a payment must fail, not be decided otherwise than
+// Redis would.
+func TestScratchRefusesWhatItCannotDecide(t *testing.T) {
+	ctx := context.Background()
+	ix := newIndex(t)
+	decide(t, ix, enrol("e1", "1987654321098", "old_age", "01711000001"))
+	six, _, err := ix.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = six.Decide(ctx, []*domain.Outcome{pay("p1", "1987654321098", "old_age", "2026-11", "01711000001", t0)})
+	if err == nil || domain.KindOf(err) != domain.KindInternal || !strings.Contains(err.Error(), "scratch") {
+		t.Fatalf("a payment decided against a scratch copy: %v", err)
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		t.Fatalf("the refusal reads as Redis's own error: %v", err)
+	}
+}
