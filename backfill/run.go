@@ -240,14 +240,15 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 			// next is decided, as the stream does.
 			log.Warn("recording a batch failed; rebuilding the index from the record and deciding the rest one batch at a time",
 				"err", domain.Redact(err.Error()))
+			// The copy holds the claims of the batch the record refused:
+			// it goes (and with it the rebuild lock it holds), and the
+			// rebuilt index is copied.
+			release()
 			err = d.Rebuild(ctx)
 			if err == nil {
 				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
 			}
 			if err == nil {
-				// The copy holds the claims of the batch the record
-				// refused: it goes, and the rebuilt index is copied.
-				release()
 				decider, flush, release, err = scratch(ctx, d)
 			}
 			if err == nil {

@@ -27,8 +27,11 @@ import (
 // commands (HSET, SET, HDEL), and marks the index ready.
 //
 // While a Scratch is in use, Redis is not the index: Take marks it not
-// ready, so that a stream worker started meanwhile, or a run killed
-// before its Flush, finds it so and rebuilds it from the record.
+// ready, and holds the rebuild lock until Flush or Close, so that a stream
+// worker running meanwhile waits for the index rather than rebuild it from
+// a record the load is still writing (which Flush would then overwrite);
+// a run killed before its Flush leaves the lock to lapse, and the index
+// not ready, to be rebuilt from the record.
 //
 // A Scratch holds only what deciding enrolments needs: hash and string
 // keys. A command or script it does not know fails, with a
@@ -44,6 +47,13 @@ type Scratch struct {
 	ttl     map[string]int64           // PEXPIRE of keys written, in ms
 	scripts map[string]func(s *Scratch, keys, args []string) (any, error)
 	runID   string
+
+	// lease is the rebuild lock Take took, kept until Flush or Close;
+	// lost is closed if another took it over meanwhile.
+	lease    *lease
+	stopKeep context.CancelFunc
+	kept     chan struct{}
+	lost     chan struct{}
 }
 
 // scratchServer is the run id a Scratch gives itself, which its ready
@@ -63,8 +73,28 @@ func (ix *Index) Take(ctx context.Context) (*Index, *Scratch, error) {
 	if !ok {
 		return nil, nil, ErrNotReady
 	}
+	l, err := ix.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l == nil {
+		return nil, nil, ErrRebuilding
+	}
 	s := &Scratch{ix: ix, hashes: newHashStore(), strs: map[string]string{},
-		dirty: map[string]bool{}, deleted: map[string]map[string]bool{}, ttl: map[string]int64{}, runID: scratchServer}
+		dirty: map[string]bool{}, deleted: map[string]map[string]bool{}, ttl: map[string]int64{}, runID: scratchServer,
+		lease: l, kept: make(chan struct{}), lost: make(chan struct{})}
+	keepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopKeep = stop
+	go func() {
+		defer close(s.kept)
+		l.keep(keepCtx, func() { close(s.lost) })
+	}()
+	taken := false
+	defer func() {
+		if !taken {
+			s.Close()
+		}
+	}()
 	s.scripts = map[string]func(s *Scratch, keys, args []string) (any, error){
 		enrolScript.Hash():     (*Scratch).enrol,
 		blockScript.Hash():     (*Scratch).block,
@@ -101,6 +131,7 @@ func (ix *Index) Take(ctx context.Context) (*Index, *Scratch, error) {
 	cfg.Registerer, cfg.SingleServer, cfg.WaitReplicas = nil, true, 0
 	six := New(rdb, ix.pseudo, cfg)
 	six.profile = ix.profile
+	taken = true
 	return six, s, nil
 }
 
@@ -210,7 +241,16 @@ func (s *Scratch) Flush(ctx context.Context, generation Generation) error {
 		return classify("redis: flush the index", err)
 	}
 	s.dirty, s.deleted = map[string]bool{}, map[string]map[string]bool{}
-	return s.ix.markReadyAs(ctx, generation)
+	select {
+	case <-s.lost:
+		return ErrLockLost
+	default:
+	}
+	gen, err := generation(ctx)
+	if err != nil {
+		return err
+	}
+	return s.lease.markReady(ctx, gen)
 }
 
 // Close returns the scratch's memory to the system; closing it again
@@ -220,6 +260,12 @@ func (s *Scratch) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hashes.free()
+	if s.lease != nil {
+		s.stopKeep()
+		<-s.kept
+		s.lease.release(context.Background()) //nolint:errcheck // the lease lapses anyway
+		s.lease = nil
+	}
 }
 
 // flushKeys writes keys, about 2,000 fields a round trip.

@@ -179,10 +179,11 @@ func TestScratchRefusesWhatItCannotDecide(t *testing.T) {
 	ctx := context.Background()
 	ix := newIndex(t)
 	decide(t, ix, enrol("e1", "1987654321098", "old_age", "01711000001"))
-	six, _, err := ix.Take(ctx)
+	six, sc, err := ix.Take(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer sc.Close()
 	_, err = six.Decide(ctx, []*domain.Outcome{pay("p1", "1987654321098", "old_age", "2026-11", "01711000001", t0)})
 	if err == nil || domain.KindOf(err) != domain.KindInternal || !strings.Contains(err.Error(), "scratch") {
 		t.Fatalf("a payment decided against a scratch copy: %v", err)
@@ -190,5 +191,40 @@ func TestScratchRefusesWhatItCannotDecide(t *testing.T) {
 	var re redis.Error
 	if errors.As(err, &re) {
 		t.Fatalf("the refusal reads as Redis's own error: %v", err)
+	}
+}
+
+// TestScratchHoldsTheIndexUntilFlushed: while a copy of the index decides,
+// nobody else may rebuild the index on Redis (a stream worker would load
+// it from a record the copy's load is still writing, and the flush would
+// then write over it) nor take a second copy; the flush marks it ready and
+// the close lets go of it.
+func TestScratchHoldsTheIndexUntilFlushed(t *testing.T) {
+	ctx := context.Background()
+	ix := newIndex(t)
+	decide(t, ix, enrol("e1", "1987654321098", "old_age", "01711000001"))
+	gen := func(context.Context) (int64, error) { return 1, nil }
+	none := func(context.Context, func(domain.IndexFact) error) error { return nil }
+	_, sc, err := ix.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if _, second, err := ix.Take(ctx); err == nil {
+		second.Close()
+		t.Fatal("a second copy was taken while the first decides")
+	}
+	if _, rebuilt, err := ix.Rebuild(ctx, gen, none); err != nil || rebuilt {
+		t.Fatalf("the index was rebuilt (%v, %v) while a copy of it decides", rebuilt, err)
+	}
+	if err := sc.Flush(ctx, gen); err != nil {
+		t.Fatal(err)
+	}
+	if reason, err := ix.Verify(ctx, gen); err != nil || reason != "" {
+		t.Fatalf("not ready after the flush: %q, %v", reason, err)
+	}
+	sc.Close()
+	if _, rebuilt, err := ix.Rebuild(ctx, gen, none); err != nil || !rebuilt {
+		t.Fatalf("after the close the index could not be rebuilt: %v, %v", rebuilt, err)
 	}
 }
