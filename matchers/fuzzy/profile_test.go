@@ -2,6 +2,7 @@ package fuzzy
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,6 +80,21 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 				}
 			}
 			if len(father.Keys) > 0 && wide {
+				add(BlockFather, k, father.Keys[0])
+			}
+		}
+		if len(father.Keys) > 0 && wide {
+			// The name one token short, beside the father's name.
+			short := n.Loose
+			if len(n.Strong) == 2 {
+				short = nil
+				for _, t := range n.Strong {
+					if k := names.Tokens(t).Keys; len(k) > 0 && !slices.Contains(n.Keys, k[0]) {
+						short = append(short, k[0])
+					}
+				}
+			}
+			for _, k := range short {
 				add(BlockFather, k, father.Keys[0])
 			}
 		}

@@ -275,6 +275,15 @@ func appendKey(keys []string, prefix string, toks []string) []string {
 	return append(keys, string(k))
 }
 
+// Key returns the blocking key of a name of the one folded strong token
+// t, as Tokens keys a name of that token alone.
+func Key(t string) string {
+	if ks := appendKey(nil, "n:", []string{t}); len(ks) > 0 {
+		return ks[0]
+	}
+	return ""
+}
+
 // SharesKey reports whether two names share a blocking key: a key of both,
 // or a loose key of one that is a key of the other. Two loose keys do not
 // meet: Saiful Islam Babu and Rafiqul Islam Babu differ by a token each.
