@@ -31,6 +31,8 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
+	mother := relative(p.MotherName)
+	r.Mother = score.Name{Strong: clip(mother.Strong), Weak: clip(mother.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
 		r.DOB = score.DOB{Year: uint16(d.Year()), Month: uint8(d.Month()), Day: uint8(d.Day())}
 	}

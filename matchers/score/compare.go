@@ -16,6 +16,8 @@ const (
 	FieldFatherTF = "father_tf"
 	FieldSpouse   = "spouse"
 	FieldSpouseTF = "spouse_tf"
+	FieldMother   = "mother"
+	FieldMotherTF = "mother_tf"
 	FieldDOB      = "dob"
 	FieldGender   = "gender"
 	FieldPhone    = "phone"
@@ -44,6 +46,7 @@ const (
 	LevelYearOffDay   = "year_off_by_one_same_day"
 	LevelYearOff2to5  = "year_off_2_to_5"
 	LevelYearOff2Day  = "year_off_2_to_5_same_day"
+	LevelYearOff2Oth  = "year_off_2_to_5_other_day"
 	LevelDecades      = "decades_apart"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
@@ -401,10 +404,13 @@ func compareDOB(a, b DOB) string {
 		}
 		return LevelYearOffOther
 	case gap <= 5:
-		if known && a.Month == b.Month && a.Day == b.Day {
+		switch {
+		case !known:
+			return LevelYearOff2to5
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelYearOff2Day
 		}
-		return LevelYearOff2to5
+		return LevelYearOff2Oth
 	case gap <= 15:
 		return LevelFar
 	}

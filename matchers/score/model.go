@@ -46,12 +46,18 @@ type DOBLevels struct {
 	// YearOff1OtherDay is years one apart on two real dates that differ in
 	// day or month too: two slips in one date, or two people.
 	YearOff1OtherDay MU
-	YearOff2to5      MU // two to five years apart: an age guessed
+	// YearOff2to5 is two to five years apart, one date or both a
+	// placeholder: an age guessed.
+	YearOff2to5 MU
 	// YearOff2to5SameDay is two to five years apart with the same known
 	// month and day: a real birth date whose year was written from an
 	// age, which two people of one name seldom share by chance.
 	YearOff2to5SameDay MU
-	Far                MU // six to fifteen years apart
+	// YearOff2to5OtherDay is two to five years apart on two real dates
+	// that differ in day or month too: a year written from an age and a
+	// day slipped in one record, or, far more often, two people.
+	YearOff2to5OtherDay MU
+	Far                 MU // six to fifteen years apart
 	// Decades is more than fifteen years apart: near-certainly two
 	// people (a parent and a child, namesakes of two generations).
 	Decades MU
@@ -89,6 +95,8 @@ type Model struct {
 	NameWeak AgreeLevels // weak tokens: agree when both have some and one is shared
 	Father   NameLevels
 	Spouse   NameLevels
+	// Mother is the mother's name, where both records give one.
+	Mother   NameLevels
 	DOB      DOBLevels
 	Gender   AgreeLevels
 	Phone    AgreeLevels
@@ -144,6 +152,16 @@ type Model struct {
 //     NID field, widows' spouse names are dropped), so lower M. A father's
 //     name that shares no token with the other's is rare for one person
 //     (3 %: a husband written in the father's place) and usual for two.
+//   - Mother: written on the national ID card and copied from it by
+//     most registries, so a little more consistent than the father's
+//     name (no husband is written in its place), and as concentrated:
+//     two different persons' mothers share a whole name about once in
+//     500 candidate pairs, before term frequencies. A mother's name that
+//     shares no token with the other record's is rare for one person (5
+//     %: a stepmother, a clerk's slip) and usual for two (88 %), which
+//     is the evidence that parts namesakes of one father's name
+//     (cousins) and a mother from her daughter: it is never cut by the
+//     household cap, which only bounds what relatives share.
 //   - DOB: 55 % exact for one person; heaping on 1 January and guessed ages
 //     of the elderly raise U for an exact date to 3 in 10,000. Blocks put
 //     namesakes of one birth year and of the years either side together,
@@ -221,18 +239,26 @@ func DefaultModel() Model {
 			Mixed:   MU{0.05, 0.08},
 			Far:     MU{0.15, 0.886},
 		},
+		Mother: NameLevels{
+			Exact:   MU{0.55, 2e-3},
+			Close:   MU{0.22, 4e-3},
+			Partial: MU{0.10, 0.03},
+			Mixed:   MU{0.05, 0.08},
+			Far:     MU{0.05, 0.88},
+		},
 		DOB: DOBLevels{
-			Exact:              MU{0.55, 3e-4},
-			Transposed:         MU{0.03, 1e-4},
-			Placeholder:        MU{0.15, 0.04},
-			SameYear:           MU{0.04, 0.10},
-			YearOffSameDay:     MU{0.06, 2e-4},
-			YearOff1:           MU{0.035, 0.10},
-			YearOff1OtherDay:   MU{0.005, 0.15},
-			YearOff2to5:        MU{0.025, 0.2},
-			YearOff2to5SameDay: MU{0.02, 5e-4},
-			Far:                MU{0.004, 0.2},
-			Decades:            MU{2e-4, 0.2},
+			Exact:               MU{0.55, 3e-4},
+			Transposed:          MU{0.03, 1e-4},
+			Placeholder:         MU{0.15, 0.04},
+			SameYear:            MU{0.04, 0.10},
+			YearOffSameDay:      MU{0.06, 2e-4},
+			YearOff1:            MU{0.035, 0.10},
+			YearOff1OtherDay:    MU{0.005, 0.15},
+			YearOff2to5:         MU{0.0075, 0.06},
+			YearOff2to5SameDay:  MU{0.02, 5e-4},
+			YearOff2to5OtherDay: MU{0.002, 0.14},
+			Far:                 MU{0.001, 0.2},
+			Decades:             MU{2e-4, 0.2},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
@@ -268,6 +294,7 @@ func (m *Model) Validate() error {
 		{FieldNameWeak, agree(m.NameWeak)},
 		{FieldFather, nameLv(m.Father)},
 		{FieldSpouse, nameLv(m.Spouse)},
+		{FieldMother, nameLv(m.Mother)},
 		{FieldDOB, m.DOB.levels()},
 		{FieldGender, agree(m.Gender)},
 		{FieldPhone, agree(m.Phone)},

@@ -20,9 +20,9 @@ type Query struct {
 	a  *Record
 	tf TermFreq
 	w  weights
-	// strong holds the strong tokens of the query's own, father's and
-	// spouse's names.
-	strong [3]tokens
+	// strong holds the strong tokens of the query's own, father's,
+	// spouse's and mother's names.
+	strong [4]tokens
 }
 
 // The names of a record, as Query indexes them.
@@ -30,6 +30,7 @@ const (
 	ownName = iota
 	fatherName
 	spouseName
+	motherName
 )
 
 // The fields compared for equality, as Query indexes them.
@@ -46,7 +47,7 @@ const (
 // Validate.
 func (m *Model) Query(a *Record, tf TermFreq) Query {
 	q := Query{m: m, a: a, tf: tf}
-	for f, t := range [...][]string{a.Name.Strong, a.Father.Strong, a.Spouse.Strong} {
+	for f, t := range [...][]string{a.Name.Strong, a.Father.Strong, a.Spouse.Strong, a.Mother.Strong} {
 		q.strong[f].fill(t)
 	}
 	return q
@@ -70,8 +71,8 @@ func (q *Query) Total(b *Record) (total float64, ok bool) {
 }
 
 // maxContributions bounds the lines of one explanation, with room to
-// spare: nine fields, three term-frequency lines and the household cap.
-const maxContributions = 16
+// spare: eleven fields, four term-frequency lines and the household cap.
+const maxContributions = 18
 
 // contributions is an explanation as the scorer builds it, on the stack.
 type contributions struct {
@@ -107,6 +108,7 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 	cs.add(FieldNID, lv, q.agreeWeight(nidField, lv), false)
 	q.name(cs, b, fatherName, b.Father.Strong)
 	q.name(cs, b, spouseName, b.Spouse.Strong)
+	q.name(cs, b, motherName, b.Mother.Strong)
 	lv = compareEqual(a.PhoneHash, b.PhoneHash)
 	cs.add(FieldPhone, lv, q.agreeWeight(phoneField, lv), true)
 	lv = compareLocation(a, b)
@@ -132,12 +134,18 @@ func nameFields(f int) (field, tfField string) {
 		return FieldFather, FieldFatherTF
 	case spouseName:
 		return FieldSpouse, FieldSpouseTF
+	case motherName:
+		return FieldMother, FieldMotherTF
 	}
 	return FieldName, FieldNameTF
 }
 
-// name adds the lines of the query's name f (ownName, fatherName or
-// spouseName) against b's strong tokens y and returns its level.
+// name adds the lines of the query's name f (ownName, fatherName,
+// spouseName or motherName) against b's strong tokens y and returns its
+// level. The relatives' names are evidence that a family shares, and count
+// toward the household cap; a mother's name only where it agrees: one
+// person's two records seldom name two mothers, and the cap must not
+// swallow that evidence against namesakes.
 func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 	m := q.m
 	var nm nameMatch
@@ -152,8 +160,9 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 		nm = m.withoutStrays(nm, q.a, b)
 	}
 	field, tfField := nameFields(f)
-	household := f != ownName
-	cs.add(field, nm.level, q.nameWeight(f, nm.level), household)
+	w := q.nameWeight(f, nm.level)
+	household := f != ownName && (f != motherName || w > 0)
+	cs.add(field, nm.level, w, household)
 	if q.tf != nil && nm.n > 0 {
 		if level, w, ok := m.tfAdjust(&nm, q.nameLogU(f, nm.level), q.tf); ok {
 			if nm.level == LevelMixed && w > 0 {
@@ -175,27 +184,27 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 // the term-frequency adjustment starts from. A Query over many candidates
 // takes each at most once; one over a single pair, only those it meets.
 type weights struct {
-	taken uint64 // a bit per slot of v
+	taken [2]uint64 // a bit per slot of v
 	v     [nSlots]float64
 }
 
 // Slots of weights.v.
 const (
 	slotName     = 0                // by name and nameIndex
-	slotLogU     = slotName + 3*5   // by name and nameIndex
-	slotAgree    = slotLogU + 3*5   // by field compared for equality and agreeIndex
+	slotLogU     = slotName + 4*5   // by name and nameIndex
+	slotAgree    = slotLogU + 4*5   // by field compared for equality and agreeIndex
 	slotDOB      = slotAgree + 5*2  // by dobIndex
 	slotLocation = slotDOB + nDOB   // by locationIndex
-	nSlots       = slotLocation + 3 // at most 64, the bits of taken
+	nSlots       = slotLocation + 3 // at most 128, the bits of taken
 )
 
 // has reports whether slot s is taken.
-func (w *weights) has(s int) bool { return w.taken&(1<<s) != 0 }
+func (w *weights) has(s int) bool { return w.taken[s>>6]&(1<<(s&63)) != 0 }
 
 // put takes slot s with the value x.
 func (w *weights) put(s int, x float64) {
 	w.v[s] = x
-	w.taken |= 1 << s
+	w.taken[s>>6] |= 1 << (s & 63)
 }
 
 // nameWeight is the weight of level of the name f; missing weighs zero.
@@ -271,6 +280,8 @@ func (m *Model) nameLevels(f int) *NameLevels {
 		return &m.Father
 	case spouseName:
 		return &m.Spouse
+	case motherName:
+		return &m.Mother
 	}
 	return &m.Name
 }
@@ -311,7 +322,7 @@ func (l *NameLevels) mu(i int) MU {
 }
 
 // nDOB is the number of date-of-birth levels.
-const nDOB = 11
+const nDOB = 12
 
 // dobIndex is the position of a date-of-birth level in mu's order, or -1.
 func dobIndex(level string) int {
@@ -338,6 +349,8 @@ func dobIndex(level string) int {
 		return 9
 	case LevelYearOff2Day:
 		return 10
+	case LevelYearOff2Oth:
+		return 11
 	}
 	return -1
 }
@@ -345,7 +358,7 @@ func dobIndex(level string) int {
 // levels lists the date-of-birth levels in dobIndex's order.
 func (l *DOBLevels) levels() []MU {
 	return []MU{l.Exact, l.Transposed, l.Placeholder, l.SameYear, l.YearOffSameDay, l.YearOff1,
-		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades, l.YearOff2to5SameDay}
+		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades, l.YearOff2to5SameDay, l.YearOff2to5OtherDay}
 }
 
 func (l *DOBLevels) mu(i int) MU {
@@ -370,8 +383,10 @@ func (l *DOBLevels) mu(i int) MU {
 		return l.Far
 	case 9:
 		return l.Decades
+	case 10:
+		return l.YearOff2to5SameDay
 	}
-	return l.YearOff2to5SameDay
+	return l.YearOff2to5OtherDay
 }
 
 // agreeIndex is the position of an equality level in mu's order, or -1.
