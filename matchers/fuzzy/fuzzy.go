@@ -201,8 +201,8 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	if len(ks.probes) > 0 {
 		pr.Probes = ks.probes
 	}
-	if n := len(r.Name.Strong) + len(r.Father.Strong); n > 0 {
-		pr.Tokens = append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...)
+	if n := len(r.Name.Strong) + len(r.Father.Strong) + len(r.Mother.Strong); n > 0 {
+		pr.Tokens = append(append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...), r.Mother.Strong...)
 	}
 	return pr
 }

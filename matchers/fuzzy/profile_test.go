@@ -120,7 +120,7 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 	if p.Wallet != "" {
 		add(BlockContact, p.Wallet)
 	}
-	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
+	pr.Tokens = append(append(append([]string(nil), r.Name.Strong...), r.Father.Strong...), r.Mother.Strong...)
 	return pr
 }
 

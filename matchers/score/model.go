@@ -168,22 +168,25 @@ type Model struct {
 //     so within a block a year is weak evidence: a placeholder date (1
 //     January, 1 July, day or month unknown: what offices write when they
 //     know only an age) in the same year is met by one pair of namesakes
-//     in 25, two real dates of one year that differ by one in ten, and
-//     years one apart, one of them a placeholder, by one in ten, each
-//     about as often as by one person's two records or more. A real date
-//     with the year one off (6 % of one person's pairs: an age rounded the
-//     other way) or two to five off (2 %: a year written from an age) on
-//     the same day and month is rare by chance (2 and 5 in 10,000). Two
-//     real dates a year and a day apart are two slips in one record (half
-//     a percent) and common among namesakes blocked on years either side
-//     (15 %). Guessed ages put one person's two years two to five apart
-//     now and then (2.5 %), which namesakes in a block are often (one in
-//     five). Beyond that the evidence grows fast: one person's two records
-//     are six to fifteen years apart about once in 250 (a digit slipped),
-//     and more than fifteen once in 5,000, while half of the namesakes a
-//     block finds are of another generation. A birth year decades off
-//     costs ten bits: enough that two namesakes of one union, one father's
-//     name and one phone are not held.
+//     in 25, and years one apart, one of them a placeholder, by one in
+//     ten, each about as often as by one person's two records or more.
+//     Two real dates of one year that differ (not a swap) are a slip of
+//     day or month in one record, one of a hundred of one person's pairs,
+//     but one in ten pairs of namesakes. A real date with the year one off
+//     (6 % of one person's pairs: an age rounded the other way) or two to
+//     five off (2 %: a year written from an age) on the same day and month
+//     is rare by chance (2 and 5 in 10,000). Two real dates whose year and
+//     day both differ are two slips in one record (a year and a day apart
+//     two in 1,000, two to five years apart less) and common among
+//     namesakes blocked on years either side (15 %, 14 %). Guessed ages
+//     put one person's two years two to five apart, one date a
+//     placeholder, now and then (0.75 %), as namesakes in a block are in
+//     one pair of sixteen. Beyond that the evidence grows fast: one
+//     person's two records are six to fifteen years apart about once in
+//     1,000 (a digit slipped), and more than fifteen once in 5,000, while
+//     half of the namesakes a block finds are of another generation. A
+//     birth year decades off costs ten bits: enough that two namesakes of
+//     one union, one father's name and one phone are not held.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: pairs with the same NID never reach the scorer (the exact rules
@@ -250,13 +253,13 @@ func DefaultModel() Model {
 			Exact:               MU{0.55, 3e-4},
 			Transposed:          MU{0.03, 1e-4},
 			Placeholder:         MU{0.15, 0.04},
-			SameYear:            MU{0.04, 0.10},
+			SameYear:            MU{0.01, 0.10},
 			YearOffSameDay:      MU{0.06, 2e-4},
 			YearOff1:            MU{0.035, 0.10},
-			YearOff1OtherDay:    MU{0.005, 0.15},
+			YearOff1OtherDay:    MU{0.002, 0.15},
 			YearOff2to5:         MU{0.0075, 0.06},
 			YearOff2to5SameDay:  MU{0.02, 5e-4},
-			YearOff2to5OtherDay: MU{0.002, 0.14},
+			YearOff2to5OtherDay: MU{0.0015, 0.14},
 			Far:                 MU{0.001, 0.2},
 			Decades:             MU{2e-4, 0.2},
 		},

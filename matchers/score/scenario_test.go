@@ -249,12 +249,11 @@ func scenarios() []scenario {
 		{
 			// Two real dates a year and some days apart are two slips in
 			// one record: with a rare name and father's name shared by
-			// chance in another district, no hold.
-			name:     "rare namesakes of one father's name, a year and a day apart, another district",
-			a:        person("tanvir shahriar", "", "moinul", "", DOB{1962, 4, 11}, male, "", "nid1", "26", "72"),
-			b:        person("tanvir shahriar", "", "moinul", "", DOB{1963, 9, 2}, male, "", "nid2", "61", "05"),
-			want:     review,
-			maxTotal: 22,
+			// chance in another district, nothing a reviewer need see.
+			name: "rare namesakes of one father's name, a year and a day apart, another district",
+			a:    person("tanvir shahriar", "", "moinul", "", DOB{1962, 4, 11}, male, "", "nid1", "26", "72"),
+			b:    person("tanvir shahriar", "", "moinul", "", DOB{1963, 9, 2}, male, "", "nid2", "61", "05"),
+			want: below,
 		},
 		{
 			// Namesakes are crowded in a union: a blocked pair of one
