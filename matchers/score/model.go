@@ -183,10 +183,11 @@ type Model struct {
 //     placeholder, now and then (0.75 %), as namesakes in a block are in
 //     one pair of sixteen. Beyond that the evidence grows fast: one
 //     person's two records are six to fifteen years apart about once in
-//     1,000 (a digit slipped), and more than fifteen once in 5,000, while
+//     1,000 (a digit slipped), and more than fifteen once in 20,000, while
 //     half of the namesakes a block finds are of another generation. A
-//     birth year decades off costs ten bits: enough that two namesakes of
-//     one union, one father's name and one phone are not held.
+//     birth year decades off costs twelve bits: enough that two
+//     namesakes of one union, one father's name, one mother's name and
+//     one phone are not even shown to a reviewer.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: pairs with the same NID never reach the scorer (the exact rules
@@ -261,7 +262,7 @@ func DefaultModel() Model {
 			YearOff2to5SameDay:  MU{0.02, 5e-4},
 			YearOff2to5OtherDay: MU{0.0015, 0.14},
 			Far:                 MU{0.001, 0.2},
-			Decades:             MU{2e-4, 0.2},
+			Decades:             MU{5e-5, 0.2},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
