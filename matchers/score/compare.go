@@ -89,6 +89,9 @@ func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agr
 		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
 			return g, cjw
 		}
+		if eAsA(a, b) {
+			return 1, closeJW
+		}
 		return 0, jw
 	}
 	if levenshtein.ComputeDistance(a, b) > maxEdits {
@@ -131,6 +134,27 @@ func chAsS(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, fl
 		return 1, closeJW
 	}
 	return 0, 0
+}
+
+// eAsA reports two tokens of four letters or more that differ only in one
+// letter, an e in one where the other has an a: the English vowel of a
+// loanword or a foreign name is written both ways in Bangla (হ্যাপি,
+// হেপি: Happy; জেসমিন: Jasmine) and read back both ways.
+func eAsA(a, b string) bool {
+	if len(a) != len(b) || len(a) < 4 {
+		return false
+	}
+	diff := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] == b[i] {
+			continue
+		}
+		if !(a[i] == 'e' && b[i] == 'a' || a[i] == 'a' && b[i] == 'e') {
+			return false
+		}
+		diff++
+	}
+	return diff == 1
 }
 
 // maxEditsOf is the most edits between two agreeing tokens of la and lb

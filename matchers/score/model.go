@@ -222,9 +222,9 @@ type Model struct {
 func DefaultModel() Model {
 	return Model{
 		Name: NameLevels{
-			Exact:   MU{0.60, 5e-4},
-			Close:   MU{0.25, 2e-3},
-			Partial: MU{0.08, 0.02},
+			Exact:   MU{0.59, 5e-4},
+			Close:   MU{0.24, 2e-3},
+			Partial: MU{0.10, 0.01},
 			Mixed:   MU{0.02, 0.10},
 			Far:     MU{0.05, 0.8775},
 		},
