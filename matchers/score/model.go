@@ -127,6 +127,12 @@ type Model struct {
 	// relatives share: father, spouse, phone and location. Summed as if
 	// independent they would make brothers and twins look like one person.
 	HouseholdCap float64
+	// MotherOverCap is how much of the mother's name's agreement may
+	// count beyond HouseholdCap: brothers share a mother, but persons of
+	// one name do not, so with the person's own name agreeing, one mother
+	// is evidence of one person that the father and the address, capped,
+	// do not already carry in full.
+	MotherOverCap float64
 
 	// Review is the total at or above which a pair is a POSSIBLE_PERSON:
 	// admitted, with an alert. Hold is the total at or above which it is a
@@ -217,8 +223,9 @@ type Model struct {
 // (twins) must fall short of Hold unless the person's own name agrees, and
 // two women of one common name, one birth year and one upazila who share a
 // neighbour's phone must not be held. Hold 22 bits is roughly posterior odds
-// of 1000:1 for candidates whose prior odds are 1:4000; Review 14 flags the
-// pairs a reviewer should see without delaying the enrolment.
+// of 1000:1 for candidates whose prior odds are 1:4000; Review 13.5 flags
+// the pairs a reviewer should see without delaying the enrolment: about
+// even odds, so that at least one alert in two is the same person.
 func DefaultModel() Model {
 	return Model{
 		Name: NameLevels{
@@ -278,7 +285,8 @@ func DefaultModel() Model {
 		TFMaxDown:       6,
 		TFMaxUp:         4,
 		HouseholdCap:    9,
-		Review:          14,
+		MotherOverCap:   4,
+		Review:          13.5,
 		Hold:            22,
 	}
 }
@@ -330,6 +338,8 @@ func (m *Model) Validate() error {
 		return invalid("tf bounds %g, %g must be finite and not negative", m.TFMaxDown, m.TFMaxUp)
 	case !(m.HouseholdCap >= 0) || math.IsInf(m.HouseholdCap, 0):
 		return invalid("household cap %g must be finite and not negative", m.HouseholdCap)
+	case !(m.MotherOverCap >= 0) || math.IsInf(m.MotherOverCap, 0):
+		return invalid("mother over cap %g must be finite and not negative", m.MotherOverCap)
 	case math.IsNaN(m.Review) || math.IsInf(m.Review, 0) || math.IsInf(m.Hold, 0) || !(m.Hold > m.Review):
 		return invalid("hold %g must be finite and above review %g", m.Hold, m.Review)
 	}

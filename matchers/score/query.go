@@ -78,8 +78,9 @@ const maxContributions = 18
 type contributions struct {
 	n int
 	c [maxContributions]domain.Contribution
-	// household is the weight of the lines that relatives share.
-	household float64
+	// household is the weight of the lines that relatives share; mother
+	// the weight of the mother's name's agreeing lines among them.
+	household, mother float64
 }
 
 func (cs *contributions) add(field, level string, w float64, household bool) {
@@ -117,8 +118,8 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 		cs.add(FieldNIDPlace, lv, q.agreeWeight(nidPlaceField, lv), true)
 	}
 
-	if hh := cs.household; hh > m.HouseholdCap {
-		cs.add(FieldHousehold, LevelCapped, m.HouseholdCap-hh, false)
+	if hh, limit := cs.household, m.HouseholdCap+min(cs.mother, m.MotherOverCap); hh > limit {
+		cs.add(FieldHousehold, LevelCapped, limit-hh, false)
 	}
 	for _, c := range cs.c[:cs.n] {
 		total += c.Weight
@@ -161,10 +162,13 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 	}
 	field, tfField := nameFields(f)
 	w := q.nameWeight(f, nm.level)
-	household := f != ownName && (f != motherName || w > 0)
-	cs.add(field, nm.level, w, household)
+	cs.add(field, nm.level, w, q.household(cs, f, w))
 	if q.tf != nil && nm.n > 0 {
-		if level, w, ok := m.tfAdjust(&nm, q.nameLogU(f, nm.level), q.tf); ok {
+		share := 1.0
+		if f != ownName {
+			share = 2
+		}
+		if level, w, ok := m.tfAdjust(&nm, q.nameLogU(f, nm.level), q.tf, share); ok {
 			if nm.level == LevelMixed && w > 0 {
 				// Mixed names share a token and conflict on another:
 				// the shared one is a family name, and a rare family
@@ -173,10 +177,27 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 				// person.
 				level, w = LevelTypical, 0
 			}
-			cs.add(tfField, level, w, household)
+			cs.add(tfField, level, w, q.household(cs, f, w))
 		}
 	}
 	return nm.level
+}
+
+// household reports whether a line of weight w of the name f counts
+// toward the household cap: the relatives' names do, the mother's only
+// where it agrees, and its agreement is kept in cs.mother, which may pass
+// the cap by Model.MotherOverCap.
+func (q *Query) household(cs *contributions, f int, w float64) bool {
+	switch f {
+	case ownName:
+		return false
+	case motherName:
+		if w <= 0 {
+			return false
+		}
+		cs.mother += w
+	}
+	return true
 }
 
 // weights holds the logarithms a Query has taken, each once, when first
