@@ -96,6 +96,8 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
+	mother := relative(p.MotherName)
+	r.Mother = score.Name{Strong: clip(mother.Strong), Weak: clip(mother.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
 		r.DOB = score.DOB{Year: uint16(d.Year()), Month: uint8(d.Month()), Day: uint8(d.Day())}
 	}
@@ -112,10 +114,11 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 		r.District, r.Upazila = clipString(district(a.District)), clipString(upazila(a.Upazila))
 	}
 
-	// At most four blocks per name key, one per loose key, one per
-	// family key and two contact blocks: the blocks are allocated once.
+	// At most four blocks per name key, two per loose key (or per token
+	// of a name of two), one per family key and two contact blocks: the
+	// blocks are allocated once.
 	ks := keyer{pseudo: pseudo,
-		blocks: make([]Block, 0, 4*(len(bn.Keys)+len(en.Keys))+len(bn.Loose)+len(en.Loose)+
+		blocks: make([]Block, 0, 4*(len(bn.Keys)+len(en.Keys))+2*(len(bn.Loose)+len(en.Loose))+4+
 			len(father.Keys)+len(spouse.Keys)+2)}
 	var year, yearBefore, yearAfter string
 	if y := int(r.DOB.Year); y != 0 {
@@ -162,6 +165,16 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 				ks.add(BlockFather, k, fatherKey)
 			}
 		}
+		if fatherKey != "" && wide {
+			// A nickname or a lineage word added or dropped (Rokeya
+			// Begum Moni, Rokeya Begum) parts every name key; under
+			// the father's name the name one token short is still a
+			// near-certain block, so the person joins it too and meets
+			// the shorter record's full key (or the longer one's).
+			for _, k := range fatherLoose(n) {
+				ks.add(BlockFather, k, fatherKey)
+			}
+		}
 		if r.District != "" && wide {
 			for _, k := range n.Loose {
 				ks.add(BlockLoose, k, r.District)
@@ -188,10 +201,27 @@ func ProfileOf(p *domain.Person, personID string, pseudo *domain.Pseudonymizer) 
 	if len(ks.probes) > 0 {
 		pr.Probes = ks.probes
 	}
-	if n := len(r.Name.Strong) + len(r.Father.Strong); n > 0 {
-		pr.Tokens = append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...)
+	if n := len(r.Name.Strong) + len(r.Father.Strong) + len(r.Mother.Strong); n > 0 {
+		pr.Tokens = append(append(append(make([]string, 0, n), r.Name.Strong...), r.Father.Strong...), r.Mother.Strong...)
 	}
 	return pr
+}
+
+// fatherLoose returns the keys of a name one strong token short, joined
+// only beside the father's name: the name's loose keys, or for a name of
+// two strong tokens the key of each token alone, which with the father's
+// name is still rare.
+func fatherLoose(n *names.Name) []string {
+	if len(n.Strong) != 2 {
+		return n.Loose
+	}
+	ks := make([]string, 0, 2)
+	for _, t := range n.Strong {
+		if k := names.Key(t); k != "" && !slices.Contains(n.Keys, k) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 // relative returns the name of a father or spouse, or an empty name when

@@ -2,6 +2,7 @@ package fuzzy
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +31,8 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 	father, spouse := relative(p.FatherName), relative(p.SpouseName)
 	r.Father = score.Name{Strong: clip(father.Strong), Weak: clip(father.Weak)}
 	r.Spouse = score.Name{Strong: clip(spouse.Strong), Weak: clip(spouse.Weak)}
+	mother := relative(p.MotherName)
+	r.Mother = score.Name{Strong: clip(mother.Strong), Weak: clip(mother.Weak)}
 	if d, err := time.Parse("2006-01-02", p.DOB); err == nil {
 		r.DOB = score.DOB{Year: uint16(d.Year()), Month: uint8(d.Month()), Day: uint8(d.Day())}
 	}
@@ -82,6 +85,21 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 				add(BlockFather, k, father.Keys[0])
 			}
 		}
+		if len(father.Keys) > 0 && wide {
+			// The name one token short, beside the father's name.
+			short := n.Loose
+			if len(n.Strong) == 2 {
+				short = nil
+				for _, t := range n.Strong {
+					if k := names.Tokens(t).Keys; len(k) > 0 && !slices.Contains(n.Keys, k[0]) {
+						short = append(short, k[0])
+					}
+				}
+			}
+			for _, k := range short {
+				add(BlockFather, k, father.Keys[0])
+			}
+		}
 		if r.District != "" && wide {
 			for _, k := range n.Loose {
 				add(BlockLoose, k, r.District)
@@ -102,7 +120,7 @@ func profileRef(p *domain.Person, personID string, pseudo *domain.Pseudonymizer)
 	if p.Wallet != "" {
 		add(BlockContact, p.Wallet)
 	}
-	pr.Tokens = append(append([]string(nil), r.Name.Strong...), r.Father.Strong...)
+	pr.Tokens = append(append(append([]string(nil), r.Name.Strong...), r.Father.Strong...), r.Mother.Strong...)
 	return pr
 }
 

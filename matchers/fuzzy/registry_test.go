@@ -98,6 +98,14 @@ func TestRegistryVariations(t *testing.T) {
 			held: true, found: true,
 		},
 		{
+			name: "a nickname added to a one-word name, 1 January, another district",
+			a: domain.Person{NameBN: "রোকেয়া বেগম", FatherName: "এসএম শহীদুল্লাহ", DOB: "1983-09-29", Gender: "female",
+				Address: addr("Tangail", "Basail")},
+			b: domain.Person{NameEN: "Rokeya Begum Mony", FatherName: "Late SM Shahidullah", DOB: "1983-01-01", Gender: "female",
+				Address: addr("Dhaka", "Savar")},
+			found: true,
+		},
+		{
 			name: "same phone, date and district, ছ written ch",
 			a: domain.Person{NameBN: "মোঃ ছবুর আলী", DOB: "1962-08-20", Gender: "male", Phone: "01811000002",
 				Address: addr("Noakhali", "Chatkhil")},

@@ -219,6 +219,12 @@ func foldTokens(latin []string) []string {
 		}
 		if l := len(joined); l > 0 && suffixBound(string(foldAppend(fa[:0], w)), string(foldAppend(fb[:0], joined[l-1]))) {
 			joined[l-1] += w
+			// Abd-ur Rahman joined is Abdur, which binds the name after
+			// it as Abdur Rahman written apart does.
+			if p, ok := prefixBound(string(foldAppend(fa[:0], joined[l-1]))); ok && i+1 < len(latin) {
+				i++
+				joined[l-1] = p + latin[i]
+			}
 			continue
 		}
 		joined = append(joined, w)
@@ -273,6 +279,15 @@ func appendKey(keys []string, prefix string, toks []string) []string {
 		}
 	}
 	return append(keys, string(k))
+}
+
+// Key returns the blocking key of a name of the one folded strong token
+// t, as Tokens keys a name of that token alone.
+func Key(t string) string {
+	if ks := appendKey(nil, "n:", []string{t}); len(ks) > 0 {
+		return ks[0]
+	}
+	return ""
 }
 
 // SharesKey reports whether two names share a blocking key: a key of both,

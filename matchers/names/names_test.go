@@ -229,6 +229,8 @@ func TestKeys(t *testing.T) {
 		{"বিবি আয়েশা", "Bibi Ayesha", true},
 		{"হাবিব উর রহমান", "Habibur Rahman", true},
 		{"Habib-ur-Rahman", "Habibur Rahman", true},
+		{"Abd-ur-Rahman", "Abdur Rahman", true},
+		{"আব্দ উর রহমান", "আবদুর রহমান", true},
 		{"আমিন উল ইসলাম", "Aminul Islam", true},
 		{"ইউনুস আলী", "Unus Ali", true},
 		{"Iunus Ali", "Yunus Ali", true},

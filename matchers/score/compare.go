@@ -16,6 +16,8 @@ const (
 	FieldFatherTF = "father_tf"
 	FieldSpouse   = "spouse"
 	FieldSpouseTF = "spouse_tf"
+	FieldMother   = "mother"
+	FieldMotherTF = "mother_tf"
 	FieldDOB      = "dob"
 	FieldGender   = "gender"
 	FieldPhone    = "phone"
@@ -44,6 +46,7 @@ const (
 	LevelYearOffDay   = "year_off_by_one_same_day"
 	LevelYearOff2to5  = "year_off_2_to_5"
 	LevelYearOff2Day  = "year_off_2_to_5_same_day"
+	LevelYearOff2Oth  = "year_off_2_to_5_other_day"
 	LevelDecades      = "decades_apart"
 	LevelSame         = "same"
 	LevelDifferent    = "different"
@@ -85,6 +88,9 @@ func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agr
 	if jw < closeJW {
 		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
 			return g, cjw
+		}
+		if eAsA(a, b) {
+			return 1, closeJW
 		}
 		return 0, jw
 	}
@@ -128,6 +134,27 @@ func chAsS(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, fl
 		return 1, closeJW
 	}
 	return 0, 0
+}
+
+// eAsA reports two tokens of four letters or more that differ only in one
+// letter, an e in one where the other has an a: the English vowel of a
+// loanword or a foreign name is written both ways in Bangla (হ্যাপি,
+// হেপি: Happy; জেসমিন: Jasmine) and read back both ways.
+func eAsA(a, b string) bool {
+	if len(a) != len(b) || len(a) < 4 {
+		return false
+	}
+	diff := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] == b[i] {
+			continue
+		}
+		if !(a[i] == 'e' && b[i] == 'a' || a[i] == 'a' && b[i] == 'e') {
+			return false
+		}
+		diff++
+	}
+	return diff == 1
 }
 
 // maxEditsOf is the most edits between two agreeing tokens of la and lb
@@ -401,10 +428,13 @@ func compareDOB(a, b DOB) string {
 		}
 		return LevelYearOffOther
 	case gap <= 5:
-		if known && a.Month == b.Month && a.Day == b.Day {
+		switch {
+		case !known:
+			return LevelYearOff2to5
+		case a.Month == b.Month && a.Day == b.Day:
 			return LevelYearOff2Day
 		}
-		return LevelYearOff2to5
+		return LevelYearOff2Oth
 	case gap <= 15:
 		return LevelFar
 	}

@@ -46,12 +46,18 @@ type DOBLevels struct {
 	// YearOff1OtherDay is years one apart on two real dates that differ in
 	// day or month too: two slips in one date, or two people.
 	YearOff1OtherDay MU
-	YearOff2to5      MU // two to five years apart: an age guessed
+	// YearOff2to5 is two to five years apart, one date or both a
+	// placeholder: an age guessed.
+	YearOff2to5 MU
 	// YearOff2to5SameDay is two to five years apart with the same known
 	// month and day: a real birth date whose year was written from an
 	// age, which two people of one name seldom share by chance.
 	YearOff2to5SameDay MU
-	Far                MU // six to fifteen years apart
+	// YearOff2to5OtherDay is two to five years apart on two real dates
+	// that differ in day or month too: a year written from an age and a
+	// day slipped in one record, or, far more often, two people.
+	YearOff2to5OtherDay MU
+	Far                 MU // six to fifteen years apart
 	// Decades is more than fifteen years apart: near-certainly two
 	// people (a parent and a child, namesakes of two generations).
 	Decades MU
@@ -89,6 +95,8 @@ type Model struct {
 	NameWeak AgreeLevels // weak tokens: agree when both have some and one is shared
 	Father   NameLevels
 	Spouse   NameLevels
+	// Mother is the mother's name, where both records give one.
+	Mother   NameLevels
 	DOB      DOBLevels
 	Gender   AgreeLevels
 	Phone    AgreeLevels
@@ -119,6 +127,12 @@ type Model struct {
 	// relatives share: father, spouse, phone and location. Summed as if
 	// independent they would make brothers and twins look like one person.
 	HouseholdCap float64
+	// MotherOverCap is how much of the mother's name's agreement may
+	// count beyond HouseholdCap: brothers share a mother, but persons of
+	// one name do not, so with the person's own name agreeing, one mother
+	// is evidence of one person that the father and the address, capped,
+	// do not already carry in full.
+	MotherOverCap float64
 
 	// Review is the total at or above which a pair is a POSSIBLE_PERSON:
 	// admitted, with an alert. Hold is the total at or above which it is a
@@ -144,28 +158,42 @@ type Model struct {
 //     NID field, widows' spouse names are dropped), so lower M. A father's
 //     name that shares no token with the other's is rare for one person
 //     (3 %: a husband written in the father's place) and usual for two.
+//   - Mother: written on the national ID card and copied from it by
+//     most registries, so a little more consistent than the father's
+//     name (no husband is written in its place), and as concentrated:
+//     two different persons' mothers share a whole name about once in
+//     500 candidate pairs, before term frequencies. A mother's name that
+//     shares no token with the other record's is rare for one person (5
+//     %: a stepmother, a clerk's slip) and usual for two (88 %), which
+//     is the evidence that parts namesakes of one father's name
+//     (cousins) and a mother from her daughter: it is never cut by the
+//     household cap, which only bounds what relatives share.
 //   - DOB: 55 % exact for one person; heaping on 1 January and guessed ages
 //     of the elderly raise U for an exact date to 3 in 10,000. Blocks put
 //     namesakes of one birth year and of the years either side together,
 //     so within a block a year is weak evidence: a placeholder date (1
 //     January, 1 July, day or month unknown: what offices write when they
 //     know only an age) in the same year is met by one pair of namesakes
-//     in 25, two real dates of one year that differ by one in ten, and
-//     years one apart, one of them a placeholder, by one in ten, each
-//     about as often as by one person's two records or more. A real date
-//     with the year one off (6 % of one person's pairs: an age rounded the
-//     other way) or two to five off (2 %: a year written from an age) on
-//     the same day and month is rare by chance (2 and 5 in 10,000). Two
-//     real dates a year and a day apart are two slips in one record (half
-//     a percent) and common among namesakes blocked on years either side
-//     (15 %). Guessed ages put one person's two years two to five apart
-//     now and then (2.5 %), which namesakes in a block are often (one in
-//     five). Beyond that the evidence grows fast: one person's two records
-//     are six to fifteen years apart about once in 250 (a digit slipped),
-//     and more than fifteen once in 5,000, while half of the namesakes a
-//     block finds are of another generation. A birth year decades off
-//     costs ten bits: enough that two namesakes of one union, one father's
-//     name and one phone are not held.
+//     in 25, and years one apart, one of them a placeholder, by one in
+//     ten, each about as often as by one person's two records or more.
+//     Two real dates of one year that differ (not a swap) are a slip of
+//     day or month in one record, one of a hundred of one person's pairs,
+//     but one in ten pairs of namesakes. A real date with the year one off
+//     (6 % of one person's pairs: an age rounded the other way) or two to
+//     five off (2 %: a year written from an age) on the same day and month
+//     is rare by chance (2 and 5 in 10,000). Two real dates whose year and
+//     day both differ are two slips in one record (a year and a day apart
+//     two in 1,000, two to five years apart less) and common among
+//     namesakes blocked on years either side (15 %, 14 %). Guessed ages
+//     put one person's two years two to five apart, one date a
+//     placeholder, now and then (0.75 %), as namesakes in a block are in
+//     one pair of sixteen. Beyond that the evidence grows fast: one
+//     person's two records are six to fifteen years apart about once in
+//     1,000 (a digit slipped), and more than fifteen once in 20,000, while
+//     half of the namesakes a block finds are of another generation. A
+//     birth year decades off costs twelve bits: enough that two
+//     namesakes of one union, one father's name, one mother's name and
+//     one phone are not even shown to a reviewer.
 //   - Phone: a third of re-enrolments give the same phone; phones are shared
 //     by neighbours and families (5–16 % of phones), so U is 1 in 100.
 //   - NID: pairs with the same NID never reach the scorer (the exact rules
@@ -195,14 +223,15 @@ type Model struct {
 // (twins) must fall short of Hold unless the person's own name agrees, and
 // two women of one common name, one birth year and one upazila who share a
 // neighbour's phone must not be held. Hold 22 bits is roughly posterior odds
-// of 1000:1 for candidates whose prior odds are 1:4000; Review 14 flags the
-// pairs a reviewer should see without delaying the enrolment.
+// of 1000:1 for candidates whose prior odds are 1:4000; Review 13.5 flags
+// the pairs a reviewer should see without delaying the enrolment: about
+// even odds, so that at least one alert in two is the same person.
 func DefaultModel() Model {
 	return Model{
 		Name: NameLevels{
-			Exact:   MU{0.60, 5e-4},
-			Close:   MU{0.25, 2e-3},
-			Partial: MU{0.08, 0.02},
+			Exact:   MU{0.59, 5e-4},
+			Close:   MU{0.24, 2e-3},
+			Partial: MU{0.10, 0.01},
 			Mixed:   MU{0.02, 0.10},
 			Far:     MU{0.05, 0.8775},
 		},
@@ -221,18 +250,26 @@ func DefaultModel() Model {
 			Mixed:   MU{0.05, 0.08},
 			Far:     MU{0.15, 0.886},
 		},
+		Mother: NameLevels{
+			Exact:   MU{0.55, 2e-3},
+			Close:   MU{0.22, 4e-3},
+			Partial: MU{0.10, 0.03},
+			Mixed:   MU{0.05, 0.08},
+			Far:     MU{0.05, 0.88},
+		},
 		DOB: DOBLevels{
-			Exact:              MU{0.55, 3e-4},
-			Transposed:         MU{0.03, 1e-4},
-			Placeholder:        MU{0.15, 0.04},
-			SameYear:           MU{0.04, 0.10},
-			YearOffSameDay:     MU{0.06, 2e-4},
-			YearOff1:           MU{0.035, 0.10},
-			YearOff1OtherDay:   MU{0.005, 0.15},
-			YearOff2to5:        MU{0.025, 0.2},
-			YearOff2to5SameDay: MU{0.02, 5e-4},
-			Far:                MU{0.004, 0.2},
-			Decades:            MU{2e-4, 0.2},
+			Exact:               MU{0.55, 3e-4},
+			Transposed:          MU{0.03, 1e-4},
+			Placeholder:         MU{0.15, 0.04},
+			SameYear:            MU{0.01, 0.10},
+			YearOffSameDay:      MU{0.06, 2e-4},
+			YearOff1:            MU{0.035, 0.10},
+			YearOff1OtherDay:    MU{0.002, 0.15},
+			YearOff2to5:         MU{0.0075, 0.06},
+			YearOff2to5SameDay:  MU{0.02, 5e-4},
+			YearOff2to5OtherDay: MU{0.0015, 0.14},
+			Far:                 MU{0.001, 0.2},
+			Decades:             MU{5e-5, 0.2},
 		},
 		Gender: AgreeLevels{Same: MU{0.98, 0.5}, Different: MU{0.02, 0.5}},
 		Phone:  AgreeLevels{Same: MU{0.30, 0.01}, Different: MU{0.70, 0.99}},
@@ -248,7 +285,8 @@ func DefaultModel() Model {
 		TFMaxDown:       6,
 		TFMaxUp:         4,
 		HouseholdCap:    9,
-		Review:          14,
+		MotherOverCap:   4,
+		Review:          13.5,
 		Hold:            22,
 	}
 }
@@ -289,6 +327,8 @@ func (m *Model) Validate() error {
 		return invalid("tf bounds %g, %g must be finite and not negative", m.TFMaxDown, m.TFMaxUp)
 	case !(m.HouseholdCap >= 0) || math.IsInf(m.HouseholdCap, 0):
 		return invalid("household cap %g must be finite and not negative", m.HouseholdCap)
+	case !(m.MotherOverCap >= 0) || math.IsInf(m.MotherOverCap, 0):
+		return invalid("mother over cap %g must be finite and not negative", m.MotherOverCap)
 	case math.IsNaN(m.Review) || math.IsInf(m.Review, 0) || math.IsInf(m.Hold, 0) || !(m.Hold > m.Review):
 		return invalid("hold %g must be finite and above review %g", m.Hold, m.Review)
 	}

@@ -51,10 +51,14 @@ func TestDefaultWeightsOrdered(t *testing.T) {
 		"name":   {m.Name.Exact, m.Name.Close, m.Name.Partial, m.Name.Mixed, m.Name.Far},
 		"father": {m.Father.Exact, m.Father.Close, m.Father.Partial, m.Father.Mixed, m.Father.Far},
 		"spouse": {m.Spouse.Exact, m.Spouse.Close, m.Spouse.Partial, m.Spouse.Mixed, m.Spouse.Far},
-		// Two real dates a year and a day apart are two slips in one
-		// record, rarer for one person than an age guessed years off.
-		"dob": {m.DOB.Exact, m.DOB.Transposed, m.DOB.Placeholder, m.DOB.SameYear, m.DOB.YearOff1,
-			m.DOB.YearOff2to5, m.DOB.YearOff1OtherDay, m.DOB.Far, m.DOB.Decades},
+		"mother": {m.Mother.Exact, m.Mother.Close, m.Mother.Partial, m.Mother.Mixed, m.Mother.Far},
+		// Where one date is a placeholder, only the years compare.
+		"dob": {m.DOB.Exact, m.DOB.Placeholder, m.DOB.YearOff1, m.DOB.YearOff2to5, m.DOB.Far, m.DOB.Decades},
+		// Two real dates that differ in day or month are a slip in one
+		// record, and with the year off too two slips, rarer for one
+		// person than an age guessed years off.
+		"dob, two real dates": {m.DOB.Exact, m.DOB.Transposed, m.DOB.SameYear, m.DOB.YearOff1OtherDay,
+			m.DOB.YearOff2to5OtherDay, m.DOB.Far, m.DOB.Decades},
 		"dob on one day": {m.DOB.YearOffSameDay, m.DOB.YearOff2to5SameDay, m.DOB.YearOff2to5},
 		"location":       {m.Location.SameUpazila, m.Location.SameDistrict, m.Location.Different},
 		"phone":          {m.Phone.Same, m.Phone.Different},

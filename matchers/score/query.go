@@ -20,9 +20,9 @@ type Query struct {
 	a  *Record
 	tf TermFreq
 	w  weights
-	// strong holds the strong tokens of the query's own, father's and
-	// spouse's names.
-	strong [3]tokens
+	// strong holds the strong tokens of the query's own, father's,
+	// spouse's and mother's names.
+	strong [4]tokens
 }
 
 // The names of a record, as Query indexes them.
@@ -30,6 +30,7 @@ const (
 	ownName = iota
 	fatherName
 	spouseName
+	motherName
 )
 
 // The fields compared for equality, as Query indexes them.
@@ -46,7 +47,7 @@ const (
 // Validate.
 func (m *Model) Query(a *Record, tf TermFreq) Query {
 	q := Query{m: m, a: a, tf: tf}
-	for f, t := range [...][]string{a.Name.Strong, a.Father.Strong, a.Spouse.Strong} {
+	for f, t := range [...][]string{a.Name.Strong, a.Father.Strong, a.Spouse.Strong, a.Mother.Strong} {
 		q.strong[f].fill(t)
 	}
 	return q
@@ -70,15 +71,16 @@ func (q *Query) Total(b *Record) (total float64, ok bool) {
 }
 
 // maxContributions bounds the lines of one explanation, with room to
-// spare: nine fields, three term-frequency lines and the household cap.
-const maxContributions = 16
+// spare: eleven fields, four term-frequency lines and the household cap.
+const maxContributions = 18
 
 // contributions is an explanation as the scorer builds it, on the stack.
 type contributions struct {
 	n int
 	c [maxContributions]domain.Contribution
-	// household is the weight of the lines that relatives share.
-	household float64
+	// household is the weight of the lines that relatives share; mother
+	// the weight of the mother's name's agreeing lines among them.
+	household, mother float64
 }
 
 func (cs *contributions) add(field, level string, w float64, household bool) {
@@ -107,6 +109,7 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 	cs.add(FieldNID, lv, q.agreeWeight(nidField, lv), false)
 	q.name(cs, b, fatherName, b.Father.Strong)
 	q.name(cs, b, spouseName, b.Spouse.Strong)
+	q.name(cs, b, motherName, b.Mother.Strong)
 	lv = compareEqual(a.PhoneHash, b.PhoneHash)
 	cs.add(FieldPhone, lv, q.agreeWeight(phoneField, lv), true)
 	lv = compareLocation(a, b)
@@ -115,8 +118,8 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 		cs.add(FieldNIDPlace, lv, q.agreeWeight(nidPlaceField, lv), true)
 	}
 
-	if hh := cs.household; hh > m.HouseholdCap {
-		cs.add(FieldHousehold, LevelCapped, m.HouseholdCap-hh, false)
+	if hh, limit := cs.household, m.HouseholdCap+min(cs.mother, m.MotherOverCap); hh > limit {
+		cs.add(FieldHousehold, LevelCapped, limit-hh, false)
 	}
 	for _, c := range cs.c[:cs.n] {
 		total += c.Weight
@@ -132,12 +135,18 @@ func nameFields(f int) (field, tfField string) {
 		return FieldFather, FieldFatherTF
 	case spouseName:
 		return FieldSpouse, FieldSpouseTF
+	case motherName:
+		return FieldMother, FieldMotherTF
 	}
 	return FieldName, FieldNameTF
 }
 
-// name adds the lines of the query's name f (ownName, fatherName or
-// spouseName) against b's strong tokens y and returns its level.
+// name adds the lines of the query's name f (ownName, fatherName,
+// spouseName or motherName) against b's strong tokens y and returns its
+// level. The relatives' names are evidence that a family shares, and count
+// toward the household cap; a mother's name only where it agrees: one
+// person's two records seldom name two mothers, and the cap must not
+// swallow that evidence against namesakes.
 func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 	m := q.m
 	var nm nameMatch
@@ -152,10 +161,14 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 		nm = m.withoutStrays(nm, q.a, b)
 	}
 	field, tfField := nameFields(f)
-	household := f != ownName
-	cs.add(field, nm.level, q.nameWeight(f, nm.level), household)
+	w := q.nameWeight(f, nm.level)
+	cs.add(field, nm.level, w, q.household(cs, f, w))
 	if q.tf != nil && nm.n > 0 {
-		if level, w, ok := m.tfAdjust(&nm, q.nameLogU(f, nm.level), q.tf); ok {
+		share := 1.0
+		if f != ownName {
+			share = 2
+		}
+		if level, w, ok := m.tfAdjust(&nm, q.nameLogU(f, nm.level), q.tf, share); ok {
 			if nm.level == LevelMixed && w > 0 {
 				// Mixed names share a token and conflict on another:
 				// the shared one is a family name, and a rare family
@@ -164,10 +177,27 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 				// person.
 				level, w = LevelTypical, 0
 			}
-			cs.add(tfField, level, w, household)
+			cs.add(tfField, level, w, q.household(cs, f, w))
 		}
 	}
 	return nm.level
+}
+
+// household reports whether a line of weight w of the name f counts
+// toward the household cap: the relatives' names do, the mother's only
+// where it agrees, and its agreement is kept in cs.mother, which may pass
+// the cap by Model.MotherOverCap.
+func (q *Query) household(cs *contributions, f int, w float64) bool {
+	switch f {
+	case ownName:
+		return false
+	case motherName:
+		if w <= 0 {
+			return false
+		}
+		cs.mother += w
+	}
+	return true
 }
 
 // weights holds the logarithms a Query has taken, each once, when first
@@ -175,27 +205,27 @@ func (q *Query) name(cs *contributions, b *Record, f int, y []string) string {
 // the term-frequency adjustment starts from. A Query over many candidates
 // takes each at most once; one over a single pair, only those it meets.
 type weights struct {
-	taken uint64 // a bit per slot of v
+	taken [2]uint64 // a bit per slot of v
 	v     [nSlots]float64
 }
 
 // Slots of weights.v.
 const (
 	slotName     = 0                // by name and nameIndex
-	slotLogU     = slotName + 3*5   // by name and nameIndex
-	slotAgree    = slotLogU + 3*5   // by field compared for equality and agreeIndex
+	slotLogU     = slotName + 4*5   // by name and nameIndex
+	slotAgree    = slotLogU + 4*5   // by field compared for equality and agreeIndex
 	slotDOB      = slotAgree + 5*2  // by dobIndex
 	slotLocation = slotDOB + nDOB   // by locationIndex
-	nSlots       = slotLocation + 3 // at most 64, the bits of taken
+	nSlots       = slotLocation + 3 // at most 128, the bits of taken
 )
 
 // has reports whether slot s is taken.
-func (w *weights) has(s int) bool { return w.taken&(1<<s) != 0 }
+func (w *weights) has(s int) bool { return w.taken[s>>6]&(1<<(s&63)) != 0 }
 
 // put takes slot s with the value x.
 func (w *weights) put(s int, x float64) {
 	w.v[s] = x
-	w.taken |= 1 << s
+	w.taken[s>>6] |= 1 << (s & 63)
 }
 
 // nameWeight is the weight of level of the name f; missing weighs zero.
@@ -271,6 +301,8 @@ func (m *Model) nameLevels(f int) *NameLevels {
 		return &m.Father
 	case spouseName:
 		return &m.Spouse
+	case motherName:
+		return &m.Mother
 	}
 	return &m.Name
 }
@@ -311,7 +343,7 @@ func (l *NameLevels) mu(i int) MU {
 }
 
 // nDOB is the number of date-of-birth levels.
-const nDOB = 11
+const nDOB = 12
 
 // dobIndex is the position of a date-of-birth level in mu's order, or -1.
 func dobIndex(level string) int {
@@ -338,14 +370,10 @@ func dobIndex(level string) int {
 		return 9
 	case LevelYearOff2Day:
 		return 10
+	case LevelYearOff2Oth:
+		return 11
 	}
 	return -1
-}
-
-// levels lists the date-of-birth levels in dobIndex's order.
-func (l *DOBLevels) levels() []MU {
-	return []MU{l.Exact, l.Transposed, l.Placeholder, l.SameYear, l.YearOffSameDay, l.YearOff1,
-		l.YearOff1OtherDay, l.YearOff2to5, l.Far, l.Decades, l.YearOff2to5SameDay}
 }
 
 func (l *DOBLevels) mu(i int) MU {
@@ -370,8 +398,10 @@ func (l *DOBLevels) mu(i int) MU {
 		return l.Far
 	case 9:
 		return l.Decades
+	case 10:
+		return l.YearOff2to5SameDay
 	}
-	return l.YearOff2to5SameDay
+	return l.YearOff2to5OtherDay
 }
 
 // agreeIndex is the position of an equality level in mu's order, or -1.

@@ -7,8 +7,8 @@ import "testing"
 // pairs whose own names are far, with and without term frequencies,
 // across the scenarios' records.
 func TestQueryTotal(t *testing.T) {
-	if nSlots > 64 {
-		t.Fatalf("%d slots of weights, more than the 64 bits that mark them taken", nSlots)
+	if nSlots > 128 {
+		t.Fatalf("%d slots of weights, more than the 128 bits that mark them taken", nSlots)
 	}
 	m := DefaultModel()
 	var recs []*Record

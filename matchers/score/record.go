@@ -68,10 +68,13 @@ func (d DOB) Placeholder() bool {
 // must never be a raw phone or NID. District and Upazila are normalised names
 // or BBS codes, compared only for equality.
 type Record struct {
-	PersonID  string
-	Name      Name
-	Father    Name
-	Spouse    Name
+	PersonID string
+	Name     Name
+	Father   Name
+	Spouse   Name
+	// Mother is the mother's name, which national ID cards carry and
+	// many registries record.
+	Mother    Name
 	DOB       DOB
 	Gender    Gender
 	PhoneHash string
@@ -91,9 +94,12 @@ const (
 	// MaxFieldLen is the longest string field or token, in bytes.
 	MaxFieldLen = 255
 
-	encVersion = 2
-	// header: version, six token counts, gender, month, day, year (2 bytes).
-	headerLen = 1 + 6 + 1 + 1 + 1 + 2
+	encVersion = 3
+	// nLists is the number of token lists: strong and weak tokens of the
+	// own, father's, spouse's and mother's names.
+	nLists = 8
+	// header: version, the token counts, gender, month, day, year (2 bytes).
+	headerLen = 1 + nLists + 1 + 1 + 1 + 2
 )
 
 // ErrCorrupt is returned, wrapped, by DecodeRecord for input that is
@@ -102,14 +108,15 @@ const (
 // retried.
 var ErrCorrupt = errors.New("corrupt record")
 
-func (r *Record) lists() [6][]string {
-	return [6][]string{r.Name.Strong, r.Name.Weak, r.Father.Strong, r.Father.Weak, r.Spouse.Strong, r.Spouse.Weak}
+func (r *Record) lists() [nLists][]string {
+	return [nLists][]string{r.Name.Strong, r.Name.Weak, r.Father.Strong, r.Father.Weak, r.Spouse.Strong, r.Spouse.Weak,
+		r.Mother.Strong, r.Mother.Weak}
 }
 
 // AppendBinary appends the compact binary form of r to b and returns the
 // extended slice. The form is a version byte, a fixed header (token counts,
 // gender, date of birth) and then length-prefixed strings; a typical record
-// takes about 90 bytes. It fails, leaving b's contents unchanged, when a
+// takes about 100 bytes. It fails, leaving b's contents unchanged, when a
 // field is over MaxFieldLen bytes, a list holds more than MaxTokens tokens,
 // a token is empty or the date or gender is out of range; DecodeRecord
 // accepts exactly what AppendBinary writes.
@@ -181,7 +188,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	if b[0] != encVersion {
 		return r, fmt.Errorf("decode record: version %d: %w", b[0], ErrCorrupt)
 	}
-	var counts [6]int
+	var counts [nLists]int
 	total := 0
 	for i := range counts {
 		c := int(b[1+i])
@@ -191,8 +198,9 @@ func DecodeRecord(b []byte) (Record, error) {
 		counts[i] = c
 		total += c
 	}
-	r.Gender = Gender(b[7])
-	r.DOB = DOB{Month: b[8], Day: b[9], Year: binary.LittleEndian.Uint16(b[10:12])}
+	g := 1 + nLists
+	r.Gender = Gender(b[g])
+	r.DOB = DOB{Month: b[g+1], Day: b[g+2], Year: binary.LittleEndian.Uint16(b[g+3 : g+5])}
 	if r.Gender > GenderOther || r.DOB.Month > 12 || r.DOB.Day > 31 {
 		return Record{}, fmt.Errorf("decode record: gender or date out of range: %w", ErrCorrupt)
 	}
@@ -204,7 +212,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	if total > 0 {
 		toks = make([]string, total)
 	}
-	var lists [6][]string
+	var lists [nLists][]string
 	k := 0
 	for i, c := range counts {
 		if c == 0 {
@@ -223,6 +231,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	r.Name = Name{Strong: lists[0], Weak: lists[1]}
 	r.Father = Name{Strong: lists[2], Weak: lists[3]}
 	r.Spouse = Name{Strong: lists[4], Weak: lists[5]}
+	r.Mother = Name{Strong: lists[6], Weak: lists[7]}
 	r.PhoneHash = d.next()
 	r.NIDHash = d.next()
 	r.District = d.next()

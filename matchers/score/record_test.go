@@ -31,7 +31,7 @@ func typicalRecord() Record {
 // since the encoding does not tell them apart.
 func sameRecord(a, b Record) bool {
 	norm := func(r Record) Record {
-		for _, l := range []*[]string{&r.Name.Strong, &r.Name.Weak, &r.Father.Strong, &r.Father.Weak, &r.Spouse.Strong, &r.Spouse.Weak} {
+		for _, l := range []*[]string{&r.Name.Strong, &r.Name.Weak, &r.Father.Strong, &r.Father.Weak, &r.Spouse.Strong, &r.Spouse.Weak, &r.Mother.Strong, &r.Mother.Weak} {
 			if len(*l) == 0 {
 				*l = nil
 			}
@@ -123,6 +123,7 @@ func TestRecordRoundTripRandom(t *testing.T) {
 			Name:      Name{Strong: toks(), Weak: toks()},
 			Father:    Name{Strong: toks(), Weak: toks()},
 			Spouse:    Name{Strong: toks(), Weak: toks()},
+			Mother:    Name{Strong: toks(), Weak: toks()},
 			DOB:       DOB{Year: uint16(rng.IntN(2100)), Month: uint8(rng.IntN(13)), Day: uint8(rng.IntN(32))},
 			Gender:    Gender(rng.IntN(5)),
 			PhoneHash: str(8),

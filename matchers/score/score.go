@@ -65,7 +65,14 @@ func (m *Model) Score(a, b *Record, tf TermFreq) Result {
 // common name look rare. ok is false when any agreeing token has no known
 // frequency: an incomplete table then leaves the level's own weight alone
 // rather than guess.
-func (m *Model) tfAdjust(nm *nameMatch, logU float64, tf TermFreq) (level string, w float64, ok bool) {
+//
+// share scales the frequencies: 1 for a person's own name; 2 for a
+// relative's, since the table counts the share of all persons whose own
+// name holds a token, and a man's name is met among men only, half of
+// them, while every father and husband is a man (and every mother a
+// woman): a father's name is twice as common among fathers as the table
+// says.
+func (m *Model) tfAdjust(nm *nameMatch, logU float64, tf TermFreq, share float64) (level string, w float64, ok bool) {
 	w = logU
 	for _, p := range nm.pairs[:nm.n] {
 		f := tf.Freq(p[0])
@@ -75,7 +82,7 @@ func (m *Model) tfAdjust(nm *nameMatch, logU float64, tf TermFreq) (level string
 		if !(f > 0) {
 			return "", 0, false
 		}
-		w -= math.Log2(min(1, m.TFTokensPerName*f))
+		w -= math.Log2(min(1, share*m.TFTokensPerName*f))
 	}
 	w = min(m.TFMaxUp, max(-m.TFMaxDown, w))
 	switch {
