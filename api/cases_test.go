@@ -51,19 +51,7 @@ func TestCaseListsItsAlerts(t *testing.T) {
 		t.Fatalf("a 129-byte case: %d, want 400", r.status)
 	}
 
-	h, err := hashPassword("dss-password", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.CreateUser(e.ctx, review.User{Username: "dss", Role: review.RoleSupervisor, PasswordHash: h,
-		Ministries: []string{"social_welfare"}}, review.Actor{Username: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	tok, hash := NewToken(TokenPrefix)
-	if err := e.store.CreateToken(e.ctx, review.APIToken{Hash: hash, Username: "dss", Label: "t", ID: TokenID(tok)}, review.Actor{Username: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	e.tokens["dss"] = tok
+	e.addMinistryUser("dss", review.RoleSupervisor, "dss-password", "social_welfare")
 	if got := caseAlerts("dss"); len(got) != 1 || got[0] != w.walletHold {
 		t.Fatalf("a ministry's case lists %v, want its own alert only", got)
 	}

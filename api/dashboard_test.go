@@ -183,14 +183,7 @@ func TestDashboardUndistributedAid(t *testing.T) {
 	}
 
 	// A ministry's user sees its own programmes' aid alone.
-	h, err := hashPassword("dss-password", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.CreateUser(e.ctx, review.User{Username: "dss", Role: review.RoleViewer, PasswordHash: h,
-		Ministries: []string{"social_welfare"}}, review.Actor{Username: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	e.addMinistryUser("dss", review.RoleViewer, "dss-password", "social_welfare")
 	sb, res := e.login("dss", "dss-password")
 	mustStatus(t, "login", res, http.StatusSeeOther)
 	scoped := sb.get("/overview/districts.csv")

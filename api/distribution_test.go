@@ -178,15 +178,7 @@ func TestDistributionReportRoutes(t *testing.T) {
 		name, ministry string
 		sees           bool
 	}{{"welfare-viewer", "social_welfare", true}, {"food-viewer", "food", false}} {
-		if err := e.store.CreateUser(e.ctx, review.User{Username: u.name, Role: review.RoleViewer, PasswordHash: "x",
-			Ministries: []string{u.ministry}}, review.Actor{Username: "test"}); err != nil {
-			t.Fatal(err)
-		}
-		tok, hash := NewToken(TokenPrefix)
-		if err := e.store.CreateToken(e.ctx, review.APIToken{Hash: hash, Username: u.name, Label: "t", ID: TokenID(tok)}, review.Actor{Username: "test"}); err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[u.name] = tok
+		e.addMinistryUser(u.name, review.RoleViewer, u.name+"-password", u.ministry)
 		for _, path := range []string{"/api/v1/reports/distribution?cycle=2026-10", "/api/v1/reports/distributors?cycle=2026-10"} {
 			res := get(u.name, path, "")
 			var body struct {

@@ -150,6 +150,26 @@ func (e *env) addUser(name, role, password string) {
 	}
 }
 
+// addMinistryUser adds a user of role bound to ministries, who logs in
+// with password or calls the API as name (e.call) with a token of their
+// own.
+func (e *env) addMinistryUser(name, role, password string, ministries ...string) {
+	e.t.Helper()
+	h, err := hashPassword(password, bcrypt.MinCost)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.store.CreateUser(e.ctx, review.User{Username: name, Role: role, PasswordHash: h, Ministries: ministries},
+		review.Actor{Username: "test"}); err != nil {
+		e.t.Fatal(err)
+	}
+	tok, hash := NewToken(TokenPrefix)
+	if err := e.store.CreateToken(e.ctx, review.APIToken{Hash: hash, Username: name, Label: "t", ID: TokenID(tok)}, review.Actor{Username: "test"}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.tokens[name] = tok
+}
+
 // feed runs events through the real pipeline and returns their decisions.
 func (e *env) feed(events ...map[string]any) map[string]domain.Decision {
 	e.t.Helper()

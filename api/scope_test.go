@@ -52,19 +52,7 @@ func TestScopedUserWalksEveryRoute(t *testing.T) {
 		t.Fatalf("cards: own %q, foreign %q", ownCard, foreignCard)
 	}
 
-	h, err := hashPassword("dss-password", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.CreateUser(e.ctx, review.User{Username: "dss", Role: review.RoleSupervisor, PasswordHash: h,
-		Ministries: []string{"social_welfare"}}, review.Actor{Username: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	tok, hash := NewToken(TokenPrefix)
-	if err := e.store.CreateToken(e.ctx, review.APIToken{Hash: hash, Username: "dss", Label: "t", ID: TokenID(tok)}, review.Actor{Username: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	e.tokens["dss"] = tok
+	e.addMinistryUser("dss", review.RoleSupervisor, "dss-password", "social_welfare")
 	b, res := e.login("dss", "dss-password")
 	mustStatus(t, "login", res, http.StatusSeeOther)
 

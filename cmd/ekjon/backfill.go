@@ -215,6 +215,9 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return err
 	}
+	if err := store.Analyze(ctx); err != nil {
+		return err
+	}
 	printBackfill(stdout, res, bcfg)
 	if o.truth != "" {
 		if o.clusters == "" {

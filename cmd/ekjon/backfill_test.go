@@ -224,6 +224,19 @@ func TestBackfillReadsACSVWithBanglaHeaders(t *testing.T) {
 	clusters, rejects := filepath.Join(dir, "c.csv"), filepath.Join(dir, "r.csv")
 	w.backfill(t, "--map", mapFile, "--as-of", "2026-11-01T00:00:00Z", "--clusters", clusters, "--rejects", rejects, "--report", filepath.Join(dir, "r.html"), in)
 
+	// The record's tables have their statistics once the load is done.
+	db, err := pgx.Connect(context.Background(), w.env["EKJON_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var analyzed bool
+	err = db.QueryRow(context.Background(), `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
+		WHERE relname = 'enrolments' AND schemaname = current_schema()`).Scan(&analyzed)
+	db.Close(context.Background())
+	if err != nil || !analyzed {
+		t.Errorf("the enrolments table has no statistics after the backfill (%v)", err)
+	}
+
 	rows := readClusters(t, clusters)
 	for _, id := range []string{"r1", "r2", "r5", "r6"} {
 		if rows[id] == nil {

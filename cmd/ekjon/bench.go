@@ -412,7 +412,7 @@ func benchSize(ctx context.Context, o benchOptions, persons int, last bool, log 
 	// planner reads whole tables for look-ups of a few keys (the persons'
 	// homes of a batch of distributions took 0.6 s at a million).
 	at := time.Now()
-	if _, err := epool.Exec(ctx, "ANALYZE"); err != nil {
+	if err := postgres.NewStore(epool).Analyze(ctx); err != nil {
 		return res, fmt.Errorf("analyze: %w", err)
 	}
 	fmt.Fprintf(out, "  analyzed ekjon's tables in %s\n", time.Since(at).Round(time.Millisecond))

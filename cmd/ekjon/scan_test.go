@@ -130,6 +130,35 @@ func (e *scanEnv) enrol(id, nid string, i int) (string, cardJSON) {
 	}
 }
 
+// distributors adds a distributor for each name, bound to the old-age
+// allowance (or every programme, when its areas are "*") in its areas,
+// and returns each one's bearer token.
+func (e *scanEnv) distributors(areas map[string][]string) map[string]string {
+	e.t.Helper()
+	st := storeOn(e.h.db)
+	ctx := context.Background()
+	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
+	tokens := map[string]string{}
+	for name, as := range areas {
+		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
+			e.t.Fatal(err)
+		}
+		tok, hash := api.NewToken(api.TokenPrefix)
+		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
+			e.t.Fatal(err)
+		}
+		progs := []string{"old_age"}
+		if len(as) == 1 && as[0] == "*" {
+			progs = []string{"*"}
+		}
+		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: progs, Areas: as}); err != nil {
+			e.t.Fatal(err)
+		}
+		tokens[name] = tok
+	}
+	return tokens
+}
+
 func (e *scanEnv) scan(scanID, qr, cycle string) map[string]any {
 	return map[string]any{"scan_id": scanID, "qr": qr, "programme": "old_age", "cycle": cycle, "device_id": "dev-1",
 		"location": map[string]string{"district": "Dhaka", "upazila": "Savar"}}
@@ -365,23 +394,7 @@ func TestScanRacesKafkaPayment(t *testing.T) {
 func TestScanScopeByPlace(t *testing.T) {
 	e := newScanEnv(t)
 	_, card := e.enrol("en-place", "1234567891", 1)
-	st := storeOn(e.h.db)
-	ctx := context.Background()
-	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
-	tokens := map[string]string{}
-	for name, areas := range map[string][]string{"dhaka": {"Dhaka"}, "nawabganj": {"Nawabganj"}} {
-		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
-			t.Fatal(err)
-		}
-		tok, hash := api.NewToken(api.TokenPrefix)
-		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"old_age"}, Areas: areas}); err != nil {
-			t.Fatal(err)
-		}
-		tokens[name] = tok
-	}
+	tokens := e.distributors(map[string][]string{"dhaka": {"Dhaka"}, "nawabganj": {"Nawabganj"}})
 	at := func(id string, loc map[string]string) map[string]any {
 		m := e.scan(id, card.QR, "2026-11")
 		m["location"] = loc
@@ -445,23 +458,7 @@ func TestScanScopeByUnion(t *testing.T) {
 	t.Cleanup(func() { domain.UsePlaces(old) })
 	e := newScanEnvWith(t, newHarness(t, 3), func(c *app.Config) { c.Rules.PlacesFile = file })
 	_, card := e.enrol("en-union", "1234567892", 2)
-	st := storeOn(e.h.db)
-	ctx := context.Background()
-	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
-	tokens := map[string]string{}
-	for name, areas := range map[string][]string{"ashulia": {"267217"}, "savar": {"সাভার"}} {
-		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
-			t.Fatal(err)
-		}
-		tok, hash := api.NewToken(api.TokenPrefix)
-		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"old_age"}, Areas: areas}); err != nil {
-			t.Fatal(err)
-		}
-		tokens[name] = tok
-	}
+	tokens := e.distributors(map[string][]string{"ashulia": {"267217"}, "savar": {"সাভার"}})
 	at := func(id string, loc map[string]string) map[string]any {
 		m := e.scan(id, card.QR, "2026-11")
 		m["location"] = loc
@@ -558,23 +555,7 @@ func TestScanInvalidCardsAlert(t *testing.T) {
 	// Distributors and devices of their own: the enrolment's probe may
 	// have verified the card as the dist user, on dev-1, before the index
 	// knew it.
-	st := storeOn(e.h.db)
-	ctx := context.Background()
-	actor := review.Actor{Username: "test", Role: review.RoleAdmin}
-	tokens := map[string]string{}
-	for _, name := range []string{"forger", "prober"} {
-		if err := st.CreateUser(ctx, review.User{Username: name, Role: review.RoleDistributor}, actor); err != nil {
-			t.Fatal(err)
-		}
-		tok, hash := api.NewToken(api.TokenPrefix)
-		if err := st.CreateToken(ctx, review.APIToken{Hash: hash, Username: name, Label: "test", ID: api.TokenID(tok)}, actor); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.SetDistributorScope(ctx, name, domain.DistributorScope{Programmes: []string{"*"}, Areas: []string{"*"}}); err != nil {
-			t.Fatal(err)
-		}
-		tokens[name] = tok
-	}
+	tokens := e.distributors(map[string][]string{"forger": {"*"}, "prober": {"*"}})
 	post := func(id, qr string) domain.Decision {
 		t.Helper()
 		var r api.ScanResponse

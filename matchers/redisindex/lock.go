@@ -43,21 +43,27 @@ var ErrLockLost = domain.Errorf(domain.KindTransient, "redis index", "the rebuil
 // marked ready by anyone else. It is of KindTransient.
 var ErrRebuilding = domain.Errorf(domain.KindTransient, "redis index", "another process is rebuilding the index")
 
-// lease is a hold on the rebuild lock.
+// lease is a hold on the rebuild lock, for term unless renewed.
 type lease struct {
 	ix    *Index
 	token string
+	term  time.Duration
 }
 
 // acquire takes the rebuild lock for a lease, or returns a nil lease
 // when another holds it.
 func (ix *Index) acquire(ctx context.Context) (*lease, error) {
+	return ix.acquireFor(ctx, ix.leaseTerm())
+}
+
+// acquireFor is acquire with a lease of term.
+func (ix *Index) acquireFor(ctx context.Context, term time.Duration) (*lease, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return nil, domain.Wrap(domain.KindInternal, "redis: rebuild lock", err)
 	}
-	l := &lease{ix: ix, token: hex.EncodeToString(b)}
-	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), l.token, ix.leaseTerm()).Result()
+	l := &lease{ix: ix, token: hex.EncodeToString(b), term: term}
+	ok, err := ix.rdb.SetNX(ctx, ix.lockKey(), l.token, term).Result()
 	if err != nil {
 		return nil, classify("redis: rebuild lock", err)
 	}
@@ -70,7 +76,7 @@ func (ix *Index) acquire(ctx context.Context) (*lease, error) {
 // extend renews the lease for another term; ErrLockLost if the
 // lock is no longer the lease's.
 func (l *lease) extend(ctx context.Context) error {
-	n, err := lockExtendScript.Run(ctx, l.ix.rdb, []string{l.ix.lockKey()}, l.token, l.ix.leaseTerm().Milliseconds()).Int()
+	n, err := lockExtendScript.Run(ctx, l.ix.rdb, []string{l.ix.lockKey()}, l.token, l.term.Milliseconds()).Int()
 	if err != nil {
 		return classify("redis: extend rebuild lock", err)
 	}
@@ -113,7 +119,7 @@ func (l *lease) markReady(ctx context.Context, generation int64) error {
 // rebuild that spends long between writes (the record sorting a national
 // registry) keeps the lock; when the lock is lost, it calls lost.
 func (l *lease) keep(ctx context.Context, lost func()) {
-	t := time.NewTicker(l.ix.leaseTerm() / 3)
+	t := time.NewTicker(l.term / 3)
 	defer t.Stop()
 	for {
 		select {

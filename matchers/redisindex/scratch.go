@@ -56,6 +56,13 @@ type Scratch struct {
 	lost     chan struct{}
 }
 
+// scratchLease is the term of the rebuild lock a Scratch holds, renewed
+// every third of it while the Scratch lives: short, so that a load killed
+// mid-way lets the next run, or a stream worker, rebuild the index within
+// seconds rather than the minutes a rebuild's lease lasts (a rebuild
+// renews its own as it goes, between writes that may take long).
+const scratchLease = 20 * time.Second
+
 // scratchServer is the run id a Scratch gives itself, which its ready
 // marker names.
 const scratchServer = "scratch"
@@ -73,7 +80,7 @@ func (ix *Index) Take(ctx context.Context) (*Index, *Scratch, error) {
 	if !ok {
 		return nil, nil, ErrNotReady
 	}
-	l, err := ix.acquire(ctx)
+	l, err := ix.acquireFor(ctx, scratchLease)
 	if err != nil {
 		return nil, nil, err
 	}

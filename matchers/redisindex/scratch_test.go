@@ -14,6 +14,7 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
+	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
 // registryOutcomes decodes a seeded synthetic registry's enrolments (its
@@ -64,20 +65,7 @@ func dumpIndex(t *testing.T, rdb redis.UniversalClient, prefix string) map[strin
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]string{}
-	var keys []string
-	read := func(ctx context.Context, c *redis.Client) error {
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		return iter.Err()
-	}
-	var err error
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, read)
-	} else {
-		err = read(ctx, rdb.(*redis.Client))
-	}
+	keys, err := redistest.Keys(ctx, rdb, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}

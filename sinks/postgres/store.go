@@ -53,6 +53,16 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
+// Analyze gathers the planner's statistics of the record's tables. A bulk
+// load of millions of rows (a backfill) runs it when done: until
+// autovacuum analyzes them, or where it is off, the tables' first queries
+// would be planned as on empty tables, a sequential scan of a million
+// enrolments for a few persons' homes.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, "ANALYZE")
+	return classify("postgres: analyze", err)
+}
+
 // Ping reports whether the database answers; readiness uses it.
 func (s *Store) Ping(ctx context.Context) error { return classify("postgres: ping", s.pool.Ping(ctx)) }
 
