@@ -130,6 +130,26 @@ func (e *scanEnv) enrol(id, nid string, i int) (string, cardJSON) {
 	}
 }
 
+// scanAt is scan made at the place loc.
+func (e *scanEnv) scanAt(scanID, qr string, loc map[string]string) map[string]any {
+	m := e.scan(scanID, qr, "2026-11")
+	m["location"] = loc
+	return m
+}
+
+// verifyAt verifies card qr as distributor who (with token) at the place
+// loc, and fails the test unless the answer is want, and a 200 finds the
+// card live.
+func (e *scanEnv) verifyAt(who, token, scanID, qr string, loc map[string]string, want int) {
+	e.t.Helper()
+	var v api.VerifyResponse
+	if code := e.call("POST", "/api/v1/scans/verify", token, e.scanAt(scanID, qr, loc), &v); code != want {
+		e.t.Errorf("%s at %v: HTTP %d, want %d", who, loc, code, want)
+	} else if code == http.StatusOK && v.Card != "live" {
+		e.t.Errorf("%s at %v: card %q", who, loc, v.Card)
+	}
+}
+
 // distributors adds a distributor for each name, bound to the old-age
 // allowance (or every programme, when its areas are "*") in its areas,
 // and returns each one's bearer token.
@@ -395,11 +415,6 @@ func TestScanScopeByPlace(t *testing.T) {
 	e := newScanEnv(t)
 	_, card := e.enrol("en-place", "1234567891", 1)
 	tokens := e.distributors(map[string][]string{"dhaka": {"Dhaka"}, "nawabganj": {"Nawabganj"}})
-	at := func(id string, loc map[string]string) map[string]any {
-		m := e.scan(id, card.QR, "2026-11")
-		m["location"] = loc
-		return m
-	}
 	for i, c := range []struct {
 		who  string
 		loc  map[string]string
@@ -418,12 +433,7 @@ func TestScanScopeByPlace(t *testing.T) {
 		{"nawabganj", map[string]string{"district": "চাঁপাইনবাবগঞ্জ"}, http.StatusForbidden},
 		{"nawabganj", map[string]string{"district": "Dhaka", "upazila": "Nawabganj"}, http.StatusOK},
 	} {
-		var v api.VerifyResponse
-		if code := e.call("POST", "/api/v1/scans/verify", tokens[c.who], at(fmt.Sprint("p", i), c.loc), &v); code != c.want {
-			t.Errorf("%s at %v: HTTP %d, want %d", c.who, c.loc, code, c.want)
-		} else if code == http.StatusOK && v.Card != "live" {
-			t.Errorf("%s at %v: card %q", c.who, c.loc, v.Card)
-		}
+		e.verifyAt(c.who, tokens[c.who], fmt.Sprint("p", i), card.QR, c.loc, c.want)
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%'`); n != 4 {
 		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts, want one for each refused scan", n)
@@ -459,11 +469,6 @@ func TestScanScopeByUnion(t *testing.T) {
 	e := newScanEnvWith(t, newHarness(t, 3), func(c *app.Config) { c.Rules.PlacesFile = file })
 	_, card := e.enrol("en-union", "1234567892", 2)
 	tokens := e.distributors(map[string][]string{"ashulia": {"267217"}, "savar": {"সাভার"}})
-	at := func(id string, loc map[string]string) map[string]any {
-		m := e.scan(id, card.QR, "2026-11")
-		m["location"] = loc
-		return m
-	}
 	for i, c := range []struct {
 		who  string
 		loc  map[string]string
@@ -485,12 +490,7 @@ func TestScanScopeByUnion(t *testing.T) {
 		{"savar", map[string]string{"union": "267217"}, http.StatusOK},
 		{"savar", map[string]string{"district": "Gazipur", "union": "Ashulia"}, http.StatusForbidden},
 	} {
-		var v api.VerifyResponse
-		if code := e.call("POST", "/api/v1/scans/verify", tokens[c.who], at(fmt.Sprint("u", i), c.loc), &v); code != c.want {
-			t.Errorf("%s at %v: HTTP %d, want %d", c.who, c.loc, code, c.want)
-		} else if code == http.StatusOK && v.Card != "live" {
-			t.Errorf("%s at %v: card %q", c.who, c.loc, v.Card)
-		}
+		e.verifyAt(c.who, tokens[c.who], fmt.Sprint("u", i), card.QR, c.loc, c.want)
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM alerts WHERE rule = 'DISTRIBUTOR_SCOPE' AND event_id LIKE 'scope:%' AND person_id IS NULL`); n != 5 {
 		t.Fatalf("%d DISTRIBUTOR_SCOPE alerts without a person, want one for each refused scan", n)
@@ -501,7 +501,7 @@ func TestScanScopeByUnion(t *testing.T) {
 
 	// A scan in the union, written in Bangla, is recorded by code.
 	var r api.ScanResponse
-	body := at("in-union", map[string]string{"district": "ঢাকা", "union": "আশুলিয়া"})
+	body := e.scanAt("in-union", card.QR, map[string]string{"district": "ঢাকা", "union": "আশুলিয়া"})
 	if code := e.call("POST", "/api/v1/scans", tokens["ashulia"], body, &r); code != http.StatusOK || r.Decision.Action != domain.ActionAdmit {
 		t.Fatalf("scan in the union: HTTP %d, %s", code, verdictOf(r.Decision))
 	}
