@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -121,31 +122,24 @@ func cmdWeights(ctx context.Context, args []string, getenv func(string) string, 
 			m.name, sameHold, sameReview, same, otherHold, otherReview, len(rulings)-same)
 	}
 
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("weights: %w", err)
-		}
-		defer f.Close()
-		w = f
-	} else {
-		fmt.Fprintln(stdout)
-	}
-	fmt.Fprintf(w, "# m and u updated from %d reviewers' rulings (ekjon weights, prior %g); add to the policy file\n"+
+	var section bytes.Buffer
+	fmt.Fprintf(&section, "# m and u updated from %d reviewers' rulings (ekjon weights, prior %g); add to the policy file\n"+
 		"# with a new version, check it with ekjon policy check, and measure it with ekjon eval --policy-file.\nmatch_weights:\n",
 		len(rulings), *prior)
 	for _, u := range ups {
 		if u.Updated == u.Current {
 			continue
 		}
-		fmt.Fprintf(w, "  - {field: %s, level: %s, m: %.6g, u: %.6g}\n", u.Field, u.Level, u.Updated.M, u.Updated.U)
+		fmt.Fprintf(&section, "  - {field: %s, level: %s, m: %.6g, u: %.6g}\n", u.Field, u.Level, u.Updated.M, u.Updated.U)
 	}
-	if *out != "" {
-		if err := w.(*os.File).Close(); err != nil {
-			return fmt.Errorf("weights: %w", err)
-		}
-		fmt.Fprintf(stdout, "\nmatch_weights written to %s\n", *out)
+	if *out == "" {
+		fmt.Fprintln(stdout)
+		_, err := stdout.Write(section.Bytes())
+		return err
 	}
+	if err := os.WriteFile(*out, section.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("weights: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nmatch_weights written to %s\n", *out)
 	return nil
 }
