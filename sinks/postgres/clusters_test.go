@@ -26,6 +26,16 @@ func fuzzyMatch(id, person, matched string) domain.Outcome {
 	return o
 }
 
+// possibleMatch is enrolment id of person admitted with a POSSIBLE_PERSON
+// alert naming matched: no edge until a reviewer says "same person".
+func possibleMatch(id, person, matched string) domain.Outcome {
+	o := enrolment(id, person, "oaa", domain.ActionAdmit, domain.RulePossiblePerson)
+	o.Decision.MatchedPerson = matched
+	o.Alerts = []domain.Alert{{AlertID: domain.AlertID(id, domain.RulePossiblePerson), EventID: id, Rule: domain.RulePossiblePerson,
+		Action: domain.ActionAdmit, Programme: "oaa", PersonID: person, MatchedPerson: matched, CreatedAt: decidedAt}}
+	return o
+}
+
 // mustWrite writes outs, one batch, as the pipeline does: again while
 // the record says the failure is transient.
 func mustWrite(tb testing.TB, s *postgres.Store, outs ...domain.Outcome) {
@@ -181,11 +191,7 @@ func TestNotSameSplitsAndIsNeverUndone(t *testing.T) {
 	// A "same person" ruling is an edge too: P4, only possibly P2, is
 	// judged the same and joins P2's cluster, whose id stays.
 	mustWrite(t, s, enrolment("e7", "P4", "oaa", domain.ActionAdmit))
-	o := enrolment("e8", "P5", "oaa", domain.ActionAdmit, domain.RulePossiblePerson)
-	o.Decision.MatchedPerson = "P4"
-	o.Alerts = []domain.Alert{{AlertID: domain.AlertID("e8", domain.RulePossiblePerson), EventID: "e8", Rule: domain.RulePossiblePerson,
-		Action: domain.ActionAdmit, Programme: "oaa", PersonID: "P5", MatchedPerson: "P4", CreatedAt: decidedAt}}
-	mustWrite(t, s, o)
+	mustWrite(t, s, possibleMatch("e8", "P5", "P4"))
 	wantClusters(t, s, map[string]string{"P4": "P4", "P5": "P5"})
 	rule(t, s, "e8", domain.RulePossiblePerson, review.RulingSame)
 	wantClusters(t, s, map[string]string{"P4": "P4", "P5": "P4"})
@@ -350,11 +356,7 @@ func TestLinkHistoryBuildsTheStreamsClusters(t *testing.T) {
 	rule(t, s, "e4", domain.RuleFuzzyPerson, review.RulingNotSame)
 	mustWrite(t, s, fuzzyMatch("e5", "P4", "P3")) // refused: P4 is not P1
 	mustWrite(t, s, enrolment("e6", "P6", "oaa", domain.ActionAdmit))
-	o := enrolment("e7", "P7", "oaa", domain.ActionAdmit, domain.RulePossiblePerson)
-	o.Decision.MatchedPerson = "P6"
-	o.Alerts = []domain.Alert{{AlertID: domain.AlertID("e7", domain.RulePossiblePerson), EventID: "e7", Rule: domain.RulePossiblePerson,
-		Action: domain.ActionAdmit, Programme: "oaa", PersonID: "P7", MatchedPerson: "P6", CreatedAt: decidedAt}}
-	mustWrite(t, s, o)
+	mustWrite(t, s, possibleMatch("e7", "P7", "P6"))
 	rule(t, s, "e7", domain.RulePossiblePerson, review.RulingSame)
 	persons := []string{"P1", "P2", "P3", "P4", "P6", "P7"}
 	want := clusterOf(t, s, persons...)
