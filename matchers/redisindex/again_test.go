@@ -3,7 +3,6 @@ package redisindex_test
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -160,15 +159,5 @@ func TestDecidedAgainTheSameWayLeavesTheSameIndex(t *testing.T) {
 				verdict(o), o.Decision.PersonID, verdict(first[i]), first[i].Decision.PersonID)
 		}
 	}
-	want, got := dump(t, onceRDB, oncePrefix), dump(t, twiceRDB, twicePrefix)
-	for k, v := range want {
-		if !maps.Equal(got[k], v) {
-			t.Errorf("%s: decided again %v, once %v", k, got[k], v)
-		}
-	}
-	for k, v := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: only decided again: %v", k, v)
-		}
-	}
+	sameIndex(t, dump(t, onceRDB, oncePrefix), dump(t, twiceRDB, twicePrefix), "decided once", "decided again")
 }

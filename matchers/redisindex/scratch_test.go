@@ -1,7 +1,6 @@
 package redisindex_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -14,7 +13,6 @@ import (
 	"github.com/ekjon/ekjon/benchmarks/synth"
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/redisindex"
-	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 )
 
 // registryOutcomes decodes a seeded synthetic registry's enrolments (its
@@ -57,35 +55,6 @@ func decideInBatches(t *testing.T, ix *redisindex.Index, outs []*domain.Outcome,
 	for i := 0; i < len(outs); i += size {
 		decide(t, ix, outs[i:min(i+size, len(outs))]...)
 	}
-}
-
-// dumpIndex reads every key under prefix, hashes and strings, named without the
-// prefix; the ready marker and the rebuild lock are left out.
-func dumpIndex(t *testing.T, rdb redis.UniversalClient, prefix string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]string{}
-	keys, err := redistest.Keys(ctx, rdb, prefix+"*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		name := strings.TrimPrefix(k, prefix)
-		if strings.HasPrefix(name, "{meta}") {
-			continue
-		}
-		switch typ := rdb.Type(ctx, k).Val(); typ {
-		case "hash":
-			for f, v := range rdb.HGetAll(ctx, k).Val() {
-				out[name+" "+f] = v
-			}
-		case "string":
-			out[name] = rdb.Get(ctx, k).Val()
-		default:
-			t.Fatalf("key %s is a %s", name, typ)
-		}
-	}
-	return out
 }
 
 // TestScratchDecidesAsRedisDoes decides one seeded registry, batch by
@@ -139,15 +108,11 @@ func TestScratchDecidesAsRedisDoes(t *testing.T) {
 	if reason, err := inMemory.Verify(ctx, func(context.Context) (int64, error) { return 1, nil }); err != nil || reason != "" {
 		t.Fatalf("the index is not ready after the flush: %q, %v", reason, err)
 	}
-	ra, rb := dumpIndex(t, onRedis.Client(), onRedis.Prefix()), dumpIndex(t, inMemory.Client(), inMemory.Prefix())
-	if len(ra) == 0 || len(ra) != len(rb) {
-		t.Errorf("%d fields on Redis, %d written from memory", len(ra), len(rb))
+	ra, rb := dump(t, onRedis.Client(), onRedis.Prefix()), dump(t, inMemory.Client(), inMemory.Prefix())
+	if len(ra) == 0 {
+		t.Error("the index on Redis holds nothing to compare")
 	}
-	for k, v := range ra {
-		if w, ok := rb[k]; !ok || !bytes.Equal([]byte(v), []byte(w)) {
-			t.Errorf("field %q: %q on Redis, %q written from memory", k, v, w)
-		}
-	}
+	sameIndex(t, ra, rb, "on Redis", "written from memory")
 	// Both indexes decide the next enrolments alike.
 	more := registryOutcomes(t, 300, 4)
 	c, d := clone(more), clone(more)
