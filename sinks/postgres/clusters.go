@@ -721,34 +721,36 @@ func (s *Store) LinkHistory(ctx context.Context) (int, error) {
 			FROM match_judgements j
 			WHERE j.verdict = 'same' AND NOT EXISTS (SELECT 1 FROM cluster_edges e WHERE e.kind = 'same_person'
 				AND ((e.person_a = j.person_a AND e.person_b = j.person_b) OR (e.person_a = j.person_b AND e.person_b = j.person_a)))
-		) h ORDER BY at, event_id, alert_id, a, b LIMIT $1`
-	added := 0
-	for {
-		var edges []clusterEdge
-		rows, err := s.pool.Query(ctx, pending, linkHistoryBatch)
-		if err != nil {
-			return added, classify("postgres: link history", err)
-		}
-		for rows.Next() {
-			var (
-				e  clusterEdge
-				at time.Time
-			)
-			if err := rows.Scan(&at, &e.eventID, &e.alertID, &e.a, &e.b, &e.kind, &e.score, &e.actor); err != nil {
-				rows.Close()
-				return added, classify("postgres: link history", err)
-			}
-			edges = append(edges, e)
-		}
-		if err := rows.Err(); err != nil {
-			return added, classify("postgres: link history", err)
-		}
-		if len(edges) == 0 {
-			return added, nil
-		}
-		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return linkPersons(ctx, tx, edges) }); err != nil {
-			return added, classify("postgres: link history", err)
-		}
-		added += len(edges)
+		) h ORDER BY at, event_id, alert_id, a, b`
+	// The history is read once (a scan of every decision), then linked
+	// in transactions of linkHistoryBatch edges.
+	var edges []clusterEdge
+	rows, err := s.pool.Query(ctx, pending)
+	if err != nil {
+		return 0, classify("postgres: link history", err)
 	}
+	for rows.Next() {
+		var (
+			e  clusterEdge
+			at time.Time
+		)
+		if err := rows.Scan(&at, &e.eventID, &e.alertID, &e.a, &e.b, &e.kind, &e.score, &e.actor); err != nil {
+			rows.Close()
+			return 0, classify("postgres: link history", err)
+		}
+		edges = append(edges, e)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, classify("postgres: link history", err)
+	}
+	added := 0
+	for len(edges) > 0 {
+		part := edges[:min(len(edges), linkHistoryBatch)]
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return linkPersons(ctx, tx, part) }); err != nil {
+			return added, classify("postgres: link history", err)
+		}
+		added += len(part)
+		edges = edges[len(part):]
+	}
+	return added, nil
 }
