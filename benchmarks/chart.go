@@ -46,7 +46,7 @@ func WriteChart(w io.Writer, panels []Panel) error {
 		ymax := 0.0
 		for _, s := range p.Lines {
 			for _, v := range s.Y {
-				if !math.IsNaN(v) { // a size the system did not run
+				if placed(v) {
 					ymax = math.Max(ymax, v)
 				}
 			}
@@ -56,10 +56,12 @@ func WriteChart(w io.Writer, panels []Panel) error {
 		if xmax == xmin {
 			xmin, xmax = xmin-0.5, xmax+0.5
 		}
+		// Coordinates stay inside the panel, so that a line between two
+		// of them is drawn in a bounded number of steps.
 		px := func(x float64) int {
-			return x0 + 15 + int((math.Log10(x)-xmin)/(xmax-xmin)*float64(x1-x0-30))
+			return x0 + 15 + clamp((math.Log10(x)-xmin)/(xmax-xmin)*float64(x1-x0-30), -15, x1-x0-15)
 		}
-		py := func(y float64) int { return y0 - int(y/ymax*float64(y0-y1)) }
+		py := func(y float64) int { return y0 - clamp(y/ymax*float64(y0-y1), 0, y0-y1) }
 		for k := 0; k <= 4; k++ {
 			y := ymax * float64(k) / 4
 			line(img, x0-4, py(y), x1, py(y), color.RGBA{0xe5, 0xe5, 0xe5, 0xff})
@@ -71,17 +73,33 @@ func WriteChart(w io.Writer, panels []Panel) error {
 		}
 		for _, s := range p.Lines {
 			for k := range s.Y {
-				if math.IsNaN(s.Y[k]) {
+				if !placed(s.Y[k]) {
 					continue
 				}
 				dot(img, px(p.X[k]), py(s.Y[k]), s.Color)
-				if k > 0 && !math.IsNaN(s.Y[k-1]) {
+				if k > 0 && placed(s.Y[k-1]) {
 					thick(img, px(p.X[k-1]), py(s.Y[k-1]), px(p.X[k]), py(s.Y[k]), s.Color)
 				}
 			}
 		}
 	}
 	return png.Encode(w, img)
+}
+
+// placed reports whether a value is drawn: NaN is a size the system did
+// not run, and an infinite rate or latency (a run too short to measure)
+// has no place on the axis either.
+func placed(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// clamp rounds v toward zero into [lo, hi]; NaN gives lo.
+func clamp(v float64, lo, hi int) int {
+	switch {
+	case !(v >= float64(lo)):
+		return lo
+	case v > float64(hi):
+		return hi
+	}
+	return int(v)
 }
 
 func niceCeil(v float64) float64 {
