@@ -631,10 +631,10 @@ func (t *tracker) kindQuantiles() string {
 }
 
 func produce(ctx context.Context, broker string, topics kafka.Topics, recs []synth.Record, rate float64) error {
-	wr := &kafkago.Writer{
+	wr := kafka.NewWriter(&kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
 		BatchSize: 1000, BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(kafka.DefaultMaxMessageBytes),
-	}
+	})
 	defer wr.Close()
 	topic := map[domain.EventType]string{domain.TypeEnrolment: topics.Enrolments, domain.TypeDistribution: topics.Distributions,
 		domain.TypeStatus: topics.Status}

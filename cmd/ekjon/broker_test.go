@@ -10,6 +10,8 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/ekjon/ekjon/pipeline/kafka"
 )
 
 // TestBrokerCommand runs `ekjon broker` as a process of its own, as the
@@ -87,8 +89,8 @@ func TestBrokerCommand(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := startBrokerProcess(t, bin, append([]string{"--listen", "127.0.0.1:0"}, c.args...)...)
-			w := &kafkago.Writer{Addr: kafkago.TCP(b.addr), RequiredAcks: kafkago.RequireAll,
-				BatchTimeout: time.Millisecond, BatchBytes: 8 << 20, MaxAttempts: 1}
+			w := kafka.NewWriter(&kafkago.Writer{Addr: kafkago.TCP(b.addr), RequiredAcks: kafkago.RequireAll,
+				BatchTimeout: time.Millisecond, BatchBytes: 8 << 20, MaxAttempts: 1})
 			defer w.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -111,8 +113,8 @@ func tooLarge(err error) bool {
 
 func produceTo(t *testing.T, addr, value string) {
 	t.Helper()
-	w := &kafkago.Writer{Addr: kafkago.TCP(addr), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
-		BatchTimeout: time.Millisecond}
+	w := kafka.NewWriter(&kafkago.Writer{Addr: kafkago.TCP(addr), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
+		BatchTimeout: time.Millisecond})
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

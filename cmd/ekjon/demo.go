@@ -230,14 +230,14 @@ func generate(ctx context.Context, o demoOptions, cfg app.Config, st *demoStats,
 	if err != nil {
 		return err
 	}
-	w := &kafkago.Writer{
+	w := kafka.NewWriter(&kafkago.Writer{
 		Addr:         kafkago.TCP(cfg.Kafka.Brokers...),
 		Balancer:     &kafkago.Hash{},
 		RequiredAcks: kafkago.RequireAll,
 		BatchSize:    1000,
 		BatchTimeout: time.Millisecond,
 		BatchBytes:   kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
-	}
+	})
 	defer w.Close()
 	topic := map[domain.EventType]string{
 		domain.TypeEnrolment: cfg.Kafka.Topics.Enrolments, domain.TypeDistribution: cfg.Kafka.Topics.Distributions,

@@ -256,8 +256,8 @@ func sameNIDFromTwoPartitions(t *testing.T, h *harness, midway func()) {
 	const pairs = 100
 	// Explicit partitions: the two copies land on partitions 0 and 1, which
 	// the group has given to different consumers.
-	split := &kafkago.Writer{Addr: kafkago.TCP(h.cfg.Kafka.Brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
-		Balancer: kafkago.BalancerFunc(func(m kafkago.Message, parts ...int) int { return int(m.Key[0]-'a') % len(parts) })}
+	split := kafka.NewWriter(&kafkago.Writer{Addr: kafkago.TCP(h.cfg.Kafka.Brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
+		Balancer: kafkago.BalancerFunc(func(m kafkago.Message, parts ...int) int { return int(m.Key[0]-'a') % len(parts) })})
 	defer split.Close()
 	send := func(topic string, mk func(i int, copy string) string) []string {
 		var msgs []kafkago.Message

@@ -223,7 +223,7 @@ func (w *workload) malformedEvent() *plannedEvent {
 // the rest once Run has returned.
 type feeder struct {
 	w      *workload
-	writer *kafkago.Writer
+	writer *kafka.Writer
 	db     *pgxpool.Pool
 	rate   int // events a second
 
@@ -238,11 +238,11 @@ type feeder struct {
 }
 
 func newFeeder(w *workload, broker string, db *pgxpool.Pool, rate int) *feeder {
-	f := &feeder{w: w, db: db, rate: rate, acked: map[*plannedEvent]int{}, unsent: map[*plannedEvent]bool{}, writer: &kafkago.Writer{
+	f := &feeder{w: w, db: db, rate: rate, acked: map[*plannedEvent]int{}, unsent: map[*plannedEvent]bool{}, writer: kafka.NewWriter(&kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
 		BatchTimeout: time.Millisecond, BatchBytes: 8 << 20, MaxAttempts: 2, WriteBackoffMax: 200 * time.Millisecond,
 		WriteTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
-	}}
+	})}
 	f.generating.Store(true)
 	return f
 }

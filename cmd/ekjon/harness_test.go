@@ -33,7 +33,7 @@ type harness struct {
 	cluster *kfake.Cluster
 	cfg     app.Config
 	db      *pgxpool.Pool
-	writer  *kafkago.Writer
+	writer  *kafka.Writer
 }
 
 func newHarness(t testing.TB, partitions int) *harness {
@@ -61,10 +61,10 @@ func newHarness(t testing.TB, partitions int) *harness {
 	// one instant; a test of DISTRIBUTOR_VELOCITY turns it on.
 	cfg.Rules.DistributorVelocity = 0
 	h := &harness{t: t, cluster: cluster, cfg: cfg}
-	h.writer = &kafkago.Writer{
+	h.writer = kafka.NewWriter(&kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
 		BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
-	}
+	})
 	t.Cleanup(func() { h.writer.Close() })
 	return h
 }

@@ -107,10 +107,10 @@ func (b *brokerProc) stop() {
 // produceSeq writes recs to the broker as fast as it takes them, without
 // holding them all in memory, and returns how many it wrote.
 func produceSeq(ctx context.Context, broker string, topics kafka.Topics, recs iter.Seq[synth.Record]) (int, error) {
-	wr := &kafkago.Writer{
+	wr := kafka.NewWriter(&kafkago.Writer{
 		Addr: kafkago.TCP(broker), Balancer: &kafkago.Hash{}, RequiredAcks: kafkago.RequireAll,
 		BatchSize: 1000, BatchTimeout: time.Millisecond, BatchBytes: kafka.BatchBytes(kafka.DefaultMaxMessageBytes),
-	}
+	})
 	defer wr.Close()
 	topic := map[domain.EventType]string{domain.TypeEnrolment: topics.Enrolments, domain.TypeDistribution: topics.Distributions,
 		domain.TypeStatus: topics.Status}

@@ -107,10 +107,10 @@ func cmdReplay(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stdout, "skipped", s)
 	}
 	if !o.dryRun && len(msgs) > 0 {
-		w := &kafkago.Writer{
+		w := kafka.NewWriter(&kafkago.Writer{
 			Addr: kafkago.TCP(cfg.Kafka.Brokers...), Balancer: &kafkago.Murmur2Balancer{}, RequiredAcks: kafkago.RequireAll,
 			BatchSize: 500, BatchTimeout: 5 * time.Millisecond, BatchBytes: kafka.BatchBytes(cfg.Kafka.MaxMessageBytes),
-		}
+		})
 		err := w.WriteMessages(ctx, msgs...)
 		if cerr := w.Close(); err == nil {
 			err = cerr

@@ -293,7 +293,7 @@ func (s *Source) HighWaterMarks(ctx context.Context, parts []pipeline.Partition)
 // contribution per field compared), and a dead letter whose original bytes
 // would not fit is cut to fit. It is safe for concurrent use.
 type Publisher struct {
-	w      *kafkago.Writer
+	w      *Writer
 	topics Topics
 	// maxBytes is the most one message may take, as kafka-go counts it.
 	maxBytes int
@@ -321,7 +321,7 @@ func DefaultPublisherConfig() PublisherConfig {
 // acknowledge a write.
 func NewPublisher(cfg PublisherConfig) *Publisher {
 	batchBytes := BatchBytes(cfg.MaxMessageBytes)
-	return &Publisher{topics: cfg.Topics, maxBytes: int(batchBytes), w: &kafkago.Writer{
+	return &Publisher{topics: cfg.Topics, maxBytes: int(batchBytes), w: NewWriter(&kafkago.Writer{
 		Addr:         kafkago.TCP(cfg.Brokers...),
 		Balancer:     &kafkago.Hash{},
 		RequiredAcks: kafkago.RequireAll,
@@ -330,7 +330,7 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 		BatchBytes:   batchBytes,
 		MaxAttempts:  3,
 		WriteTimeout: 10 * time.Second,
-	}}
+	})}
 }
 
 // Publish writes each outcome's decision (keyed by person, so one person's

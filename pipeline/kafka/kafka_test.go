@@ -153,8 +153,8 @@ func sourceFor(t *testing.T, brokers []string, edit func(*SourceConfig)) *Source
 
 func produce(t *testing.T, brokers []string, values ...[]byte) {
 	t.Helper()
-	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
-		BatchBytes: BatchBytes(DefaultMaxMessageBytes)}
+	w := NewWriter(&kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond,
+		BatchBytes: BatchBytes(DefaultMaxMessageBytes)})
 	defer w.Close()
 	msgs := make([]kafkago.Message, len(values))
 	for i, v := range values {
