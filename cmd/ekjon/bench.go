@@ -51,6 +51,7 @@ type benchOptions struct {
 	report     string
 	chart      string
 	cpuProf    string
+	paydayProf string
 	memProf    string
 	skipBase   bool
 	fixedRate  float64
@@ -87,6 +88,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.report, "report", "", "append the run's tables to this markdown file (e.g. benchmarks/README.md)")
 	fs.StringVar(&o.chart, "chart", "", "write the scale chart to this PNG file")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of ekjon's max run (at the last size) to this file")
+	fs.StringVar(&o.paydayProf, "payday-cpuprofile", "", "write a CPU profile of ekjon in each payday phase to this path with the phase's name before the extension (e.g. /tmp/p.pprof gives /tmp/p-enrolment-drive.pprof)")
 	fs.StringVar(&o.memProf, "memprofile", "", "write an allocation profile after ekjon's max run (at the last size) to this file")
 	fs.BoolVar(&o.skipBase, "skip-baseline", false, "run ekjon only")
 	fs.Float64Var(&o.fixedRate, "fixed-rate", 0, "offered rate of run 2 in events/s, the same for every system and size (0: half the max run's rate; the report's half-max rows are then at this rate): compares latencies at one load on a busy machine")

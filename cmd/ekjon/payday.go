@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -210,10 +212,15 @@ func paydayPhase(ctx context.Context, o benchOptions, cfg app.Config, name strin
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	appDone := make(chan error, 1)
+	stopProfile, err := cpuProfile(phaseFile(o.paydayProf, name))
+	if err != nil {
+		return r, err
+	}
 	cpu0, broker0, cmds0 := benchmarks.ReadCPU(ctx, rdb), bp.cpu(), counter.Commands()
 	go func() { appDone <- a.Run(runCtx) }()
 	err = tr.wait(ctx, int64(r.Events), appDone)
 	r.CPU, r.Broker, r.RedisCommands = benchmarks.ReadCPU(ctx, rdb).Sub(cpu0), bp.cpu()-broker0, counter.Commands()-cmds0
+	stopProfile()
 	stop()
 	<-appDone
 	if err != nil {
@@ -235,4 +242,14 @@ func paydayPhase(ctx context.Context, o benchOptions, cfg app.Config, name strin
 		name, r.Events, r.Rate, r.CPU.Process.Seconds()/k, r.Broker.Seconds()/k, r.CPU.Redis.Seconds()/k, r.CPU.Postgres.Seconds()/k,
 		r.Per(float64(r.RedisCommands)))
 	return r, nil
+}
+
+// phaseFile names a payday phase's profile: path with the phase's name,
+// its spaces as dashes, before the extension; "" stays "".
+func phaseFile(path, phase string) string {
+	if path == "" {
+		return ""
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + strings.ReplaceAll(phase, " ", "-") + ext
 }

@@ -66,3 +66,15 @@ func TestBenchPayday(t *testing.T) {
 		t.Errorf("broker CPU %v, want one per phase", b)
 	}
 }
+
+func TestPhaseFileNamesEachPhasesProfile(t *testing.T) {
+	for _, c := range []struct{ path, phase, want string }{
+		{"/tmp/p.pprof", "enrolment drive", "/tmp/p-enrolment-drive.pprof"},
+		{"prof", "payment cycle", "prof-payment-cycle"},
+		{"", "payment cycle", ""},
+	} {
+		if got := phaseFile(c.path, c.phase); got != c.want {
+			t.Errorf("phaseFile(%q, %q) = %q, want %q", c.path, c.phase, got, c.want)
+		}
+	}
+}
