@@ -57,11 +57,20 @@ type Deps struct {
 	Decider     pipeline.Decider
 	Recorder    pipeline.Recorder
 	Checkpoints Checkpoints
-	// Rebuild rebuilds the index from the record. A backfill that resumes
-	// calls it first: an interrupted run may have left claims of a batch
-	// it never recorded, or recorded a batch whose name-token counts it
-	// never wrote.
-	Rebuild func(ctx context.Context) error
+	// Ready makes the index ready to decide against, rebuilding it from
+	// the record if it is not (a lost index, or none yet). A backfill that
+	// does not resume calls it first.
+	Ready func(ctx context.Context) error
+	// Rebuild rebuilds the index from the record, whether or not it is
+	// ready; rank gives the place, in the backfill's order, of the records
+	// it decided by their event ids, which the rebuild takes a batch's
+	// enrolments in (see redisindex.InBatchOrder). A backfill that resumes
+	// calls it first, instead of Ready: an interrupted run may have left
+	// claims of a batch it never recorded, or recorded a batch whose
+	// name-token counts it never wrote. Taken in the order they were
+	// decided, the enrolments on record give the index that deciding them
+	// grew, so that the rest is decided as by an uninterrupted run.
+	Rebuild func(ctx context.Context, rank func(eventID string) (int, bool)) error
 	// Scratch, if set, returns the index copied into memory, to decide
 	// against instead of Decider, the flush that writes it back to the
 	// index once every record is decided (see redisindex.Scratch), and
@@ -192,8 +201,12 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 	// part of a batch: any unfinished run rebuilds.
 	if started && !finished {
 		log.Info("resuming an interrupted backfill; rebuilding the index from the record first", "done", done, "of", len(entries))
-		if err := d.Rebuild(ctx); err != nil {
+		if err := d.Rebuild(ctx, ranks(ins, entries, int(done), cfg.BatchSize)); err != nil {
 			return nil, fmt.Errorf("rebuild index: %w", err)
+		}
+	} else if d.Ready != nil {
+		if err := d.Ready(ctx); err != nil {
+			return nil, err
 		}
 	}
 
@@ -244,9 +257,9 @@ func Run(ctx context.Context, cfg Config, d Deps) (*Result, error) {
 			// it goes (and with it the rebuild lock it holds), and the
 			// rebuilt index is copied.
 			release()
-			err = d.Rebuild(ctx)
+			done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
 			if err == nil {
-				done, _, _, err = d.Checkpoints.BackfillCheckpoint(ctx, key)
+				err = d.Rebuild(ctx, ranks(ins, entries, int(done), cfg.BatchSize))
 			}
 			if err == nil {
 				decider, flush, release, err = scratch(ctx, d)
@@ -296,6 +309,32 @@ func scratch(ctx context.Context, d Deps) (pipeline.Decider, func(context.Contex
 		return nil, nil, func() {}, fmt.Errorf("copy the index into memory: %w", err)
 	}
 	return dec, flush, release, nil
+}
+
+// ranks gives the place in the order of entries of the records that may
+// be on record when done of them are checkpointed, by their event ids: a
+// few batches past the checkpoint, since a batch is recorded before the
+// checkpoint moves past it. A record the rank does not know (a reader's
+// error, an id not its own) is taken after its batch's others.
+func ranks(ins []*Input, entries []Entry, done, size int) func(string) (int, bool) {
+	n := min(len(entries), done+4*size)
+	at := make(map[string]int, n)
+	var buf []byte
+	for i, e := range entries[:n] {
+		raw, err := ins[e.File()].Read(e, buf)
+		if err != nil {
+			continue
+		}
+		if id := domain.PeekEventID(raw); id != "" {
+			if _, ok := at[id]; !ok { // a repeated id is decided where it first comes
+				at[id] = i
+			}
+		}
+	}
+	return func(id string) (int, bool) {
+		i, ok := at[id]
+		return i, ok
+	}
 }
 
 // runKey names a backfill by its content: the hashes of its records, in

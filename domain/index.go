@@ -18,8 +18,9 @@ import "time"
 //	           dead or alive again
 //	card:      Key, Ref (the card number), State (a Card state), Cycle
 //	           (the card's version, in decimal)
-//	candidate: PersonID, Person (as enrolled), EventID (the enrolment that
-//	           first made the person a candidate), for the fuzzy rules
+//	candidate: PersonID, Person (as enrolled), EventID, At (when it was
+//	           decided): an enrolment, not blocked, that made its person a
+//	           candidate for the fuzzy rules; in the order they were decided
 type IndexFact struct {
 	PersonID  string
 	Person    *Person

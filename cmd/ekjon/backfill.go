@@ -160,9 +160,6 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	icfg := cfg.IndexConfig(policy)
 	icfg.Judgements = store.Judgement
 	ix := redisindex.New(rdb, pseudo, icfg)
-	if err := ensureIndex(ctx, ix, store, log); err != nil {
-		return err
-	}
 
 	pcfg := pipeline.DefaultConfig()
 	pcfg.Policy, pcfg.MaxEventBytes = policy, cfg.Pipeline.MaxEventBytes
@@ -187,11 +184,15 @@ func cmdBackfill(ctx context.Context, args []string, getenv func(string) string,
 	defer stopProfile()
 	deps := backfill.Deps{
 		Decider: ix, Recorder: store, Checkpoints: store, Log: log,
-		Rebuild: func(ctx context.Context) error {
+		// The index is made ready, or rebuilt, once the backfill knows
+		// whether it resumes: a resumption rebuilds it in the order its
+		// records were decided, and only once.
+		Ready: func(ctx context.Context) error { return ensureIndex(ctx, ix, store.IndexFacts, store, log) },
+		Rebuild: func(ctx context.Context, rank func(string) (int, bool)) error {
 			if err := ix.Invalidate(ctx); err != nil {
 				return err
 			}
-			return ensureIndex(ctx, ix, store, log)
+			return ensureIndex(ctx, ix, redisindex.InBatchOrder(store.IndexFacts, rank), store, log)
 		},
 	}
 	if !o.perRecord {
@@ -258,9 +259,9 @@ func printBackfill(w io.Writer, res *backfill.Result, cfg backfill.Config) {
 	}
 }
 
-// ensureIndex rebuilds the index from the record unless it can be
+// ensureIndex rebuilds the index from the record's facts unless it can be
 // decided against, as ekjon run does before its workers start.
-func ensureIndex(ctx context.Context, ix *redisindex.Index, store *postgres.Store, log *slog.Logger) error {
+func ensureIndex(ctx context.Context, ix *redisindex.Index, facts redisindex.Facts, store *postgres.Store, log *slog.Logger) error {
 	for {
 		reason, err := ix.Verify(ctx, store.Generation)
 		if err != nil {
@@ -270,7 +271,7 @@ func ensureIndex(ctx context.Context, ix *redisindex.Index, store *postgres.Stor
 			return nil
 		}
 		start := time.Now()
-		n, rebuilt, err := ix.Rebuild(ctx, store.BeginRebuild, store.IndexFacts)
+		n, rebuilt, err := ix.Rebuild(ctx, store.BeginRebuild, facts)
 		if err != nil {
 			return fmt.Errorf("rebuild index: %w", err)
 		}

@@ -30,12 +30,14 @@ func (ix *Index) Identify(e *domain.Event) (key, personID string) {
 // for loading a registry of millions of persons without deciding them event
 // by event. It writes what a rebuild from the record writes: like the
 // pipeline, it leaves a blocking key alone once it holds the block cap of
-// persons. A person is indexed as a candidate once, by its first enrolment.
+// persons, and a person enrolled twice joins the blocks of both
+// enrolments, keeping the first one's name tokens and the later one's
+// record (candidate facts come in the order they were decided).
 // It is not safe for concurrent use; run one per goroutine.
 type BulkLoader struct {
 	ix      *Index
 	pipe    redis.Pipeliner
-	seen    map[string]bool
+	owners  map[string]string // see load
 	scripts bool
 	// Loaded counts the facts written.
 	Loaded int
@@ -44,7 +46,7 @@ type BulkLoader struct {
 // NewBulkLoader returns a loader writing in pipelines of about 2,000
 // commands.
 func (ix *Index) NewBulkLoader() *BulkLoader {
-	return &BulkLoader{ix: ix, pipe: ix.rdb.Pipeline(), seen: map[string]bool{}}
+	return &BulkLoader{ix: ix, pipe: ix.rdb.Pipeline(), owners: map[string]string{}}
 }
 
 // Add queues one fact, sending the pipeline when it is full. The fact kinds
@@ -56,13 +58,7 @@ func (l *BulkLoader) Add(ctx context.Context, f domain.IndexFact) error {
 		}
 		l.scripts = true
 	}
-	if f.Kind == "candidate" {
-		if l.seen[f.PersonID] {
-			return nil // a person enrolled in two programmes is one candidate, as in a rebuild
-		}
-		l.seen[f.PersonID] = true
-	}
-	l.ix.load(ctx, l.pipe, f)
+	l.ix.load(ctx, l.pipe, f, l.owners)
 	l.Loaded++
 	if l.pipe.Len() >= 2000 {
 		return l.Flush(ctx)

@@ -1,14 +1,15 @@
 package redisindex
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ekjon/ekjon/domain"
-	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
 // ErrNotReady says the index is incomplete (lost, or being rebuilt). It is
@@ -85,8 +86,9 @@ func (ix *Index) rebuild(ctx context.Context, l *lease, begin Generation, facts 
 		_, err := pipe.Exec(ctx)
 		return classify("redis: rebuild", err)
 	}
+	owners := map[string]string{}
 	err = facts(ctx, func(f domain.IndexFact) error {
-		ix.load(ctx, pipe, f)
+		ix.load(ctx, pipe, f, owners)
 		loaded++
 		if pipe.Len() >= 2000 {
 			return flush()
@@ -160,9 +162,12 @@ func delEach(ctx context.Context, c *redis.Client, keys []string) error {
 	return err
 }
 
-func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
+// load queues the writes of one fact. owners are the candidates loaded so
+// far: packed index key → the event hash of the enrolment that first
+// stored the person's record.
+func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact, owners map[string]string) {
 	if f.Kind == "candidate" {
-		ix.loadCandidate(ctx, pipe, f)
+		ix.loadCandidate(ctx, pipe, f, owners)
 		return
 	}
 	if f.Kind == "link" {
@@ -207,24 +212,87 @@ func (ix *Index) load(ctx context.Context, pipe redis.Pipeliner, f domain.IndexF
 	}
 }
 
-// loadCandidate indexes an enrolled person as a candidate: its record, its
-// blocks (through the block script, so that a generic block stops growing
-// at the cap as in the pipeline) and its name tokens. The scripts must be
-// loaded.
-func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact) {
+// loadCandidate indexes an enrolment's person as a candidate, as the
+// enrolment's claim and the fuzzy rules did when it was decided (the
+// candidate facts come in that order): the person joins the enrolment's
+// blocks (through the block script, so that a block stops growing at the
+// cap as in the pipeline), its record is the enrolment's, kept under the
+// event hash of the enrolment that stored the person's first (enrol.lua),
+// and that first enrolment's name tokens are counted (Remember). owners
+// are the persons whose record is stored. The scripts must be loaded.
+func (ix *Index) loadCandidate(ctx context.Context, pipe redis.Pipeliner, f domain.IndexFact, owners map[string]string) {
 	k, ok := keyOfPerson(f.PersonID)
 	if f.Person == nil || !ok {
 		return
 	}
 	ix.loadIdentities(ctx, pipe, k, f.Person)
-	prof := fuzzy.ProfileOf(f.Person, f.PersonID, ix.pseudo)
+	prof := ix.profile(f.Person, f.PersonID, ix.pseudo)
 	rec := storedRecord(&prof, k)
 	if rec == "" {
 		ix.m.unencodable.Inc() // as in the pipeline, which also raised INDEX_RECORD_FAILED
 		return
 	}
+	id := packedKey(k)
+	owner, seen := owners[id]
+	if !seen {
+		owner = ix.eventHash(f.EventID)
+		owners[id] = owner
+	}
 	key, pre := ix.personBucket(k)
-	pipe.HSet(ctx, key, pre+fieldRecord, ix.eventHash(f.EventID)+rec)
-	ix.addToBlocks(ctx, pipe, packedKey(k), prof.Blocks)
-	ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
+	pipe.HSet(ctx, key, pre+fieldRecord, owner+rec)
+	ix.addToBlocks(ctx, pipe, id, prof.Blocks)
+	if !seen {
+		ix.countTokens(ctx, pipe, prof.Record.Name.Strong)
+	}
+}
+
+// InBatchOrder returns facts with the candidate facts of each batch (a run
+// of them decided at one time, their At) in the order rank gives their
+// event ids, those it does not know after the others, as they came. The
+// record orders a batch's enrolments by partition and offset, the order a
+// worker decides a batch of one partition in; a backfill decides its
+// records in an order of its own, which it gives back through rank.
+func InBatchOrder(facts Facts, rank func(eventID string) (int, bool)) Facts {
+	return func(ctx context.Context, fn func(domain.IndexFact) error) error {
+		var run []domain.IndexFact
+		emit := func() error {
+			slices.SortStableFunc(run, func(a, b domain.IndexFact) int {
+				ra, oka := rank(a.EventID)
+				rb, okb := rank(b.EventID)
+				switch {
+				case oka && okb:
+					return cmp.Compare(ra, rb)
+				case oka:
+					return -1
+				case okb:
+					return 1
+				}
+				return 0
+			})
+			for _, f := range run {
+				if err := fn(f); err != nil {
+					return err
+				}
+			}
+			clear(run)
+			run = run[:0]
+			return nil
+		}
+		err := facts(ctx, func(f domain.IndexFact) error {
+			if f.Kind != "candidate" || (len(run) > 0 && !run[0].At.Equal(f.At)) {
+				if err := emit(); err != nil {
+					return err
+				}
+			}
+			if f.Kind != "candidate" {
+				return fn(f)
+			}
+			run = append(run, f)
+			return nil
+		})
+		if err == nil {
+			err = emit()
+		}
+		return err
+	}
 }

@@ -895,17 +895,25 @@ func (s *Store) IndexFacts(ctx context.Context, fn func(domain.IndexFact) error)
 		// became of the enrolment since, as in the pipeline, which indexes
 		// it on its enrolment and keeps it: a dead or exited person
 		// enrolled again under another NID is what the rules look for.
-		// In the order the persons were first enrolled: where two
-		// persons recorded before the links were kept share a number
-		// (an NID under its two forms), the rebuild links it to the
-		// first.
-		{"candidate", `SELECT key, programme, event_id, status, '', '', '', NULL::timestamptz, person_id, record
-			FROM (SELECT DISTINCT ON (e.person_id) COALESCE(p.index_key, '') AS key, e.programme, e.event_id, e.status,
-					e.person_id, e.record, e.enrolled_at
-				FROM enrolments e LEFT JOIN persons p USING (person_id)
-				WHERE e.status <> $1
-				ORDER BY e.person_id, e.enrolled_at) c
-			ORDER BY enrolled_at, event_id`, []any{domain.EnrolmentBlocked}},
+		// Every enrolment not blocked, in the order it was decided (its
+		// batch's time, then its place in the batch: its partition and
+		// offset; At is the batch's time), as the pipeline indexed them:
+		// the order of a block's members and which persons a block at its
+		// cap holds are the order the persons joined it, a person enrolled
+		// twice joined the blocks of both enrolments, and keeps the first
+		// one's name tokens and the later one's record. An enrolment whose
+		// decision has gone (the retention) counts as decided when it was
+		// enrolled. Where two persons recorded before the links were kept
+		// share a number (an NID under its two forms), the rebuild links
+		// it to the first.
+		{"candidate", `SELECT COALESCE(p.index_key, ''), e.programme, e.event_id, e.status, '', '', '',
+				COALESCE(d.decided_at, e.enrolled_at), e.person_id, e.record
+			FROM enrolments e LEFT JOIN persons p USING (person_id)
+				LEFT JOIN decision_keys k ON k.event_id = e.event_id
+				LEFT JOIN decisions d ON d.event_id = k.event_id AND d.recorded_at = k.recorded_at
+			WHERE e.status <> $1
+			ORDER BY COALESCE(d.decided_at, e.enrolled_at), COALESCE(d.kafka_partition, 0), COALESCE(d.kafka_offset, 0), e.event_id`,
+			[]any{domain.EnrolmentBlocked}},
 	}
 	// One snapshot for every query, so that the facts are of one moment:
 	// an enrolment written between two queries would otherwise be missed
