@@ -222,7 +222,10 @@ type Model struct {
 //
 // The household cap is 9 bits: within a block of namesakes, a father's
 // name and a union shared say less than their weights summed (cousins
-// are named after one grandfather and live side by side). The thresholds
+// are named after one grandfather and live side by side). A mother's name
+// that agrees may pass it by four bits, and so may a husband's: namesakes
+// of one union seldom share a mother, and sisters, who share a father, a
+// mother and a union, seldom share a husband. The thresholds
 // follow from it: a pair that
 // agrees on everything a family shares and has the same date of birth
 // (twins) must fall short of Hold unless the person's own name agrees, and
