@@ -43,9 +43,10 @@ func foldAppend(dst []byte, s string) []byte {
 			i += 3
 			continue
 		}
-		if c == 'y' && len(dst) > start && dst[len(dst)-1] == 'u' && i+1 < len(s) && isVowel(fold1(nx)) {
+		if c == 'y' && len(dst) > start && (dst[len(dst)-1] == 'u' || s[i-1] == 'u') && i+1 < len(s) && isVowel(fold1(nx)) {
 			// The glide of উয় before a vowel (জুয়েল juyel) is written
-			// or not: Juyel, Juel, Jewel.
+			// or not: Juyel, Juel, Jewel. After an a or o the u is folded
+			// into it, and আউয়াল (auyal) is আওয়াল: Awal, Aowal, Aual.
 			i++
 			continue
 		}

@@ -181,6 +181,12 @@ func TestTokensTables(t *testing.T) {
 		{"initials merged", "এ কে এম ফজলুল হক", "akm fajlul hak", ""},
 		{"abdur joined", "আব্দুর রহমান", "abdulrahman", ""},
 		{"titles dropped", "Dr. Professor Late Alhaj Abdul Matin", "abdulmatin", ""},
+		{"glide of auya dropped as of oya", "আউয়াল মিয়া", "al", "mia"},
+		{"auyal as আওয়াল", "আওয়াল", "al", ""},
+		{"aowal", "Aowal Mia", "al", "mia"},
+		{"beauty as বিউটি", "Beauty Akter", "biuti", "akter"},
+		{"biuty", "বিউটী আক্তার", "biuti", "akter"},
+		{"ayub keeps its glide", "আইয়ুব", "aiub", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

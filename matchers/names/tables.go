@@ -261,6 +261,8 @@ func loanword(w string) string {
 		return "laki"
 	case "ruby":
 		return "rubi"
+	case "beauty", "beuty":
+		return "biuti"
 	case "mithu":
 		return "mithu"
 	}

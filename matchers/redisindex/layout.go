@@ -55,7 +55,7 @@ const DefaultBucketBits = 16
 // layoutVersion names the key layout. It is part of the readiness marker:
 // an index written in another layout, or with other BucketBits, is not
 // ready, and the first worker to find it so rebuilds it from the record.
-const layoutVersion = "7"
+const layoutVersion = "8"
 
 // The key families: bucket hashes of persons, beneficiary refs and
 // blocking keys.

@@ -82,11 +82,17 @@ func agreeSets(a string, sa byteSet, b string, sb byteSet, closeJW float64) (agr
 	}
 	maxEdits := maxEditsOf(len(a), len(b))
 	if editsOver(maxEdits, len(a), sa, sb.missing(a), len(b), sb, sa.missing(b)) {
-		return chAsS(a, sa, b, sb, closeJW)
+		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
+			return g, cjw
+		}
+		return bAsW(a, sa, b, sb, closeJW)
 	}
 	jw = JaroWinkler(a, b)
 	if jw < closeJW {
 		if g, cjw := chAsS(a, sa, b, sb, closeJW); g > 0 {
+			return g, cjw
+		}
+		if g, cjw := bAsW(a, sa, b, sb, closeJW); g > 0 {
 			return g, cjw
 		}
 		if eAsA(a, b) {
@@ -135,6 +141,66 @@ func chAsS(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, fl
 	}
 	return 0, 0
 }
+
+// bAsW reports two tokens as a spelling variant when they are equal once
+// the b of one is read as the w of the other: the w of a Persian name
+// (আনোয়ার, নওশাদ) is written w, o or b in English and ওয় or ব in Bangla
+// (Anwar, Anobar; Nawshad, Nobshad), and the fold reads w as a vowel.
+// Only a b before an a, before a consonant or at an end is read so: a w
+// before i or u is rare in these names, a b there common (Kabir, Sabina,
+// Nabila, Sabur), and read as a vowel Sabina would be Saina. Only a pair
+// where one token has a b and the other none pays for the look; the token
+// with the b must have four letters or more, since a short one read so is
+// any other short name.
+func bAsW(a string, sa byteSet, b string, sb byteSet, closeJW float64) (int, float64) {
+	const bb = 1 << ('b' & 63)
+	switch {
+	case sa.bits&bb != 0 && sb.bits&bb == 0 && sb.ascii:
+	case sb.bits&bb != 0 && sa.bits&bb == 0 && sa.ascii:
+		a, b = b, a
+	default:
+		return 0, 0
+	}
+	// a has the b; fold it as the w the fold reads as a, then merge the
+	// letters that doubles and an ai the a makes before a consonant, as
+	// the fold would have.
+	var buf [64]byte
+	if len(a) > len(buf) || len(a) < 4 {
+		return 0, 0
+	}
+	n := 0
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c == 'b' && (i+1 == len(a) || !isFoldedVowel(a[i+1]) || a[i+1] == 'a') {
+			c = 'a'
+		}
+		if n > 0 && buf[n-1] == c {
+			continue
+		}
+		buf[n] = c
+		n++
+	}
+	w := 0
+	for r := 0; r < n; r++ {
+		c := buf[r]
+		if c == 'a' && r > 0 && r+2 < n && buf[r+1] == 'i' && !isFoldedVowel(buf[r+2]) {
+			c = 'e'
+			r++
+		}
+		if w > 0 && buf[w-1] == c {
+			continue
+		}
+		buf[w] = c
+		w++
+	}
+	if string(buf[:w]) == b {
+		return 1, closeJW
+	}
+	return 0, 0
+}
+
+// isFoldedVowel reports a vowel of a folded token.
+func isFoldedVowel(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'u' }
 
 // eAsA reports two tokens of four letters or more that differ only in one
 // letter, an e in one where the other has an a: the English vowel of a

@@ -38,6 +38,15 @@ func TestCompareNames(t *testing.T) {
 		{"chabur", "kabur", LevelFar},
 		{"hapi begam", "hepi begam", LevelClose}, // হ্যাপি, হেপি: Happy
 		{"jasmin", "jesmin", LevelClose},
+		{"anar hasen", "anabar hasen", LevelClose}, // আনোয়ার: Anwar, Anobar; w written b
+		{"sabina", "sena", LevelFar},               // Sabina, Saina: a b before i is no w
+		{"nabila", "nela", LevelFar},               // Nabila, Naila
+		{"manabara", "manara", LevelClose},         // মনোয়ারা: Monobara, Monoara
+		{"nasad", "nabsad", LevelClose},            // নওশাদ: Nawshad, Nobshad
+		{"ahidul", "bahidul", LevelClose},          // ওহিদুল: Ohidul, Bahidul
+		{"kabir", "kader", LevelFar},
+		{"rabia", "ria", LevelFar},
+		{"ab", "a", LevelFar},        // too short to read a letter as a glide
 		{"rena", "rina", LevelFar},   // only e for a
 		{"ran", "ren", LevelFar},     // not in tokens under four letters
 		{"rana", "rena", LevelClose}, // রানা and রেনা: the gender parts them

@@ -51,3 +51,29 @@ func TestRelativeTermFrequency(t *testing.T) {
 }
 
 func ptr(r Record) *Record { return &r }
+
+// TestSpouseBeyondHouseholdCap: sisters share a father, a mother and a
+// union but seldom a husband, so a husband's name that agrees counts
+// beyond the household cap by at most SpouseOverCap; one that disagrees
+// still counts inside it.
+func TestSpouseBeyondHouseholdCap(t *testing.T) {
+	m := DefaultModel()
+	base := person("rehana", "begam", "abdul kudus", "", DOB{}, GenderFemale, "ph1", "", "26", "72")
+	other := person("rehana", "begam", "abdul kudus", "", DOB{1983, 1, 1}, GenderFemale, "ph1", "", "26", "72")
+	without := m.Score(&base, &other, nil)
+	if without.Level(FieldHousehold) != LevelCapped {
+		t.Fatalf("father, phone and union should reach the cap: %v", without)
+	}
+	withSpouse := func(r Record, s string) *Record {
+		r.Spouse = Name{Strong: toks(s)}
+		return &r
+	}
+	same := m.Score(withSpouse(base, "abdul hai"), withSpouse(other, "abdul hai"), nil)
+	if got, want := same.Total-without.Total, min(m.Spouse.Exact.Weight(), m.SpouseOverCap); m.SpouseOverCap <= 0 || math.Abs(got-want) > 1e-9 {
+		t.Errorf("one husband adds %.2f bits over the cap, want %.2f (over cap %.2f): %v", got, want, m.SpouseOverCap, same)
+	}
+	two := m.Score(withSpouse(base, "abdul hai"), withSpouse(other, "nurul islam"), nil)
+	if two.Total > without.Total {
+		t.Errorf("two husbands raise the total from %.2f to %.2f: %v", without.Total, two.Total, two)
+	}
+}

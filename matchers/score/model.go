@@ -133,6 +133,11 @@ type Model struct {
 	// is evidence of one person that the father and the address, capped,
 	// do not already carry in full.
 	MotherOverCap float64
+	// SpouseOverCap is how much of the spouse's name's agreement may
+	// count beyond HouseholdCap: sisters share a father, a mother and a
+	// union, but seldom a husband, so with the father or the address
+	// capped a husband's name that agrees is evidence of one person.
+	SpouseOverCap float64
 
 	// Review is the total at or above which a pair is a POSSIBLE_PERSON:
 	// admitted, with an alert. Hold is the total at or above which it is a
@@ -217,7 +222,10 @@ type Model struct {
 //
 // The household cap is 9 bits: within a block of namesakes, a father's
 // name and a union shared say less than their weights summed (cousins
-// are named after one grandfather and live side by side). The thresholds
+// are named after one grandfather and live side by side). A mother's name
+// that agrees may pass it by four bits, and so may a husband's: namesakes
+// of one union seldom share a mother, and sisters, who share a father, a
+// mother and a union, seldom share a husband. The thresholds
 // follow from it: a pair that
 // agrees on everything a family shares and has the same date of birth
 // (twins) must fall short of Hold unless the person's own name agrees, and
@@ -286,6 +294,7 @@ func DefaultModel() Model {
 		TFMaxUp:         4,
 		HouseholdCap:    9,
 		MotherOverCap:   4,
+		SpouseOverCap:   4,
 		Review:          13.5,
 		Hold:            22,
 	}
@@ -329,6 +338,8 @@ func (m *Model) Validate() error {
 		return invalid("household cap %g must be finite and not negative", m.HouseholdCap)
 	case !(m.MotherOverCap >= 0) || math.IsInf(m.MotherOverCap, 0):
 		return invalid("mother over cap %g must be finite and not negative", m.MotherOverCap)
+	case !(m.SpouseOverCap >= 0) || math.IsInf(m.SpouseOverCap, 0):
+		return invalid("spouse over cap %g must be finite and not negative", m.SpouseOverCap)
 	case math.IsNaN(m.Review) || math.IsInf(m.Review, 0) || math.IsInf(m.Hold, 0) || !(m.Hold > m.Review):
 		return invalid("hold %g must be finite and above review %g", m.Hold, m.Review)
 	}

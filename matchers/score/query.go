@@ -80,7 +80,7 @@ type contributions struct {
 	c [maxContributions]domain.Contribution
 	// household is the weight of the lines that relatives share; mother
 	// the weight of the mother's name's agreeing lines among them.
-	household, mother float64
+	household, mother, spouse float64
 }
 
 func (cs *contributions) add(field, level string, w float64, household bool) {
@@ -118,7 +118,7 @@ func (q *Query) score(b *Record, cs *contributions, stopFar bool) (total float64
 		cs.add(FieldNIDPlace, lv, q.agreeWeight(nidPlaceField, lv), true)
 	}
 
-	if hh, limit := cs.household, m.HouseholdCap+min(cs.mother, m.MotherOverCap); hh > limit {
+	if hh, limit := cs.household, m.HouseholdCap+min(cs.mother, m.MotherOverCap)+min(cs.spouse, m.SpouseOverCap); hh > limit {
 		cs.add(FieldHousehold, LevelCapped, limit-hh, false)
 	}
 	for _, c := range cs.c[:cs.n] {
@@ -196,6 +196,10 @@ func (q *Query) household(cs *contributions, f int, w float64) bool {
 			return false
 		}
 		cs.mother += w
+	case spouseName:
+		if w > 0 {
+			cs.spouse += w
+		}
 	}
 	return true
 }
