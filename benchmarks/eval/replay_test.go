@@ -73,7 +73,7 @@ func oneByOne(tb testing.TB, events, truth []byte, cfg eval.Config) eval.Report 
 // workers; with a small block cap, so that blocks fill and candidates are
 // cut, as at a national scale.
 func TestRunIsAddInOrder(t *testing.T) {
-	events, truth := registryData(t, 3000)
+	events, truth := registryData(t, 1000)
 	for _, c := range []struct {
 		name          string
 		cap, maxCands int
@@ -110,7 +110,7 @@ func TestRunIsAddInOrder(t *testing.T) {
 // blocks, persons are turned away only where a block is full, and the
 // candidates of an enrolment are cut only to MaxCandidates.
 func TestBlockStatsCountFullBlocks(t *testing.T) {
-	events, truth := registryData(t, 2000)
+	events, truth := registryData(t, 1000)
 	cfg := eval.DefaultConfig()
 	cfg.Fuzzy.BlockCap, cfg.Fuzzy.MaxCandidates = 2, 3
 	r, err := eval.Run(context.Background(), bytes.NewReader(events), bytes.NewReader(truth), cfg)
@@ -145,7 +145,7 @@ func TestBlockStatsCountFullBlocks(t *testing.T) {
 	}
 	for _, b := range d.Blocks {
 		if b.Full > 0 || b.Refused > 0 {
-			t.Errorf("kind %q full at the default cap in 2000 persons: %+v", b.Kind, b)
+			t.Errorf("kind %q full at the default cap in 1000 persons: %+v", b.Kind, b)
 		}
 	}
 }
@@ -163,7 +163,7 @@ func TestConfigRejectsNegativeWorkers(t *testing.T) {
 // keeping three gives the first three of keeping them all. The hold
 // threshold is raised so that many duplicates are missed with a score.
 func TestExamplesAreTheBestScored(t *testing.T) {
-	events, truth := synthData(t, 5000)
+	events, truth := synthData(t, 2000)
 	cfg := eval.DefaultConfig()
 	cfg.Fuzzy.Model.Hold += 10
 	cfg.Examples = 1 << 20
