@@ -111,8 +111,9 @@ type outcome struct {
 	peers                      []string
 }
 
-// Evaluator replays enrolments one by one. It is not safe for concurrent
-// use.
+// Evaluator replays enrolments in line order (Run decodes and scores them
+// in batches, on several goroutines, to the same result). It is not safe
+// for concurrent use.
 type Evaluator struct {
 	cfg Config
 	ix  *memIndex
@@ -166,8 +167,8 @@ type pending struct {
 // addBatch decides a batch of lines as Add would one by one, in order.
 // Decoding, profiles and scoring read nothing a later line changes and run
 // on Workers goroutines; the exact rules, candidates and indexing run in
-// line order on one. A replay of millions of enrolments is thus bound by
-// its one ordered part, not by the scoring.
+// line order on one, so that with enough cores a replay is bound by its
+// ordered part rather than by the scoring.
 func (ev *Evaluator) addBatch(items []pending) {
 	ev.each(items, func(it *pending) {
 		it.e, it.err = domain.DecodeEvent(it.line, 0)
