@@ -157,10 +157,7 @@ func EstimateEM(ctx context.Context, events io.Reader, cfg Config) (Estimate, er
 	// candidate pairs the largest split EM finds is the blocks' own (a
 	// namesake block against the rest), not one person against two.
 	// Fixing u anchors the other class to what strangers share.
-	recs := make([]score.Record, 0, len(ix.records))
-	for _, r := range ix.records {
-		recs = append(recs, r)
-	}
+	recs := slices.Clone(ix.recs)
 	slices.SortFunc(recs, func(a, b score.Record) int { return strings.Compare(a.PersonID, b.PersonID) })
 	if len(recs) > 1 {
 		rng := rand.New(rand.NewPCG(uint64(len(recs)), 1))

@@ -2,15 +2,19 @@ package eval
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/ekjon/ekjon/domain"
 	"github.com/ekjon/ekjon/matchers/fuzzy"
+	"github.com/ekjon/ekjon/matchers/score"
 )
 
 // Config configures an evaluation.
@@ -26,6 +30,16 @@ type Config struct {
 	Secret []byte
 	// Examples bounds the wrong holds and missed duplicates listed.
 	Examples int
+	// Workers is the number of goroutines that decode and score
+	// enrolments; 0 means GOMAXPROCS. The report does not depend on it.
+	Workers int
+}
+
+func (c Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // DefaultConfig evaluates the documented defaults, sweeping Hold from 10 to
@@ -46,6 +60,9 @@ func (c Config) Validate() error {
 	}
 	if c.Fuzzy.BlockCap < 1 || c.Fuzzy.MaxCandidates < 1 {
 		return domain.Errorf(domain.KindInvalid, "eval config", "block cap and max candidates must be at least 1")
+	}
+	if c.Workers < 0 {
+		return domain.Errorf(domain.KindInvalid, "eval config", "workers must not be negative")
 	}
 	if len(c.Secret) == 0 {
 		return domain.Errorf(domain.KindInvalid, "eval config", "secret is empty")
@@ -86,7 +103,6 @@ type outcome struct {
 	// under another person id: a pair only the fuzzy matcher can find.
 	due     bool
 	eventID string
-	explain string
 	// For the pair-level count: the true person, the person id filed
 	// under, the matched person, the records scored and those of them of
 	// the event's own true person.
@@ -95,15 +111,24 @@ type outcome struct {
 	peers                      []string
 }
 
-// Evaluator replays enrolments one by one. It is not safe for concurrent
-// use.
+// Evaluator replays enrolments in line order (Run decodes and scores them
+// in batches, on several goroutines, to the same result). It is not safe
+// for concurrent use.
 type Evaluator struct {
-	cfg      Config
-	ix       *memIndex
-	clusters map[string]string   // person id → truth cluster
-	indexed  map[string][]string // cluster → person ids indexed
+	cfg Config
+	ix  *memIndex
+	// clusters holds the truth cluster of each indexed record, by its
+	// slot in the index; seen the first two person ids filed for each
+	// cluster (enough to tell whether another one than a given id was).
+	clusters []string
+	seen     map[string][2]string
 	outs     []outcome
 	others   int // events that are not enrolments
+	// wrong and missed keep the best-scored examples as they come, so
+	// that no explanation is kept of the millions of other enrolments.
+	wrong, missed examples
+	workers       int
+	one           [1]pending // Add's batch
 }
 
 // New returns an Evaluator with an empty index.
@@ -112,58 +137,203 @@ func New(cfg Config) (*Evaluator, error) {
 		return nil, err
 	}
 	pseudo := domain.NewPseudonymizer(cfg.Secret)
-	return &Evaluator{cfg: cfg, ix: newMemIndex(cfg.Fuzzy, cfg.Policy, pseudo),
-		clusters: map[string]string{}, indexed: map[string][]string{}}, nil
+	return &Evaluator{cfg: cfg, ix: newMemIndex(cfg.Fuzzy, cfg.Policy, pseudo), seen: map[string][2]string{},
+		wrong: examples{max: cfg.Examples}, missed: examples{max: cfg.Examples}, workers: cfg.workers()}, nil
 }
 
 // Add decides one event line with its truth. Events other than enrolments
 // are counted and skipped: the fuzzy rules apply to enrolments only. A line
 // that does not decode or validate is counted as rejected.
 func (ev *Evaluator) Add(line []byte, t Truth) {
-	e, err := domain.DecodeEvent(line, 0)
-	if err == nil && e.Type != domain.TypeEnrolment {
-		ev.others++
-		return
-	}
-	o := outcome{label: t.Label, eventID: t.EventID}
-	if err == nil {
-		err = domain.Validate(e, ev.cfg.Policy)
-	}
-	if err != nil {
-		o.rejected = true
-		ev.outs = append(ev.outs, o)
-		return
-	}
-	d := ev.ix.decide(e)
-	o.exact = d.exact
-	o.cluster = t.PersonID
-	if d.exact == "" {
-		o.personID, o.cands = d.personID, len(d.cands)
-		for _, c := range d.cands {
-			if ev.clusters[c.PersonID] == t.PersonID {
-				o.peers = append(o.peers, c.PersonID)
-			}
+	ev.one[0].line, ev.one[0].t = line, t
+	ev.addBatch(ev.one[:])
+}
+
+// pending is one event line on its way through addBatch, with the
+// candidate buffers its slot keeps from one batch to the next.
+type pending struct {
+	line  []byte
+	buf   []byte // line's storage in Run, kept for the next batch
+	t     Truth
+	e     *domain.Event
+	err   error // the line does not decode or validate
+	p     prepared
+	d     decision
+	o     outcome
+	cands []score.Record
+	slots []int32
+}
+
+// addBatch decides a batch of lines as Add would one by one, in order.
+// Decoding, profiles and scoring read nothing a later line changes and run
+// on Workers goroutines; the exact rules, candidates and indexing run in
+// line order on one, so that with enough cores a replay is bound by its
+// ordered part rather than by the scoring.
+func (ev *Evaluator) addBatch(items []pending) {
+	ev.each(items, func(it *pending) {
+		it.e, it.err = domain.DecodeEvent(it.line, 0)
+		if it.err != nil || it.e.Type != domain.TypeEnrolment {
+			return
 		}
-		for _, p := range ev.indexed[t.PersonID] {
-			if p != d.personID {
-				o.due = true
-				break
-			}
+		if it.err = domain.Validate(it.e, ev.cfg.Policy); it.err == nil {
+			it.p = ev.ix.prepare(it.e)
 		}
-		if d.found {
+	})
+	for i := range items {
+		ev.place(&items[i])
+	}
+	ev.each(items, func(it *pending) { ev.ix.score(&it.d) })
+	for i := range items {
+		it := &items[i]
+		if it.err == nil && it.e.Type != domain.TypeEnrolment {
+			ev.others++
+			continue
+		}
+		o, d := &it.o, &it.d
+		if it.err == nil && d.exact == "" && d.found {
 			o.score = d.match.Result.Total
-			o.same = ev.clusters[d.match.Candidate.PersonID] == t.PersonID
-			o.explain = d.match.Result.Explain()
+			o.same = ev.clusterOf(d, d.match.Candidate.PersonID) == it.t.PersonID
 			o.found = true
 			o.matched = d.match.Candidate.PersonID
 		}
-		if _, ok := ev.clusters[d.personID]; !ok {
-			ev.clusters[d.personID] = t.PersonID
-			ev.indexed[t.PersonID] = append(ev.indexed[t.PersonID], d.personID)
+		if it.err != nil {
+			ev.keep(o, nil)
+		} else {
+			ev.keep(o, d)
+		}
+		it.e, it.p, it.line = nil, prepared{}, nil
+		if d.cands != nil {
+			it.cands, it.slots = d.cands, d.candSlots
+		}
+		it.d = decision{}
+	}
+}
+
+// each runs f on every item, on Workers goroutines.
+func (ev *Evaluator) each(items []pending, f func(*pending)) {
+	w := min(ev.workers, len(items))
+	if w <= 1 {
+		for i := range items {
+			f(&items[i])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < len(items); i += w {
+				f(&items[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// place runs an item through the index in line order and fills what its
+// outcome owes to the enrolments before it.
+func (ev *Evaluator) place(it *pending) {
+	t := it.t
+	it.o = outcome{label: t.Label, eventID: t.EventID}
+	if it.err != nil {
+		it.o.rejected = true
+		return
+	}
+	if it.e.Type != domain.TypeEnrolment {
+		return
+	}
+	o := &it.o
+	d := ev.ix.place(it.e, &it.p, it.cands, it.slots)
+	it.d = d
+	o.exact = d.exact
+	o.cluster = t.PersonID
+	if d.exact != "" {
+		return
+	}
+	o.personID, o.cands = d.personID, len(d.cands)
+	for j, i := range d.candSlots {
+		if ev.clusters[i] == t.PersonID {
+			o.peers = append(o.peers, d.cands[j].PersonID)
 		}
 	}
-	ev.outs = append(ev.outs, o)
+	seen := ev.seen[t.PersonID]
+	o.due = (seen[0] != "" && seen[0] != d.personID) || (seen[1] != "" && seen[1] != d.personID)
+	if int(d.slot) == len(ev.clusters) {
+		ev.clusters = append(ev.clusters, t.PersonID)
+	}
+	switch {
+	case seen[0] == "":
+		seen[0] = d.personID
+		ev.seen[t.PersonID] = seen
+	case seen[1] == "" && seen[0] != d.personID:
+		seen[1] = d.personID
+		ev.seen[t.PersonID] = seen
+	}
 }
+
+// clusterOf is the truth cluster of a candidate d scored, by person id.
+func (ev *Evaluator) clusterOf(d *decision, personID string) string {
+	for i := range d.cands {
+		if d.cands[i].PersonID == personID {
+			return ev.clusters[d.candSlots[i]]
+		}
+	}
+	return ""
+}
+
+// keep records an outcome, and its explanation when it is one of the best
+// examples so far; d is nil for a rejected enrolment.
+func (ev *Evaluator) keep(o *outcome, d *decision) {
+	ev.outs = append(ev.outs, *o)
+	hold := ev.cfg.Fuzzy.Model.Hold
+	held := o.found && o.score >= hold
+	explain := func() string {
+		if d == nil || !o.found {
+			return ""
+		}
+		return d.match.Result.Explain()
+	}
+	switch {
+	case held && !o.same:
+		ev.wrong.offer(o, explain)
+	case o.label == LabelFuzzyDup && !(held && o.same):
+		ev.missed.offer(o, explain)
+	}
+}
+
+// examples keeps the max best-scored examples offered, highest score
+// first and, among equal scores, by event id.
+type examples struct {
+	max  int
+	list []Example
+}
+
+func (x *examples) offer(o *outcome, explain func() string) {
+	e := Example{EventID: o.eventID, Label: o.label, Score: o.score}
+	i, _ := slices.BinarySearchFunc(x.list, e, byScore)
+	if i >= x.max {
+		return
+	}
+	e.Explain = explain()
+	x.list = slices.Insert(x.list, i, e)
+	if len(x.list) > x.max {
+		x.list = x.list[:x.max]
+	}
+}
+
+func byScore(a, b Example) int {
+	if a.Score != b.Score {
+		if a.Score > b.Score {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.EventID, b.EventID)
+}
+
+// runBatch is the number of lines Run decides at once.
+const runBatch = 512
 
 // Run reads a labelled data set, an events file and its truth file (line k
 // of one describes line k of the other; see the package documentation),
@@ -179,7 +349,8 @@ func Run(ctx context.Context, events, truth io.Reader, cfg Config) (Report, erro
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<22)
 	next, stop := iter.Pull2(ReadTruth(truth))
 	defer stop()
-	line := 0
+	batch := make([]pending, runBatch)
+	n, line := 0, 0
 	for sc.Scan() {
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
@@ -196,11 +367,18 @@ func Run(ctx context.Context, events, truth io.Reader, cfg Config) (Report, erro
 		if id := domain.PeekEventID(b); id != "" && id != t.EventID {
 			return Report{}, fmt.Errorf("event line %d is %q but its truth line is %q", line, id, t.EventID)
 		}
-		ev.Add(b, t)
+		it := &batch[n]
+		it.line, it.t = append(it.buf[:0], b...), t
+		it.buf = it.line
+		if n++; n == len(batch) {
+			ev.addBatch(batch)
+			n = 0
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return Report{}, fmt.Errorf("read events: %w", err)
 	}
+	ev.addBatch(batch[:n])
 	if _, terr, ok := next(); ok && terr == nil {
 		return Report{}, errors.New("truth has more lines than the events")
 	}
@@ -279,6 +457,12 @@ type Report struct {
 	// WrongHolds and Missed are examples: holds of another cluster's
 	// person, and fuzzy_dup enrolments not held, best scores first.
 	WrongHolds, Missed []Example
+	// Blocks counts the index's blocks per kind, with those that reached
+	// the block cap; CappedCandidates the enrolments whose candidates were
+	// cut to the most scored.
+	Blocks                  []BlockStats
+	CappedCandidates        int
+	BlockCap, MaxCandidates int
 
 	outs []outcome
 }
@@ -298,30 +482,9 @@ func (ev *Evaluator) Report() Report {
 	}
 	r.Decided = ev.Decided()
 	r.Pairs = CountPairs(r.Decided)
-	for _, o := range ev.outs {
-		switch {
-		case o.found && o.score >= m.Hold && !o.same:
-			r.WrongHolds = append(r.WrongHolds, Example{o.eventID, o.label, o.score, o.explain})
-		case o.label == LabelFuzzyDup && !(o.found && o.score >= m.Hold && o.same):
-			r.Missed = append(r.Missed, Example{o.eventID, o.label, o.score, o.explain})
-		}
-	}
-	byScore := func(a, b Example) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
-				return -1
-			}
-			return 1
-		}
-		if a.EventID < b.EventID {
-			return -1
-		}
-		return 1
-	}
-	slices.SortFunc(r.WrongHolds, byScore)
-	slices.SortFunc(r.Missed, byScore)
-	r.WrongHolds = r.WrongHolds[:min(len(r.WrongHolds), ev.cfg.Examples)]
-	r.Missed = r.Missed[:min(len(r.Missed), ev.cfg.Examples)]
+	r.WrongHolds, r.Missed = slices.Clone(ev.wrong.list), slices.Clone(ev.missed.list)
+	r.Blocks, r.CappedCandidates = ev.ix.blockStats(), ev.ix.capped
+	r.BlockCap, r.MaxCandidates = ev.cfg.Fuzzy.BlockCap, ev.cfg.Fuzzy.MaxCandidates
 	return r
 }
 

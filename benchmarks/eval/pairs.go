@@ -119,10 +119,13 @@ func ratio(a, b int) float64 {
 // id.
 func CountPairs(ds []Decided) PairReport {
 	var r PairReport
-	cluster := map[string]string{} // person id → true person
-	kind := map[string]Label{}     // person id → label of its first enrolment
-	order := map[string][]string{} // true person → person ids, first seen first
-	loaded := map[string]bool{}    // person ids the registry introduced
+	// The maps are sized for the stream at once: at millions of
+	// enrolments, growing them step by step cost more than filling them.
+	n := len(ds)
+	cluster := make(map[string]string, n) // person id → true person
+	kind := make(map[string]Label, n)     // person id → label of its first enrolment
+	order := make(map[string][]string, n) // true person → person ids, first seen first
+	loaded := make(map[string]bool, n)    // person ids the registry introduced
 	for i := range ds {
 		d := &ds[i]
 		if d.PersonID == "" {

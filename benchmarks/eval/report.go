@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ekjon/ekjon/matchers/fuzzy"
 )
 
 // confusionRow is a row of the confusion table: a label and the rule it
@@ -76,6 +78,14 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 	if _, err := r.Pairs.WriteTo(cw); err != nil {
 		return cw.n, err
 	}
+	if len(r.Blocks) > 0 {
+		p("\nblocks by kind (a block holding %d persons is full and takes nobody more):\n", r.BlockCap)
+		p("%-22s %10s %9s %8s %10s\n", "kind", "blocks", "full", "full %", "refused")
+		for _, b := range r.Blocks {
+			p("%-22s %10d %9d %8.3f %10d\n", blockKindName(b.Kind), b.Blocks, b.Full, 100*ratio(b.Full, b.Blocks), b.Refused)
+		}
+		p("enrolments whose candidates were cut to %d: %d\n", r.MaxCandidates, r.CappedCandidates)
+	}
 	p("\nconfusion (rows: injected pattern and expected rule; columns: what the rules did;\n")
 	p("same/other: the matched person is of the event's own cluster or another):\n")
 	short := map[Got]string{GotFuzzySame: "FUZZY=", GotFuzzyOther: "FUZZY≠", GotPossibleSame: "POSS=",
@@ -121,6 +131,27 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return cw.n, cw.err
+}
+
+// blockKindName names a block kind for the report.
+func blockKindName(k byte) string {
+	switch k {
+	case fuzzy.BlockName:
+		return "name+year"
+	case fuzzy.BlockPlace:
+		return "name+upazila"
+	case fuzzy.BlockDistrict:
+		return "name+district"
+	case fuzzy.BlockFamily:
+		return "relative+dob"
+	case fuzzy.BlockFather:
+		return "name+father"
+	case fuzzy.BlockLoose:
+		return "loose name+district"
+	case fuzzy.BlockContact:
+		return "phone or wallet"
+	}
+	return fmt.Sprintf("kind %q", k)
 }
 
 type countWriter struct {

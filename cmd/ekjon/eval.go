@@ -35,11 +35,14 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	em := fs.Bool("em", false, "also estimate the levels' m and u by expectation-maximisation on the unlabelled candidate pairs of a held-out registry-style population (--em-seed, --persons), print them beside the current ones and evaluate the data again with them; the configured weights stay the default")
 	emSeed := fs.Int64("em-seed", 0, "seed of the held-out population EM estimates on (0: --seed + 1)")
 	policyFile := fs.String("policy-file", "", "policy file whose match_weights replace the built-in m and u (as ekjon weights writes them), to measure them before adopting them")
+	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the whole run (generation and evaluation) to this file (go tool pprof)")
+	memProf := fs.String("memprofile", "", "write a heap profile to this file once the data is evaluated, while the evaluation still holds what it kept of every enrolment")
 	m := &ecfg.Fuzzy.Model
 	fs.Float64Var(&m.Hold, "hold", m.Hold, "FUZZY_PERSON threshold in bits")
 	fs.Float64Var(&m.Review, "review", m.Review, "POSSIBLE_PERSON threshold in bits")
 	fs.IntVar(&ecfg.Fuzzy.BlockCap, "block-cap", ecfg.Fuzzy.BlockCap, "persons a block holds before it is generic")
 	fs.IntVar(&ecfg.Fuzzy.MaxCandidates, "max-candidates", ecfg.Fuzzy.MaxCandidates, "records scored per enrolment")
+	fs.IntVar(&ecfg.Workers, "workers", ecfg.Workers, "goroutines that decode and score enrolments (0: one per CPU); the report does not depend on it")
 	fs.IntVar(&ecfg.Examples, "examples", ecfg.Examples, "wrong holds and missed duplicates to list")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ekjon eval [--events F --truth T | --persons N --seed S] [--hold X --review Y]\n"+
@@ -84,6 +87,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		model.Hold, model.Review = m.Hold, m.Review
 		ecfg.Fuzzy.Model, ecfg.Policy = model, p
 	}
+	stopProfile, err := cpuProfile(*cpuProf)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	defer stopProfile()
 	start := time.Now()
 	data := fmt.Sprintf("%s, %s", *events, *truth)
 	if *events == "" {
@@ -123,6 +131,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("eval: interrupted: %w", err)
 		}
 		return fmt.Errorf("eval: %w", err)
+	}
+	if *memProf != "" {
+		if err := writeAllocs(*memProf); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "data: %s\n", data)
 	if _, err := rep.WriteTo(stdout); err != nil {

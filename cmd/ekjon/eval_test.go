@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestEval(t *testing.T) {
 		want []string
 	}{
 		{"files", []string{"--events", ev, "--truth", tr}, []string{"precision of HOLD:", "recall of fuzzy duplicates:", "threshold sweep", "other events skipped"}},
-		{"generated", []string{"--persons", "1500", "--seed", "2", "--hold", "20", "--review", "12"}, []string{"thresholds: review 12.0, hold 20.0 bits", "confusion"}},
+		{"generated", []string{"--persons", "1500", "--seed", "2", "--hold", "20", "--review", "12"}, []string{"thresholds: review 12.0, hold 20.0 bits", "confusion", "blocks by kind", "name+father ", "enrolments whose candidates were cut to 200:"}},
 		{"pairs", []string{"--pairs", filepath.Join("..", "..", "matchers", "names", "testdata", "pairs.tsv")}, []string{"key agreement:", "false collisions:"}},
 	}
 	for _, tc := range cases {
@@ -76,11 +77,40 @@ func TestEvalGeneratedIsGenFiles(t *testing.T) {
 	}
 }
 
+// TestEvalWritesProfiles checks that --cpuprofile and --memprofile write
+// profiles pprof reads (gzipped protocol buffers), and that the report does
+// not depend on --workers.
+func TestEvalWritesProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	world := []string{"--style", "registry", "--persons", "1500", "--seed", "5"}
+	var one, many, errb bytes.Buffer
+	if err := cmdEval(context.Background(), append(world, "--workers", "1", "--cpuprofile", cpu, "--memprofile", mem), &one, &errb); err != nil {
+		t.Fatalf("eval: %v (%s)", err, errb.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s is not a gzipped profile (%d bytes)", filepath.Base(p), len(b))
+		}
+	}
+	if err := cmdEval(context.Background(), append(world, "--workers", "3"), &many, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := reportOf(one.String()), reportOf(many.String()); a != b {
+		t.Errorf("1 and 3 workers disagree:\n%s\n---\n%s", a, b)
+	}
+}
+
 func TestEvalRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--events", "x.jsonl"},
 		{"--hold", "10", "--review", "20", "--persons", "10"},
 		{"--pairs", "no-such-file.tsv"},
+		{"--workers", "-1", "--persons", "10"},
 		{"stray"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
