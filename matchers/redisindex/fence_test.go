@@ -28,6 +28,8 @@ type fenced struct {
 	ix    *redisindex.Index
 	cfg   redisindex.Config
 	seq   atomic.Int64
+	// recorded counts the batches decideAndWrite has recorded.
+	recorded atomic.Int64
 }
 
 var fencePseudo = domain.NewPseudonymizer([]byte("fence-secret-0123456789"))
@@ -145,17 +147,22 @@ func TestRebuildFencesBatchesInFlight(t *testing.T) {
 // index is not ready or the record finds it stale). The record never has
 // to refuse a second live enrolment, since the index never loses a claim
 // a rebuild races with; and the live index ends equal to one rebuilt from
-// the record.
+// the record. A rebuild starts at any moment of a batch, but only once
+// some batch has been recorded since the one before: rebuilds back to
+// back, each outlasting a batch on a busy machine, would leave the workers
+// no moment to record in, which is no race at all.
 func TestRebuildsRacingDuplicates(t *testing.T) {
 	f := newFenced(t)
 	const persons, batch = 80, 4
 	ctx, stop := context.WithCancel(f.ctx)
 	var rebuilds atomic.Int64
+	var workersDone atomic.Bool
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
+			seen := f.recorded.Load()
 			_, ok, err := f.ix.Rebuild(ctx, f.store.BeginRebuild, f.store.IndexFacts)
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -165,6 +172,9 @@ func TestRebuildsRacingDuplicates(t *testing.T) {
 				rebuilds.Add(1)
 			}
 			time.Sleep(time.Duration(rebuilds.Load()%7) * time.Millisecond)
+			for f.recorded.Load() == seen && !workersDone.Load() && ctx.Err() == nil {
+				time.Sleep(100 * time.Microsecond)
+			}
 		}
 	}()
 	var conflicts atomic.Int64
@@ -183,6 +193,7 @@ func TestRebuildsRacingDuplicates(t *testing.T) {
 		}()
 	}
 	workers.Wait()
+	workersDone.Store(true)
 	for rebuilds.Load() < 3 { // at least a few rebuilds raced the workers
 		time.Sleep(time.Millisecond)
 	}
@@ -267,6 +278,7 @@ func (f *fenced) decideAndWrite(outs []domain.Outcome, conflicts *atomic.Int64) 
 			f.t.Error(err)
 			return
 		}
+		f.recorded.Add(1)
 		return
 	}
 }
