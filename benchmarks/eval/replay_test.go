@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"iter"
 	"reflect"
 	"testing"
 
@@ -23,11 +24,7 @@ func registryData(tb testing.TB, persons int) (events, truth []byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var ev, tr bytes.Buffer
-	if err := synth.WriteJSONL(&ev, &tr, g.Enrolments()); err != nil {
-		tb.Fatal(err)
-	}
-	return ev.Bytes(), tr.Bytes()
+	return writeData(tb, g.Enrolments())
 }
 
 // synthData writes a small population of the project's own generator.
@@ -39,8 +36,14 @@ func synthData(tb testing.TB, persons int) (events, truth []byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return writeData(tb, g.Enrolments())
+}
+
+// writeData writes enrolments as an events file and its truth file.
+func writeData(tb testing.TB, enrolments iter.Seq[synth.Record]) (events, truth []byte) {
+	tb.Helper()
 	var ev, tr bytes.Buffer
-	if err := synth.WriteJSONL(&ev, &tr, g.Enrolments()); err != nil {
+	if err := synth.WriteJSONL(&ev, &tr, enrolments); err != nil {
 		tb.Fatal(err)
 	}
 	return ev.Bytes(), tr.Bytes()
