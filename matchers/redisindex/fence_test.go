@@ -47,14 +47,7 @@ func newFenced(t *testing.T) *fenced {
 func newFencedOn(t *testing.T, rdb redis.UniversalClient, prefix string) *fenced {
 	t.Helper()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := migratedStore(t, 8)
 	cfg := redisindex.Config{Prefix: prefix, Policy: domain.DefaultPolicy(), Fuzzy: fuzzy.DefaultConfig(), BucketBits: 8}
 	f := &fenced{t: t, ctx: ctx, store: store, ix: redisindex.New(rdb, fencePseudo, cfg), cfg: cfg}
 	f.rebuild(f.ix)
@@ -241,6 +234,21 @@ func TestRebuildsRacingDuplicates(t *testing.T) {
 		}
 	}
 	t.Logf("%d rebuilds raced the workers", rebuilds.Load())
+}
+
+// migratedStore opens a record of conns connections on a fresh schema,
+// migrated, closed when the test ends.
+func migratedStore(t *testing.T, conns int32) *postgres.Store {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), pgtest.MustSchema(t), conns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if _, err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
 
 // decideAndWrite decides outs and records them, deciding again while the

@@ -13,7 +13,6 @@ import (
 	"github.com/ekjon/ekjon/matchers/redisindex"
 	"github.com/ekjon/ekjon/matchers/redisindex/redistest"
 	"github.com/ekjon/ekjon/sinks/postgres"
-	"github.com/ekjon/ekjon/sinks/postgres/pgtest"
 )
 
 // grown is an index grown batch by batch, as the stream and the backfill
@@ -35,14 +34,7 @@ const growCap = 4
 func newGrown(t *testing.T) *grown {
 	t.Helper()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.MustSchema(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := migratedStore(t, 4)
 	rdb, prefix := redistest.MustClient(t)
 	fc := fuzzy.DefaultConfig()
 	fc.BlockCap = growCap
